@@ -1,0 +1,2 @@
+Console.Error.WriteLine("sower-garden: not built yet");
+return 1;
