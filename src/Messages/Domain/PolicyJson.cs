@@ -26,6 +26,19 @@ public static class PolicyJson
     /// see <see cref="Warnings"/>).</param>
     public static Parsed<Policy> Parse(JsonNode? node, string path = "policy", SeedType? seedType = null)
     {
+        try
+        {
+            return ParseUnchecked(node, path, seedType);
+        }
+        catch (ArgumentException)
+        {
+            // JsonObject reports a key given twice only when first enumerated.
+            return Parsed<Policy>.Failure([new ValidationProblem(path, "a key appears twice in the same object")]);
+        }
+    }
+
+    private static Parsed<Policy> ParseUnchecked(JsonNode? node, string path, SeedType? seedType)
+    {
         var problems = ImmutableArray.CreateBuilder<ValidationProblem>();
         var rules = ImmutableArray.CreateBuilder<PolicyRule>();
         switch (node)
@@ -33,17 +46,7 @@ public static class PolicyJson
             case null:
                 break;
             case JsonObject map:
-                List<KeyValuePair<string, JsonNode?>> entries;
-                try
-                {
-                    entries = [.. map];
-                }
-                catch (ArgumentException)
-                {
-                    problems.Add(new(path, "duplicate rule name"));
-                    return Parsed<Policy>.Failure(problems.ToImmutable());
-                }
-                foreach (var (name, value) in entries)
+                foreach (var (name, value) in map)
                 {
                     var rule = ParseRule(name, value, $"{path}.{name}", seedType, problems);
                     if (rule is not null) rules.Add(rule);
