@@ -35,7 +35,7 @@ public class PolicyExplainerTests
         var explanation = PolicyExplainer.Explain(Weekly, Trigger.Scheduled, SeedType.NixOS, null, at);
         Assert.Equal(PolicyDecision.Confirm(PolicyAction.Restart, "weekly-reboot"), explanation.Decision);
         Assert.Equal(Utc("2026-11-29T06:00:00.0000001Z"), explanation.NextChange);
-        Assert.Equal(Utc("2026-11-29T04:00:00Z"), PolicyExplainer.NextChange(Weekly, Trigger.Scheduled, SeedType.NixOS, null, at - NodaTime.Duration.Epsilon));
+        Assert.Equal(Utc("2026-11-29T04:00:00Z"), PolicyExplainer.NextChange(Weekly, Trigger.Scheduled, SeedType.NixOS, null, at - NodaTime.Duration.FromTicks(1)));
     }
 
     [Fact]

@@ -142,3 +142,18 @@ public class WindowMatchingTests
         Assert.True(PolicyEvaluator.WindowMatches(window, Utc("2026-06-01T04:00:00Z")));
     }
 }
+
+public class WindowPrecisionTests
+{
+    [Fact]
+    public void Bounds_are_compared_at_tick_precision()
+    {
+        var window = new PolicyWindow(new LocalTime(9, 0), new LocalTime(17, 0), null, null);
+        var end = Utc("2026-06-01T17:00:00Z");
+        Assert.True(PolicyEvaluator.WindowMatches(window, end + Duration.FromNanoseconds(99)));
+        Assert.False(PolicyEvaluator.WindowMatches(window, end + Duration.FromTicks(1)));
+        var start = Utc("2026-06-01T09:00:00Z");
+        Assert.False(PolicyEvaluator.WindowMatches(window, start - Duration.FromNanoseconds(1)));
+        Assert.True(PolicyEvaluator.WindowMatches(window, start));
+    }
+}
