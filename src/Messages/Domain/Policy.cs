@@ -225,7 +225,11 @@ public sealed record Policy
     public ImmutableArray<PolicyRule> Rules
     {
         get;
-        init => field = value.IsDefaultOrEmpty ? DefaultRules : value;
+        init
+        {
+            if (!value.IsDefault && value.Contains(null!)) throw new ArgumentException("a policy rule must not be null", nameof(Rules));
+            field = value.IsDefaultOrEmpty ? DefaultRules : value;
+        }
     }
 
     public bool IsDefault => Rules.Length == 1 && Rules[0].Equals(DefaultRules[0]);

@@ -128,5 +128,25 @@ public static class SubscriptionJson
         return json;
     }
 
+    /// <summary>What a loader should warn about: the policy's warnings (<see cref="PolicyJson.Warnings"/>) and rules for the
+    /// scheduled trigger on a subscription without a schedule, which nothing can ever trigger (REFERENCE §4.8).</summary>
+    public static ImmutableArray<string> Warnings(SubscriptionSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var warnings = ImmutableArray.CreateBuilder<string>();
+        foreach (var warning in PolicyJson.Warnings(spec.Policy, spec.SeedType)) warnings.Add($"subscription \"{spec.Name}\": {warning}");
+        if (spec.Schedule is null && !spec.Policy.IsDefault)
+        {
+            foreach (var rule in spec.Policy.Rules)
+            {
+                if (rule.Triggers is { } triggers && triggers.Contains(Trigger.Scheduled))
+                {
+                    warnings.Add($"subscription \"{spec.Name}\": policy rule \"{rule.Name}\" is for the scheduled trigger, but the subscription has no schedule, so it never applies");
+                }
+            }
+        }
+        return warnings.ToImmutable();
+    }
+
     private static string AllTypes => string.Join(", ", SeedTypes.All.Select(t => t.ToWire()));
 }
