@@ -179,3 +179,22 @@ public class CronEdgeCaseTests
         Assert.Equal("Etc/UTC", Zones.Utc.Id);
     }
 }
+
+public class ReadableTextTests
+{
+    [Fact]
+    public void Policies_rules_windows_and_subscriptions_print_readably_for_logs()
+    {
+        var policy = TestData.Policy("""{"night": {"actions": ["restart"], "confirm": true, "window": {"days": ["sat"], "time_start": "23:00", "time_end": "01:30", "tz": "America/New_York"}}}""");
+        Assert.Equal("""{"night":{"actions":["restart"],"window":{"time_start":"23:00","time_end":"01:30","days":["sat"],"tz":"America/New_York"},"confirm":true}}""", policy.ToString());
+        Assert.Equal("23:00-01:30 on [sat] in America/New_York", policy.Rules[0].Window!.ToString());
+        Assert.StartsWith("night: {\"actions\":[\"restart\"]", policy.Rules[0].ToString());
+        Assert.Equal("{}", Domain.Policy.Default.ToString());
+        Assert.Equal("Confirm(restart) [night]", PolicyDecision.Confirm(PolicyAction.Restart, "night").ToString());
+        Assert.Equal("Deny", PolicyDecision.Deny.ToString());
+        var odd = new PolicyRule("odd", [(PolicyAction)9, PolicyAction.Stage], [(Trigger)9]);
+        Assert.Equal("""odd: {"actions":["stage"],"triggers":[]}""", odd.ToString());
+        var spec = new SubscriptionSpec("s", "n", (SeedType)9, [], null, null, Domain.Policy.Default);
+        Assert.Contains("unknown type 9", spec.ToString());
+    }
+}

@@ -12,6 +12,12 @@ public sealed record SubscriptionSpec(string Name, string SeedName, SeedType See
         Seq.Equal(Rules, other.Rules) && Schedule == other.Schedule && Timezone == other.Timezone && Policy.Equals(other.Policy);
 
     public override int GetHashCode() => HashCode.Combine(Name, SeedName, SeedType, Seq.Hash(Rules), Schedule, Timezone, Policy);
+
+    /// <summary>Readable for logs: the wire form.</summary>
+    public override string ToString() =>
+        Enum.IsDefined(SeedType)
+            ? SubscriptionJson.ToJson(this).ToJsonString(PolicyJson.Display)
+            : $"{Name}: seed {SeedName} of unknown type {(int)SeedType}, policy {Policy}";
 }
 
 /// <summary>Reads one subscription object of a garden config or of a sync message, reporting every problem with its path.</summary>
