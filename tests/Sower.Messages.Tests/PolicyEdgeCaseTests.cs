@@ -198,3 +198,15 @@ public class ReadableTextTests
         Assert.Contains("unknown type 9", spec.ToString());
     }
 }
+
+public class DefensiveEvaluationTests
+{
+    [Fact]
+    public void A_rule_built_in_code_with_an_unknown_zone_is_warned_about_and_never_matches()
+    {
+        var policy = new Policy([new PolicyRule("odd", [PolicyAction.Activate], null, new PolicyWindow(LocalTime.Midnight, new LocalTime(23, 59), null, "Nowhere/Land"))]);
+        Assert.Equal(["policy rule \"odd\": unknown time zone \"Nowhere/Land\", so the window never opens"], PolicyJson.Warnings(policy, SeedType.NixOS).ToArray());
+        Assert.Null(PolicyExplainer.Explain(policy, null, SeedType.NixOS, null, TestData.Utc("2026-06-01T12:00:00Z")).Highest);
+        Assert.Contains("unknown zone", PolicyExplainer.Explain(policy, Trigger.Manual, SeedType.NixOS, null, TestData.Utc("2026-06-01T12:00:00Z")).Text);
+    }
+}

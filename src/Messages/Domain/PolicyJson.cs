@@ -148,6 +148,10 @@ public static class PolicyJson
             {
                 warnings.Add($"policy rule \"{rule.Name}\": the window's days list is empty, so the rule matches nothing");
             }
+            if (rule.Window is { Tz: { } tz, Zone: null })
+            {
+                warnings.Add($"policy rule \"{rule.Name}\": {Zones.UnknownZone(tz)}, so the window never opens");
+            }
             if (!rule.Actions.IsDefault)
             {
                 foreach (var action in rule.Actions.Distinct())
