@@ -22,7 +22,12 @@ public static class ServerHostingExtensions
     public static WebApplicationBuilder AddSowerServerInfrastructure(this WebApplicationBuilder builder, ServerOptions options)
     {
         builder.WebHost.UseUrls(options.Urls);
-        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level)) builder.Logging.SetMinimumLevel(level);
+        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
+        {
+            builder.Logging.SetMinimumLevel(level);
+            // One line per HTTP request is debugging detail, not information.
+            if (level == LogLevel.Information) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
 
         var services = builder.Services;
         services.AddSingleton(options);
