@@ -147,6 +147,20 @@ public sealed class ServerOptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Binding_remoting_to_every_interface_needs_a_public_hostname()
+    {
+        var result = ServerOptionsLoader.Load([], new Dictionary<string, string?> { ["SOWER_CLUSTER__HOSTNAME"] = "0.0.0.0" });
+        Assert.Equal(["cluster.public_hostname: required when cluster.hostname binds every interface (other nodes need an address to reach this one)"],
+            result.Problems.ToArray());
+        var fixedUp = ServerOptionsLoader.Load([], new Dictionary<string, string?>
+        {
+            ["SOWER_CLUSTER__HOSTNAME"] = "0.0.0.0",
+            ["SOWER_CLUSTER__PUBLIC_HOSTNAME"] = "node1.internal",
+        });
+        Assert.Equal("node1.internal", Valid(fixedUp).Cluster.PublicHostname);
+    }
+
+    [Fact]
     public void A_missing_or_broken_config_file_is_a_problem_not_an_exception()
     {
         var missing = Path.Combine(_dir, "nope.json");

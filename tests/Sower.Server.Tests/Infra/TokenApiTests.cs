@@ -159,6 +159,9 @@ public sealed class TokenApiTests(InfraHostFixture fixture) : IClassFixture<Infr
         Assert.All(listed, owner => Assert.Equal("user_alice", owner));
 
         await AssertJson(await asAlice.DeleteAsync($"/api/v1/tokens/{bob.TokenId}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
+        await AssertJson(await asAlice.GetAsync($"/api/v1/tokens/{bob.TokenId}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
+        Assert.Equal("alice cli", (await Json(await asAlice.GetAsync($"/api/v1/tokens/{alice.TokenId}"))).GetProperty("description").GetString());
+        await AssertJson(await asAlice.GetAsync("/api/v1/tokens/not_a_sid"), HttpStatusCode.NotFound, """{"error":"not found"}""");
         await AssertJson(await asAlice.PostAsync($"/api/v1/tokens/{bob.TokenId}/regenerate", null), HttpStatusCode.NotFound, """{"error":"not found"}""");
         using var asBob = Host.Client(bob.Plaintext);
         Assert.Equal(HttpStatusCode.OK, (await asBob.GetAsync("/api/v1/auth/verify")).StatusCode);
