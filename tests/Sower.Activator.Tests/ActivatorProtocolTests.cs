@@ -103,6 +103,8 @@ public class ActivatorProtocolTests
         Assert.Equal("invalid JSON", ActivatorProtocol.ParseRequest([(byte)'{', (byte)'"', 0xff, 0xfe, (byte)'"', (byte)':', (byte)'1', (byte)'}']).Error);
         Assert.Equal("invalid JSON", ActivatorProtocol.ParseRequest(Encoding.UTF8.GetBytes("{\"id\":\"a\0b\",\"type\":\"stage\"}")).Error);
         Assert.Equal("invalid JSON", ActivatorProtocol.ParseRequest("""{"id":"\ud800","type":"stage"}""").Error);
+        // Found by the fuzz test: invalid UTF-8 in the value of an ignored key must not slip through.
+        Assert.Equal("invalid JSON", ActivatorProtocol.ParseRequest([.. Encoding.UTF8.GetBytes("{\"id\":\"a\",\"type\":\"reboot\",\"x\":\""), 0xff, (byte)'"', (byte)'}']).Error);
     }
 
     [Fact]

@@ -50,6 +50,15 @@ public static class Shell
 
     public static Result Run(string program, params string[] args) => Run(program, (IEnumerable<string>)args);
 
+    /// <summary>Starts a cleanup shell command without waiting for it (it outlives the test host).</summary>
+    public static void Detach(string command)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command + " >/dev/null 2>&1");
+        Process.Start(psi)?.Dispose();
+    }
+
     public static bool OnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, name)));
 }

@@ -13,16 +13,7 @@ public static class TestArea
         var dir = $"/tmp/sower-activator-tests-{Nonce}";
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Shell.Detach($"rm -rf '{dir}'");
         return dir;
     });
 

@@ -49,9 +49,7 @@ public sealed class TestUsers
 
     public UserAccount Account(string name) => SystemAccounts.Instance.FindUser(name)!;
 
-    private void Remove()
-    {
-        foreach (var u in new[] { Primary, Supplementary, Outsider }) Shell.Run("userdel", "-r", "-f", u);
-        foreach (var g in new[] { AllowedGroup, SocketGroup }) Shell.Run("groupdel", g);
-    }
+    // One detached shell: it finishes even if the test host is torn down right after ProcessExit.
+    private void Remove() => Shell.Detach(
+        $"userdel -r -f {Primary}; userdel -r -f {Supplementary}; userdel -r -f {Outsider}; groupdel {AllowedGroup}; groupdel {SocketGroup}");
 }
