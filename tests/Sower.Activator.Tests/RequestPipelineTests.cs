@@ -207,6 +207,20 @@ public class RequestPipelineTests
         Assert.Contains("id=\"a\\nfake [activator] Received request id=evil\"", journal.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Realisation_trusts_only_the_operators_substituters_and_keys_never_the_requests()
+    {
+        var runner = new ScriptedRunner();
+        var dir = TestArea.NewDir("trust");
+        var config = new ActivatorConfig { GcrootsDir = dir, ExtraSubstituters = ["file:///srv/cache", "https://c.example"], ExtraTrustedPublicKeys = ["op-1:KEY"] };
+        var line = $"{{\"id\":\"s\",\"type\":\"stage\",\"path\":\"{P}\",\"gcroot\":\"web\",\"substituters\":\"http://evil\",\"extra_trusted_public_keys\":[\"evil-1:X\"],\"options\":{{\"x\":1}}}}";
+        var (code, _) = await InProcess.Send(InProcess.Pipeline(runner, InProcess.Settings(config)), line);
+        Assert.Equal(0, code);
+        var command = Assert.Single(runner.Commands);
+        Assert.Equal("nix-store", command.Program);
+        Assert.Equal(["--realise", P, "--add-root", Path.Combine(dir, "web"), "--option", "extra-substituters", "file:///srv/cache https://c.example", "--option", "extra-trusted-public-keys", "op-1:KEY"], command.Arguments);
+    }
+
     private sealed class BrokenStream : Stream
     {
         public override bool CanRead => false;

@@ -48,6 +48,24 @@ public class SocketActivationTests
     }
 
     [Fact]
+    public void Children_never_inherit_the_client_socket()
+    {
+        var (dir, _) = Setup("sa-fds");
+        var config = TestArea.WriteConfig(dir, new Dictionary<string, object>
+        {
+            ["reboot_command"] = new[] { "/bin/sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '" },
+            ["reboot_delay_seconds"] = 0,
+        });
+        var socket = Path.Combine(dir, "f.sock");
+        using var activate = new ActivatorProcess.Server("systemd-socket-activate", ["-l", socket, "--accept", "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);
+        var frames = Send(socket, "fds");
+        Assert.Equal(0, FrameAssert.SingleComplete(frames));
+        var listing = frames.Single(f => f.Type == "output" && !f.Data!.Contains("[activator]", StringComparison.Ordinal)).Data!;
+        var fds = listing.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(int.Parse).ToList();
+        Assert.True(fds.SequenceEqual([0, 1, 2]), "the shell must hold only its three pipes: " + listing);
+    }
+
+    [Fact]
     public void Accept_no_serves_connections_one_at_a_time_then_exits_when_idle()
     {
         var (dir, config) = Setup("sa-listen", idleExit: 2);

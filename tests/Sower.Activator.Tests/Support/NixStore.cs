@@ -34,6 +34,14 @@ public sealed partial class NixStore
 
     private static readonly string[] HomeGenerations = ["hm-root", "hm-user", "hm-self", "hm-socket"];
 
+    /// <summary>Service seeds: name → unit files under .sower/systemd/system (each file names its seed).</summary>
+    public static readonly Dictionary<string, string[]> ServiceSeeds = new()
+    {
+        ["svc-a"] = ["a.service", "shared.service"],
+        ["svc-b"] = ["b.service", "shared.service"],
+        ["svc-c"] = ["c.service"],
+    };
+
     private readonly Dictionary<string, string> paths = new(StringComparer.Ordinal);
 
     private NixStore()
@@ -57,7 +65,7 @@ public sealed partial class NixStore
 
         var expr = Path.Combine(Dir, "fixtures.nix");
         File.WriteAllText(expr, Expression());
-        var attrs = CachedAttributes.Concat(Systems.Keys).Concat(HomeGenerations).Append("evil").ToList();
+        var attrs = CachedAttributes.Concat(Systems.Keys).Concat(HomeGenerations).Concat(ServiceSeeds.Keys).Append("evil").ToList();
         var args = new List<string> { expr, "--option", "sandbox", "false", "--option", "substituters", "", "-o", Path.Combine(Dir, "roots", "result") };
         args.AddRange(["--argstr", "nonce", TestArea.Nonce, "--argstr", "records", RecordsDir, "--argstr", "evil", EvilDir]);
         foreach (var a in attrs) args.AddRange(["-A", a]);
@@ -132,6 +140,8 @@ public sealed partial class NixStore
     {
         var systems = string.Join("\n", Systems.Select(s => $"  \"{s.Key}\" = system \"{s.Key}\" {s.Value};"));
         var homes = string.Join("\n", HomeGenerations.Select(h => $"  \"{h}\" = home \"{h}\";"));
+        var services = string.Join("\n", ServiceSeeds.Select(s =>
+            $"  \"{s.Key}\" = mk \"{s.Key}\" {{ script = \"/bin/mkdir -p $out/.sower/systemd/system" + string.Concat(s.Value.Select(u => $" && echo Description={s.Key} > $out/.sower/systemd/system/{u}")) + "\"; };"));
         var cached = string.Join("\n", CachedAttributes.Select(c => $"  \"{c}\" = mk \"{c}\" {{ script = \"/bin/mkdir -p $out && echo {c} > $out/content\"; }};"));
         return $$"""
             { nonce, records, evil }:
@@ -156,6 +166,7 @@ public sealed partial class NixStore
             {{cached}}
             {{systems}}
             {{homes}}
+            {{services}}
               "evil" = mk "evil" { script = "/bin/ln -s ${evil} $out"; };
             }
             """;
