@@ -90,6 +90,15 @@ public class PeerCredentialTests(BoundActivator activator) : IClassFixture<Bound
     }
 
     [Fact]
+    public void Without_SO_PEERGROUPS_the_peer_users_group_list_gives_the_same_supplementary_groups()
+    {
+        var account = activator.Users.Account(activator.Users.Supplementary);
+        var groups = SystemAccounts.Instance.GroupsOf(account).ToHashSet();
+        Assert.Equal(new HashSet<uint> { account.Gid, activator.Users.AllowedGid, activator.Users.SocketGid }, groups);
+        Assert.True(Authorization.IsAuthorized(new PeerCredentials(1, account.Uid, account.Gid, [.. groups]), new HashSet<uint> { activator.Users.AllowedGid }));
+    }
+
+    [Fact]
     public void Root_is_always_authorized()
     {
         var lines = TestClient.Exchange(activator.Server.SocketPath, Encoding.UTF8.GetBytes(Reboot("root-1") + "\n"), TimeSpan.FromSeconds(20));

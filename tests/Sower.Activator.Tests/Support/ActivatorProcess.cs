@@ -70,7 +70,8 @@ public static class ActivatorProcess
             process.BeginErrorReadLine();
             process.BeginOutputReadLine();
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!File.Exists(socketPath))
+            // Both the activator and systemd-socket-activate print "Listening" after listen(2): only then can clients connect.
+            while (!File.Exists(socketPath) || !Stderr.Contains("Listening", StringComparison.Ordinal))
             {
                 if (process.HasExited) throw new InvalidOperationException($"activator exited early ({process.ExitCode}):\n{Stderr}");
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"socket {socketPath} did not appear:\n{Stderr}");
