@@ -205,6 +205,10 @@ public class RequestPipelineTests
             ActivatorRequest.Reboot("a\nfake [activator] Received request id=evil", "b\r\nc"));
         Assert.DoesNotContain(journal.ToString().Split('\n'), l => l.StartsWith("fake", StringComparison.Ordinal));
         Assert.Contains("id=\"a\\nfake [activator] Received request id=evil\"", journal.ToString(), StringComparison.Ordinal);
+
+        var bounded = new StringWriter();
+        await InProcess.Send(InProcess.Pipeline(new ScriptedRunner(), InProcess.Settings(FastReboot), journal: bounded), ActivatorRequest.Reboot(new string('i', 60_000), "r"));
+        Assert.All(bounded.ToString().Split('\n'), l => Assert.True(l.Length < 1000, $"log line of {l.Length} characters"));
     }
 
     [Fact]
