@@ -86,15 +86,28 @@ public class SocketActivationTests
         }
         for (var i = 0; i < 100 && !File.Exists(marker); i++) Thread.Sleep(100);
         Assert.True(File.Exists(marker), server.Stderr);
-        for (var i = 0; i < 50 && !server.Stderr.Contains("client_gone=true", StringComparison.Ordinal); i++) Thread.Sleep(100);
-        Assert.Contains("still-running", server.Stderr, StringComparison.Ordinal); // the output went to the journal instead
-        Assert.Contains("Request finished id=hangup exit_code=0 client_gone=true", server.Stderr, StringComparison.Ordinal);
+        var journal = server.WaitForStderr("client_gone=true");
+        Assert.Contains("still-running", journal, StringComparison.Ordinal); // the output went to the journal instead
+        Assert.Contains("Request finished id=hangup exit_code=0 client_gone=true", journal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Socket_mode_without_root_refuses_every_request_with_a_complete_frame()
+    {
+        var (dir, config) = Setup("sa-nonroot");
+        var users = TestUsers.Instance;
+        File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
+        var socket = Path.Combine(dir, "n.sock");
+        using var activate = new ActivatorProcess.Server("runuser",
+            ["-u", users.Outsider, "--", "systemd-socket-activate", "-l", socket, "--accept", "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);
+        var frames = Send(socket, "nonroot");
+        FrameAssert.Refused(frames, "activator must be run as root in socket mode", "");
     }
 
     [Fact]
     public void Accept_no_serves_connections_one_at_a_time_then_exits_when_idle()
     {
-        var (dir, config) = Setup("sa-listen", idleExit: 2);
+        var (dir, config) = Setup("sa-listen", idleExit: 3);
         var socket = Path.Combine(dir, "l.sock");
         using var activate = new ActivatorProcess.Server("systemd-socket-activate",
             ["-l", socket, "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);
