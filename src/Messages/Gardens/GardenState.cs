@@ -49,17 +49,13 @@ public sealed record GardenState(
     public GardenSubscriptionsSynced Sync(ImmutableArray<SubscriptionSpec> specs, Instant now, Func<SubscriptionId> newId)
     {
         var records = specs.Select(spec => Subscriptions.TryGetValue(spec.Name, out var existing)
-                ? existing.Spec == spec || SameSpec(existing.Spec, spec) ? existing : existing with { Spec = spec, UpdatedAt = now }
+                ? existing.Spec == spec ? existing : existing with { Spec = spec, UpdatedAt = now }
                 : new SubscriptionRecord(newId(), Sid, spec, now))
             .ToImmutableArray();
         var names = specs.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var removed = Subscriptions.Values.Where(s => !names.Contains(s.Spec.Name)).ToImmutableArray();
         return new GardenSubscriptionsSynced(Sid, records, removed, now);
     }
-
-    // Specs hold immutable arrays, whose record equality is by reference; compare through the canonical wire form.
-    private static bool SameSpec(SubscriptionSpec a, SubscriptionSpec b) =>
-        SubscriptionJson.ToJson(a).ToJsonString() == SubscriptionJson.ToJson(b).ToJsonString();
 
     /// <summary>Latest successful completion that covered the subscription (REFERENCE §6.7 step 1).</summary>
     public Instant? LatestSuccess(SubscriptionId sub) => Deployments.Values
