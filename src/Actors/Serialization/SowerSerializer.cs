@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;

@@ -29,7 +29,7 @@ namespace Sower.Actors.Server;
 /// trigger, one creation at a time, so duplicate suppression and supersede are serialized per garden. It pushes
 /// deployments to its live GardenProxy (not persisted) and reconciles after every new session (§6.7).
 /// </summary>
-public sealed class GardenActor : ReceivePersistentActor, IWithTimers, IWithStash
+public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 {
     private const string ResolveTimer = "resolve";
     private readonly IClock _clock;
@@ -63,8 +63,6 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers, IWithStas
     public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    public IStash Stash { get; set; } = null!;
 
     private Instant Now => _clock.GetCurrentInstant();
 
@@ -352,11 +350,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers, IWithStas
     {
         if (job.RealtimeAck is { } ack) _shards.SeedLines.Tell(ack);
         Stash.UnstashAll();
-        UnbecomeStacked();
+        Become(Idle);
     }
-
-    // Become(Resolving) is not stacked; returning to Idle re-registers the idle handlers.
-    private void UnbecomeStacked() => Become(Idle);
 
     private void Create(CreationOutcome.Planned planned, string actor, IActorRef? replyTo, Action done)
     {
