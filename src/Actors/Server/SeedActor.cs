@@ -42,6 +42,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         Command<GetSeed>(_ => Sender.Tell(new SeedFound(_state.Seed)));
         Command<SeedInLineSet>(ack => { if (ack.Version >= _state.Version) { _lineAcked = true; Timers.Cancel(LineSyncTimer); } });
         Command<SyncLine>(_ => SendToLine());
+        Command<Messages.CommandAccepted>(_ => { });
         Command<ReceiveTimeout>(_ =>
         {
             if (_lineAcked) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
