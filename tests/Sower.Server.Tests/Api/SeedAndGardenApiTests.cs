@@ -84,6 +84,26 @@ public sealed class SeedAndGardenApiTests(TestServer server) : IClassFixture<Tes
         Assert.Equal(400, (await DeleteJson($"/api/v1/seeds/{older.GetProperty("sid").GetString()}/tags?key=branch")).Status);
     }
 
+    [Fact]
+    public async Task Deleting_a_garden_drops_its_connection_revokes_its_credential_and_keeps_its_deployments()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "doomed-web");
+        await garden.Sync(Subscriptions.NixOS("system", "doomed-web", Subscriptions.RealtimePolicy));
+        await Seeds.Submit(server, "doomed-web");
+        var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean());
+        var closed = new TaskCompletionSource();
+        garden.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+
+        var response = await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}");
+        Assert.Equal(204, (int)response.StatusCode);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        using var old = server.Client(garden.Credential);
+        Assert.Equal(401, (int)(await old.GetAsync("/api/v1/auth/verify")).StatusCode);
+        await Wait.ForAsync(async () => (int)(await server.Admin.GetAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode == 404 ? "" : null, "the garden gone");
+        Assert.Equal(200, (int)(await server.Admin.GetAsync($"/api/v1/deployments/{push.GetProperty("sid").GetString()}")).StatusCode);
+        Assert.Equal(404, (int)(await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode);
+    }
+
     private async Task<(int Status, JsonElement Body)> DeleteJson(string path)
     {
         var response = await server.Admin.DeleteAsync(path);
