@@ -75,7 +75,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Idle()
     {
         Command<RegisterGarden>(HandleRegister);
-        Command<BindGardenCredential>(cmd => { var sender = Sender; PersistThen([new GardenCredentialBound(_gid, cmd.Credential)], () => sender.Tell(CommandAccepted.Instance)); });
+        Command<BindGardenCredential>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            var previous = _state.Registration!.Credential;
+            PersistThen(previous == cmd.Credential ? [] : [new GardenCredentialBound(_gid, cmd.Credential)],
+                () => sender.Tell(new GardenCredentialReplaced(_gid, previous == cmd.Credential ? null : previous)));
+        }));
         Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
         Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
