@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Akka.Actor;
 using Akka.Event;
-using Sower.Messages.Garden;
+using Sower.Messages.Activator;
 
 namespace Sower.Actors.Garden;
 
@@ -87,8 +87,8 @@ public sealed class ActivatorRouting(string socketPath, string activatorCommand,
         // A user garden acting for itself needs no privileges: spawn the activator directly.
         var forSelf = request.Type switch
         {
-            "home-manager" => request.User == gardenUser,
-            "stage" => true,
+            ActivatorRequestTypes.HomeManager => request.User == gardenUser,
+            ActivatorRequestTypes.Stage => true,
             _ => false,
         };
         if (!isRoot && gardenUser != "sower-garden" && forSelf) return new PipeActivatorTransport(activatorCommand, []);
@@ -124,7 +124,7 @@ public sealed class UnixSocketActivatorTransport(string path, TimeSpan connectTi
             }
         }
         await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToJsonLine()), cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(ActivatorProtocol.SerializeRequestLine(request), cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return await FrameReader.ReadAsync(reader, onFrame, cancellationToken).ConfigureAwait(false);
     }
@@ -149,7 +149,7 @@ public sealed class PipeActivatorTransport(string fileName, string[] arguments) 
         catch (Win32Exception) { throw new ActivatorMissingException(fileName); }
         using (process)
         {
-            await process.StandardInput.WriteAsync(request.ToJsonLine().AsMemory(), cancellationToken).ConfigureAwait(false);
+            await process.StandardInput.WriteAsync((ActivatorProtocol.SerializeRequest(request) + "\n").AsMemory(), cancellationToken).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
             process.StandardInput.Close();
             var exit = await FrameReader.ReadAsync(process.StandardOutput, onFrame, cancellationToken).ConfigureAwait(false);
@@ -173,8 +173,8 @@ internal static class FrameReader
             var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
             if (line is null) return null;
             if (line.Length == 0) continue;
-            var frame = ActivatorFrame.Parse(line) ?? new ActivatorFrame("", ActivatorFrame.Output, line, null);
-            if (frame.Type == ActivatorFrame.Complete) return frame.ExitCode ?? 1;
+            var frame = ActivatorProtocol.ParseFrame(line, out _) ?? ActivatorFrame.Output("", line);
+            if (frame.IsComplete) return frame.ExitCode ?? 1;
             onFrame(frame);
         }
     }

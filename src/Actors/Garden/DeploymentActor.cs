@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Persistence;
 using NodaTime;
 using NodaTime.Text;
+using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
 
@@ -81,7 +82,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
             {
                 // The result is with the server: only now ask for the reboot (pitfall 30).
                 log.Info("Requesting reboot: {0}", reason);
-                activator.Tell(new ActivatorCommands.Run(new ActivatorRequest(Sid.New("act"), "reboot", Reason: reason), ActorRefs.Nobody, settings.Timeouts.Activation));
+                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
             }
             Context.Stop(Self);
         });
@@ -233,7 +234,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
             {
                 liveSwitchRequest = Sid.New("act");
-                activator.Tell(new ActivatorCommands.Run(new ActivatorRequest(liveSwitchRequest, "nixos", Path: newSystem, Mode: "switch"), Self, settings.Timeouts.Activation));
+                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.NixOS(liveSwitchRequest, newSystem, "switch"), Self, settings.Timeouts.Activation));
                 liveSwitchSeed = restarted.Seed.Sid;
                 return;
             }

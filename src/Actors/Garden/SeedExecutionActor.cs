@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using NodaTime;
+using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
 
@@ -80,7 +81,7 @@ public sealed class SeedExecutionActor : ReceiveActor
     {
         Line($"downloading {label}");
         Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "downloading"));
-        Send(new ActivatorRequest(NewId(), "stage", Path: seed.Artifact, GcRoot: subscriptionSid), settings.Timeouts.Realise);
+        Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise);
     }
 
     private void Staging()
@@ -100,7 +101,7 @@ public sealed class SeedExecutionActor : ReceiveActor
             {
                 // gcroot: stage = realise + set the named profile (§4.6).
                 Become(PinningProfile);
-                Send(new ActivatorRequest(NewId(), "profile", Path: seed.Artifact, Profile: ProfileName(seed.Name)), settings.Timeouts.Activation);
+                Send(ActivatorRequest.SetProfile(NewId(), seed.Artifact, ProfileName(seed.Name)), settings.Timeouts.Activation);
                 return;
             }
             Decide();
@@ -165,15 +166,15 @@ public sealed class SeedExecutionActor : ReceiveActor
             {
                 case SeedType.NixOS:
                     mode = ActivationModes.NixosMode(executing)!;
-                    request = new ActivatorRequest(NewId(), "nixos", Path: seed.Artifact, Mode: mode);
+                    request = ActivatorRequest.NixOS(NewId(), seed.Artifact, mode);
                     break;
                 case SeedType.HomeManager:
                     mode = "activate";
-                    request = new ActivatorRequest(NewId(), "home-manager", Path: seed.Artifact, User: user);
+                    request = ActivatorRequest.HomeManager(NewId(), seed.Artifact, user);
                     break;
                 default:
                     mode = "services";
-                    request = new ActivatorRequest(NewId(), "services", Seeds: [new ActivatorSeed(seed.Name, seed.Artifact)]);
+                    request = ActivatorRequest.Services(NewId(), [new ServiceSeed(seed.Name, seed.Artifact)]);
                     break;
             }
             Line($"activating {label} with mode: {mode}");
