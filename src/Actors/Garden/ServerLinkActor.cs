@@ -270,11 +270,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void OnSendOutcome(SendOutcome outcome)
     {
         if (outcome.Generation != generation || inFlight != outcome.Seq) return;
-        if (outcome.Reply is null)
+        if (outcome.Reply is null || outcome.Reply.ErrorCode is "unavailable" or "rate_limited" or "not_joined")
         {
             // Transport error or timeout: retry while connected; a disconnect resends after the next session.
             inFlight = null;
-            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error);
+            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
             Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
             return;
         }
