@@ -98,6 +98,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + gardenName)));
     }
 
+    // Connect while the journal recovers (SQLite start-up is the slow part); the outcome waits in the stash until recovery ends.
+    protected override void PreStart()
+    {
+        base.PreStart();
+        StartConnect();
+    }
+
     protected override void PostStop()
     {
         lifetime.Cancel();

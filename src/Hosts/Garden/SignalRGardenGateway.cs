@@ -45,7 +45,13 @@ public sealed class SignalRGardenGateway : IGardenGateway
     public async Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(config.Origin + HubPath, options => options.AccessTokenProvider = () => Task.FromResult<string?>(credential))
+            .WithUrl(config.Origin + HubPath, options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(credential);
+                // WebSockets only, without the negotiate round trip: faster to connected.
+                options.SkipNegotiation = true;
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+            })
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
             .Build();
         hub.ServerTimeout = TimeSpan.FromSeconds(60);
