@@ -313,4 +313,22 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
         Assert.Contains(SeedResults(D1), r => ((string)r["log"]!).Contains("no reboot required; switching live", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Service_activations_always_send_the_complete_set_of_service_seeds()
+    {
+        var a = new Sower.Messages.Domain.SubscriptionSpec("svc-a", "svc-a", Sower.Messages.Domain.SeedType.Service, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default);
+        var b = a with { Name = "svc-b", SeedName = "svc-b" };
+        Connected(a, b);
+        const string PathA = "/nix/store/0000000000000000000000000000000a-svc-a";
+        const string PathB = "/nix/store/0000000000000000000000000000000b-svc-b";
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "svc-a", type: "service", artifact: PathA));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "svc-b", type: "service", artifact: PathB, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
+        var requests = Activator.OfType(ActivatorRequestTypes.Services);
+        Assert.Equal([PathA], requests[0].Seeds!.Select(s => s.Path));
+        Assert.Equal([PathA, PathB], requests[1].Seeds!.Select(s => s.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(2, Store.Current.Services.Count);
+    }
 }
