@@ -331,4 +331,23 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Equal([PathA, PathB], requests[1].Seeds!.Select(s => s.Path).Order(StringComparer.Ordinal));
         Assert.Equal(2, Store.Current.Services.Count);
     }
+
+    [Fact]
+    public async Task Draining_accepts_no_new_deployment_and_waits_for_the_running_activation()
+    {
+        var host = Connected();
+        var release = new TaskCompletionSource<int>();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
+        var drained = host.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), TimeSpan.FromSeconds(20));
+        await Task.Delay(300);
+        Assert.False(drained.IsCompleted);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        release.SetResult(0);
+        await drained;
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        await Task.Delay(300);
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.Stage)); // the push during the drain was not started
+    }
 }
