@@ -75,7 +75,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Idle()
     {
         Command<RegisterGarden>(HandleRegister);
-        Command<BindGardenCredential>(cmd => { var sender = Sender; PersistThen([new GardenCredentialBound(_gid, cmd.Credential)], () => sender.Tell(CommandAccepted.Instance)); });
+        Command<BindGardenCredential>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            var previous = _state.Registration!.Credential;
+            PersistThen(previous == cmd.Credential ? [] : [new GardenCredentialBound(_gid, cmd.Credential)],
+                () => sender.Tell(new GardenCredentialReplaced(_gid, previous == cmd.Credential ? null : previous)));
+        }));
         Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
         Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
@@ -93,6 +99,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
         Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
         Command<ReplayNow>(_ => Replay());
+        // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
+        Command<CommandAccepted>(_ => { });
+        Command<CommandFailed>(f => _log.Warning("garden {0}: an entity refused a command: {1} {2}", _gid, f.Code, f.Message));
         Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
@@ -119,6 +128,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             StartCreation(new CreationJob(request, Sender, null, PushErrors: true));
         }));
         Command<RetryDeployment>(cmd => IfRegistered(() => HandleRetry(cmd)));
+        Command<DeleteGarden>(cmd => IfRegistered(() => HandleDelete(cmd)));
     }
 
     private void IfRegistered(Action action)
@@ -179,6 +189,29 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         PersistThen([new GardenSessionEnded(_gid, connection, Now)], () => { });
     }
 
+    private void HandleDelete(DeleteGarden cmd)
+    {
+        var sender = Sender;
+        var credential = _state.Registration!.Credential;
+        var subscriptions = _state.Subscriptions.Values.ToList();
+        if (_proxy is not null)
+        {
+            Context.Unwatch(_proxy);
+            _proxy.Tell(new GardenProxyClosed("garden deleted"));
+            _proxy = null;
+            _connection = null;
+        }
+        PersistThen([new GardenRemoved(_gid, cmd.Actor, Now)], () =>
+        {
+            foreach (var sub in subscriptions)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(sub.Line, sub.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(sub.Sid, _gid));
+            }
+            sender.Tell(new GardenDeleted(_gid, credential));
+        });
+    }
+
     private GardenView View() => new(
         _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
         _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
@@ -201,7 +234,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 }
                 _shards.SeedLines.Tell(new FollowSeedLine(record.Line, _gid, record.Sid, record.Spec.Rules, record.Realtime));
             }
-            foreach (var removed in synced.Removed) _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+            foreach (var removed in synced.Removed)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(removed.Sid, _gid));
+            }
+            foreach (var record in synced.Subscriptions)
+            {
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.UpsertSubscription(record.Sid, record));
+            }
             sender.Tell(new SubscriptionsSynced(synced.Subscriptions));
         });
     }
@@ -445,7 +486,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     // ── helpers ──
 
-    private void Push(string method, object payload) => _proxy?.Tell(new PushToGarden(method, payload));
+    private void Push(string method, object payload) => _proxy?.Tell(payload switch
+    {
+        DeploymentPush deployment => new PushToGarden(deployment, null),
+        DeploymentErrorPush error => new PushToGarden(null, error),
+        _ => throw new ArgumentException($"{method} is not a gateway push", nameof(payload)),
+    });
 
     private void PersistThen(IReadOnlyCollection<IGardenEvent> events, Action after)
     {
