@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Sower.Activator;
+
+/// <summary>
+/// <c>sower-activator [--config FILE] [--allowed-gids &lt;gid,…&gt;] [--timeout &lt;s&gt;] [--socket PATH]</c> (REFERENCE §7.1).
+/// Hand-parsed: four flags do not justify a parser library in a root process.
+/// </summary>
+public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedGids, int? TimeoutSeconds, string? SocketPath, bool Help)
+{
+    public const string Usage =
+        "usage: sower-activator [--config FILE] [--allowed-gids <gid,...>] [--timeout <seconds>] [--socket PATH]\n" +
+        "  Performs one privileged Nix activation per request (REFERENCE §7). Modes:\n" +
+        "  stdin is a socket (systemd Accept=yes) or LISTEN_FDS is set: socket mode, peers are authorized;\n" +
+        "  --socket PATH: bind PATH (mode 0660) and serve connections one at a time;\n" +
+        "  otherwise: pipe mode, one request on stdin, replies on stdout, with the caller's privileges.\n";
+
+    /// <summary>Parses the arguments; throws <see cref="ActivatorSetupException"/> with a clear message on bad input.</summary>
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        string? config = null, socket = null;
+        int? timeout = null;
+        var gids = new HashSet<uint>();
+        var help = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string? inline = null;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                inline = arg[(eq + 1)..];
+                arg = arg[..eq];
+            }
+            string Value()
+            {
+                if (inline is not null) return inline;
+                if (i + 1 >= args.Count) throw new ActivatorSetupException($"missing value for {arg}");
+                return args[++i];
+            }
+            switch (arg)
+            {
+                case "--config": config = Value(); break;
+                case "--socket": socket = Value(); break;
+                case "--allowed-gids": gids.UnionWith(ParseGids(Value())); break;
+                case "--timeout": timeout = ParseTimeout(Value()); break;
+                case "--help" or "-h": help = true; break;
+                default: throw new ActivatorSetupException($"unknown argument: {arg}");
+            }
+        }
+        if (config is { Length: 0 }) throw new ActivatorSetupException("--config needs a file name");
+        if (socket is { Length: 0 }) throw new ActivatorSetupException("--socket needs a path");
+        return new CommandLine(config, gids, timeout, socket, help);
+    }
+
+    /// <summary>A comma-separated list of numeric GIDs; whitespace is tolerated, a bad entry fails with <c>invalid GID: &lt;x&gt;</c>.</summary>
+    public static IReadOnlySet<uint> ParseGids(string list)
+    {
+        var gids = new HashSet<uint>();
+        foreach (var raw in list.Split(','))
+        {
+            var entry = raw.Trim();
+            if (entry.Length == 0) continue;
+            if (!uint.TryParse(entry, NumberStyles.None, CultureInfo.InvariantCulture, out var gid) || gid == uint.MaxValue)
+            {
+                throw new ActivatorSetupException($"invalid GID: {entry}");
+            }
+            gids.Add(gid);
+        }
+        return gids;
+    }
+
+    private static int ParseTimeout(string value)
+    {
+        if (!int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
+        {
+            throw new ActivatorSetupException($"invalid timeout: {value} (a whole number of seconds > 0)");
+        }
+        return seconds;
+    }
+}
+
+/// <summary>A problem with the command line or the configuration: reported as is, never with a stack trace.</summary>
+public sealed class ActivatorSetupException(string message) : Exception(message);

@@ -1,0 +1,65 @@
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+using Sower.Actors.Hosting;
+using Sower.Actors.Tokens;
+using Sower.Server.Auth;
+using Sower.Server.Health;
+
+namespace Sower.Server.Configuration;
+
+/// <summary>The server's infrastructure: options, logging level, bind addresses, systemd, authentication and
+/// authorization, health checks, the admin-token bootstrap; and on the actor side persistence, cluster and the
+/// token store. Program.cs and tests compose a host from exactly these calls.</summary>
+public static class ServerHostingExtensions
+{
+    /// <summary>Services: <see cref="ServerOptions"/>, NodaTime <see cref="IClock"/> (system clock unless one is
+    /// registered first), <see cref="AccessTokenCache"/>, the "Bearer" scheme, one policy per role, health checks,
+    /// systemd notify + watchdog, and the admin-token bootstrap. Does not add Akka: call
+    /// <c>Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka.WithSowerServerInfrastructure(options)…)</c>.</summary>
+    public static WebApplicationBuilder AddSowerServerInfrastructure(this WebApplicationBuilder builder, ServerOptions options)
+    {
+        builder.WebHost.UseUrls(options.Urls);
+        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level)) builder.Logging.SetMinimumLevel(level);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+        services.TryAddSingleton(new AccessTokenCache());
+        services.AddSystemd();
+        services.AddHostedService<SystemdWatchdogService>();
+
+        services.AddAuthentication(AccessTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AccessTokenAuthenticationOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, _ => { });
+        services.AddAuthorization(AuthorizationPolicies.AddSowerPolicies);
+
+        services.AddSingleton<AdminTokenBootstrapState>();
+        services.AddHostedService<AdminTokenBootstrapService>();
+        services.AddHealthChecks()
+            .AddCheck<AdminTokenBootstrapHealthCheck>("sower-admin-token-bootstrap", tags: [ClusterHostingExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Persistence (from <see cref="ServerOptions.Persistence"/>), the cluster and the token store.
+    /// <paramref name="journal"/> adds event adapters (e.g. the entity event tagger).</summary>
+    public static AkkaConfigurationBuilder WithSowerServerInfrastructure(
+        this AkkaConfigurationBuilder akka,
+        ServerOptions options,
+        Action<AkkaPersistenceJournalBuilder>? journal = null,
+        AccessTokensSettings? tokens = null) =>
+        akka.WithSowerPersistence(options.Persistence, journal)
+            .WithSowerCluster(options.Cluster)
+            .WithAccessTokens(tokens);
+
+    /// <summary>Authentication/authorization middleware, <c>/healthz/live</c>, <c>/healthz/ready</c>,
+    /// <c>/api/v1/auth/verify</c> and <c>/api/v1/tokens…</c>.</summary>
+    public static WebApplication MapSowerInfrastructure(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapSowerHealthChecks();
+        app.MapTokenEndpoints();
+        return app;
+    }
+}

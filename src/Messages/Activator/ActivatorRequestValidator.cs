@@ -1,0 +1,69 @@
+using Sower.Messages.Domain;
+
+namespace Sower.Messages.Activator;
+
+/// <summary>
+/// The host-independent checks of REFERENCE §7.3, with their exact error texts. The activator adds the checks that
+/// need the machine (the Home-Manager user exists, <c>&lt;path&gt;/activate</c> exists, scripts resolve inside the store).
+/// Clients run the same checks before sending, so a request the garden sends is never refused for its shape.
+/// </summary>
+public static class ActivatorRequestValidator
+{
+    public const string MissingRequestId = "missing request ID";
+    public const string ServicesRequireSeed = "services request requires at least one seed";
+    public const string EmptySeedName = "seed name must not be empty";
+    private const int MaxNameLength = 100;
+    private const int MaxEchoLength = 128;
+
+    public static string InvalidType(string type) => $"invalid type: {Echo(type)}";
+
+    public static string InvalidMode(string? mode) => $"invalid mode: {Echo(mode)}";
+
+    public static string InvalidName(string? name) => $"invalid name: {Echo(name)}";
+
+    public static string UnknownUser(string? user) => $"unknown user: {Echo(user)}";
+
+    /// <summary>Returns null when the request is well formed for its type, otherwise the exact error text.</summary>
+    public static string? Validate(ActivatorRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Id)) return MissingRequestId;
+        switch (request.Type)
+        {
+            case ActivatorRequestTypes.Stage:
+                return StorePath.Validate(request.Path) ?? ValidateName(request.Gcroot);
+            case ActivatorRequestTypes.NixOS:
+                return StorePath.Validate(request.Path) ?? (NixosModes.IsKnown(request.Mode) ? null : InvalidMode(request.Mode));
+            case ActivatorRequestTypes.HomeManager:
+                return StorePath.Validate(request.Path) ?? (string.IsNullOrEmpty(request.User) ? UnknownUser(request.User) : null);
+            case ActivatorRequestTypes.Profile:
+                return StorePath.Validate(request.Path) ?? ValidateName(request.Profile);
+            case ActivatorRequestTypes.Services:
+                if (request.Seeds is null || request.Seeds.Count == 0) return ServicesRequireSeed;
+                foreach (var seed in request.Seeds)
+                {
+                    if (string.IsNullOrEmpty(seed.Name)) return EmptySeedName;
+                    if (StorePath.Validate(seed.Path) is { } error) return error;
+                }
+                return null;
+            case ActivatorRequestTypes.Reboot:
+                return null;
+            default:
+                return InvalidType(request.Type);
+        }
+    }
+
+    /// <summary>GC-root and profile names: <c>[A-Za-z0-9._-]{1,100}</c>, not starting with '.'.</summary>
+    public static string? ValidateName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || name[0] == '.') return InvalidName(name);
+        foreach (var c in name)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-')) return InvalidName(name);
+        }
+        return null;
+    }
+
+    // Hostile values are echoed in error texts; keep the echo bounded (the frame itself is JSON-escaped).
+    private static string Echo(string? value) =>
+        value is null ? "" : value.Length <= MaxEchoLength ? value : string.Concat(value.AsSpan(0, MaxEchoLength), "…");
+}
