@@ -29,6 +29,7 @@ public static class PersistenceHostingExtensions
         Action<AkkaPersistenceJournalBuilder>? journal = null)
     {
         var providerName = ProviderNameFor(settings.Provider);
+        if (settings.Provider == DatabaseProvider.Sqlite) UseWriteAheadLog(settings.ConnectionString);
         builder.WithHealthCheck(ConnectivityCheckName, (_, _, ct) => CheckConnectivityAsync(settings, ct), tags: [HealthTag]);
         return builder.WithSqlPersistence(
             connectionString: settings.ConnectionString,
@@ -44,6 +45,24 @@ public static class PersistenceHostingExtensions
             {
                 s.WithHealthCheck(HealthStatus.Unhealthy, tags: [HealthTag, "snapshot-store"]);
             });
+    }
+
+    /// <summary>WAL lets readers (queries, projections) run while the journal writes; the mode is stored in the file,
+    /// so setting it before the journal starts is enough. Failure is harmless (the default mode still works).</summary>
+    private static void UseWriteAheadLog(string connectionString)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode=WAL;";
+            command.ExecuteScalar();
+        }
+        catch (SqliteException)
+        {
+            // e.g. a read-only or in-memory database: keep the default journal mode
+        }
     }
 
     /// <summary>Opens a connection to the configured database and runs <c>SELECT 1</c>.</summary>

@@ -73,4 +73,4 @@ public static class DeploymentEvents
 }
 
 /// <summary>Told to the owning GardenActor after every persisted change, so its index mirrors the deployment.</summary>
-public sealed record DeploymentChanged(GardenId GardenId, DeploymentSummary Summary) : ISowerSerializable;
+public sealed record DeploymentChanged(GardenId GardenId, DeploymentSummary Summary) : Gardens.IWithGardenId, ISowerSerializable;

@@ -100,7 +100,12 @@ public sealed record AccessTokenStore(ImmutableDictionary<string, StoredAccessTo
 
         if (cmd.ExpiresOn is { } expires && expires < today) errors.Add($"expires_on: {PastExpiryMessage}");
         if (string.IsNullOrWhiteSpace(cmd.OwnerSid)) errors.Add("owner: required");
-        if (errors.Count > 0) return AccessTokenDecision.Fail(AccessTokenErrorCodes.Invalid, errors[0], [.. errors]);
+        if (errors.Count > 0)
+        {
+            // One problem: its message is the error (e.g. "expiry date must not be in the past"); several: a summary.
+            var message = errors.Count == 1 ? errors[0][(errors[0].IndexOf(": ", StringComparison.Ordinal) + 2)..] : "invalid token request";
+            return AccessTokenDecision.Fail(AccessTokenErrorCodes.Invalid, message, [.. errors]);
+        }
 
         if (cmd.CallerRoles is { } caller)
         {

@@ -25,6 +25,7 @@ public static class TokenEndpoints
         app.MapGet("/api/v1/auth/verify", Verify).RequireAuthorization();
         var tokens = app.MapGroup("/api/v1/tokens").RequireAuthorization(AuthorizationPolicies.ManageTokens);
         tokens.MapGet("", List);
+        tokens.MapGet("/{sid}", Get);
         tokens.MapPost("", Create);
         tokens.MapPost("/{sid}/regenerate", Regenerate);
         tokens.MapDelete("/{sid}", Revoke);
@@ -48,6 +49,15 @@ public static class TokenEndpoints
         var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
         return await AskStore(http, registry, new GetAccessTokens(owner), reply => reply is AccessTokenList list
             ? Results.Ok(list.Tokens.Select(ToWire))
+            : null);
+    }
+
+    private static async Task<IResult> Get(HttpContext http, ActorRegistry registry, string sid)
+    {
+        if (!Sid.IsValid(sid, "")) return NotFound();
+        var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
+        return await AskStore(http, registry, new GetAccessToken(new TokenId(sid), owner), reply => reply is AccessTokenFound found
+            ? Results.Ok(ToWire(found.Token))
             : null);
     }
 

@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using Microsoft.AspNetCore.DataProtection;
 using Akka.Persistence.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
@@ -21,7 +22,12 @@ public static class ServerHostingExtensions
     public static WebApplicationBuilder AddSowerServerInfrastructure(this WebApplicationBuilder builder, ServerOptions options)
     {
         builder.WebHost.UseUrls(options.Urls);
-        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level)) builder.Logging.SetMinimumLevel(level);
+        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
+        {
+            builder.Logging.SetMinimumLevel(level);
+            // One line per HTTP request is debugging detail, not information.
+            if (level == LogLevel.Information) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -29,6 +35,11 @@ public static class ServerHostingExtensions
         services.TryAddSingleton(new AccessTokenCache());
         services.AddSystemd();
         services.AddHostedService<SystemdWatchdogService>();
+
+        // Key material (cookies, antiforgery) lives in the data directory, not in a home directory a service may lack.
+        services.AddDataProtection()
+            .SetApplicationName("sower")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDir, "keys")));
 
         services.AddAuthentication(AccessTokenAuthenticationHandler.SchemeName)
             .AddScheme<AccessTokenAuthenticationOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, _ => { });
@@ -41,16 +52,31 @@ public static class ServerHostingExtensions
         return builder;
     }
 
-    /// <summary>Persistence (from <see cref="ServerOptions.Persistence"/>), the cluster and the token store.
+    /// <summary>Akka logs through Microsoft.Extensions.Logging at <c>log_level</c>, persistence (from
+    /// <see cref="ServerOptions.Persistence"/>), the cluster and the token store.
     /// <paramref name="journal"/> adds event adapters (e.g. the entity event tagger).</summary>
     public static AkkaConfigurationBuilder WithSowerServerInfrastructure(
         this AkkaConfigurationBuilder akka,
         ServerOptions options,
         Action<AkkaPersistenceJournalBuilder>? journal = null,
         AccessTokensSettings? tokens = null) =>
-        akka.WithSowerPersistence(options.Persistence, journal)
+        akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(options.LogLevel);
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithSowerPersistence(options.Persistence, journal)
             .WithSowerCluster(options.Cluster)
             .WithAccessTokens(tokens);
+
+    private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch
+    {
+        "trace" or "debug" => Akka.Event.LogLevel.DebugLevel,
+        "information" => Akka.Event.LogLevel.InfoLevel,
+        "warning" => Akka.Event.LogLevel.WarningLevel,
+        _ => Akka.Event.LogLevel.ErrorLevel,
+    };
 
     /// <summary>Authentication/authorization middleware, <c>/healthz/live</c>, <c>/healthz/ready</c>,
     /// <c>/api/v1/auth/verify</c> and <c>/api/v1/tokens…</c>.</summary>

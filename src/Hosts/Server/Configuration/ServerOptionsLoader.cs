@@ -353,6 +353,8 @@ public static class ServerOptionsLoader
             port = 0;
         }
         if (hostname is { Length: 0 }) problems.Add("cluster.hostname: must not be empty");
+        if (hostname is "0.0.0.0" or "::" or "[::]" && string.IsNullOrWhiteSpace(publicHostname))
+            problems.Add("cluster.public_hostname: required when cluster.hostname binds every interface (other nodes need an address to reach this one)");
         for (var i = 0; i < seedNodes.Length; i++)
         {
             if (!IsSeedNode(seedNodes[i]))

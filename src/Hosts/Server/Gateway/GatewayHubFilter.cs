@@ -28,7 +28,7 @@ public sealed class GatewayHubFilter(GardenSessions sessions, ILogger<GatewayHub
                 return GatewayReply.Failure(GatewayErrors.PayloadTooLarge, $"payload larger than {GatewayProtocol.MaxPayloadBytes} bytes");
             }
         }
-        if (!session.Joined && invocation.HubMethodName != GatewayProtocol.Join && invocation.HubMethodName != GatewayProtocol.Ping)
+        if (!session.Joined && invocation.HubMethod.Name is not (nameof(GardenHub.Join) or nameof(GardenHub.Ping)))
         {
             return GatewayReply.Failure(GatewayErrors.NotJoined, "send join first");
         }
