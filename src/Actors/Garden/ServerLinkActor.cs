@@ -58,7 +58,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Command<SyncOutcome>(OnSyncOutcome);
         Command<GardenCommands.ApplyConfig>(a =>
         {
-            config = a.Config;
+            this.config = a.Config;
             if (session is not null) StartSync();
         });
         Command<GardenCommands.SendDurable>(OnSendDurable);
