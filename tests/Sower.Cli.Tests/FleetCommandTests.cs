@@ -126,6 +126,11 @@ public sealed class FleetCommandTests(TestServer server)
         Assert.Equal(1, denied.ExitCode);
         Assert.Equal("error: the access token lacks the seed:write role needed for this", Sow.SingleError(denied));
 
+        // Cluster inspection is for admin tokens only.
+        var cluster = SowerProcess.Run(Sow.Env(server, token), null, "cluster", "show");
+        Assert.Equal(1, cluster.ExitCode);
+        Assert.Equal("error: the access token lacks the admin role needed for this", Sow.SingleError(cluster));
+
         Assert.Equal(0, Sow.Run(server, "token", "revoke", sid).ExitCode);
         var revoked = SowerProcess.Run(Sow.Env(server, token), null, "seed", "list");
         Assert.Equal(1, revoked.ExitCode);
