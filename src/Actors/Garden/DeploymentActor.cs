@@ -70,6 +70,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
         Command<Start>(_ => OnStart());
         Command<SeedExecution.StatusChanged>(s =>
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, s.SeedSid, s.Status))));
+        Command<SeedExecution.LogChunk>(c =>
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, c.SeedSid, null, null, c.Log))));
         Command<SeedExecution.ActivationStarting>(OnActivationStarting);
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
         Command<SeedExecution.Done>(OnSeedDone);
