@@ -92,6 +92,12 @@ public sealed class FleetCommandTests(TestServer server)
         Assert.Contains("cluster-inspection", names);
         Assert.Contains(names, n => n!.StartsWith("garden-proxy-", StringComparison.Ordinal));
 
+        var system = SowerProcess.JsonLine(Sow.Run(server, "cluster", "actors", "/system", "-d", "2", "--json"));
+        var sharding = Assert.Single(system["root"]!["children"]!.AsArray(), c => (string?)c!["name"] == "sharding")!;
+        Assert.Contains(sharding["children"]!.AsArray(), c => (string?)c!["name"] == "garden");
+        var shardsText = Sow.Run(server, "cluster", "shards");
+        Assert.Matches(@"(?m)^garden\s+akka\.tcp://sower@\S+\s+\d+\s+\d+$", shardsText.Stdout);
+
         var gardens = SowerProcess.JsonLine(Sow.Run(server, "cluster", "gardens", "--json"));
         var connected = Assert.Single(gardens["gardens"]!.AsArray(), g => (string?)g!["garden_name"] == "cluster01")!;
         Assert.Equal(garden.Sid, (string?)connected["garden_sid"]);
