@@ -171,6 +171,11 @@ public sealed class FleetCommandTests(TestServer server)
 
         var noDeployment = Sow.Run(server, "deployment", "show", "dply_aaaaaaaaaaaaaaaaaaaaaaaa");
         Assert.Equal(3, noDeployment.ExitCode);
+        var noFollow = Sow.Run(server, "deployment", "follow", "dply_aaaaaaaaaaaaaaaaaaaaaaaa");
+        Assert.Equal(3, noFollow.ExitCode);
+        Assert.Equal("error: no deployment dply_aaaaaaaaaaaaaaaaaaaaaaaa", Sow.SingleError(noFollow));
+        var noSubscription = Sow.Run(server, "deploy", "no-such-garden", "web");
+        Assert.Equal(3, noSubscription.ExitCode);
         var noGarden = Sow.Run(server, "garden", "show", "no-such-garden");
         Assert.Equal(3, noGarden.ExitCode);
         Assert.Equal("error: no garden named no-such-garden", Sow.SingleError(noGarden));
