@@ -91,6 +91,7 @@ public sealed class FleetCommandTests(TestServer server)
         var names = actors["root"]!["children"]!.AsArray().Select(c => (string?)c!["name"]).ToList();
         Assert.Contains("cluster-inspection", names);
         Assert.Contains(names, n => n!.StartsWith("garden-proxy-", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n!.StartsWith("sower-identify-", StringComparison.Ordinal)); // the walk's own helpers
 
         var system = SowerProcess.JsonLine(Sow.Run(server, "cluster", "actors", "/system", "-d", "2", "--json"));
         var sharding = Assert.Single(system["root"]!["children"]!.AsArray(), c => (string?)c!["name"] == "sharding")!;
