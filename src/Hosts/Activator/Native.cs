@@ -27,6 +27,7 @@ internal static unsafe partial class Native
     [LibraryImport(Libc)] public static partial uint umask(uint mask);
     [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Libc, SetLastError = true)] private static partial int fcntl(int fd, int cmd, int arg);
+    [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int rename(string from, string to);
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int chown(string path, uint owner, uint group);
     [LibraryImport(Libc, SetLastError = true)] public static partial int getsockopt(int fd, int level, int optname, void* optval, ref uint optlen);
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] private static partial nint realpath(string path, nint resolved);

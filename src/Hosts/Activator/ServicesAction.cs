@@ -73,7 +73,8 @@ public sealed class ServicesAction : IActivatorAction
         var link = Path.Combine(state, $".current.tmp-{Environment.ProcessId}");
         File.Delete(link);
         File.CreateSymbolicLink(link, id);
-        File.Move(link, current, overwrite: true); // rename(2): atomic
+        // rename(2) directly: atomic, and it moves the link itself (File.Move looks through it).
+        if (Native.rename(link, current) != 0) throw new IOException($"cannot switch {current}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         context.Log.Info($"services activated (hash={id})", ("seeds", seeds.Count));
         return 0;
     }

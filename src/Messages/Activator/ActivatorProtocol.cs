@@ -75,6 +75,8 @@ public static class ActivatorProtocol
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
         if (IsBlank(line)) return RequestParseResult.Failed(EmptyRequest);
         if (line.Length > MaxRequestBytes) return RequestParseResult.Failed(InvalidJson);
+        // The whole line must be UTF-8: JsonDocument only checks the strings that are read, not those of ignored keys.
+        if (!System.Text.Unicode.Utf8.IsValid(line)) return RequestParseResult.Failed(InvalidJson);
         try
         {
             using var doc = JsonDocument.Parse(line.ToArray(), StrictOptions);
