@@ -9,7 +9,7 @@ namespace Sower.Cli.Commands;
 /// host download, upgrade and reboot (REFERENCE §8).</summary>
 public static class SeedCommands
 {
-    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at"];
+    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at", "retired"];
 
     public static Command Create(CliIo io)
     {
@@ -270,6 +270,7 @@ public static class SeedCommands
             ("artifact", Output.Str(seed, "artifact")),
             ("recency", Output.Str(seed, "recency")),
             ("created", Output.Str(seed, "created_at")),
+            ("retired", Output.Bool(seed, "retired") ? "yes (never selected as latest, never rolled out)" : "no"),
             ("tags", string.Join(", ", Output.Array(seed, "tags").Select(t => $"{Output.Str(t, "key")}={Output.Str(t, "value")}").Order(StringComparer.Ordinal))),
         ]);
     }
