@@ -19,6 +19,7 @@ public static class SeedCommands
         seed.Subcommands.Add(Latest(io));
         seed.Subcommands.Add(Show(io));
         seed.Subcommands.Add(Promote(io));
+        seed.Subcommands.Add(Retire(io));
         seed.Subcommands.Add(HostCommands.Download(io));
         seed.Subcommands.Add(HostCommands.Upgrade(io));
         seed.Subcommands.Add(HostCommands.Reboot(io));
@@ -251,6 +252,25 @@ public static class SeedCommands
             };
             var timeoutValue = result.GetValue(timeout) is { } t ? CommandRunner.ParseDuration(t, "--timeout") : TimeSpan.FromMinutes(30);
             return await SubmitThroughHub(io, server, request, result.GetValue(json), result.GetValue(wait) ? timeoutValue : null, cancellation);
+        });
+        return command;
+    }
+
+    private static Command Retire(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var sid = new Argument<string>("SID") { Description = "The seed to retire (seed_…)" };
+        var json = JsonOption();
+        var command = new Command("retire", "Retire a seed: kept for history, never chosen as latest, never rolled out in realtime") { sid, json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            var id = result.GetValue(sid)!;
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var seed = await api.Post($"/seeds/{Uri.EscapeDataString(id)}/retire", new JsonObject(), "seed:write", () => $"no seed {id}");
+            if (result.GetValue(json)) Output.Json(io, Output.Pick(seed, SeedFields));
+            else io.Out.WriteLine($"seed {Output.Str(seed, "sid")} retired");
+            return ExitCodes.Ok;
         });
         return command;
     }
