@@ -7,7 +7,8 @@ namespace Sower.Cli;
 /// <summary>
 /// The <c>sower</c> command. Each command group lives in its own file under Commands/ and is registered in
 /// <see cref="BuildRoot"/>; every command writes through <see cref="CliIo"/> so tests can run it in-process.
-/// Exit codes: 0 success, 1 a failed operation, 2 invalid input (usage, files, values). No stack trace reaches a user.
+/// Exit codes: 0 success, 1 a failed operation, 2 invalid input (usage, files, values), 3 not found, 4 denied by policy,
+/// 5 server or garden unreachable. Errors are one "error: ..." sentence on stderr; no stack trace reaches a user.
 /// </summary>
 public static class Program
 {
@@ -47,8 +48,15 @@ public static class Program
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("sower: deploy prebuilt Nix closures (seeds) to gardens under deployment policies");
+        root.Subcommands.Add(SeedCommands.Create(io));
+        root.Subcommands.Add(GardenCommands.Create(io));
+        root.Subcommands.Add(DeploymentCommands.CreateDeploy(io));
+        root.Subcommands.Add(DeploymentCommands.Create(io));
+        root.Subcommands.Add(TokenCommands.Create(io));
+        root.Subcommands.Add(ClusterCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));
+        root.Subcommands.Add(CompletionCommands.Create(io));
         return root;
     }
 

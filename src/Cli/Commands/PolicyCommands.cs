@@ -27,6 +27,7 @@ public static class PolicyCommands
     {
         var policy = new Command("policy", "Deployment policies");
         policy.Subcommands.Add(Eval(io));
+        policy.Subcommands.Add(PolicyCheckCommand.Create(io));
         return policy;
     }
 
