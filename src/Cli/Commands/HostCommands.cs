@@ -119,6 +119,11 @@ public static class HostCommands
         {
             var last = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? $"exit code {run.ExitCode}";
             if (last.StartsWith("error: ", StringComparison.Ordinal)) last = last["error: ".Length..];
+            // Nix only warns about the untrusted signature and then reports a bare "build failed": name the real cause.
+            if (run.Stderr.Contains("is not signed by any of the keys in 'trusted-public-keys'", StringComparison.Ordinal))
+            {
+                last = "its substitute is not signed by any locally trusted public key";
+            }
             throw new CliFailure(ExitCodes.Failure, $"cannot realise {artifact} with the locally configured substituters and keys: {last}");
         }
         return (seed, seedType);
