@@ -6,6 +6,7 @@ using Sower.Actors.Server.Projections;
 using Sower.Server.Api;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Ui;
 
 var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
 if (!loaded.IsValid)
@@ -33,6 +34,7 @@ public static class SowerServerApp
         builder.AddSowerServerInfrastructure(options);
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
+        builder.AddSowerConsole();
 
         var settings = new ServerEntitySettings
         {
@@ -52,6 +54,7 @@ public static class SowerServerApp
         app.MapSowerInfrastructure();
         app.MapSowerGateway();
         app.MapSowerApi();
+        app.MapSowerConsole();
         return app;
     }
 }
