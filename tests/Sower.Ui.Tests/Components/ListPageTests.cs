@@ -1,0 +1,86 @@
+using Bunit;
+using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
+using Sower.Messages.Tokens;
+using Sower.Server.Ui.Components.Pages;
+using Sower.Server.Ui.Services;
+
+namespace Sower.Ui.Tests.Components;
+
+public sealed class ListPageTests : ConsoleTestContext
+{
+    [Fact]
+    public void The_gardens_list_turns_a_dot_online_when_a_session_starts()
+    {
+        var garden = Garden(Model, "web01", out _);
+        var page = RenderPage<Gardens>(BrowserZone.Utc);
+        Assert.Contains("dot-off", page.Find("tr[data-garden='web01'] .dot").ClassName);
+
+        Model.Apply(new GardenEvents.GardenSessionStarted(garden, ConnectionId.New(), ConsoleTestContext.Now));
+
+        page.WaitForAssertion(() => Assert.Contains("dot-on", page.Find("tr[data-garden='web01'] .dot").ClassName));
+    }
+
+    [Fact]
+    public void The_approvals_page_lists_what_waits_with_rule_action_and_expiry()
+    {
+        Auth.SetPolicies(Roles.DeploymentWrite);
+        var garden = Garden(Model, "web01", out var sub);
+        var d = Deployment(Model, garden, sub, Seed(Model, "web01"), awaiting: true);
+        Deployment(Model, garden, sub, Seed(Model, "web01")); // dispatched: not listed
+
+        var page = RenderPage<Approvals>(BrowserZone.Utc);
+
+        var card = page.Find($"article[data-sid='{d.Sid.Value}']");
+        Assert.Single(page.FindAll("article.approval"));
+        Assert.Contains("careful", card.TextContent);
+        Assert.Contains("activate", card.TextContent);
+        Assert.Contains("in 24 h", card.TextContent);
+        Assert.NotNull(card.QuerySelector("button.approve"));
+    }
+
+    [Fact]
+    public void The_garden_page_shows_the_manual_decision_before_deploying_and_hides_the_button_when_read_only()
+    {
+        var confirm = PolicyJson.Parse(System.Text.Json.Nodes.JsonNode.Parse("""{"careful": {"actions": ["restart"], "triggers": ["manual"], "confirm": true}}"""), "policy").Value!;
+        var garden = Garden(Model, "web01", out _, confirm);
+        Seed(Model, "web01");
+
+        var page = RenderPage<GardenDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, garden.Value));
+        Assert.Equal("needs approval: restart", page.Find(".decision").TextContent);
+        Assert.Empty(page.FindAll(".deploy-box button"));
+        Assert.Equal(5, page.FindAll(".timeline-row").Count);
+
+        Auth.SetPolicies(Roles.DeploymentWrite);
+        var writer = RenderPage<GardenDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, garden.Value));
+        Assert.Equal("Request deploy", writer.Find(".deploy-box button").TextContent);
+    }
+
+    [Fact]
+    public void Times_are_shown_in_the_browser_zone()
+    {
+        var garden = Garden(Model, "web01", out var sub);
+        var d = Deployment(Model, garden, sub, Seed(Model, "web01"));
+
+        var page = RenderPage<DeploymentDetail>(BrowserZone.From("Asia/Tokyo"), p => p.Add(x => x.Sid, d.Sid.Value));
+
+        Assert.Contains(page.FindAll("time"), t => t.TextContent == "2026-03-04 19:00:00" && t.GetAttribute("datetime") == "2026-03-04T10:00:00Z");
+        Assert.Equal(BrowserZone.Utc, BrowserZone.From("Not/AZone"));
+    }
+
+    [Fact]
+    public void The_overview_counts_and_flags_a_garden_that_keeps_failing()
+    {
+        var garden = Garden(Model, "db01", out var sub);
+        for (var i = 0; i < 2; i++)
+        {
+            var d = Deployment(Model, garden, sub, Seed(Model, "db01"), at: ConsoleTestContext.Now - NodaTime.Duration.FromMinutes(10 - i));
+            Model.Apply(new Sower.Messages.Deployments.DeploymentEvents.DeploymentCompleted(d.Sid, Sower.Messages.Deployments.DeploymentResult.Failure,
+                ConsoleTestContext.Now, false, garden, ConsoleTestContext.Now));
+        }
+        var page = RenderPage<Overview>(BrowserZone.Utc);
+        Assert.Equal("2", page.Find("#stat-failed").TextContent);
+        Assert.Contains("failing: the last 2 deployments failed", page.Find(".panel-attention").TextContent);
+        Assert.Equal("0", page.Find("#stat-online").TextContent);
+    }
+}
