@@ -179,15 +179,19 @@ public static class PolicyEvaluator
     public static bool WindowMatches(PolicyWindow window, LocalDateTime local)
     {
         ArgumentNullException.ThrowIfNull(window);
-        var time = local.TimeOfDay;
+        // Compared in ticks (100 ns), the precision of .NET time and of the ISO-8601 wire form: an end of 17:00 includes
+        // 17:00:00.0000000 and the window is closed from 17:00:00.0000001 on.
+        var time = local.TimeOfDay.TickOfDay;
+        var start = window.Start.TickOfDay;
+        var end = window.End.TickOfDay;
         var day = (int)local.DayOfWeek;
         var mask = window.DayMask;
-        if (window.Start <= window.End)
+        if (start <= end)
         {
-            return (mask & (1 << day)) != 0 && window.Start <= time && time <= window.End;
+            return (mask & (1 << day)) != 0 && start <= time && time <= end;
         }
         var previous = day == 1 ? 7 : day - 1;
-        return ((mask & (1 << day)) != 0 && time >= window.Start) || ((mask & (1 << previous)) != 0 && time <= window.End);
+        return ((mask & (1 << day)) != 0 && time >= start) || ((mask & (1 << previous)) != 0 && time <= end);
     }
 
     private static ulong ApplicableRules(ImmutableArray<PolicyRule> rules, Trigger trigger, bool useTrigger, Instant now, DateTimeZone? zone)

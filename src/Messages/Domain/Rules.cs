@@ -52,9 +52,19 @@ public static class Rules
             error = FormatError;
             return false;
         }
-        var key = StringOf(map, "key");
-        var op = StringOf(map, "op");
-        var value = StringOf(map, "value");
+        string? key, op, value;
+        try
+        {
+            key = StringOf(map, "key");
+            op = StringOf(map, "op");
+            value = StringOf(map, "value");
+        }
+        catch (ArgumentException)
+        {
+            // A key given twice: JsonObject reports it on first access.
+            error = FormatError;
+            return false;
+        }
         if (string.IsNullOrEmpty(key)) { error = KeyRequired; return false; }
         if (op is null) { error = OpRequired; return false; }
         if (value is null) { error = ValueRequired; return false; }
