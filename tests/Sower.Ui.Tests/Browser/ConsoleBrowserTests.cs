@@ -135,6 +135,35 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
     }
 
     [Fact]
+    public async Task Deploy_now_opens_the_new_deployment_and_retry_links_a_child_to_it()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(Server, "manual-" + Guid.NewGuid().ToString("N")[..6]);
+        await garden.Sync(Subscriptions.NixOS("system", garden.Name));
+        var seed = await Seeds.Submit(Server, garden.Name);
+        var seedSid = seed.GetProperty("sid").GetString()!;
+
+        var page = await fx.SignedIn(Server.AdminToken, "/gardens/" + garden.Sid);
+        await Expect(page.Locator(".decision")).ToHaveTextAsync("allowed: activate");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deploy now" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/deployments/dply_"));
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Deployment created");
+        var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean());
+        var sid = push.GetProperty("sid").GetString()!;
+        Assert.EndsWith("/deployments/" + sid, page.Url.Split('?')[0]);
+        await Expect(page.Locator("li[data-event='created']")).ToContainTextAsync("user triggered");
+
+        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = "failure", action = "none", log = "activation failed" });
+        await garden.Ok(GatewayProtocol.DeploymentResult, new { request_id = push.GetProperty("request_id").GetString(), deployment_sid = sid, result = "failure",
+            deployed_at = DateTime.UtcNow.ToString("O") });
+        await Expect(page.Locator("#deployment-status")).ToHaveAttributeAsync("data-status", "failure");
+        await page.Locator("#retry").ClickAsync();
+        await Expect(page.Locator("dt", new() { HasText = "Retry of" })).ToBeVisibleAsync();
+        await Expect(page.Locator("a", new() { HasText = sid })).ToBeVisibleAsync();
+        var (_, retried) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && p.GetProperty("sid").GetString() != sid);
+        Assert.EndsWith("/deployments/" + retried.GetProperty("sid").GetString(), page.Url.Split('?')[0]);
+    }
+
+    [Fact]
     public async Task A_read_only_token_sees_everything_but_gets_no_action_buttons()
     {
         await using var garden = await TestGarden.EnrollAndConnect(Server, "ro-" + Guid.NewGuid().ToString("N")[..6]);

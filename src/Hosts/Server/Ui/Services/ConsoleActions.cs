@@ -121,6 +121,7 @@ public sealed class ConsoleActions(
         var reply = await TokenStore(new RevokeAccessToken(token, owner));
         if (reply is not AccessTokenRevocationConfirmed confirmed) return ConsoleOutcome.Failure(reply is AccessTokenError e ? e.Message : "Token not found");
         services.GetRequiredService<AccessTokenCache>().Invalidate(confirmed.TokenId);
+        services.GetRequiredService<ConsoleSessionValidator>().Forget(confirmed.TokenId);
         return ConsoleOutcome.Success("Revoked: the token no longer works.");
     });
 
