@@ -216,4 +216,17 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await Expect(row).ToHaveCountAsync(0);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/auth/verify")).StatusCode);
     }
+
+    [Fact]
+    public async Task Revoking_the_sessions_own_token_ends_the_session()
+    {
+        var token = await Server.TokenWith(Roles.GardenRead, Roles.DeploymentRead);
+        var page = await fx.SignedIn(token, "/settings/tokens");
+        var own = page.Locator("tr", new() { Has = page.Locator(".pill", new() { HasText = "this session" }) });
+        await own.Locator("button.revoke").ClickAsync();
+        await own.Locator("button.confirm-revoke").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was revoked");
+        await page.GotoAsync("/deployments");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+    }
 }
