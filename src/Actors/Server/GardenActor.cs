@@ -93,6 +93,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
         Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
         Command<ReplayNow>(_ => Replay());
+        // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
+        Command<CommandAccepted>(_ => { });
+        Command<CommandFailed>(f => _log.Warning("garden {0}: an entity refused a command: {1} {2}", _gid, f.Code, f.Message));
         Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
@@ -201,7 +204,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 }
                 _shards.SeedLines.Tell(new FollowSeedLine(record.Line, _gid, record.Sid, record.Spec.Rules, record.Realtime));
             }
-            foreach (var removed in synced.Removed) _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+            foreach (var removed in synced.Removed)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(removed.Sid, _gid));
+            }
+            foreach (var record in synced.Subscriptions)
+            {
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.UpsertSubscription(record.Sid, record));
+            }
             sender.Tell(new SubscriptionsSynced(synced.Subscriptions));
         });
     }
