@@ -161,6 +161,15 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await Expect(page.Locator("a", new() { HasText = sid })).ToBeVisibleAsync();
         var (_, retried) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && p.GetProperty("sid").GetString() != sid);
         Assert.EndsWith("/deployments/" + retried.GetProperty("sid").GetString(), page.Url.Split('?')[0]);
+
+        // The seed page: deploy exactly this seed, then retire it (audited, through the seed's actor).
+        await ConsoleFixture.Goto(page, "/seeds/" + seedSid);
+        await Expect(page.Locator("button.deploy-seed")).ToBeEnabledAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retire…" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retire", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Retired");
+        await Expect(page.Locator("h1 .pill", new() { HasText = "retired" })).ToBeVisibleAsync();
+        Assert.True((await Server.GetJson("/api/v1/seeds/" + seedSid)).GetProperty("retired").GetBoolean());
     }
 
     [Fact]

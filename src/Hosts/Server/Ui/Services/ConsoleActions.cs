@@ -12,6 +12,7 @@ using Sower.Messages.Deployments;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
 using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
 using Sower.Messages.Tokens;
 using Sower.Server.Api;
 using Sower.Server.Auth;
@@ -57,14 +58,16 @@ public sealed class ConsoleActions(
 
     public Task<ConsoleOutcome> DeployAsync(SubscriptionId subscription, SeedId? seed = null) => Guarded(Roles.DeploymentWrite, async user =>
     {
-        var model = services.GetRequiredService<IConsoleReadModel>().Current;
-        if (!model.SubscriptionOwners.TryGetValue(subscription.Value, out var garden)) return ConsoleOutcome.Failure("Subscription not found");
+        // The subscription's own entity, as the API asks it: the read model may lag a sync that just happened.
+        var found = await Region<SubscriptionRegion>().Ask<SubscriptionQueries.SubscriptionFound>(new SubscriptionQueries.GetSubscription(subscription), AskTimeout);
+        if (found.Subscription is not { } record) return ConsoleOutcome.Failure("Subscription not found");
+        var garden = record.Garden;
         SeedInfo? explicitSeed = null;
         if (seed is { } s)
         {
-            var found = await Region<SeedRegion>().Ask<SeedFound>(new GetSeed(s), AskTimeout);
-            if (found.Seed is null) return ConsoleOutcome.Failure("Seed not found");
-            explicitSeed = found.Seed;
+            var seedFound = await Region<SeedRegion>().Ask<SeedFound>(new GetSeed(s), AskTimeout);
+            if (seedFound.Seed is null) return ConsoleOutcome.Failure("Seed not found");
+            explicitSeed = seedFound.Seed;
         }
         var reply = await Region<GardenRegion>().Ask(new DeploySubscription(garden, subscription, explicitSeed, ApiCaller.Actor(user)), AskTimeout);
         return Created(reply);
@@ -86,6 +89,12 @@ public sealed class ConsoleActions(
         await Region<SeedRegion>().Ask<SeedSubmissionResult>(command, AskTimeout);
         return ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name);
     });
+
+    /// <summary>Retire (REFERENCE §2): kept for history, never the latest again, never deployed in realtime. Audited.</summary>
+    public Task<ConsoleOutcome> RetireAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
+        await Region<SeedRegion>().Ask(new RetireSeed(seed.Sid, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
+            ? ConsoleOutcome.Success("Retired: it stays in the history but is never the latest again")
+            : ConsoleOutcome.Failure("Seed not found"));
 
     public async Task<(ImmutableArray<AccessTokenInfo> Tokens, string? Error)> ListTokensAsync()
     {
