@@ -54,7 +54,12 @@ public abstract class ConsoleTestContext : BunitContext
         JSInterop.Mode = JSRuntimeMode.Loose;
         Auth = AddAuthorization();
         Auth.SetAuthorized("tester");
+        Grant();
     }
+
+    /// <summary>The read roles every page needs, plus <paramref name="more"/> (bUnit's policy double answers by name).</summary>
+    protected void Grant(params string[] more) =>
+        Auth.SetPolicies([Sower.Messages.Tokens.Roles.GardenRead, Sower.Messages.Tokens.Roles.SeedRead, Sower.Messages.Tokens.Roles.DeploymentRead, .. more]);
 
     protected FakeReadModel Model { get; } = new();
     protected BunitAuthorizationContext Auth { get; }

@@ -14,7 +14,7 @@ public sealed class DeploymentPageTests : ConsoleTestContext
     [Fact]
     public void A_deployment_awaiting_approval_offers_approve_and_reject_to_a_writer_with_the_rule_and_action()
     {
-        Auth.SetPolicies(Roles.DeploymentWrite);
+        Grant(Roles.DeploymentWrite);
         var garden = Garden(Model, "web01", out var sub);
         var d = Deployment(Model, garden, sub, Seed(Model, "web01"), awaiting: true);
 
@@ -72,7 +72,7 @@ public sealed class DeploymentPageTests : ConsoleTestContext
     [Fact]
     public void Retry_shows_exactly_where_the_server_allows_it()
     {
-        Auth.SetPolicies(Roles.DeploymentWrite);
+        Grant(Roles.DeploymentWrite);
         var garden = Garden(Model, "web01", out var sub);
         var seed = Seed(Model, "web01");
         var done = Deployment(Model, garden, sub, seed, at: ConsoleTestContext.Now - Duration.FromHours(1));

@@ -24,7 +24,7 @@ public sealed class ListPageTests : ConsoleTestContext
     [Fact]
     public void The_approvals_page_lists_what_waits_with_rule_action_and_expiry()
     {
-        Auth.SetPolicies(Roles.DeploymentWrite);
+        Grant(Roles.DeploymentWrite);
         var garden = Garden(Model, "web01", out var sub);
         var d = Deployment(Model, garden, sub, Seed(Model, "web01"), awaiting: true);
         Deployment(Model, garden, sub, Seed(Model, "web01")); // dispatched: not listed
@@ -51,7 +51,7 @@ public sealed class ListPageTests : ConsoleTestContext
         Assert.Empty(page.FindAll(".deploy-box button"));
         Assert.Equal(5, page.FindAll(".timeline-row").Count);
 
-        Auth.SetPolicies(Roles.DeploymentWrite);
+        Grant(Roles.DeploymentWrite);
         var writer = RenderPage<GardenDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, garden.Value));
         Assert.Equal("Request deploy", writer.Find(".deploy-box button").TextContent);
     }
@@ -82,5 +82,35 @@ public sealed class ListPageTests : ConsoleTestContext
         Assert.Equal("2", page.Find("#stat-failed").TextContent);
         Assert.Contains("failing: the last 2 deployments failed", page.Find(".panel-attention").TextContent);
         Assert.Equal("0", page.Find("#stat-online").TextContent);
+    }
+}
+
+public sealed class RoleGateTests : ConsoleTestContext
+{
+    [Fact]
+    public void A_token_without_garden_read_is_told_what_it_lacks_instead_of_seeing_gardens()
+    {
+        Garden(Model, "web01", out _);
+        Auth.SetPolicies(Roles.SeedRead);
+
+        var page = RenderPage<Gardens>(BrowserZone.Utc);
+
+        Assert.Empty(page.FindAll("tr[data-garden]"));
+        Assert.Contains("it needs the garden:read role", page.Find(".role-gate").TextContent);
+    }
+
+    [Fact]
+    public void The_seed_page_hides_the_deployments_of_a_seed_from_a_token_without_deployment_read()
+    {
+        var garden = Garden(Model, "web01", out var sub);
+        var seed = Seed(Model, "web01");
+        Deployment(Model, garden, sub, seed);
+        Auth.SetPolicies(Roles.SeedRead, Roles.GardenRead);
+
+        var page = RenderPage<SeedDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, seed.Sid.Value));
+
+        Assert.Contains("web01", page.Find("h1").TextContent);
+        Assert.Empty(page.FindAll(".deployments-table"));
+        Assert.Contains("deployment:read", page.Find(".role-gate").TextContent);
     }
 }
