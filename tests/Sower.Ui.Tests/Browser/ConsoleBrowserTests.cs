@@ -53,7 +53,6 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await Expect(row.Locator(".dot")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("dot-on"));
         await Expect(row).ToContainTextAsync("online");
         await ConsoleFixture.AssertNotReloaded(page);
-        await ConsoleFixture.Screenshot(page, "gardens");
 
         await garden.Connection.StopAsync();
         await Expect(row.Locator(".dot")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("dot-off"));
