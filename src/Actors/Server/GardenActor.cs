@@ -75,7 +75,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Idle()
     {
         Command<RegisterGarden>(HandleRegister);
-        Command<BindGardenCredential>(cmd => { var sender = Sender; PersistThen([new GardenCredentialBound(_gid, cmd.Credential)], () => sender.Tell(CommandAccepted.Instance)); });
+        Command<BindGardenCredential>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            var previous = _state.Registration!.Credential;
+            PersistThen(previous == cmd.Credential ? [] : [new GardenCredentialBound(_gid, cmd.Credential)],
+                () => sender.Tell(new GardenCredentialReplaced(_gid, previous == cmd.Credential ? null : previous)));
+        }));
         Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
         Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
@@ -122,6 +128,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             StartCreation(new CreationJob(request, Sender, null, PushErrors: true));
         }));
         Command<RetryDeployment>(cmd => IfRegistered(() => HandleRetry(cmd)));
+        Command<DeleteGarden>(cmd => IfRegistered(() => HandleDelete(cmd)));
     }
 
     private void IfRegistered(Action action)
@@ -180,6 +187,29 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         _proxy = null;
         _connection = null;
         PersistThen([new GardenSessionEnded(_gid, connection, Now)], () => { });
+    }
+
+    private void HandleDelete(DeleteGarden cmd)
+    {
+        var sender = Sender;
+        var credential = _state.Registration!.Credential;
+        var subscriptions = _state.Subscriptions.Values.ToList();
+        if (_proxy is not null)
+        {
+            Context.Unwatch(_proxy);
+            _proxy.Tell(new GardenProxyClosed("garden deleted"));
+            _proxy = null;
+            _connection = null;
+        }
+        PersistThen([new GardenRemoved(_gid, cmd.Actor, Now)], () =>
+        {
+            foreach (var sub in subscriptions)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(sub.Line, sub.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(sub.Sid, _gid));
+            }
+            sender.Tell(new GardenDeleted(_gid, credential));
+        });
     }
 
     private GardenView View() => new(

@@ -29,6 +29,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "POST", "/api/v1/gardens/register", Roles.GardenRegister },
         { "GET", "/api/v1/gardens", Roles.GardenRead },
         { "GET", $"/api/v1/gardens/{GardenSid}", Roles.GardenRead },
+        { "DELETE", $"/api/v1/gardens/{GardenSid}", Roles.Admin },
         { "GET", "/api/v1/deployments", Roles.DeploymentRead },
         { "GET", $"/api/v1/deployments/{Dply}", Roles.DeploymentRead },
         { "POST", $"/api/v1/subscriptions/{Sub}/deploy", Roles.DeploymentWrite },

@@ -84,6 +84,50 @@ public sealed class SeedAndGardenApiTests(TestServer server) : IClassFixture<Tes
         Assert.Equal(400, (await DeleteJson($"/api/v1/seeds/{older.GetProperty("sid").GetString()}/tags?key=branch")).Status);
     }
 
+    [Fact]
+    public async Task Deleting_a_garden_drops_its_connection_revokes_its_credential_and_keeps_its_deployments()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "doomed-web");
+        await garden.Sync(Subscriptions.NixOS("system", "doomed-web", Subscriptions.RealtimePolicy));
+        await Seeds.Submit(server, "doomed-web");
+        var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean());
+        var closed = new TaskCompletionSource();
+        garden.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+
+        var response = await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}");
+        Assert.Equal(204, (int)response.StatusCode);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        using var old = server.Client(garden.Credential);
+        Assert.Equal(401, (int)(await old.GetAsync("/api/v1/auth/verify")).StatusCode);
+        await Wait.ForAsync(async () => (int)(await server.Admin.GetAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode == 404 ? "" : null, "the garden gone");
+        Assert.Equal(200, (int)(await server.Admin.GetAsync($"/api/v1/deployments/{push.GetProperty("sid").GetString()}")).StatusCode);
+        Assert.Equal(404, (int)(await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Concurrent_submissions_of_one_artifact_create_one_seed_and_concurrent_enrolments_one_garden_with_one_credential()
+    {
+        var artifact = Seeds.Artifact("nixos-system-race-24.05");
+        var submissions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            server.PostJson("/api/v1/seeds", new { name = "race", seed_type = "nixos", artifact, tags = Array.Empty<object>() })));
+        Assert.Equal(1, submissions.Count(s => s.Status == 201));
+        Assert.Equal(7, submissions.Count(s => s.Status == 200));
+        Assert.Single(submissions.Select(s => s.Body.GetProperty("sid").GetString()).Distinct());
+
+        var host = "race-host-" + Guid.NewGuid();
+        var enrolments = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            server.PostJson("/api/v1/gardens/register", new { name = "race", host_identifier = host })));
+        Assert.All(enrolments, e => Assert.Equal(201, e.Status));
+        Assert.Single(enrolments.Select(e => e.Body.GetProperty("sid").GetString()).Distinct());
+        var valid = 0;
+        foreach (var e in enrolments)
+        {
+            using var client = server.Client(e.Body.GetProperty("credential").GetString());
+            if ((await client.GetAsync("/api/v1/auth/verify")).IsSuccessStatusCode) valid++;
+        }
+        Assert.Equal(1, valid);
+    }
+
     private async Task<(int Status, JsonElement Body)> DeleteJson(string path)
     {
         var response = await server.Admin.DeleteAsync(path);
