@@ -237,4 +237,20 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await page.GotoAsync("/deployments");
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
     }
+
+    [Fact]
+    public async Task Deleting_a_garden_revokes_its_credential_and_removes_it_from_the_list()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(Server, "gone-" + Guid.NewGuid().ToString("N")[..6]);
+        var page = await fx.SignedIn(Server.AdminToken, "/gardens/" + garden.Sid);
+        await Expect(page.Locator("#garden-presence")).ToHaveTextAsync("online");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete…" }).ClickAsync();
+        await page.Locator("#delete-garden").ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/gardens\\?notice="));
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Garden deleted");
+        await Expect(page.Locator($"tr[data-garden='{garden.Name}']")).ToHaveCountAsync(0);
+        using var credential = Server.Client(garden.Credential);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await credential.GetAsync("/api/v1/auth/verify")).StatusCode);
+    }
 }

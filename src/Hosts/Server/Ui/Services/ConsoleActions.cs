@@ -90,6 +90,22 @@ public sealed class ConsoleActions(
         return ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name);
     });
 
+    /// <summary>Delete a garden (admin, as the API): its live connection is dropped, its credential revoked, its
+    /// subscriptions removed; its deployments stay in the history.</summary>
+    public Task<ConsoleOutcome> DeleteGardenAsync(GardenId garden) => Guarded(Roles.Admin, async user =>
+    {
+        if (await Region<GardenRegion>().Ask(new DeleteGarden(garden, ApiCaller.Actor(user)), AskTimeout) is not GardenDeleted deleted)
+        {
+            return ConsoleOutcome.Failure("Garden not found");
+        }
+        if (deleted.Credential is { } credential)
+        {
+            await TokenStore(new RevokeAccessToken(credential, null));
+            services.GetRequiredService<AccessTokenCache>().Invalidate(credential);
+        }
+        return ConsoleOutcome.Success("Garden deleted; its deployments stay in the history", "/gardens");
+    });
+
     /// <summary>Retire (REFERENCE §2): kept for history, never the latest again, never deployed in realtime. Audited.</summary>
     public Task<ConsoleOutcome> RetireAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
         await Region<SeedRegion>().Ask(new RetireSeed(seed.Sid, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
