@@ -10,6 +10,8 @@ using Sower.Messages.Subscriptions;
 namespace Sower.Server.Ui.Services;
 
 /// <summary>A subscription whose newer seed is waiting because the policy does not allow it right now.</summary>
+/// <param name="NextWindow">When it can next go out by itself: the first scheduled run the policy allows, or (realtime only)
+/// when the realtime window opens, after which it still needs a deploy by hand because nothing re-fires.</param>
 public sealed record HeldSubscription(GardenState Garden, SubscriptionRecord Subscription, SeedInfo Seed, Trigger Trigger, Instant? NextWindow);
 
 public sealed record GardenFlag(GardenState Garden, string Reason);
@@ -120,11 +122,27 @@ public static class ConsoleQueries
                 if (open.Contains(sub.Sid)) continue;
                 var latest = LatestMatching(model, sub);
                 if (latest is null || CurrentSeed(model, garden, sub)?.Sid == latest.Sid) continue;
-                Trigger? trigger = sub.Realtime ? Trigger.Realtime : string.IsNullOrWhiteSpace(sub.Spec.Schedule) ? null : Trigger.Scheduled;
-                if (trigger is not { } t) continue;
-                var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, t, now, latest.Type, sub.Zone);
-                if (decision.Kind != DecisionKind.Deny) continue;
-                held.Add(new HeldSubscription(garden, sub, latest, t, PolicyExplainer.NextChange(sub.Spec.Policy, t, latest.Type, sub.Zone, now)));
+                var schedule = CronSchedule.TryParse(sub.Spec.Schedule, out var parsed, out _) && parsed is { IsReboot: false } ? parsed : null;
+                if (!sub.Realtime && schedule is null) continue; // nothing automatic would deploy it: pending, not held
+                if (sub.Realtime && PolicyEvaluator.Evaluate(sub.Spec.Policy, Trigger.Realtime, now, latest.Type, sub.Zone).Kind != DecisionKind.Deny) continue;
+                if (schedule is not null)
+                {
+                    // The schedule decides when it asks, the policy what that ask may do then (REFERENCE §4.8).
+                    var allowedRun = schedule.Between(now, now + PolicyExplainer.Horizon, sub.Zone, 500)
+                        .FirstOrDefault(at => PolicyEvaluator.Evaluate(sub.Spec.Policy, Trigger.Scheduled, at, latest.Type, sub.Zone).Kind != DecisionKind.Deny);
+                    if (allowedRun == default && !sub.Realtime)
+                    {
+                        held.Add(new HeldSubscription(garden, sub, latest, Trigger.Scheduled, null));
+                        continue;
+                    }
+                    if (allowedRun != default)
+                    {
+                        held.Add(new HeldSubscription(garden, sub, latest, Trigger.Scheduled, allowedRun));
+                        continue;
+                    }
+                }
+                held.Add(new HeldSubscription(garden, sub, latest, Trigger.Realtime,
+                    PolicyExplainer.NextChange(sub.Spec.Policy, Trigger.Realtime, latest.Type, sub.Zone, now)));
             }
         }
         return held.ToImmutable();
