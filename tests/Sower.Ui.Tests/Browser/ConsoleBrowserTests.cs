@@ -138,7 +138,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
     {
         await using var garden = await TestGarden.EnrollAndConnect(Server, "manual-" + Guid.NewGuid().ToString("N")[..6]);
         await garden.Sync(Subscriptions.NixOS("system", garden.Name));
-        var seed = await Seeds.Submit(Server, garden.Name);
+        var seed = await Seeds.Submit(Server, garden.Name, tags: ("git_branch", "wip"));
         var seedSid = seed.GetProperty("sid").GetString()!;
 
         var page = await fx.SignedIn(Server.AdminToken, "/gardens/" + garden.Sid);
@@ -164,6 +164,11 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         // The seed page: deploy exactly this seed, then retire it (audited, through the seed's actor).
         await ConsoleFixture.Goto(page, "/seeds/" + seedSid);
         await Expect(page.Locator("button.deploy-seed")).ToBeEnabledAsync();
+        var tagRow = page.Locator("tr[data-tag='git_branch=wip']");
+        await tagRow.Locator("button.remove-tag").ClickAsync();
+        await tagRow.Locator("button.confirm-remove").ClickAsync();
+        await Expect(tagRow).ToHaveCountAsync(0);
+        Assert.Empty((await Server.GetJson("/api/v1/seeds/" + seedSid)).GetProperty("tags").EnumerateArray());
         await page.GetByRole(AriaRole.Button, new() { Name = "Retire…" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Retire", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Retired");

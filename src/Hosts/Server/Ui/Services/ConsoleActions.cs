@@ -112,6 +112,12 @@ public sealed class ConsoleActions(
             ? ConsoleOutcome.Success("Retired: it stays in the history but is never the latest again")
             : ConsoleOutcome.Failure("Seed not found"));
 
+    /// <summary>Remove one tag from a seed (REFERENCE §2, audited): subscriptions whose rules needed it stop matching.</summary>
+    public Task<ConsoleOutcome> RemoveTagAsync(SeedInfo seed, Tag tag) => Guarded(Roles.SeedWrite, async user =>
+        await Region<SeedRegion>().Ask(new RemoveSeedTag(seed.Sid, tag, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
+            ? ConsoleOutcome.Success($"Removed the tag {tag.Key}={tag.Value}")
+            : ConsoleOutcome.Failure("Seed not found"));
+
     public async Task<(ImmutableArray<AccessTokenInfo> Tokens, string? Error)> ListTokensAsync()
     {
         var user = await UserAsync();
