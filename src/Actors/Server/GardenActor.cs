@@ -486,7 +486,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     // ── helpers ──
 
-    private void Push(string method, object payload) => _proxy?.Tell(new PushToGarden(method, payload));
+    private void Push(string method, object payload) => _proxy?.Tell(payload switch
+    {
+        DeploymentPush deployment => new PushToGarden(deployment, null),
+        DeploymentErrorPush error => new PushToGarden(null, error),
+        _ => throw new ArgumentException($"{method} is not a gateway push", nameof(payload)),
+    });
 
     private void PersistThen(IReadOnlyCollection<IGardenEvent> events, Action after)
     {
