@@ -132,6 +132,11 @@ public sealed class ConsoleActions(
         {
             return ([], "The token store did not answer in time; try again.");
         }
+        catch (Exception e)
+        {
+            services.GetRequiredService<ILogger<ConsoleActions>>().LogError(e, "listing access tokens failed");
+            return ([], "The tokens could not be listed; the server log has the details.");
+        }
     }
 
     public Task<ConsoleOutcome> CreateTokenAsync(string description, IReadOnlyCollection<string> roles, LocalDate? expiresOn) =>
@@ -169,6 +174,12 @@ public sealed class ConsoleActions(
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
         {
             return ConsoleOutcome.Failure("The server did not answer in time; try again.");
+        }
+        catch (Exception e)
+        {
+            // Never let a failed action take the page down; the log has the details.
+            services.GetRequiredService<ILogger<ConsoleActions>>().LogError(e, "console action under policy {Policy} failed", policy);
+            return ConsoleOutcome.Failure("The action failed on the server; the server log has the details.");
         }
     }
 
