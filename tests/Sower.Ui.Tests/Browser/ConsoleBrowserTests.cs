@@ -28,6 +28,8 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await ConsoleFixture.WaitInteractive(page);
         await Expect(page.Locator("h1")).ToHaveTextAsync("Gardens");
+        await page.GotoAsync("/signin");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Overview"); // already signed in
 
         await page.Locator("#sign-out").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("You are signed out");
