@@ -9,7 +9,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Sower.Ui.Tests.Browser;
 
 /// <summary>The console in headless Chromium against a running server, with test gardens speaking the real gateway protocol.</summary>
-public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<ConsoleFixture>
+public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ConsoleFixture>
 {
     private TestServer Server => fx.Server;
 
@@ -50,9 +50,12 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await ConsoleFixture.Mark(page);
 
         await using var garden = await TestGarden.Connect(Server, body.GetProperty("sid").GetString()!, name, body.GetProperty("credential").GetString()!);
+        var joined = System.Diagnostics.Stopwatch.StartNew();
         await garden.Ok(GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version, version = "1.2.3" });
 
-        await Expect(row.Locator(".dot")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("dot-on"));
+        await page.WaitForFunctionAsync("n => document.querySelector(`tr[data-garden='${n}'] .dot`)?.classList.contains('dot-on')", name,
+            new PageWaitForFunctionOptions { PollingInterval = 10 });
+        output.WriteLine($"join call to online dot in the browser: {joined.ElapsedMilliseconds} ms (measured, not asserted)");
         await Expect(row).ToContainTextAsync("online");
         await ConsoleFixture.AssertNotReloaded(page);
 
@@ -81,9 +84,12 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         await garden.Ok(GatewayProtocol.DeploymentSeedStatus, new { deployment_sid = sid, seed_sid = seedSid, status = "downloading" });
         var card = page.Locator($"article[data-seed='{seedSid}']");
         await Expect(card.Locator(".seed-status")).ToHaveAttributeAsync("data-status", "downloading");
+        var logged = System.Diagnostics.Stopwatch.StartNew();
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = (string?)null, action = (string?)null,
             log = "copying path '/nix/store/…-nixos-system' from 'https://cache.example'" });
-        await Expect(card.Locator(".log-view")).ToContainTextAsync("copying path");
+        await page.WaitForFunctionAsync("s => document.querySelector(`article[data-seed='${s}'] .log-view`)?.textContent.includes('copying path')", seedSid,
+            new PageWaitForFunctionOptions { PollingInterval = 10 });
+        output.WriteLine($"log line from the garden to the browser: {logged.ElapsedMilliseconds} ms (measured, not asserted)");
         await garden.Ok(GatewayProtocol.DeploymentSeedStatus, new { deployment_sid = sid, seed_sid = seedSid, status = "activating" });
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = (string?)null, action = (string?)null,
             log = "activating the configuration...\nsetting up /etc...\nreloading user units for root..." });
