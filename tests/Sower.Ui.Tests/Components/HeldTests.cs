@@ -52,3 +52,28 @@ public sealed class HeldTests : ConsoleTestContext
         Assert.Empty(ConsoleQueries.Held(Model.Current, Now));
     }
 }
+
+public sealed class SeedStatusTests : ConsoleTestContext
+{
+    [Fact]
+    public void Matching_seeds_are_active_pending_deployed_or_nothing()
+    {
+        var garden = Garden(Model, "web01", out var sub);
+        var old = Seed(Model, "web01", Now - Duration.FromDays(3));
+        var earlier = Seed(Model, "web01", Now - Duration.FromDays(2));
+        var running = Seed(Model, "web01", Now - Duration.FromDays(1));
+        var newest = Seed(Model, "web01", Now);
+        foreach (var (seed, hoursAgo) in new[] { (earlier, 40), (running, 20) })
+        {
+            var d = Deployment(Model, garden, sub, seed, at: Now - Duration.FromHours(hoursAgo));
+            Model.Apply(new Sower.Messages.Deployments.DeploymentEvents.DeploymentCompleted(d.Sid, Sower.Messages.Deployments.DeploymentResult.Success,
+                Now - Duration.FromHours(hoursAgo - 1), false, garden, Now));
+        }
+        var g = Model.Current.Gardens[garden.Value];
+
+        Assert.Equal("active", ConsoleQueries.SeedStatus(Model.Current, g, sub, running));
+        Assert.Equal("pending", ConsoleQueries.SeedStatus(Model.Current, g, sub, newest));
+        Assert.Equal("deployed", ConsoleQueries.SeedStatus(Model.Current, g, sub, earlier));
+        Assert.Null(ConsoleQueries.SeedStatus(Model.Current, g, sub, old));
+    }
+}

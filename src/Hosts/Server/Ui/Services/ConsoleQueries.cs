@@ -74,6 +74,20 @@ public static class ConsoleQueries
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// A matching seed's status for a subscription (REFERENCE §6.16): "active" (what the garden runs) &gt; "pending" (the newest
+    /// matching seed, newer than the last success) &gt; "deployed" (its latest deployment here succeeded) &gt; null.
+    /// </summary>
+    public static string? SeedStatus(ServerReadModel model, GardenState garden, SubscriptionRecord subscription, SeedInfo seed)
+    {
+        if (CurrentSeed(model, garden, subscription)?.Sid == seed.Sid) return "active";
+        var mine = DeploymentsOf(model, garden.Sid).Where(d => d.Seeds.Any(s => s.Subscription == subscription.Sid)).ToList();
+        var lastSuccess = mine.Where(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success).Select(d => d.DeployedAt).Max();
+        if (LatestMatching(model, subscription)?.Sid == seed.Sid && (lastSuccess is null || seed.Recency > lastSuccess)) return "pending";
+        var latestOfSeed = mine.FirstOrDefault(d => d.Seeds.Any(s => s.Seed.Sid == seed.Sid));
+        return latestOfSeed is { State: DeploymentState.Completed, Result: DeploymentResult.Success } ? "deployed" : null;
+    }
+
     /// <summary>The gardens on which the seed is the current generation.</summary>
     public static IEnumerable<GardenState> GardensRunning(ServerReadModel model, SeedId seed) =>
         Gardens(model).Where(g => g.Generations.Any(row => row.IsCurrent && row.Seed == seed));
