@@ -129,7 +129,9 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
         await ConsoleFixture.Screenshot(page, "approvals");
         await ConsoleFixture.Mark(page);
 
-        await card.Locator("button.approve").ClickAsync();
+        // By keyboard: the actions are real buttons.
+        await card.Locator("button.approve").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
         await Expect(card).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Approved");
         var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && p.GetProperty("sid").GetString() == waiting);
