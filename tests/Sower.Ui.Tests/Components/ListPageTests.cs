@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
@@ -112,5 +113,24 @@ public sealed class RoleGateTests : ConsoleTestContext
         Assert.Contains("web01", page.Find("h1").TextContent);
         Assert.Empty(page.FindAll(".deployments-table"));
         Assert.Contains("deployment:read", page.Find(".role-gate").TextContent);
+    }
+}
+
+public sealed class SortingTests : ConsoleTestContext
+{
+    [Fact]
+    public void The_gardens_sort_by_name_by_default_and_the_sort_lives_in_the_url()
+    {
+        Garden(Model, "b-web", out _);
+        Garden(Model, "a-db", out _);
+        Garden(Model, "c-edge", out _);
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+
+        var page = RenderPage<Gardens>(BrowserZone.Utc);
+        Assert.Equal(["a-db", "b-web", "c-edge"], page.FindAll("tr[data-garden]").Select(r => r.GetAttribute("data-garden")));
+
+        navigation.NavigateTo("/gardens?sort=name&desc=1");
+        page.WaitForAssertion(() => Assert.Equal(["c-edge", "b-web", "a-db"], page.FindAll("tr[data-garden]").Select(r => r.GetAttribute("data-garden"))));
+        Assert.Equal("descending", page.Find("th[aria-sort='descending']").GetAttribute("aria-sort"));
     }
 }
