@@ -8,6 +8,7 @@ using Sower.Server.Api;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Ui;
 
 var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
 if (!loaded.IsValid)
@@ -35,6 +36,7 @@ public static class SowerServerApp
         builder.AddSowerServerInfrastructure(options);
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
+        builder.AddSowerConsole();
 
         var settings = new ServerEntitySettings
         {
@@ -56,6 +58,7 @@ public static class SowerServerApp
         app.MapSowerGateway();
         app.MapSowerApi();
         app.MapSowerCliGateway();
+        app.MapSowerConsole();
         return app;
     }
 }

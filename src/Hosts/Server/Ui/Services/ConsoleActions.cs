@@ -1,0 +1,226 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using NodaTime;
+using Sower.Actors.Server;
+using Sower.Actors.Tokens;
+using Sower.Messages;
+using Sower.Messages.Deployments;
+using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
+using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
+using Sower.Messages.Tokens;
+using Sower.Server.Api;
+using Sower.Server.Auth;
+using Sower.Server.Ui.Auth;
+using static Sower.Messages.Deployments.DeploymentCommands;
+using static Sower.Messages.Gardens.GardenCommands;
+using static Sower.Messages.Seeds.SeedCommands;
+using static Sower.Messages.Seeds.SeedQueries;
+using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenQueries;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Server.Ui.Services;
+
+/// <summary>What an action in the console came to: a message for the page and, on success, where to go next.</summary>
+public sealed record ConsoleOutcome(bool Ok, string Message, string? NavigateTo = null, string? Secret = null)
+{
+    public static ConsoleOutcome Success(string message, string? navigateTo = null) => new(true, message, navigateTo);
+
+    public static ConsoleOutcome Failure(string message) => new(false, message);
+}
+
+/// <summary>
+/// Every action of the console, sent as the same actor commands the REST API sends, after the same checks: the session's
+/// token must still be valid and must satisfy the same role policy as the matching endpoint. The audit actor is the
+/// token's owner, as for the API. Actors are resolved when an action runs, so pages render without them in tests.
+/// </summary>
+public sealed class ConsoleActions(
+    IAuthorizationService authorization,
+    AuthenticationStateProvider authentication,
+    IServiceProvider services)
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public async Task<ClaimsPrincipal> UserAsync() => (await authentication.GetAuthenticationStateAsync()).User;
+
+    /// <summary>Whether the signed-in token satisfies a policy (a role name, or a console policy): decides which buttons show.</summary>
+    public async Task<bool> CanAsync(string policy)
+    {
+        var user = await UserAsync();
+        return user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, null, policy)).Succeeded;
+    }
+
+    public Task<ConsoleOutcome> DeployAsync(SubscriptionId subscription, SeedId? seed = null) => Guarded(Roles.DeploymentWrite, async user =>
+    {
+        // The subscription's own entity, as the API asks it: the read model may lag a sync that just happened.
+        var found = await Region<SubscriptionRegion>().Ask<SubscriptionQueries.SubscriptionFound>(new SubscriptionQueries.GetSubscription(subscription), AskTimeout);
+        if (found.Subscription is not { } record) return ConsoleOutcome.Failure("Subscription not found");
+        var garden = record.Garden;
+        SeedInfo? explicitSeed = null;
+        if (seed is { } s)
+        {
+            var seedFound = await Region<SeedRegion>().Ask<SeedFound>(new GetSeed(s), AskTimeout);
+            if (seedFound.Seed is null) return ConsoleOutcome.Failure("Seed not found");
+            explicitSeed = seedFound.Seed;
+        }
+        var reply = await Region<GardenRegion>().Ask(new DeploySubscription(garden, subscription, explicitSeed, ApiCaller.Actor(user)), AskTimeout);
+        return Created(reply);
+    });
+
+    public Task<ConsoleOutcome> RetryAsync(DeploymentRecord deployment) => Guarded(Roles.DeploymentWrite, async user =>
+        Created(await Region<GardenRegion>().Ask(new RetryDeployment(deployment.Garden, deployment.Sid, ApiCaller.Actor(user)), AskTimeout)));
+
+    public Task<ConsoleOutcome> ApproveAsync(DeploymentId deployment) => Guarded(Roles.DeploymentWrite, async user =>
+        Decided(await Region<DeploymentRegion>().Ask(new ApproveDeployment(deployment, ApiCaller.Actor(user)), AskTimeout), "Approved: dispatched to the garden"));
+
+    public Task<ConsoleOutcome> RejectAsync(DeploymentId deployment) => Guarded(Roles.DeploymentWrite, async user =>
+        Decided(await Region<DeploymentRegion>().Ask(new RejectDeployment(deployment, ApiCaller.Actor(user)), AskTimeout), "Rejected"));
+
+    /// <summary>Deliberate rollback (REFERENCE §2): re-submit the seed with promote=true, so it becomes the latest again.</summary>
+    public Task<ConsoleOutcome> PromoteAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
+    {
+        var command = new SubmitSeed(seed.Sid, seed.Name, seed.Type, seed.Artifact, [], Rename: false, Promote: true, ApiCaller.Actor(user));
+        await Region<SeedRegion>().Ask<SeedSubmissionResult>(command, AskTimeout);
+        return ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name);
+    });
+
+    /// <summary>Delete a garden (admin, as the API): its live connection is dropped, its credential revoked, its
+    /// subscriptions removed; its deployments stay in the history.</summary>
+    public Task<ConsoleOutcome> DeleteGardenAsync(GardenId garden) => Guarded(Roles.Admin, async user =>
+    {
+        if (await Region<GardenRegion>().Ask(new DeleteGarden(garden, ApiCaller.Actor(user)), AskTimeout) is not GardenDeleted deleted)
+        {
+            return ConsoleOutcome.Failure("Garden not found");
+        }
+        if (deleted.Credential is { } credential)
+        {
+            await TokenStore(new RevokeAccessToken(credential, null));
+            services.GetRequiredService<AccessTokenCache>().Invalidate(credential);
+        }
+        return ConsoleOutcome.Success("Garden deleted; its deployments stay in the history", "/gardens");
+    });
+
+    /// <summary>Retire (REFERENCE §2): kept for history, never the latest again, never deployed in realtime. Audited.</summary>
+    public Task<ConsoleOutcome> RetireAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
+        await Region<SeedRegion>().Ask(new RetireSeed(seed.Sid, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
+            ? ConsoleOutcome.Success("Retired: it stays in the history but is never the latest again")
+            : ConsoleOutcome.Failure("Seed not found"));
+
+    /// <summary>Remove one tag from a seed (REFERENCE §2, audited): subscriptions whose rules needed it stop matching.</summary>
+    public Task<ConsoleOutcome> RemoveTagAsync(SeedInfo seed, Tag tag) => Guarded(Roles.SeedWrite, async user =>
+        await Region<SeedRegion>().Ask(new RemoveSeedTag(seed.Sid, tag, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
+            ? ConsoleOutcome.Success($"Removed the tag {tag.Key}={tag.Value}")
+            : ConsoleOutcome.Failure("Seed not found"));
+
+    public async Task<(ImmutableArray<AccessTokenInfo> Tokens, string? Error)> ListTokensAsync()
+    {
+        var user = await UserAsync();
+        if (!await Allowed(user, AuthorizationPolicies.ManageTokens)) return ([], "Your token may not manage access tokens.");
+        var owner = user.IsAdmin() ? null : user.OwnerSid();
+        try
+        {
+            var reply = await TokenStore(new GetAccessTokens(owner));
+            return reply is AccessTokenList list ? (list.Tokens, null) : ([], "The token store gave an unexpected answer.");
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException)
+        {
+            return ([], "The token store did not answer in time; try again.");
+        }
+        catch (Exception e)
+        {
+            services.GetRequiredService<ILogger<ConsoleActions>>().LogError(e, "listing access tokens failed");
+            return ([], "The tokens could not be listed; the server log has the details.");
+        }
+    }
+
+    public Task<ConsoleOutcome> CreateTokenAsync(string description, IReadOnlyCollection<string> roles, LocalDate? expiresOn) =>
+        Guarded(AuthorizationPolicies.ManageTokens, async user =>
+        {
+            var reply = await TokenStore(new CreateAccessToken(description.Trim(), [.. roles], expiresOn, user.OwnerSid()!, null, user.TokenRoles()));
+            return reply switch
+            {
+                AccessTokenIssued issued => new ConsoleOutcome(true, TokenEndpoints.ShownOnceWarning, null, issued.Plaintext),
+                AccessTokenError e => ConsoleOutcome.Failure(e.Errors.IsDefaultOrEmpty ? e.Message : string.Join("; ", e.Errors)),
+                _ => ConsoleOutcome.Failure("The token store gave an unexpected answer."),
+            };
+        });
+
+    public Task<ConsoleOutcome> RevokeTokenAsync(TokenId token) => Guarded(AuthorizationPolicies.ManageTokens, async user =>
+    {
+        var owner = user.IsAdmin() ? null : user.OwnerSid();
+        var reply = await TokenStore(new RevokeAccessToken(token, owner));
+        if (reply is not AccessTokenRevocationConfirmed confirmed) return ConsoleOutcome.Failure(reply is AccessTokenError e ? e.Message : "Token not found");
+        services.GetRequiredService<AccessTokenCache>().Invalidate(confirmed.TokenId);
+        services.GetRequiredService<ConsoleSessionValidator>().Forget(confirmed.TokenId);
+        return ConsoleOutcome.Success("Revoked: the token no longer works.");
+    });
+
+    private async Task<ConsoleOutcome> Guarded(string policy, Func<ClaimsPrincipal, Task<ConsoleOutcome>> action)
+    {
+        var user = await UserAsync();
+        if (!await Allowed(user, policy)) return ConsoleOutcome.Failure($"Your token does not allow this (it needs {Describe(policy)}).");
+        var validator = services.GetRequiredService<ConsoleSessionValidator>();
+        if (!await validator.IsValidAsync(user, CancellationToken.None)) return ConsoleOutcome.Failure("Your session has ended: sign in again.");
+        try
+        {
+            return await action(user);
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
+        {
+            return ConsoleOutcome.Failure("The server did not answer in time; try again.");
+        }
+        catch (Exception e)
+        {
+            // Never let a failed action take the page down; the log has the details.
+            services.GetRequiredService<ILogger<ConsoleActions>>().LogError(e, "console action under policy {Policy} failed", policy);
+            return ConsoleOutcome.Failure("The action failed on the server; the server log has the details.");
+        }
+    }
+
+    private async Task<bool> Allowed(ClaimsPrincipal user, string policy) =>
+        user.Identity?.IsAuthenticated == true && ConsoleAuthentication.IsConsoleUser(user) && (await authorization.AuthorizeAsync(user, null, policy)).Succeeded;
+
+    private static string Describe(string policy) => policy == AuthorizationPolicies.ManageTokens ? "a user token" : $"the {policy} role";
+
+    private IActorRef Region<TKey>() => services.GetRequiredService<IRequiredActor<TKey>>().ActorRef;
+
+    private async Task<object> TokenStore(ITokenMessage message)
+    {
+        var registry = services.GetRequiredService<ActorRegistry>();
+        var store = await registry.GetAsync<AccessTokensActorKey>().WaitAsync(AskTimeout);
+        return await store.Ask<object>(message, AskTimeout);
+    }
+
+    private static ConsoleOutcome Created(object reply) => reply switch
+    {
+        DeploymentRequested { Deployment: { } sid, AwaitingApproval: true } => ConsoleOutcome.Success("Approval requested", Links.Deployment(sid)),
+        DeploymentRequested { Deployment: { } sid, Duplicate: true } => ConsoleOutcome.Success("An identical deployment already exists", Links.Deployment(sid)),
+        DeploymentRequested { Deployment: { } sid } => ConsoleOutcome.Success("Deployment created", Links.Deployment(sid)),
+        DeploymentRequested => ConsoleOutcome.Failure("No matching seeds"),
+        CommandFailed f => ConsoleOutcome.Failure(FailureText(f)),
+        _ => ConsoleOutcome.Failure("The server gave an unexpected answer."),
+    };
+
+    private static ConsoleOutcome Decided(object reply, string message) =>
+        reply is CommandFailed f ? ConsoleOutcome.Failure(FailureText(f)) : ConsoleOutcome.Success(message);
+
+    /// <summary>The UI messages of REFERENCE §6.5, and the server's own message for everything else.</summary>
+    public static string FailureText(CommandFailed f) => f.Code switch
+    {
+        "garden_not_found" => "Garden not found",
+        DeploymentPlanner.PolicyDenied => "Denied by policy",
+        DeploymentPlanner.SeedNotMatching => "Seed does not match subscription",
+        DeploymentPlanner.SeedsNotFound => "No matching seeds",
+        DeploymentPlanner.SubscriptionNotFound => "Subscription not found",
+        DeploymentEntityState.NotFound => "Deployment not found",
+        DeploymentEntityState.InvalidState => "Not possible in this state: " + f.Message,
+        "retry_in_progress" => "A retry of this deployment is still in progress",
+        _ => f.Message,
+    };
+}
