@@ -17,6 +17,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
     private const string Sub = "sub_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string SeedSid = "seed_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string Nxc = "nxc_aaaaaaaaaaaaaaaaaaaaaaaa";
 
     public static TheoryData<string, string, string> Endpoints => new()
     {
@@ -36,6 +37,9 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "POST", $"/api/v1/deployments/{Dply}/retry", Roles.DeploymentWrite },
         { "POST", $"/api/v1/deployments/{Dply}/approve", Roles.DeploymentWrite },
         { "POST", $"/api/v1/deployments/{Dply}/reject", Roles.DeploymentWrite },
+        { "POST", "/api/v1/nix/caches", Roles.Admin },
+        { "PUT", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
+        { "DELETE", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
     };
 
     private static readonly string[] MintableRoles =
@@ -72,6 +76,20 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
     }
 
     [Fact]
+    public async Task The_nix_cache_list_is_open_to_seed_readers_seed_writers_nix_cache_readers_and_admin_only()
+    {
+        string[] allowed = [Roles.SeedRead, Roles.SeedWrite, Roles.NixCacheRead, Roles.Admin];
+        using var anonymous = server.Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Call(anonymous, "GET", "/api/v1/nix/caches"));
+        foreach (var held in MintableRoles)
+        {
+            using var client = server.Client(await server.TokenWith(held));
+            var status = await Call(client, "GET", "/api/v1/nix/caches");
+            Assert.True(status == (allowed.Contains(held) ? HttpStatusCode.OK : HttpStatusCode.Forbidden), $"GET nix caches with {held} answered {(int)status}");
+        }
+    }
+
+    [Fact]
     public async Task A_garden_credential_opens_no_endpoint_and_only_the_garden_credential_opens_the_hub()
     {
         await using var garden = await TestGarden.EnrollAndConnect(server, "roles-garden");
@@ -102,7 +120,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         foreach (var path in new[] { "/api/v1/seeds", "/api/v1/seeds/latest", "/api/v1/seeds/{sid}", "/api/v1/gardens/register", "/api/v1/gardens",
                      "/api/v1/gardens/{sid}", "/api/v1/deployments", "/api/v1/deployments/{sid}", "/api/v1/subscriptions/{sid}/deploy",
                      "/api/v1/deployments/{sid}/retry", "/api/v1/deployments/{sid}/approve", "/api/v1/deployments/{sid}/reject",
-                     "/api/v1/seeds/{sid}/retire", "/api/v1/seeds/{sid}/tags" })
+                     "/api/v1/seeds/{sid}/retire", "/api/v1/seeds/{sid}/tags", "/api/v1/nix/caches", "/api/v1/nix/caches/{sid}" })
         {
             Assert.Contains(path, paths);
         }

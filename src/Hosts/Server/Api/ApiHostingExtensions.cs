@@ -40,6 +40,7 @@ public static class ApiHostingExtensions
         app.MapSeedEndpoints();
         app.MapGardenEndpoints();
         app.MapDeploymentEndpoints();
+        app.MapNixCacheEndpoints();
         return app;
     }
 }

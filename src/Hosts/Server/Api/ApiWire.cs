@@ -52,6 +52,10 @@ public sealed record DeployBody(string? SeedSid);
 
 public sealed record DeployAcceptedWire(string RequestId, string? DeploymentSid, bool AwaitingApproval);
 
+public sealed record NixCacheWire(string Sid, string Url, string PublicKey);
+
+public sealed record NixCacheBody(string? Url, string? PublicKey);
+
 public sealed record ErrorWire(string Error, IReadOnlyList<string>? Errors = null, string? Message = null);
 
 public static class ApiWire

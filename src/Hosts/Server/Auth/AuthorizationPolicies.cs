@@ -10,6 +10,10 @@ public static class AuthorizationPolicies
 {
     public const string ManageTokens = "tokens:manage";
 
+    /// <summary>Reading the Nix cache list: seed readers and writers need it to trust the server's caches, and
+    /// <see cref="Roles.NixCacheRead"/> exists for clients that need nothing else.</summary>
+    public const string ReadNixCaches = "nix-caches:list";
+
     public static void AddSowerPolicies(AuthorizationOptions options)
     {
         options.DefaultPolicy = new AuthorizationPolicyBuilder(AccessTokenAuthenticationHandler.SchemeName)
@@ -22,6 +26,10 @@ public static class AuthorizationPolicies
                 .RequireAuthenticatedUser()
                 .RequireAssertion(ctx => Roles.Satisfies(ctx.User.TokenRoles(), role)));
         }
+        options.AddPolicy(ReadNixCaches, policy => policy
+            .AddAuthenticationSchemes(AccessTokenAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(ctx => new[] { Roles.SeedRead, Roles.SeedWrite, Roles.NixCacheRead }.Any(r => Roles.Satisfies(ctx.User.TokenRoles(), r))));
         options.AddPolicy(ManageTokens, policy => policy
             .AddAuthenticationSchemes(AccessTokenAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()

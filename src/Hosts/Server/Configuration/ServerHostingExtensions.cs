@@ -1,3 +1,4 @@
+using Sower.Actors.NixCaches;
 using Akka.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Akka.Persistence.Hosting;
@@ -68,7 +69,8 @@ public static class ServerHostingExtensions
             })
             .WithSowerPersistence(options.Persistence, journal)
             .WithSowerCluster(options.Cluster)
-            .WithAccessTokens(tokens);
+            .WithAccessTokens(tokens)
+            .WithNixCaches();
 
     private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch
     {
