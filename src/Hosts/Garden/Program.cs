@@ -1,2 +1,95 @@
-Console.Error.WriteLine("sower-garden: not built yet");
-return 1;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+using Sower.Actors.Garden;
+using Sower.Garden;
+using Sower.Messages.Garden;
+
+// sower-garden [--config FILE]
+string? explicitConfig = null;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--config" when i + 1 < args.Length:
+            explicitConfig = args[++i];
+            break;
+        case var a when a.StartsWith("--config=", StringComparison.Ordinal):
+            explicitConfig = a["--config=".Length..];
+            break;
+        case "--version":
+            Console.WriteLine(GardenVersion.Current);
+            return 0;
+        case "--help" or "-h":
+            Console.WriteLine("usage: sower-garden [--config FILE]\n\nThe configuration file is located as described in the README (\"Running a garden\").");
+            return 0;
+        default:
+            Console.Error.WriteLine($"sower-garden: unknown argument {args[i]}\nusage: sower-garden [--config FILE]");
+            return 64;
+    }
+}
+
+// Files under the state directory are 0600 and directories 0700 (REFERENCE §5.2), SQLite's included.
+NativeUmask.Set(0x3F);
+
+using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+var bootLog = bootLoggers.CreateLogger("sower-garden");
+var environment = ConfigEnvironment.FromProcess();
+var configFile = ClientConfigLocator.Locate(explicitConfig);
+
+ConfigLoadResult Load()
+{
+    var first = GardenConfigLoader.Load(configFile, environment, hasStoredCredential: true);
+    if (!first.Ok) return first;
+    var hasCredential = false;
+    try { hasCredential = new GardenStateStore(first.Config!.StateDirectory).Current.Credential is not null; }
+    catch (InvalidDataException) { }
+    return hasCredential ? first : GardenConfigLoader.Load(configFile, environment, hasStoredCredential: false);
+}
+
+var loaded = Load();
+if (!loaded.Ok)
+{
+    bootLog.LogCritical("{Message}", GardenConfigLoader.FormatFailure(loaded.Problems));
+    return 78; // EX_CONFIG: systemd is told not to restart in a loop
+}
+var config = loaded.Config!;
+GardenStateStore store;
+try
+{
+    GardenStateStore.EnsureDirectory(config.StateDirectory);
+    store = new GardenStateStore(config.StateDirectory);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+{
+    bootLog.LogCritical("{Message}", GardenConfigLoader.FormatFailure([new Sower.Messages.Domain.ValidationProblem("state_directory", e.Message)]));
+    return 78;
+}
+
+var builder = Host.CreateApplicationBuilder([]);
+builder.Services.AddSystemd();
+builder.Logging.ClearProviders();
+if (SystemdHelpers.IsSystemdService()) builder.Logging.AddConsole(o => o.FormatterName = "systemd");
+else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
+builder.Services.AddSingleton(config);
+builder.Services.AddSingleton(new SdNotifier(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")));
+var settings = new GardenHostSettings(config, new SignalRGardenGateway(), store, SystemClock.Instance, GardenVersion.Current, Load, ProcessIdentity.IsRoot);
+builder.Services.AddAkka("sower-garden", (akka, _) =>
+{
+    akka.ConfigureLoggers(l => l.AddLoggerFactory());
+    akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.actor.ask-timeout = 30s", HoconAddMode.Prepend);
+    akka.WithGardenSerialization()
+        .WithGardenPersistence(config.StateDirectory)
+        .WithGardenHost(settings);
+});
+builder.Services.AddHostedService(sp => new GardenLifecycleService(
+    sp.GetRequiredService<Akka.Actor.ActorSystem>(), sp.GetRequiredService<IRequiredActor<GardenHostKey>>(), sp.GetRequiredService<SdNotifier>(),
+    sp.GetRequiredService<ILogger<GardenLifecycleService>>(), TimeSpan.FromSeconds(60)));
+builder.Services.AddHostedService<AdminSocketServer>();
+
+await builder.Build().RunAsync().ConfigureAwait(false);
+return 0;

@@ -1,4 +1,57 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz/live", () => Results.Ok(new { status = "live" }));
-app.Run();
+using Akka.Hosting;
+using NodaTime;
+using Sower.Actors.Hosting;
+using Sower.Actors.Server;
+using Sower.Actors.Server.Projections;
+using Sower.Server.Api;
+using Sower.Server.Configuration;
+using Sower.Server.Gateway;
+
+var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
+if (!loaded.IsValid)
+{
+    loaded.WriteProblems(Console.Error);
+    return ServerOptionsResult.ExitCode;
+}
+
+var app = SowerServerApp.Build(loaded.Options!);
+await app.RunAsync();
+return 0;
+
+/// <summary>
+/// Composes the whole server from the feature extensions: infrastructure (options, auth, health, persistence, cluster,
+/// tokens), the entities and projections, the garden gateway and the REST API. Tests build the same app.
+/// </summary>
+public static class SowerServerApp
+{
+    public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null, GatewayOptions? gateway = null,
+        Func<ServerEntitySettings, ServerEntitySettings>? entities = null)
+    {
+        // Flags were consumed by the options loader; ASP.NET Core gets none so they cannot be read twice.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        configure?.Invoke(builder);
+        builder.AddSowerServerInfrastructure(options);
+        builder.AddSowerGateway(gateway);
+        builder.AddSowerApi();
+
+        var settings = new ServerEntitySettings
+        {
+            StaleAfter = Duration.FromSeconds(options.StaleAfterSeconds),
+            StaleCheckInterval = TimeSpan.FromSeconds(options.StaleCheckIntervalSeconds),
+            ApprovalExpiry = Duration.FromSeconds(options.ApprovalExpirySeconds),
+        };
+        settings = entities?.Invoke(settings) ?? settings;
+        var readModel = new ReadModelStore();
+        builder.Services.AddSingleton(readModel);
+        builder.Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka
+            .WithSowerServerInfrastructure(options, ServerEntitiesHostingExtensions.AddSowerEventTagger)
+            .WithSowerServerEntities(settings, sp.GetRequiredService<IClock>(), readModel)
+            .WithStrictSerialization());
+
+        var app = builder.Build();
+        app.MapSowerInfrastructure();
+        app.MapSowerGateway();
+        app.MapSowerApi();
+        return app;
+    }
+}

@@ -25,6 +25,10 @@ public static class SeedTypes
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
+    /// <summary>The wire name, or the number for a value outside the enum (never throws; for messages).</summary>
+    public static string WireOrNumber(SeedType type) =>
+        Enum.IsDefined(type) ? type.ToWire() : ((int)type).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public static bool TryParse(string? wire, out SeedType type)
     {
         switch (wire)

@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>
+/// Receives deployment pushes (REFERENCE §5.10) and runs one <see cref="DeploymentActor"/> per deployment. It remembers which
+/// deployments are active and which completed in the last 2 hours (persisted, so a replay after a restart is not run again),
+/// and serializes activations of the same profile (pitfall 43).
+/// </summary>
+public sealed class DeployerActor : ReceivePersistentActor
+{
+    public const string PersistenceIdValue = "garden-deployer";
+    public static readonly Duration CompletedMemory = Duration.FromHours(2);
+
+    private readonly IActorRef link;
+    private readonly IActorRef activator;
+    private readonly GardenStateStore store;
+    private readonly IClock clock;
+    private readonly SeedExecution.Settings settings;
+    private readonly int parallelism;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, string> activePushes = new();
+    private readonly Dictionary<string, IActorRef> active = new();
+    private readonly Dictionary<string, GardenJournalEvents.DeploymentFinished> completed = new();
+    private readonly Dictionary<string, IActorRef> lockHolder = new();
+    private readonly Dictionary<string, Queue<IActorRef>> lockQueue = new();
+    private IActorRef? drainRequester;
+    private bool draining;
+
+    public DeployerActor(IActorRef link, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings, int parallelism)
+    {
+        this.link = link;
+        this.activator = activator;
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+        this.parallelism = parallelism;
+
+        Recover<GardenJournalEvents.DeploymentAccepted>(e => activePushes[e.DeploymentSid] = e.PushJson);
+        Recover<GardenJournalEvents.DeploymentFinished>(e => { activePushes.Remove(e.DeploymentSid); completed[e.DeploymentSid] = e; });
+        Recover<RecoveryCompleted>(_ =>
+        {
+            foreach (var (sid, json) in activePushes.ToList())
+            {
+                var parsed = DeploymentPush.Parse(JsonNode.Parse(json));
+                if (parsed.Ok) StartChild(parsed.Value!);
+                else log.Error("Cannot resume deployment {0}: {1}", sid, string.Join("; ", parsed.Problems));
+            }
+            PublishActivity();
+        });
+
+        Command<GardenCommands.DeploymentPushed>(p => OnPush(p.Push));
+        Command<DeploymentCommands.Finished>(OnFinished);
+        Command<DeploymentCommands.AcquireProfile>(OnAcquire);
+        Command<DeploymentCommands.ReleaseProfile>(r => Release(r.Key, Sender));
+        Command<Terminated>(t =>
+        {
+            foreach (var key in lockHolder.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) Release(key, t.ActorRef);
+            var sid = active.FirstOrDefault(kv => kv.Value.Equals(t.ActorRef)).Key;
+            if (sid is not null && !completed.ContainsKey(sid))
+            {
+                // A deployment child died without finishing (e.g. its journal failed): resume it from its journal.
+                active.Remove(sid);
+                if (activePushes.TryGetValue(sid, out var json) && DeploymentPush.Parse(JsonNode.Parse(json)) is { Ok: true } again && !draining) StartChild(again.Value!);
+                PublishActivity();
+            }
+        });
+        Command<GardenCommands.Drain>(_ =>
+        {
+            draining = true;
+            drainRequester = Sender;
+            if (active.Count == 0) Sender.Tell(new GardenCommands.Drained([]));
+        });
+        Command<GetActive>(_ => Sender.Tell(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
+    }
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public static Props Props(IActorRef link, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings, int parallelism) =>
+        Akka.Actor.Props.Create(() => new DeployerActor(link, activator, store, clock, settings, parallelism));
+
+    public sealed class GetActive
+    {
+        public static readonly GetActive Instance = new();
+        private GetActive() { }
+    }
+
+    private void OnPush(DeploymentPush push)
+    {
+        if (push.Skipped) { log.Info("Deployment {0} skipped by the server (request {1})", push.Sid, push.RequestId); return; }
+        if (active.ContainsKey(push.Sid)) { log.Info("Deployment {0} is already running; ignoring the replay", push.Sid); return; }
+        var now = clock.GetCurrentInstant();
+        if (completed.TryGetValue(push.Sid, out var done) && now - Instant.FromUnixTimeMilliseconds(done.FinishedAtUnixMs) < CompletedMemory)
+        {
+            log.Info("Deployment {0} already completed ({1}); re-sending its result", push.Sid, done.Result);
+            link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(done.RequestId, done.DeploymentSid, done.Result, done.DeployedAt)));
+            return;
+        }
+        if (draining) { log.Info("Shutting down: deployment {0} not started; the server replays it after the next connection", push.Sid); return; }
+        var json = ToJson(push);
+        Persist(new GardenJournalEvents.DeploymentAccepted(push.Sid, json, now.ToUnixTimeMilliseconds()), e =>
+        {
+            activePushes[e.DeploymentSid] = e.PushJson;
+            StartChild(push);
+            PublishActivity();
+        });
+    }
+
+    private void StartChild(DeploymentPush push)
+    {
+        var child = Context.ActorOf(DeploymentActor.Props(push, link, activator, Self, store, clock, settings, parallelism), "deployment-" + push.Sid);
+        Context.Watch(child);
+        active[push.Sid] = child;
+        var first = push.Seeds.FirstOrDefault();
+        Context.System.EventStream.Publish(new GardenEvents.StatusChanged(first is null
+            ? $"deploying {push.Sid}"
+            : $"deploying {first.Seed.Name} → {first.Seed.Sid}"));
+    }
+
+    private void OnFinished(DeploymentCommands.Finished finished)
+    {
+        var now = clock.GetCurrentInstant();
+        Persist(new GardenJournalEvents.DeploymentFinished(finished.DeploymentSid, finished.RequestId, finished.Result, finished.DeployedAt, now.ToUnixTimeMilliseconds()), e =>
+        {
+            if (active.Remove(e.DeploymentSid, out var child)) Context.Unwatch(child);
+            activePushes.Remove(e.DeploymentSid);
+            completed[e.DeploymentSid] = e;
+            foreach (var old in completed.Where(kv => now - Instant.FromUnixTimeMilliseconds(kv.Value.FinishedAtUnixMs) > CompletedMemory).Select(kv => kv.Key).ToList())
+            {
+                completed.Remove(old);
+            }
+            // Profiles changed: report them (§5.7).
+            Context.Parent.Tell(new GardenCommands.ReportProfiles(store.Current.Subscriptions ?? []));
+            PublishActivity();
+            if (active.Count == 0)
+            {
+                Context.System.EventStream.Publish(new GardenEvents.StatusChanged("idle"));
+                if (draining) drainRequester?.Tell(new GardenCommands.Drained([]));
+            }
+        });
+    }
+
+    private void OnAcquire(DeploymentCommands.AcquireProfile acquire)
+    {
+        if (!lockHolder.ContainsKey(acquire.Key))
+        {
+            lockHolder[acquire.Key] = Sender;
+            Sender.Tell(new DeploymentCommands.ProfileGranted(acquire.Key));
+            return;
+        }
+        if (!lockQueue.TryGetValue(acquire.Key, out var queue)) lockQueue[acquire.Key] = queue = new Queue<IActorRef>();
+        queue.Enqueue(Sender);
+    }
+
+    private void Release(string key, IActorRef holder)
+    {
+        if (!lockHolder.TryGetValue(key, out var current) || !current.Equals(holder)) return;
+        lockHolder.Remove(key);
+        if (lockQueue.TryGetValue(key, out var queue) && queue.TryDequeue(out var next))
+        {
+            lockHolder[key] = next;
+            next.Tell(new DeploymentCommands.ProfileGranted(key));
+        }
+    }
+
+    private void PublishActivity() =>
+        Context.System.EventStream.Publish(new GardenEvents.DeployerActivity(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
+
+    public static string ToJson(DeploymentPush push) => new JsonObject
+    {
+        ["request_id"] = push.RequestId,
+        ["sid"] = push.Sid,
+        ["trigger"] = Sower.Messages.Domain.Triggers.ToWire(push.Trigger),
+        ["approved"] = push.Approved,
+        ["skipped"] = push.Skipped,
+        ["seed_deployments"] = new JsonArray(push.Seeds.Select(s => (JsonNode?)new JsonObject
+        {
+            ["subscription_sid"] = s.SubscriptionSid,
+            ["action"] = s.Action is { } a ? Sower.Messages.Domain.PolicyActions.ToWire(a) : null,
+            ["seed"] = new JsonObject
+            {
+                ["sid"] = s.Seed.Sid,
+                ["name"] = s.Seed.Name,
+                ["seed_type"] = s.Seed.SeedTypeWire,
+                ["artifact"] = s.Seed.Artifact,
+                ["tags"] = new JsonArray(s.Seed.Tags.Select(t => (JsonNode?)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray()),
+            },
+        }).ToArray()),
+    }.ToJsonString();
+}

@@ -1,0 +1,296 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using NodaTime.Text;
+using Sower.Messages.Activator;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+public static class DeploymentCommands
+{
+    /// <summary>To the deployer: the deployment finished and its result is in the outbox.</summary>
+    public sealed record Finished(string DeploymentSid, string? RequestId, string Result, string DeployedAt);
+
+    public sealed record AcquireProfile(string Key);
+
+    public sealed record ProfileGranted(string Key);
+
+    public sealed record ReleaseProfile(string Key);
+}
+
+/// <summary>
+/// One deployment on this garden (REFERENCE §5.10–§5.12), persisted so a restart neither loses nor repeats work: an activation
+/// is recorded before the activator is asked, and a seed whose activation was interrupted by a restart is reported as a
+/// failure instead of being activated again. Stage-only work is idempotent and simply runs again.
+/// </summary>
+public sealed class DeploymentActor : ReceivePersistentActor
+{
+    private readonly DeploymentPush push;
+    private readonly IActorRef link;
+    private readonly IActorRef activator;
+    private readonly IActorRef deployer;
+    private readonly GardenStateStore store;
+    private readonly IClock clock;
+    private readonly SeedExecution.Settings settings;
+    private readonly int parallelism;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, string> activationStarted = new();
+    private readonly Dictionary<string, GardenJournalEvents.SeedFinished> finished = new();
+    private readonly Dictionary<string, PolicyAction> executed = new();
+    private readonly Queue<(PushedSeedDeployment Item, PolicyAction Allowed)> waiting = new();
+    private readonly Dictionary<string, IActorRef> running = new();
+    private readonly Dictionary<string, Queue<string>> lockWanted = new();
+    private readonly Dictionary<string, string> lockHeldBySeed = new();
+    private GardenJournalEvents.DeploymentCompleted? completed;
+    private string? rebootReason;
+    private string? liveSwitchRequest;
+
+    public DeploymentActor(DeploymentPush push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+        SeedExecution.Settings settings, int parallelism)
+    {
+        this.push = push;
+        this.link = link;
+        this.activator = activator;
+        this.deployer = deployer;
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+        this.parallelism = parallelism;
+
+        Recover<GardenJournalEvents.ActivationStarted>(e => activationStarted[e.SeedSid] = e.Action);
+        Recover<GardenJournalEvents.SeedFinished>(e => finished[e.SeedSid] = e);
+        Recover<GardenJournalEvents.DeploymentCompleted>(e => completed = e);
+        Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
+
+        Command<Start>(_ => OnStart());
+        Command<SeedExecution.StatusChanged>(s =>
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, s.SeedSid, s.Status))));
+        Command<SeedExecution.ActivationStarting>(OnActivationStarting);
+        Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
+        Command<SeedExecution.Done>(OnSeedDone);
+        Command<ActivatorCommands.Output>(_ => { });
+        Command<ActivatorCommands.Finished>(OnLiveSwitchFinished);
+        Command<GardenCommands.DurableDelivered>(d =>
+        {
+            if (d.Tag != "result") return;
+            if (rebootReason is { } reason)
+            {
+                // The result is with the server: only now ask for the reboot (pitfall 30).
+                log.Info("Requesting reboot: {0}", reason);
+                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
+            }
+            Context.Stop(Self);
+        });
+    }
+
+    public override string PersistenceId => "garden-deployment-" + push.Sid;
+
+    public static Props Props(DeploymentPush push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+        SeedExecution.Settings settings, int parallelism) =>
+        Akka.Actor.Props.Create(() => new DeploymentActor(push, link, activator, deployer, store, clock, settings, parallelism));
+
+    /// <summary>success if every seed succeeded; skipped if every seed was skipped; failure if none succeeded; partial otherwise.</summary>
+    public static string Aggregate(IReadOnlyCollection<string> results)
+    {
+        if (results.Count == 0 || results.All(r => r == "skipped")) return "skipped";
+        if (results.All(r => r == "success")) return "success";
+        if (results.All(r => r != "success")) return "failure";
+        return "partial";
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var key in lockHeldBySeed.Values) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        base.PostStop();
+    }
+
+    private void OnStart()
+    {
+        if (completed is not null)
+        {
+            SendResult(completed.Result, completed.DeployedAt);
+            return;
+        }
+        if (LastSequenceNr == 0)
+        {
+            link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentStatus, GardenWire.Status(push.Sid)));
+        }
+        var subs = store.Current.Subscriptions ?? [];
+        var now = clock.GetCurrentInstant();
+        var toRecord = new List<GardenJournalEvents.SeedFinished>();
+        foreach (var item in push.Seeds)
+        {
+            if (finished.ContainsKey(item.Seed.Sid)) continue;
+            if (activationStarted.TryGetValue(item.Seed.Sid, out var action))
+            {
+                // The process stopped while the activator was working on this seed: report it, never activate it twice.
+                toRecord.Add(new(item.Seed.Sid, "failure", action,
+                    LogLines.Garden(now, $"activation of {item.Seed.Name} ({item.Seed.SeedTypeWire}) was interrupted by a garden restart; its outcome is unknown and it is not repeated") + "\n"));
+                continue;
+            }
+            var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
+            if (sub is null || item.Seed.SeedType is not { } type)
+            {
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, $"subscription {item.SubscriptionSid} is not known locally; {item.Seed.Name} skipped") + "\n"));
+                continue;
+            }
+            var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, push.Trigger, now, type, SubscriptionActor.ZoneOf(sub.Spec));
+            if (decision.Kind == DecisionKind.Deny || (decision.Kind == DecisionKind.Confirm && !push.Approved) || decision.Action is null)
+            {
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none",
+                    LogLines.Garden(now, $"{item.Seed.Name} ({item.Seed.SeedTypeWire}) not permitted by local policy (trigger {push.Trigger.ToWire()}: {decision.Kind.ToString().ToLowerInvariant()})") + "\n"));
+                continue;
+            }
+            // Never more than the server-sent action (pitfall 16).
+            var allowed = item.Action is { } cap ? PolicyActions.Min(decision.Action.Value, cap) : decision.Action.Value;
+            waiting.Enqueue((item, allowed));
+        }
+        if (toRecord.Count > 0)
+        {
+            PersistAll(toRecord, e => RecordFinished(e));
+            DeferAsync(Continue.Instance, _ => StartMore());
+        }
+        else
+        {
+            StartMore();
+        }
+    }
+
+    private void RecordFinished(GardenJournalEvents.SeedFinished e)
+    {
+        finished[e.SeedSid] = e;
+        link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
+    }
+
+    private void StartMore()
+    {
+        while (running.Count < parallelism && waiting.Count > 0)
+        {
+            var (item, allowed) = waiting.Dequeue();
+            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, activator, store, clock, settings), "seed-" + item.Seed.Sid);
+            running[item.Seed.Sid] = child;
+            Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
+        }
+        if (running.Count == 0 && waiting.Count == 0) AllSeedsDone();
+    }
+
+    private void OnActivationStarting(SeedExecution.ActivationStarting starting)
+    {
+        if (!lockWanted.TryGetValue(starting.ProfileKey, out var queue)) lockWanted[starting.ProfileKey] = queue = new Queue<string>();
+        queue.Enqueue(starting.SeedSid);
+        Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire()), e =>
+        {
+            activationStarted[e.SeedSid] = e.Action;
+            deployer.Tell(new DeploymentCommands.AcquireProfile(starting.ProfileKey));
+        });
+    }
+
+    private void OnProfileGranted(DeploymentCommands.ProfileGranted granted)
+    {
+        if (lockWanted.TryGetValue(granted.Key, out var queue) && queue.TryDequeue(out var seedSid) && running.TryGetValue(seedSid, out var child))
+        {
+            lockHeldBySeed[seedSid] = granted.Key;
+            child.Tell(SeedExecution.Proceed.Instance);
+        }
+        else
+        {
+            deployer.Tell(new DeploymentCommands.ReleaseProfile(granted.Key));
+        }
+    }
+
+    private void OnSeedDone(SeedExecution.Done done)
+    {
+        running.Remove(done.SeedSid);
+        if (lockHeldBySeed.Remove(done.SeedSid, out var key)) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        if (done.Executed is { } action) executed[done.SeedSid] = action;
+        var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
+        if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
+        Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
+        {
+            RecordFinished(e);
+            StartMore();
+        });
+    }
+
+    private void AllSeedsDone()
+    {
+        if (completed is not null || liveSwitchRequest is not null) return;
+        var results = push.Seeds.Select(s => finished.TryGetValue(s.Seed.Sid, out var f) ? f.Result ?? "failure" : "failure").ToList();
+        var provisional = Aggregate(results);
+        var restarted = push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
+        if (restarted is not null)
+        {
+            var decision = RebootDecider.Decide(provisional, settings.Roots);
+            var now = clock.GetCurrentInstant();
+            var text = string.Concat(decision.Lines.Select(l => LogLines.Garden(now, l) + "\n"));
+            foreach (var line in decision.Lines) log.Info("{0}", line);
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, restarted.Seed.Sid, null, null, text)));
+            rebootReason = decision.Reason;
+            if (decision.SwitchLive && decision.NewSystem is { } newSystem)
+            {
+                liveSwitchRequest = Sid.New("act");
+                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.NixOS(liveSwitchRequest, newSystem, "switch"), Self, settings.Timeouts.Activation));
+                liveSwitchSeed = restarted.Seed.Sid;
+                return;
+            }
+        }
+        Complete(provisional);
+    }
+
+    private string? liveSwitchSeed;
+
+    private void OnLiveSwitchFinished(ActivatorCommands.Finished f)
+    {
+        if (f.RequestId != liveSwitchRequest || liveSwitchSeed is null) return;
+        if (f.ExitCode == 0) { Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList())); return; }
+        var now = clock.GetCurrentInstant();
+        var failure = new GardenJournalEvents.SeedFinished(liveSwitchSeed, "failure", "restart",
+            LogLines.Garden(now, $"live switch failed: {f.Error ?? $"exit code {f.ExitCode}"}") + "\n");
+        Persist(failure, e =>
+        {
+            RecordFinished(e);
+            rebootReason = null;
+            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+        });
+    }
+
+    private void Complete(string result)
+    {
+        var deployedAt = InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant());
+        Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
+        {
+            completed = e;
+            SendResult(e.Result, e.DeployedAt);
+        });
+    }
+
+    private void SendResult(string result, string deployedAt)
+    {
+        log.Info("Deployment {0} finished: {1}", push.Sid, result);
+        link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(push.RequestId, push.Sid, result, deployedAt), Self, "result"));
+        deployer.Tell(new DeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
+        if (rebootReason is null) Context.Stop(Self);
+    }
+
+    private sealed class Start
+    {
+        public static readonly Start Instance = new();
+    }
+
+    private sealed class Continue
+    {
+        public static readonly Continue Instance = new();
+    }
+}
+
+public static class DeployerEvents
+{
+    public sealed record SeedPending(string SubscriptionSid, string SeedSid, string Artifact);
+
+    public sealed record SeedApplied(string SubscriptionSid, string SeedSid, string Artifact);
+}

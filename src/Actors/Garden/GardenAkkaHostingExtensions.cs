@@ -1,0 +1,30 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using LinqToDB;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>Registry key of the <see cref="GardenHostActor"/>.</summary>
+public sealed class GardenHostKey;
+
+/// <summary>The garden's Akka.Hosting wiring, one extension per feature, called by the host and by tests.</summary>
+public static class GardenAkkaHostingExtensions
+{
+    /// <summary>The journal and snapshot store in <c>&lt;state_directory&gt;/garden.db</c> (SQLite via Microsoft.Data.Sqlite).</summary>
+    public static AkkaConfigurationBuilder WithGardenPersistence(this AkkaConfigurationBuilder builder, string stateDirectory) =>
+        builder.WithSqlPersistence(
+            connectionString: $"Data Source={Path.Combine(stateDirectory, "garden.db")};Pooling=false",
+            providerName: ProviderName.SQLiteMS,
+            autoInitialize: true);
+
+    public static AkkaConfigurationBuilder WithGardenSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("garden-journal", [typeof(IGardenJournalEvent)], system => new GardenJournalSerializer(system));
+
+    public static AkkaConfigurationBuilder WithGardenHost(this AkkaConfigurationBuilder builder, GardenHostSettings settings) =>
+        builder.WithActors((system, registry) =>
+        {
+            var host = system.ActorOf(GardenHostActor.Props(settings), "garden");
+            registry.Register<GardenHostKey>(host);
+        });
+}

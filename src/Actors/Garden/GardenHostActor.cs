@@ -1,0 +1,242 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using NodaTime;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>What the host actor needs from outside the actor system.</summary>
+public sealed record GardenHostSettings(
+    GardenConfig Config,
+    IGardenGateway Gateway,
+    GardenStateStore Store,
+    IClock Clock,
+    string Version,
+    Func<ConfigLoadResult> Reload,
+    bool IsRoot);
+
+/// <summary>
+/// The root of the garden (ARCHITECTURE §5): supervises the link, one SubscriptionActor per subscription, the deployer, the
+/// activator client and the profile reporter (a failing child is restarted alone), routes pushes, and applies reloads — at
+/// once when idle, otherwise right after the last running deployment (never dropped).
+/// </summary>
+public sealed class GardenHostActor : ReceiveActor
+{
+    private readonly GardenHostSettings settings;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> subscriptions = new(StringComparer.Ordinal);
+    private readonly HashSet<string> started = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> currentSeed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> pendingSeed = new(StringComparer.Ordinal);
+    private GardenConfig config;
+    private ImmutableArray<string> activeDeployments = [];
+    private bool connected;
+    private string statusLine = "starting";
+    private bool reloadPending;
+    private bool draining;
+    private IActorRef link = ActorRefs.Nobody;
+    private IActorRef deployer = ActorRefs.Nobody;
+    private IActorRef activator = ActorRefs.Nobody;
+    private IActorRef reporter = ActorRefs.Nobody;
+
+    public GardenHostActor(GardenHostSettings settings)
+    {
+        this.settings = settings;
+        config = settings.Config;
+
+        Receive<GardenCommands.PushReceived>(OnPush);
+        Receive<GardenCommands.SubscriptionsSynced>(s =>
+        {
+            foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
+            EnsureSubscriptionActors();
+            _ = s;
+        });
+        Receive<GardenCommands.SessionReady>(_ =>
+        {
+            var stored = settings.Store.Current.Subscriptions ?? [];
+            reporter.Tell(new GardenCommands.ReportProfiles(stored, settings.Version));
+            foreach (var actor in subscriptions.Values) actor.Tell(new GardenCommands.PollOnConnect());
+        });
+        Receive<GardenCommands.ReportProfiles>(r => reporter.Forward(r));
+        Receive<SubscriptionCommands.Started>(s =>
+        {
+            var processStart = started.Add(s.Name);
+            UpdateSubscription(s.Name, processStart);
+        });
+        Receive<GardenCommands.AdminDeploy>(OnAdminDeploy);
+        Receive<GardenCommands.GetStatus>(_ => Sender.Tell(BuildStatus()));
+        Receive<GardenCommands.RequestReload>(r =>
+        {
+            reloadPending = true;
+            if (activeDeployments.IsEmpty) RunReload(r.Source);
+            else log.Info("Reload requested ({0}); deferred until {1} running deployment(s) finish", r.Source, activeDeployments.Length);
+        });
+        Receive<GardenCommands.ApplyConfig>(a => Apply(a.Config));
+        Receive<GardenEvents.DeployerActivity>(a =>
+        {
+            activeDeployments = a.ActiveDeployments;
+            if (activeDeployments.IsEmpty && reloadPending && !draining) RunReload("deferred");
+        });
+        Receive<GardenEvents.ConnectionChanged>(c => connected = c.Connected);
+        Receive<GardenEvents.StatusChanged>(s => statusLine = s.Text);
+        Receive<DeployerEvents.SeedPending>(p => pendingSeed[p.SubscriptionSid] = p.SeedSid);
+        Receive<DeployerEvents.SeedApplied>(p =>
+        {
+            currentSeed[p.SubscriptionSid] = p.SeedSid;
+            pendingSeed.Remove(p.SubscriptionSid);
+        });
+        Receive<GardenCommands.Drain>(_ =>
+        {
+            draining = true;
+            foreach (var actor in subscriptions.Values) Context.Stop(actor); // no new scheduled work
+            subscriptions.Clear();
+            link.Tell(new GardenCommands.Drain());
+            deployer.Forward(new GardenCommands.Drain());
+        });
+    }
+
+    public static Props Props(GardenHostSettings settings) => Akka.Actor.Props.Create(() => new GardenHostActor(settings));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+
+    protected override void PreStart()
+    {
+        var events = Context.System.EventStream;
+        foreach (var type in new[] { typeof(GardenEvents.DeployerActivity), typeof(GardenEvents.ConnectionChanged), typeof(GardenEvents.StatusChanged), typeof(DeployerEvents.SeedPending), typeof(DeployerEvents.SeedApplied) })
+        {
+            events.Subscribe(Self, type);
+        }
+        link = Context.ActorOf(ServerLinkActor.Props(config, settings.Gateway, settings.Store, settings.Version), "link");
+        activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
+        reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
+        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config), config.Parallelism), "deployer");
+        EnsureSubscriptionActors();
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private ActivatorRouting Routing(GardenConfig c) =>
+        new(c.ActivatorSocket, c.ActivatorCommand, c.UserName, settings.IsRoot, c.Timeouts.ActivatorConnect);
+
+    private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName);
+
+    private IEnumerable<string> SubscriptionNames() =>
+        config.Subscriptions.Select(s => s.Name)
+            .Concat((settings.Store.Current.Subscriptions ?? []).Select(s => s.Spec.Name))
+            .Distinct(StringComparer.Ordinal);
+
+    private void EnsureSubscriptionActors()
+    {
+        if (draining) return;
+        var names = SubscriptionNames().ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in subscriptions.Keys.Where(n => !names.Contains(n)).ToList())
+        {
+            Context.Stop(subscriptions[gone]);
+            subscriptions.Remove(gone);
+        }
+        foreach (var name in names.Where(n => !subscriptions.ContainsKey(n)))
+        {
+            subscriptions[name] = Context.ActorOf(SubscriptionActor.Props(name, link, settings.Clock, settings.Store), "subscription-" + Uri.EscapeDataString(name));
+        }
+    }
+
+    private void UpdateSubscription(string name, bool processStart)
+    {
+        if (!subscriptions.TryGetValue(name, out var actor)) return;
+        var configured = config.Subscriptions.FirstOrDefault(s => s.Name == name);
+        var synced = settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
+        actor.Tell(new SubscriptionCommands.Update(name, configured, synced, processStart));
+        if (connected) actor.Tell(new GardenEvents.ConnectionChanged(true, null));
+    }
+
+    private void OnPush(GardenCommands.PushReceived push)
+    {
+        switch (push.Name)
+        {
+            case GardenWire.DeploymentPushName:
+                var parsed = DeploymentPush.Parse(push.Payload);
+                if (parsed.Ok) deployer.Tell(new GardenCommands.DeploymentPushed(parsed.Value!));
+                else log.Error("Ignoring a malformed deployment push: {0}", string.Join("; ", parsed.Problems));
+                break;
+            case GardenWire.DeploymentErrorPushName:
+                log.Warning("Deployment request {0} failed on the server: {1}", push.Payload?["request_id"], push.Payload?["reason"]);
+                break;
+            default:
+                log.Debug("Ignoring push {0}", push.Name);
+                break;
+        }
+    }
+
+    private void OnAdminDeploy(GardenCommands.AdminDeploy deploy)
+    {
+        if (deploy.Sid is null && deploy.SeedType is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.DeployNeedsTarget)); return; }
+        var stored = settings.Store.Current.Subscriptions;
+        if (stored is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.NotSynced)); return; }
+        SyncedSubscription? target;
+        if (deploy.Sid is { } sid)
+        {
+            target = stored.Value.FirstOrDefault(s => s.Sid == sid);
+            if (target is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFoundForSid(sid))); return; }
+        }
+        else
+        {
+            var matches = stored.Value.Where(s => s.Spec.SeedType == deploy.SeedType).ToList();
+            if (matches.Count == 0) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
+            if (matches.Count > 1) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.MultipleMatched)); return; }
+            target = matches[0];
+        }
+        if (!connected) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.NotConnected)); return; }
+        if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
+        actor.Tell(new SubscriptionCommands.Deploy(deploy.Force, Sender));
+    }
+
+    private void RunReload(string source)
+    {
+        reloadPending = false;
+        var result = settings.Reload();
+        if (!result.Ok)
+        {
+            log.Error("Reload ({0}) failed, keeping the running configuration: {1}", source, GardenConfigLoader.FormatFailure(result.Problems));
+            return;
+        }
+        log.Info("Reload ({0}): configuration re-read from {1}", source, result.Config!.ConfigFile);
+        Apply(result.Config);
+    }
+
+    private void Apply(GardenConfig next)
+    {
+        config = next;
+        link.Tell(new GardenCommands.ApplyConfig(next)); // re-syncs when connected
+        EnsureSubscriptionActors();
+        foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
+    }
+
+    private GardenStatus BuildStatus()
+    {
+        var now = settings.Clock.GetCurrentInstant();
+        var stored = settings.Store.Current.Subscriptions ?? [];
+        var list = ImmutableArray.CreateBuilder<SubscriptionStatus>();
+        foreach (var name in SubscriptionNames().Order(StringComparer.Ordinal))
+        {
+            var synced = stored.FirstOrDefault(s => s.Spec.Name == name);
+            var spec = synced?.Spec ?? config.Subscriptions.FirstOrDefault(s => s.Name == name);
+            if (spec is null) continue;
+            var zone = SubscriptionActor.ZoneOf(spec);
+            string? nextFire = null;
+            if (synced is not null && spec.Schedule is { } expression && CronSchedule.TryParse(expression, out var schedule, out _) && schedule!.NextAfter(now, zone) is { } fire)
+            {
+                nextFire = NodaTime.Text.InstantPattern.ExtendedIso.Format(fire);
+            }
+            var explanation = PolicyExplainer.Explain(spec.Policy, null, spec.SeedType, zone, now);
+            list.Add(new SubscriptionStatus(
+                name, synced?.Sid, spec.SeedName, spec.SeedType.ToWire(), spec.Schedule, spec.Timezone, nextFire,
+                explanation.NextChange is { } change ? NodaTime.Text.InstantPattern.ExtendedIso.Format(change) : null,
+                synced is not null && currentSeed.TryGetValue(synced.Sid, out var cur) ? cur : null,
+                synced is not null && pendingSeed.TryGetValue(synced.Sid, out var pend) ? pend : null));
+        }
+        return new GardenStatus(settings.Version, connected, settings.Store.Current.GardenSid, statusLine, activeDeployments, list.ToImmutable());
+    }
+}

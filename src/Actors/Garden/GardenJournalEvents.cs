@@ -1,0 +1,64 @@
+using System.Text;
+using System.Text.Json;
+using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>Everything the garden persists in its SQLite journal. Each has a versioned manifest in <see cref="GardenJournalSerializer"/>.</summary>
+public interface IGardenJournalEvent;
+
+public static class GardenJournalEvents
+{
+    public sealed record OutboxAppended(long Seq, string Method, string PayloadJson) : IGardenJournalEvent;
+
+    public sealed record OutboxDelivered(long Seq) : IGardenJournalEvent;
+
+    /// <summary>The deployer accepted a push; its child persists the details.</summary>
+    public sealed record DeploymentAccepted(string DeploymentSid, string PushJson, long ReceivedAtUnixMs) : IGardenJournalEvent;
+
+    public sealed record DeploymentFinished(string DeploymentSid, string? RequestId, string Result, string DeployedAt, long FinishedAtUnixMs) : IGardenJournalEvent;
+
+    /// <summary>Written before the activator is asked to activate a seed, so a restart never repeats an activation.</summary>
+    public sealed record ActivationStarted(string SeedSid, string Action) : IGardenJournalEvent;
+
+    public sealed record SeedFinished(string SeedSid, string? Result, string? Action, string Log) : IGardenJournalEvent;
+
+    public sealed record DeploymentCompleted(string Result, string DeployedAt) : IGardenJournalEvent;
+}
+
+/// <summary>JSON with explicit, never-changed manifests for the garden's journal.</summary>
+public sealed class GardenJournalSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 7301;
+
+    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+
+    private static readonly Dictionary<Type, string> Manifests = new()
+    {
+        [typeof(GardenJournalEvents.OutboxAppended)] = "outbox-appended-v1",
+        [typeof(GardenJournalEvents.OutboxDelivered)] = "outbox-delivered-v1",
+        [typeof(GardenJournalEvents.DeploymentAccepted)] = "deployment-accepted-v1",
+        [typeof(GardenJournalEvents.DeploymentFinished)] = "deployment-finished-v1",
+        [typeof(GardenJournalEvents.ActivationStarted)] = "activation-started-v1",
+        [typeof(GardenJournalEvents.SeedFinished)] = "seed-finished-v1",
+        [typeof(GardenJournalEvents.DeploymentCompleted)] = "deployment-completed-v1",
+    };
+
+    private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);
+
+    public override int Identifier => SerializerId;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest) ? manifest : throw new ArgumentException($"no manifest for {o.GetType()}", nameof(o));
+
+    public override byte[] ToBinary(object obj) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(obj, obj.GetType(), Options));
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!Types.TryGetValue(manifest, out var type)) throw new SerializationException($"unknown garden journal manifest {manifest}");
+        return JsonSerializer.Deserialize(bytes, type, Options) ?? throw new SerializationException($"empty {manifest}");
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>Reads the system and Home-Manager profiles and queues the report (and, after a sync, the version report) in the outbox.</summary>
+public sealed class ProfileReporterActor : ReceiveActor
+{
+    private readonly ILoggingAdapter log = Context.GetLogger();
+
+    public ProfileReporterActor(IActorRef link, ProfileRoots roots, string gardenUser)
+    {
+        Receive<GardenCommands.ReportProfiles>(report =>
+        {
+            var payload = ProfileScanner.Scan(report.Subscriptions, roots, gardenUser);
+            log.Debug("Reporting {0} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedsReport, payload));
+            if (report.ThenVersion is { } version) link.Tell(new GardenCommands.SendDurable(GardenWire.GardenReport, new JsonObject { ["version"] = version }));
+        });
+    }
+
+    public static Props Props(IActorRef link, ProfileRoots roots, string gardenUser) =>
+        Akka.Actor.Props.Create(() => new ProfileReporterActor(link, roots, gardenUser));
+}

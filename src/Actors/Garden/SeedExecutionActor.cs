@@ -1,0 +1,233 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Event;
+using NodaTime;
+using Sower.Messages.Activator;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+public static class SeedExecution
+{
+    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser);
+
+    /// <summary>To the deployment: forward a seed status to the server.</summary>
+    public sealed record StatusChanged(string SeedSid, string Status);
+
+    /// <summary>To the deployment: the seed is about to be activated; answer <see cref="Proceed"/> once the profile lock is held and it is recorded.</summary>
+    public sealed record ActivationStarting(string SeedSid, PolicyAction Action, string ProfileKey);
+
+    public sealed class Proceed
+    {
+        public static readonly Proceed Instance = new();
+        private Proceed() { }
+    }
+
+    /// <summary>To the deployment: the seed's result. <see cref="Result"/> is success, failure or skipped; <see cref="Action"/> what was executed.</summary>
+    public sealed record Done(string SeedSid, string Result, string Action, string Log, PolicyAction? Executed);
+
+    public static string ProfileKey(PushedSeed seed, string? user) => seed.SeedType switch
+    {
+        SeedType.NixOS => "system",
+        SeedType.HomeManager => "home-manager:" + user,
+        SeedType.Service => "services",
+        _ => "profile:" + seed.Name,
+    };
+
+    /// <summary>The Home-Manager target user: the seed's username tag, else the subscription's username rule, else the garden's user.</summary>
+    public static string TargetUser(PushedSeed seed, SubscriptionSpec? spec, string gardenUser) =>
+        seed.Tags.FirstOrDefault(t => t.Key == "username")?.Value
+        ?? spec?.Rules.FirstOrDefault(r => r.Key == "username")?.Value
+        ?? gardenUser;
+}
+
+/// <summary>
+/// Runs one seed of a deployment (REFERENCE §5.11): stage (realise + GC root) → decide (the less disruptive of A_sub and
+/// HighestPermittedAction now) → activate under the profile lock. Every path ends in exactly one <see cref="SeedExecution.Done"/>.
+/// </summary>
+public sealed class SeedExecutionActor : ReceiveActor
+{
+    private readonly PushedSeed seed;
+    private readonly PolicyAction allowed;
+    private readonly IActorRef activator;
+    private readonly GardenStateStore store;
+    private readonly IClock clock;
+    private readonly SeedExecution.Settings settings;
+    private readonly string subscriptionSid;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly StringBuilder lines = new();
+    private readonly string label;
+    private string? currentRequest;
+    private PolicyAction executing;
+
+    public SeedExecutionActor(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings)
+    {
+        seed = item.Seed;
+        subscriptionSid = item.SubscriptionSid;
+        this.allowed = allowed;
+        this.activator = activator;
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+        label = $"{seed.Name} ({seed.SeedTypeWire})";
+        Staging();
+    }
+
+    public static Props Props(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings) =>
+        Akka.Actor.Props.Create(() => new SeedExecutionActor(item, allowed, activator, store, clock, settings));
+
+    protected override void PreStart()
+    {
+        Line($"downloading {label}");
+        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "downloading"));
+        Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise);
+    }
+
+    private void Staging()
+    {
+        Receive<ActivatorCommands.Output>(AppendFrame);
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        {
+            if (f.ExitCode != 0)
+            {
+                if (f.Error is not null) Line(f.Error);
+                else Line($"activator exited with code {f.ExitCode}");
+                Line($"realization failed for {label}");
+                Finish("failure", "none", null);
+                return;
+            }
+            if (seed.SeedType == SeedType.GcRoot)
+            {
+                // gcroot: stage = realise + set the named profile (§4.6).
+                Become(PinningProfile);
+                Send(ActivatorRequest.SetProfile(NewId(), seed.Artifact, ProfileName(seed.Name)), settings.Timeouts.Activation);
+                return;
+            }
+            Decide();
+        });
+    }
+
+    private void PinningProfile()
+    {
+        Receive<ActivatorCommands.Output>(AppendFrame);
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        {
+            if (f.ExitCode == 0) { Line($"staged {label}"); Finish("success", "stage", PolicyAction.Stage); }
+            else { Line(f.Error ?? $"activator exited with code {f.ExitCode}"); Line($"setting the profile failed for {label}"); Finish("failure", "none", null); }
+        });
+    }
+
+    private void Decide()
+    {
+        var sub = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid);
+        PolicyAction? highest = null;
+        if (sub is not null && seed.SeedType is { } type)
+        {
+            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, clock.GetCurrentInstant(), type, SubscriptionActor.ZoneOf(sub.Spec));
+        }
+        if (highest is null)
+        {
+            // Never activate anyway when nothing is permitted now (pitfall 15).
+            Line($"staged {label}, no action permitted at execution time");
+            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+            Finish("skipped", "stage", PolicyAction.Stage);
+            return;
+        }
+        var action = PolicyActions.Min(allowed, highest.Value);
+        if (action == PolicyAction.Stage)
+        {
+            Line($"staged {label}, activation not permitted");
+            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+            Finish("success", "stage", PolicyAction.Stage);
+            return;
+        }
+        executing = action;
+        if (seed.SeedType is SeedType.NixDarwin or SeedType.GcRoot or null)
+        {
+            Line(seed.SeedType == SeedType.NixDarwin ? "activation of nix-darwin seeds is not supported" : $"activation of {seed.SeedTypeWire} seeds is not supported");
+            Finish("failure", "none", null);
+            return;
+        }
+        var user = SeedExecution.TargetUser(seed, sub?.Spec, settings.GardenUser);
+        Become(WaitingForLock);
+        Context.Parent.Tell(new SeedExecution.ActivationStarting(seed.Sid, action, SeedExecution.ProfileKey(seed, user)));
+    }
+
+    private void WaitingForLock()
+    {
+        Receive<SeedExecution.Proceed>(_ =>
+        {
+            var sub = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid);
+            var user = SeedExecution.TargetUser(seed, sub?.Spec, settings.GardenUser);
+            ActivatorRequest request;
+            string mode;
+            switch (seed.SeedType)
+            {
+                case SeedType.NixOS:
+                    mode = ActivationModes.NixosMode(executing)!;
+                    request = ActivatorRequest.NixOS(NewId(), seed.Artifact, mode);
+                    break;
+                case SeedType.HomeManager:
+                    mode = "activate";
+                    request = ActivatorRequest.HomeManager(NewId(), seed.Artifact, user);
+                    break;
+                default:
+                    mode = "services";
+                    request = ActivatorRequest.Services(NewId(), [new ServiceSeed(seed.Name, seed.Artifact)]);
+                    break;
+            }
+            Line($"activating {label} with mode: {mode}");
+            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "activating"));
+            Become(Activating);
+            Send(request, settings.Timeouts.Activation);
+        });
+    }
+
+    private void Activating()
+    {
+        Receive<ActivatorCommands.Output>(AppendFrame);
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        {
+            if (f.ExitCode == 0)
+            {
+                Line($"activated {label}");
+                log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
+                Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+                Finish("success", executing.ToWire(), executing);
+                return;
+            }
+            Line(f.Error ?? $"activator exited with code {f.ExitCode}");
+            Line($"activation failed for {label}");
+            Finish("failure", executing.ToWire(), null);
+        });
+    }
+
+    private void AppendFrame(ActivatorCommands.Output output)
+    {
+        if (output.RequestId != currentRequest || output.Frame.Data is null) return;
+        lines.Append(LogLines.StripAnsi(output.Frame.Data)).Append('\n');
+    }
+
+    private void Send(ActivatorRequest request, TimeSpan timeout)
+    {
+        currentRequest = request.Id;
+        activator.Tell(new ActivatorCommands.Run(request, Self, timeout));
+    }
+
+    private void Line(string text) => lines.Append(LogLines.Garden(clock.GetCurrentInstant(), text)).Append('\n');
+
+    private void Finish(string result, string action, PolicyAction? executed)
+    {
+        Context.Parent.Tell(new SeedExecution.Done(seed.Sid, result, action, lines.ToString(), executed));
+        Become(() => { ReceiveAny(_ => { }); });
+    }
+
+    private static string NewId() => Sid.New("act");
+
+    private static string ProfileName(string name)
+    {
+        var cleaned = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()).TrimStart('.');
+        return cleaned.Length == 0 ? "seed" : cleaned[..Math.Min(100, cleaned.Length)];
+    }
+}

@@ -1,0 +1,345 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>
+/// The garden's one connection to the server (REFERENCE §5.4–§5.6): enrol once, authenticate with the garden's own credential,
+/// reconnect with exponential backoff and full jitter (0.2 s → 60 s), sync subscriptions on every session, and deliver the
+/// durable outbox in order, one message at a time, after every reconnect.
+/// </summary>
+public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
+{
+    public const string PersistenceIdValue = "garden-outbox";
+    private const string ReconnectTimer = "reconnect";
+    private const string ResendTimer = "resend";
+
+    private readonly IGardenGateway gateway;
+    private readonly GardenStateStore store;
+    private readonly string version;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly SortedDictionary<long, GardenJournalEvents.OutboxAppended> outbox = new();
+    private readonly Dictionary<long, (IActorRef Target, string? Tag)> notify = new();
+    private readonly CancellationTokenSource lifetime = new();
+    private GardenConfig config;
+    private IGatewaySession? session;
+    private int generation;
+    private int attempt;
+    private bool connecting;
+    private bool draining;
+    private long nextSeq = 1;
+    private long? inFlight;
+
+    public ServerLinkActor(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version)
+    {
+        this.config = config;
+        this.gateway = gateway;
+        this.store = store;
+        this.version = version;
+
+        Recover<GardenJournalEvents.OutboxAppended>(e => { outbox[e.Seq] = e; nextSeq = Math.Max(nextSeq, e.Seq + 1); });
+        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox.Remove(e.Seq));
+        Recover<RecoveryCompleted>(_ => Self.Tell(Connect.Instance));
+
+        Command<Connect>(_ => StartConnect());
+        Command<ConnectOutcome>(OnConnectOutcome);
+        Command<SessionClosed>(OnSessionClosed);
+        Command<PushArrived>(p =>
+        {
+            if (p.Generation == generation) Context.Parent.Tell(new GardenCommands.PushReceived(p.Name, p.Payload));
+        });
+        Command<SyncOutcome>(OnSyncOutcome);
+        Command<GardenCommands.ApplyConfig>(a =>
+        {
+            this.config = a.Config;
+            if (session is not null) StartSync();
+        });
+        Command<GardenCommands.SendDurable>(OnSendDurable);
+        Command<SendOutcome>(OnSendOutcome);
+        Command<Resend>(_ => TrySendNext());
+        Command<GardenCommands.Invoke>(OnInvoke);
+        Command<GardenCommands.Drain>(_ =>
+        {
+            draining = true;
+            Timers.Cancel(ReconnectTimer);
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {0}", f.Cause.Message));
+    }
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version) =>
+        Akka.Actor.Props.Create(() => new ServerLinkActor(config, gateway, store, version));
+
+    /// <summary>Backoff before attempt <paramref name="attempt"/> (0-based): full jitter under a cap doubling from 0.2 s to 60 s.</summary>
+    public static TimeSpan Backoff(int attempt, double random)
+    {
+        var cap = Math.Min(60.0, 0.2 * Math.Pow(2, Math.Min(attempt, 20)));
+        return TimeSpan.FromSeconds(Math.Max(0.2, cap * random));
+    }
+
+    /// <summary>A stable host identifier: SHA-256 of /etc/machine-id (or the host name) and the garden name.</summary>
+    public static string HostIdentifier(string gardenName)
+    {
+        string machine;
+        try { machine = File.Exists("/etc/machine-id") ? File.ReadAllText("/etc/machine-id").Trim() : Environment.MachineName; }
+        catch (IOException) { machine = Environment.MachineName; }
+        catch (UnauthorizedAccessException) { machine = Environment.MachineName; }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + gardenName)));
+    }
+
+    protected override void PostStop()
+    {
+        lifetime.Cancel();
+        var closing = session;
+        session = null;
+        if (closing is not null) _ = closing.DisposeAsync().AsTask();
+        base.PostStop();
+    }
+
+    private void StartConnect()
+    {
+        if (connecting || session is not null || draining) return;
+        connecting = true;
+        generation++;
+        var gen = generation;
+        var self = Self;
+        var cfg = config;
+        ConnectOnce(cfg, gen, self).PipeTo(self);
+    }
+
+    private async Task<ConnectOutcome> ConnectOnce(GardenConfig cfg, int gen, IActorRef self)
+    {
+        try
+        {
+            var state = store.Current;
+            if (state.Credential is null)
+            {
+                if (cfg.AccessToken is null)
+                {
+                    return new ConnectOutcome(gen, null, "no stored garden credential and no enrollment token (access_token)", false);
+                }
+                var hostId = state.HostIdentifier ?? HostIdentifier(cfg.Name);
+                var enrolled = await gateway.EnrollAsync(cfg, hostId, version, lifetime.Token).ConfigureAwait(false);
+                state = store.Update(s => s with { GardenSid = enrolled.GardenSid, Credential = enrolled.Credential, HostIdentifier = hostId });
+            }
+            var listener = new Listener(self, gen);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+            timeout.CancelAfter(cfg.Timeouts.ServerReply);
+            var opened = await gateway.ConnectAsync(cfg, state.Credential!, listener, timeout.Token).ConfigureAwait(false);
+            return new ConnectOutcome(gen, opened, null, false);
+        }
+        catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.CredentialRevoked)
+        {
+            // The credential is unknown or revoked: forget it and enrol again; the server re-binds this garden by host identifier.
+            store.Update(s => s with { Credential = null });
+            return new ConnectOutcome(gen, null, $"garden credential rejected ({e.Message}); re-enrolling", true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new ConnectOutcome(gen, null, e.Message, false);
+        }
+    }
+
+    private void OnConnectOutcome(ConnectOutcome outcome)
+    {
+        connecting = false;
+        if (outcome.Generation != generation) { _ = outcome.Session?.DisposeAsync().AsTask(); return; }
+        if (outcome.Session is null)
+        {
+            log.Warning("Connection to {0} failed: {1}", config.Endpoint, outcome.Error);
+            if (outcome.RetryNow) { Self.Tell(Connect.Instance); return; }
+            ScheduleReconnect();
+            return;
+        }
+        if (draining) { _ = outcome.Session.DisposeAsync().AsTask(); return; }
+        session = outcome.Session;
+        attempt = 0;
+        var sid = store.Current.GardenSid;
+        log.Info("garden session established sid={0} connection={1}", sid, session.ConnectionId ?? "?");
+        Publish("connected");
+        Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(true, sid));
+        StartSync();
+        TrySendNext();
+    }
+
+    private void ScheduleReconnect()
+    {
+        if (draining) return;
+        var delay = Backoff(attempt++, Random.Shared.NextDouble());
+        Publish($"reconnecting in {Math.Max(1, (int)Math.Round(delay.TotalSeconds))} s");
+        Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
+    }
+
+    private void OnSessionClosed(SessionClosed closed)
+    {
+        if (closed.Generation != generation || session is null) return;
+        log.Warning("Connection to the server lost: {0}", closed.Error?.Message ?? "closed");
+        var old = session;
+        session = null;
+        inFlight = null;
+        _ = old.DisposeAsync().AsTask();
+        Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
+        ScheduleReconnect();
+    }
+
+    private void StartSync()
+    {
+        var current = session;
+        if (current is null) return;
+        var cfg = config;
+        var payload = new JsonObject
+        {
+            ["subscriptions"] = new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
+        };
+        var gen = generation;
+        InvokeWithTimeout(current, GardenWire.SubscriptionsSync, payload, cfg.Timeouts.ServerReply)
+            .ContinueWith(t => new SyncOutcome(gen, cfg, t.IsCompletedSuccessfully ? t.Result : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message)),
+                TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnSyncOutcome(SyncOutcome outcome)
+    {
+        if (outcome.Generation != generation) return;
+        if (!outcome.Reply.Ok)
+        {
+            // Keep the previously stored subscriptions and cron jobs (pitfall 33); retry on the next connection or reload.
+            log.Error("Subscription sync failed: {0} {1}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+            return;
+        }
+        var list = outcome.Reply.Body switch
+        {
+            JsonArray a => a,
+            JsonObject o when o["subscriptions"] is JsonArray a => a,
+            _ => null,
+        };
+        if (list is null) { log.Error("Subscription sync failed: the reply holds no subscription list"); return; }
+        var sidsByName = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in list.OfType<JsonObject>())
+        {
+            if ((string?)item["name"] is { } name && (string?)item["sid"] is { } sid) sidsByName[name] = sid;
+        }
+        // Pair by subscription name, never by seed name and type (pitfall 34).
+        var synced = outcome.Config.Subscriptions
+            .Where(s => sidsByName.ContainsKey(s.Name))
+            .Select(s => new SyncedSubscription(sidsByName[s.Name], s))
+            .ToImmutableArray();
+        store.Update(s => s with { Subscriptions = synced });
+        log.Info("Synced {0} subscription(s)", synced.Length);
+        Context.Parent.Tell(new GardenCommands.SubscriptionsSynced(synced));
+        // The host follows with the profiles report, the version report and poll-on-connect, in that order (§5.5).
+        Context.Parent.Tell(new GardenCommands.SessionReady(store.Current.GardenSid));
+    }
+
+    private void OnSendDurable(GardenCommands.SendDurable send)
+    {
+        var entry = new GardenJournalEvents.OutboxAppended(nextSeq++, send.Method, send.Payload.ToJsonString());
+        Persist(entry, e =>
+        {
+            outbox[e.Seq] = e;
+            if (send.NotifyDelivered is not null) notify[e.Seq] = (send.NotifyDelivered, send.Tag);
+            TrySendNext();
+        });
+    }
+
+    private void TrySendNext()
+    {
+        if (session is null || inFlight is not null || outbox.Count == 0) return;
+        var (seq, entry) = outbox.First();
+        inFlight = seq;
+        var gen = generation;
+        JsonObject payload;
+        try { payload = JsonNode.Parse(entry.PayloadJson) as JsonObject ?? new JsonObject(); }
+        catch (System.Text.Json.JsonException) { payload = new JsonObject(); }
+        InvokeWithTimeout(session, entry.Method, payload, config.Timeouts.ServerReply)
+            .ContinueWith(t => new SendOutcome(gen, seq, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnSendOutcome(SendOutcome outcome)
+    {
+        if (outcome.Generation != generation || inFlight != outcome.Seq) return;
+        if (outcome.Reply is null)
+        {
+            // Transport error or timeout: retry while connected; a disconnect resends after the next session.
+            inFlight = null;
+            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error);
+            Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
+            return;
+        }
+        if (!outcome.Reply.Ok && outbox.TryGetValue(outcome.Seq, out var rejected))
+        {
+            log.Warning("The server refused {0}: {1} {2}", rejected.Method, outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+        }
+        Persist(new GardenJournalEvents.OutboxDelivered(outcome.Seq), e =>
+        {
+            outbox.Remove(e.Seq);
+            inFlight = null;
+            if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenCommands.DurableDelivered(target.Tag));
+            if (outbox.Count == 0 && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
+            TrySendNext();
+        });
+    }
+
+    private void OnInvoke(GardenCommands.Invoke invoke)
+    {
+        var sender = Sender;
+        if (session is null)
+        {
+            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure("not_connected", AdminProtocol.NotConnected)));
+            return;
+        }
+        InvokeWithTimeout(session, invoke.Method, invoke.Payload, config.Timeouts.ServerReply)
+            .ContinueWith(t => new GardenCommands.InvokeResult(t.IsCompletedSuccessfully
+                ? t.Result
+                : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message)), TaskScheduler.Default)
+            .PipeTo(sender);
+    }
+
+    private async Task<GatewayReply> InvokeWithTimeout(IGatewaySession target, string method, JsonObject payload, TimeSpan timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+        cts.CancelAfter(timeout);
+        return await target.InvokeAsync(method, payload, cts.Token).ConfigureAwait(false);
+    }
+
+    private void Publish(string status) => Context.System.EventStream.Publish(new GardenEvents.StatusChanged(status));
+
+    private sealed class Listener(IActorRef self, int generation) : IGatewayListener
+    {
+        public void OnPush(string name, JsonNode? payload) => self.Tell(new PushArrived(generation, name, payload));
+
+        public void OnClosed(Exception? error) => self.Tell(new SessionClosed(generation, error));
+    }
+
+    private sealed class Connect
+    {
+        public static readonly Connect Instance = new();
+    }
+
+    private sealed class Resend
+    {
+        public static readonly Resend Instance = new();
+    }
+
+    private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow);
+
+    private sealed record SessionClosed(int Generation, Exception? Error);
+
+    private sealed record PushArrived(int Generation, string Name, JsonNode? Payload);
+
+    private sealed record SyncOutcome(int Generation, GardenConfig Config, GatewayReply Reply);
+
+    private sealed record SendOutcome(int Generation, long Seq, GatewayReply? Reply, string? Error);
+}

@@ -1,0 +1,113 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using NodaTime;
+using NodaTime.Text;
+using Sower.Messages;
+using Sower.Messages.Domain;
+using Sower.Messages.Seeds;
+
+namespace Sower.Actors.Serialization;
+
+/// <summary>
+/// The System.Text.Json settings of everything persisted: enums by name, instants as ISO-8601, ids and seed line keys
+/// as plain strings, subscription specs in their canonical wire form (SubscriptionJson), so the stored form stays readable.
+/// </summary>
+public static class SowerJson
+{
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            RespectNullableAnnotations = false,
+            IncludeFields = false,
+            // Computed get-only members (SubscriptionRecord.Zone, DeploymentRecord.Subscriptions, …) are derived, never stored.
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+            {
+                Modifiers = { info =>
+                {
+                    if (info.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object) return;
+                    for (var i = info.Properties.Count - 1; i >= 0; i--)
+                    {
+                        if (info.Properties[i].Set is null) info.Properties.RemoveAt(i);
+                    }
+                } },
+            },
+        };
+        options.Converters.Add(new JsonStringEnumConverter());
+        options.Converters.Add(new InstantConverter());
+        options.Converters.Add(new StringIdConverterFactory());
+        options.Converters.Add(new SeedLineKeyConverter());
+        options.Converters.Add(new SubscriptionSpecConverter());
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    private sealed class InstantConverter : JsonConverter<Instant>
+    {
+        public override Instant Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            InstantPattern.ExtendedIso.Parse(reader.GetString() ?? "").GetValueOrThrow();
+
+        public override void Write(Utf8JsonWriter writer, Instant value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(InstantPattern.ExtendedIso.Format(value));
+    }
+
+    private sealed class SeedLineKeyConverter : JsonConverter<SeedLineKey>
+    {
+        public override SeedLineKey Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            SeedLineKey.TryParse(reader.GetString() ?? "", out var key) ? key : throw new JsonException("invalid seed line key");
+
+        public override void Write(Utf8JsonWriter writer, SeedLineKey value, JsonSerializerOptions options) => writer.WriteStringValue(value.EntityId);
+    }
+
+    private sealed class SubscriptionSpecConverter : JsonConverter<SubscriptionSpec>
+    {
+        public override SubscriptionSpec Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var node = JsonNode.Parse(ref reader) as JsonObject ?? throw new JsonException("expected a subscription object");
+            var name = node["name"]?.GetValue<string>() ?? throw new JsonException("subscription without name");
+            var parsed = SubscriptionJson.Parse(name, node, "subscription", null);
+            return parsed.Ok && parsed.Value is not null
+                ? parsed.Value
+                : throw new JsonException("stored subscription no longer valid: " + string.Join("; ", parsed.Problems));
+        }
+
+        public override void Write(Utf8JsonWriter writer, SubscriptionSpec value, JsonSerializerOptions options)
+        {
+            var json = SubscriptionJson.ToJson(value);
+            json["name"] = value.Name;
+            json.WriteTo(writer);
+        }
+    }
+
+    /// <summary>The id record structs (SeedId, GardenId, …) each wrap one string.</summary>
+    private sealed class StringIdConverterFactory : JsonConverterFactory
+    {
+        private static readonly FrozenSet<Type> IdTypes = new[]
+        {
+            typeof(SeedId), typeof(GardenId), typeof(SubscriptionId), typeof(DeploymentId), typeof(RequestId), typeof(ConnectionId), typeof(TokenId),
+        }.ToFrozenSet();
+
+        public override bool CanConvert(Type typeToConvert) => IdTypes.Contains(typeToConvert);
+
+        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+            (JsonConverter)Activator.CreateInstance(typeof(StringIdConverter<>).MakeGenericType(typeToConvert))!;
+    }
+
+    private sealed class StringIdConverter<T> : JsonConverter<T> where T : struct
+    {
+        private static readonly ConstructorInfo Ctor = typeof(T).GetConstructor([typeof(string)])!;
+        private static readonly PropertyInfo ValueProperty = typeof(T).GetProperty("Value")!;
+
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            (T)Ctor.Invoke([reader.GetString() ?? throw new JsonException("id must be a string")]);
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+            writer.WriteStringValue((string?)ValueProperty.GetValue(value));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using Sower.Messages;
+
+namespace Sower.Actors.Serialization;
+
+/// <summary>
+/// The one serializer for everything Sower persists or sends between nodes (every ISowerSerializable): System.Text.Json
+/// under a versioned string manifest ("seed-registered-v1"). Manifests are derived from the type name once and pinned
+/// by a committed baseline test; they must never change. A changed shape gets a new type and a "-v2" manifest.
+/// </summary>
+public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 200;
+
+    public override int Identifier => SerializerId;
+
+    public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();
+
+    private static readonly FrozenDictionary<string, Type> TypeByManifest = ManifestByType.ToFrozenDictionary(kv => kv.Value, kv => kv.Key);
+
+    public static IEnumerable<Type> SerializableTypes => ManifestByType.Keys;
+
+    public override string Manifest(object o) =>
+        ManifestByType.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{o.GetType()} has no Sower manifest", nameof(o));
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), SowerJson.Options);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        TypeByManifest.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, SowerJson.Options) ?? throw new SerializationException($"null payload for {manifest}")
+            : throw new SerializationException($"unknown Sower manifest \"{manifest}\"");
+
+    private static FrozenDictionary<Type, string> BuildManifests()
+    {
+        var types = typeof(ISowerSerializable).Assembly.GetTypes()
+            .Concat(typeof(SowerSerializer).Assembly.GetTypes())
+            .Where(t => typeof(ISowerSerializable).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Distinct();
+        var map = new Dictionary<Type, string>();
+        var seen = new Dictionary<string, Type>();
+        foreach (var type in types)
+        {
+            var manifest = Kebab(type.Name) + "-v1";
+            if (seen.TryGetValue(manifest, out var clash))
+            {
+                throw new InvalidOperationException($"manifest {manifest} of {type} clashes with {clash}");
+            }
+            seen[manifest] = type;
+            map[type] = manifest;
+        }
+        return map.ToFrozenDictionary();
+    }
+
+    private static string Kebab(string name)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0) sb.Append('-');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using Sower.Messages;
+using Sower.Messages.Deployments;
+using static Sower.Messages.Deployments.DeploymentCommands;
+using static Sower.Messages.Deployments.DeploymentEvents;
+using static Sower.Messages.Deployments.DeploymentQueries;
+
+namespace Sower.Actors.Server;
+
+/// <summary>
+/// One deployment (sharded, persistent, id = deployment sid): the state machine, per-seed progress and append-only logs,
+/// the audit trail, and two checks on a timer: stale detection while unresolved (REFERENCE §6.11) and approval expiry
+/// while awaiting approval (§6.9). It stays alive, and remembered, while it has a timer to run; the owning garden is told
+/// of every change so its index mirrors it.
+/// </summary>
+public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
+{
+    private const string CheckTimer = "check";
+    private readonly IClock _clock;
+    private readonly ShardRefs _shards;
+    private readonly ServerEntitySettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private DeploymentEntityState _state = DeploymentEntityState.Empty;
+
+    public DeploymentActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
+    {
+        PersistenceId = "deployment-" + entityId;
+        _clock = clock;
+        _shards = shards;
+        _settings = settings;
+
+        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is DeploymentEntityState s) _state = s; });
+        Recover<IDeploymentEvent>(e => _state = _state.Apply(e));
+
+        Command<CreateDeployment>(cmd => Decide(cmd, () => new DeploymentChanged(_state.Deployment!.Garden, _state.Deployment.ToSummary())));
+        Command<AcknowledgeDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<SetSeedStatus>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<RecordSeedResult>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<RecordDeploymentResult>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<ApproveDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<RejectDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<CancelDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<RedispatchDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
+        Command<GetDeployment>(_ =>
+        {
+            Sender.Tell(new DeploymentFound(_state.Deployment));
+            if (_state.Deployment is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
+        Command<Check>(_ => RunChecks());
+        Command<ReceiveTimeout>(_ =>
+        {
+            if (!NeedsTimer) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private bool NeedsTimer => _state.Deployment is { } d && (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval);
+
+    protected override void PreStart()
+    {
+        Context.SetReceiveTimeout(_settings.PassivateAfter);
+        base.PreStart();
+    }
+
+    protected override void OnReplaySuccess()
+    {
+        ArmTimer();
+        // A restarted deployment re-announces itself, so a garden index that missed the last change converges.
+        if (_state.Deployment is { } d) _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
+    }
+
+    private void Decide(object command, Func<object> reply)
+    {
+        var (error, events) = _state.Decide(command, _clock.GetCurrentInstant());
+        if (error is not null)
+        {
+            Sender.Tell(error);
+            if (_state.Deployment is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            return;
+        }
+        if (events.IsEmpty)
+        {
+            Sender.Tell(reply());
+            return;
+        }
+        var sender = Sender;
+        PersistAndNotify(events, () => sender.Tell(reply()));
+    }
+
+    private void PersistAndNotify(ImmutableArray<IDeploymentEvent> events, Action after)
+    {
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        });
+        DeferAsync(PersistenceId, _ =>
+        {
+            after();
+            var d = _state.Deployment!;
+            if (events.Any(e => e is not SeedStatusChanged and not SeedResultRecorded { Action: null, Result: null }))
+            {
+                _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
+            }
+            ArmTimer();
+        });
+    }
+
+    private void ArmTimer()
+    {
+        if (NeedsTimer)
+        {
+            if (!Timers.IsTimerActive(CheckTimer)) Timers.StartPeriodicTimer(CheckTimer, Check.Instance, _settings.StaleCheckInterval);
+        }
+        else
+        {
+            Timers.Cancel(CheckTimer);
+        }
+    }
+
+    private void RunChecks()
+    {
+        var now = _clock.GetCurrentInstant();
+        var e = _state.StaleCheck(now, _settings.StaleAfter) ?? _state.ExpiryCheck(now, _settings.ApprovalExpiry);
+        if (e is not null) PersistAndNotify([e], () => { });
+    }
+
+    private sealed class Check : INoSerializationVerificationNeeded
+    {
+        public static readonly Check Instance = new();
+    }
+}

@@ -1,0 +1,479 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using NodaTime.Text;
+using Sower.Messages;
+using Sower.Messages.Deployments;
+using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
+using Sower.Messages.Gateway;
+using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
+using static Sower.Actors.Server.GardenProxyProtocol;
+using static Sower.Messages.Deployments.DeploymentCommands;
+using static Sower.Messages.Gardens.GardenCommands;
+using static Sower.Messages.Gardens.GardenEvents;
+using static Sower.Messages.Gardens.GardenQueries;
+using static Sower.Messages.Seeds.SeedCommands;
+using static Sower.Messages.Seeds.SeedLineCommands;
+using static Sower.Messages.Seeds.SeedLineQueries;
+
+namespace Sower.Actors.Server;
+
+/// <summary>
+/// One garden (sharded, persistent, id = GardenIdentity.For(host identifier)). It owns enrollment, the synced
+/// subscriptions, reported generations and presence, and it runs the creation algorithm (REFERENCE §6.4) for every
+/// trigger, one creation at a time, so duplicate suppression and supersede are serialized per garden. It pushes
+/// deployments to its live GardenProxy (not persisted) and reconciles after every new session (§6.7).
+/// </summary>
+public sealed class GardenActor : ReceivePersistentActor, IWithTimers
+{
+    private const string ResolveTimer = "resolve";
+    private readonly IClock _clock;
+    private readonly ShardRefs _shards;
+    private readonly ServerEntitySettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly GardenId _gid;
+    private GardenState _state;
+    private IActorRef? _proxy;
+    private ConnectionId? _connection;
+
+    // The creation being resolved (asking seed lines for their latest matching seeds).
+    private CreationJob? _job;
+    private Dictionary<SubscriptionId, SeedInfo?> _latest = new();
+    private HashSet<string> _awaiting = new(StringComparer.Ordinal);
+
+    public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
+    {
+        _gid = new GardenId(entityId);
+        _state = GardenState.Empty(_gid);
+        PersistenceId = "garden-" + entityId;
+        _clock = clock;
+        _shards = shards;
+        _settings = settings;
+
+        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is GardenState s) _state = s; });
+        Recover<IGardenEvent>(e => _state = _state.Apply(e));
+        Idle();
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private Instant Now => _clock.GetCurrentInstant();
+
+    protected override void PreStart()
+    {
+        Context.SetReceiveTimeout(_settings.PassivateAfter);
+        base.PreStart();
+    }
+
+    private void Idle()
+    {
+        Command<RegisterGarden>(HandleRegister);
+        Command<BindGardenCredential>(cmd => { var sender = Sender; PersistThen([new GardenCredentialBound(_gid, cmd.Credential)], () => sender.Tell(CommandAccepted.Instance)); });
+        Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
+        Command<AttachGardenProxy>(HandleAttach);
+        Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
+        Command<Terminated>(t => { if (t.ActorRef.Equals(_proxy)) EndSession(); });
+        Command<DeploymentChanged>(HandleDeploymentChanged);
+        Command<DeployRealtime>(cmd =>
+        {
+            if (!_state.Exists || _state.FindSubscription(cmd.Subscription) is null)
+            {
+                Sender.Tell(new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId));
+                return;
+            }
+            var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Realtime, AuditReason.RealtimeTriggered, cmd.Actor, false, cmd.Seed);
+            StartCreation(new CreationJob(request, null, new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId), PushErrors: false));
+        });
+        Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
+        Command<ReplayNow>(_ => Replay());
+        Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+
+        // Everything below needs an enrolled garden.
+        Command<SyncSubscriptions>(cmd => IfRegistered(() => HandleSync(cmd)));
+        Command<ReportGardenVersion>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            PersistThen([new GardenVersionReported(_gid, cmd.Version, Now)], () => sender.Tell(CommandAccepted.Instance));
+        }));
+        Command<ReportGenerations>(cmd => IfRegistered(() => HandleGenerations(cmd)));
+        Command<RequestDeployment>(cmd => IfRegistered(() => HandleGardenRequest(cmd)));
+        Command<DeploySubscription>(cmd => IfRegistered(() =>
+        {
+            if (_state.FindSubscription(cmd.Subscription) is null)
+            {
+                Sender.Tell(new CommandFailed(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
+                return;
+            }
+            var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Manual, AuditReason.UserTriggered, cmd.Actor, true, cmd.ExplicitSeed);
+            StartCreation(new CreationJob(request, Sender, null, PushErrors: true));
+        }));
+        Command<RetryDeployment>(cmd => IfRegistered(() => HandleRetry(cmd)));
+    }
+
+    private void IfRegistered(Action action)
+    {
+        if (_state.Exists) action();
+        else Sender.Tell(new CommandFailed("garden_not_found", "Garden not found"));
+    }
+
+    // ── enrollment and presence ──
+
+    private void HandleRegister(RegisterGarden cmd)
+    {
+        var sender = Sender;
+        var now = Now;
+        var events = new List<IGardenEvent>();
+        var rebound = _state.Exists;
+        var previous = _state.Registration?.Credential;
+        events.Add(rebound ? new GardenRebound(_gid, cmd.Name, cmd.Actor, now) : new GardenRegistered(_gid, cmd.Name, cmd.HostIdentifier, cmd.Actor, now));
+        if (!string.IsNullOrEmpty(cmd.Version)) events.Add(new GardenVersionReported(_gid, cmd.Version, now));
+        PersistThen(events, () => sender.Tell(new GardenEnrolled(_gid, cmd.Name, rebound, previous)));
+    }
+
+    private void HandleAttach(AttachGardenProxy cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new CommandFailed("garden_not_found", "Garden not found"));
+            return;
+        }
+        if (_proxy is not null && _connection == cmd.Connection)
+        {
+            Sender.Tell(new GardenProxyAttached(_gid, _state.Registration!.Name));
+            return;
+        }
+        if (_proxy is not null)
+        {
+            Context.Unwatch(_proxy);
+            _proxy.Tell(new GardenProxyReplaced(cmd.Connection));
+        }
+        _proxy = cmd.Proxy;
+        _connection = cmd.Connection;
+        Context.Watch(_proxy);
+        var sender = Sender;
+        PersistThen([new GardenSessionStarted(_gid, cmd.Connection, Now)], () =>
+        {
+            sender.Tell(new GardenProxyAttached(_gid, _state.Registration!.Name));
+            Reconcile();
+        });
+    }
+
+    private void EndSession()
+    {
+        if (_proxy is null || _connection is null) return;
+        Context.Unwatch(_proxy);
+        var connection = _connection.Value;
+        _proxy = null;
+        _connection = null;
+        PersistThen([new GardenSessionEnded(_gid, connection, Now)], () => { });
+    }
+
+    private GardenView View() => new(
+        _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
+        _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
+        _state.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault());
+
+    // ── subscriptions, reports ──
+
+    private void HandleSync(SyncSubscriptions cmd)
+    {
+        var before = _state.Subscriptions.Values.ToDictionary(s => s.Sid);
+        var synced = _state.Sync(cmd.Subscriptions, Now, SubscriptionId.New);
+        var sender = Sender;
+        PersistThen([synced], () =>
+        {
+            foreach (var record in synced.Subscriptions)
+            {
+                if (before.TryGetValue(record.Sid, out var old) && old.Line != record.Line)
+                {
+                    _shards.SeedLines.Tell(new UnfollowSeedLine(old.Line, record.Sid));
+                }
+                _shards.SeedLines.Tell(new FollowSeedLine(record.Line, _gid, record.Sid, record.Spec.Rules, record.Realtime));
+            }
+            foreach (var removed in synced.Removed) _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+            sender.Tell(new SubscriptionsSynced(synced.Subscriptions));
+        });
+    }
+
+    private void HandleGenerations(ReportGenerations cmd)
+    {
+        var rows = new List<GenerationRow>();
+        var gardenName = _state.Registration!.Name;
+        foreach (var profile in cmd.Profiles)
+        {
+            var type = GenerationNaming.TypeOf(profile.ProfilePath);
+            var user = profile.Tags.FirstOrDefault(t => t.Key == "user")?.Value;
+            var profileRows = new List<GenerationRow>();
+            foreach (var generation in profile.Generations)
+            {
+                var created = InstantPattern.ExtendedIso.Parse(generation.Created);
+                var createdAt = created.Success ? created.Value
+                    : OffsetDateTimePattern.ExtendedIso.Parse(generation.Created) is { Success: true } offset ? offset.Value.ToInstant() : (Instant?)null;
+                if (createdAt is null)
+                {
+                    _log.Warning("garden {0}: generation {1} skipped, created \"{2}\" is not ISO-8601", _gid, generation.Path, generation.Created);
+                    continue;
+                }
+                if (!StorePath.IsValid(generation.Path))
+                {
+                    _log.Warning("garden {0}: generation skipped, \"{1}\" is not a store path", _gid, generation.Path);
+                    continue;
+                }
+                var (name, nixosVersion) = GenerationNaming.NameOf(generation.Path);
+                if (type == SeedType.HomeManager && user is not null) name = user + "@" + gardenName;
+                var tags = new List<Tag> { new("garden_source", _gid.Value) };
+                if (nixosVersion is not null) tags.Add(new Tag("nixos_version", nixosVersion));
+                tags.AddRange(profile.Tags);
+                var seedId = SeedIdentity.For(type, generation.Path);
+                _shards.Seeds.Tell(new RegisterReportedSeed(seedId, name, type, generation.Path, [.. tags.Distinct()], createdAt.Value, _gid.Value));
+                profileRows.RemoveAll(r => r.Seed == seedId);
+                profileRows.Add(new GenerationRow(profile.ProfilePath, seedId, generation.Path, generation.Link, createdAt.Value, generation.Number, generation.IsCurrent));
+            }
+            // Only the last generation flagged current stays current.
+            var lastCurrent = profileRows.FindLastIndex(r => r.IsCurrent);
+            rows.AddRange(profileRows.Select((r, i) => r with { IsCurrent = i == lastCurrent }));
+        }
+        var sender = Sender;
+        PersistThen([new GardenGenerationsReported(_gid, [.. rows], Now)], () => sender.Tell(CommandAccepted.Instance));
+    }
+
+    // ── creation ──
+
+    private void HandleGardenRequest(RequestDeployment cmd)
+    {
+        var subs = cmd.Subscriptions.Select(_state.FindSubscription).ToList();
+        if (subs.Any(s => s is null) || subs.Count == 0)
+        {
+            Sender.Tell(new CommandFailed(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
+            return;
+        }
+        var reason = AuditReasons.ForGardenRequest(cmd.Trigger);
+        if (reason is null)
+        {
+            Sender.Tell(new CommandFailed(GatewayErrors.InvalidPayload, "trigger must be manual, scheduled or poll_on_connect"));
+            return;
+        }
+        var now = Now;
+        if (subs.All(s => PolicyEvaluator.Evaluate(s!.Spec.Policy, cmd.Trigger, now, s.Spec.SeedType, s.Zone).Kind == DecisionKind.Deny))
+        {
+            Sender.Tell(new CommandFailed(DeploymentPlanner.PolicyDenied, "Denied by policy"));
+            return;
+        }
+        Sender.Tell(new DeploymentRequested(cmd.RequestId, null, false, false));
+        var request = new CreationRequest(cmd.RequestId, cmd.Subscriptions, cmd.Trigger, reason.Value, _gid.Value, cmd.Force, null);
+        StartCreation(new CreationJob(request, null, null, PushErrors: true));
+    }
+
+    private void StartCreation(CreationJob job)
+    {
+        var needed = DeploymentPlanner.NeedsResolution(_state, job.Request);
+        _job = job;
+        _latest = new Dictionary<SubscriptionId, SeedInfo?>();
+        _awaiting = new HashSet<string>(StringComparer.Ordinal);
+        if (needed.IsEmpty)
+        {
+            FinishCreation();
+            return;
+        }
+        foreach (var sub in needed)
+        {
+            var correlation = job.Request.RequestId.Value + "/" + sub.Sid.Value;
+            _awaiting.Add(correlation);
+            _shards.SeedLines.Tell(new GetLatestMatchingSeed(sub.Line, sub.Spec.Rules, correlation));
+        }
+        Timers.StartSingleTimer(ResolveTimer, ResolveTimedOut.Instance, _settings.ResolveTimeout);
+        Become(Resolving);
+    }
+
+    private void Resolving()
+    {
+        Command<LatestMatchingSeed>(reply =>
+        {
+            if (_job is null || !_awaiting.Remove(reply.Correlation)) return;
+            var sub = new SubscriptionId(reply.Correlation[(reply.Correlation.IndexOf('/') + 1)..]);
+            _latest[sub] = reply.Seed;
+            if (_awaiting.Count == 0) FinishCreation();
+        });
+        Command<ResolveTimedOut>(_ =>
+        {
+            _log.Warning("garden {0}: seed lines did not answer in time for request {1}", _gid, _job?.Request.RequestId);
+            FinishCreation();
+        });
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void FinishCreation()
+    {
+        var job = _job!;
+        _job = null;
+        Timers.Cancel(ResolveTimer);
+        var request = job.Request;
+        var outcome = DeploymentPlanner.Plan(_state, request, _latest, Now, DeploymentId.New());
+        switch (outcome)
+        {
+            case CreationOutcome.Failed failed:
+                if (failed.Code == DeploymentPlanner.SeedsNotFound && job.PushErrors)
+                {
+                    Push(GatewayProtocol.PushDeploymentError, GatewayPushes.Error(request.RequestId, failed.Code));
+                }
+                if (request.Trigger != Trigger.Manual || failed.Code != DeploymentPlanner.SeedsNotFound)
+                {
+                    _log.Info("garden {0}: {1} request {2} created nothing: {3}", _gid, request.Trigger.ToWire(), request.RequestId, failed.Code);
+                }
+                job.ReplyTo?.Tell(new CommandFailed(failed.Code, failed.Message));
+                Done(job);
+                break;
+            case CreationOutcome.Duplicate duplicate:
+                Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(duplicate.Existing, request.RequestId, skipped: !duplicate.RePush));
+                job.ReplyTo?.Tell(new DeploymentRequested(request.RequestId, duplicate.Existing.Sid,
+                    duplicate.Existing.State == DeploymentState.AwaitingApproval, Duplicate: true));
+                Done(job);
+                break;
+            case CreationOutcome.Planned planned:
+                Create(planned, request.Actor, job.ReplyTo, () => Done(job));
+                break;
+        }
+    }
+
+    private void Done(CreationJob job)
+    {
+        if (job.RealtimeAck is { } ack) _shards.SeedLines.Tell(ack);
+        Stash.UnstashAll();
+        Become(Idle);
+    }
+
+    private void Create(CreationOutcome.Planned planned, string actor, IActorRef? replyTo, Action done)
+    {
+        var record = planned.Deployment;
+        var summary = record.ToSummary();
+        var events = new List<IGardenEvent> { new GardenDeploymentIndexed(_gid, summary) };
+        foreach (var (sid, reason) in planned.Cancellations)
+        {
+            if (_state.FindDeployment(sid) is { } existing) events.Add(new GardenDeploymentIndexed(_gid, existing with { State = DeploymentState.Canceled }));
+        }
+        PersistThen(events, () =>
+        {
+            _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
+            foreach (var (sid, reason) in planned.Cancellations)
+            {
+                _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? "system" : actor));
+            }
+            if (record.State == DeploymentState.Dispatched) Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(summary, record.RequestId, skipped: false));
+            replyTo?.Tell(new DeploymentRequested(record.RequestId, record.Sid, record.State == DeploymentState.AwaitingApproval, Duplicate: false));
+        });
+        done();
+    }
+
+    private void HandleRetry(RetryDeployment cmd)
+    {
+        var outcome = DeploymentPlanner.Retry(_state, cmd.Deployment, cmd.Actor, Now, DeploymentId.New(), RequestId.New());
+        switch (outcome)
+        {
+            case CreationOutcome.Failed failed:
+                Sender.Tell(new CommandFailed(failed.Code, failed.Message));
+                break;
+            case CreationOutcome.Planned planned:
+                Create(planned, cmd.Actor, Sender, () => { });
+                break;
+        }
+    }
+
+    private void HandleDeploymentChanged(DeploymentChanged changed)
+    {
+        var summary = changed.Summary;
+        var previous = _state.FindDeployment(summary.Sid);
+        if (previous is not null && Same(previous, summary)) return;
+        PersistThen([new GardenDeploymentIndexed(_gid, summary)], () =>
+        {
+            if (previous?.State == DeploymentState.AwaitingApproval && summary.State == DeploymentState.Dispatched)
+            {
+                Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(summary, summary.RequestId, skipped: false));
+            }
+        });
+    }
+
+    private static bool Same(DeploymentSummary a, DeploymentSummary b) =>
+        a.State == b.State && a.Result == b.Result && a.Approved == b.Approved && a.LastDispatchedAt == b.LastDispatchedAt
+        && a.DeployedAt == b.DeployedAt && a.RequestId == b.RequestId && a.Executed.SequenceEqual(b.Executed);
+
+    // ── reconnect reconciliation (REFERENCE §6.7) ──
+
+    private void Reconcile()
+    {
+        var now = Now;
+        foreach (var sub in DeploymentPlanner.OverdueSubscriptions(_state, now, warning => _log.Warning("garden {0}: {1}", _gid, warning)))
+        {
+            Self.Tell(new RunCreation(new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Scheduled, AuditReason.ScheduleTriggered, _gid.Value, false, null)));
+        }
+        Self.Tell(ReplayNow.Instance);
+    }
+
+    private void Replay()
+    {
+        var now = Now;
+        var events = new List<IGardenEvent>();
+        var pushes = new List<DeploymentPush>();
+        foreach (var (deployment, step) in DeploymentPlanner.Replay(_state))
+        {
+            if (step == DeploymentPlanner.ReplayStep.Supersede)
+            {
+                _shards.Deployments.Tell(new CancelDeployment(deployment.Sid, CancelReason.Superseded, _gid.Value));
+                events.Add(new GardenDeploymentIndexed(_gid, deployment with { State = DeploymentState.Canceled }));
+            }
+            else
+            {
+                var requestId = RequestId.New();
+                _shards.Deployments.Tell(new RedispatchDeployment(deployment.Sid, requestId));
+                var redispatched = deployment with { LastDispatchedAt = now, RequestId = requestId };
+                events.Add(new GardenDeploymentIndexed(_gid, redispatched));
+                pushes.Add(GatewayPushes.Deployment(redispatched, requestId, skipped: false));
+            }
+        }
+        PersistThen(events, () => pushes.ForEach(p => Push(GatewayProtocol.PushDeployment, p)));
+    }
+
+    // ── helpers ──
+
+    private void Push(string method, object payload) => _proxy?.Tell(new PushToGarden(method, payload));
+
+    private void PersistThen(IReadOnlyCollection<IGardenEvent> events, Action after)
+    {
+        if (events.Count == 0)
+        {
+            after();
+            return;
+        }
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        });
+        DeferAsync(PersistenceId, _ => after());
+    }
+
+    private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors);
+
+    /// <summary>A creation queued by reconciliation (catch-up), run in order with everything else.</summary>
+    private sealed record RunCreation(CreationRequest Request) : INoSerializationVerificationNeeded;
+
+    private sealed class ReplayNow : INoSerializationVerificationNeeded
+    {
+        public static readonly ReplayNow Instance = new();
+    }
+
+    private sealed class ResolveTimedOut : INoSerializationVerificationNeeded
+    {
+        public static readonly ResolveTimedOut Instance = new();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Sower.Messages;
+using Sower.Messages.Seeds;
+using static Sower.Messages.Gardens.GardenCommands;
+using static Sower.Messages.Seeds.SeedLineCommands;
+using static Sower.Messages.Seeds.SeedLineEvents;
+using static Sower.Messages.Seeds.SeedLineQueries;
+
+namespace Sower.Actors.Server;
+
+/// <summary>
+/// The seeds of one (name, type) in recency order, the subscriptions that follow them, and the durable realtime fan-out
+/// (REFERENCE §6.8): a pending delivery per subscription is persisted, delivered to the garden with the line's latest
+/// matching seed (so bursts coalesce), re-delivered until the garden acknowledges it (at most 3 attempts per run),
+/// and re-delivered after a crash because the entity stays alive, and remembered, while deliveries are pending.
+/// </summary>
+public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
+{
+    private const string FanOutTimer = "fan-out";
+    private readonly ShardRefs _shards;
+    private readonly ServerEntitySettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SeedLineKey _line;
+    private SeedLineState _state = SeedLineState.Empty;
+
+    public SeedLineActor(string entityId, ShardRefs shards, ServerEntitySettings settings)
+    {
+        PersistenceId = "seedline-" + entityId;
+        SeedLineKey.TryParse(entityId, out _line);
+        _shards = shards;
+        _settings = settings;
+
+        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SeedLineState s) _state = s; });
+        Recover<ISeedLineEvent>(e => _state = _state.Apply(e));
+
+        Command<SetSeedInLine>(cmd =>
+        {
+            var events = _state.Decide(cmd);
+            var ack = new SeedInLineSet(cmd.Seed.Sid, cmd.Version);
+            PersistThen(events, Sender, ack, deliver: events.Any(e => e is RealtimeFanOutScheduled));
+        });
+        Command<RemoveSeedFromLine>(cmd =>
+            PersistThen(_state.Find(cmd.SeedId) is null ? [] : [new SeedLineEntryRemoved(_line, cmd.SeedId)], Sender, CommandAccepted.Instance));
+        Command<FollowSeedLine>(cmd => PersistThen(_state.Decide(cmd), Sender, CommandAccepted.Instance));
+        Command<UnfollowSeedLine>(cmd =>
+            PersistThen(_state.Followers.ContainsKey(cmd.Subscription.Value) ? [new SeedLineUnfollowed(_line, cmd.Subscription)] : [], Sender, CommandAccepted.Instance));
+        Command<RealtimeDeliveryDone>(cmd =>
+            PersistThen(_state.Pending.TryGetValue(cmd.Subscription.Value, out var p) && p.DeliveryId == cmd.DeliveryId
+                ? [new RealtimeFanOutDelivered(_line, cmd.Subscription, cmd.DeliveryId)] : [], ActorRefs.Nobody, null));
+        Command<GetLatestMatchingSeed>(q => Sender.Tell(new LatestMatchingSeed(q.Correlation, _state.LatestMatching(q.Rules))));
+        Command<GetSeedsInLine>(q =>
+        {
+            var ordered = _state.Ordered().ToList();
+            Sender.Tell(new SeedsInLine(ordered.Skip(Math.Max(0, q.Offset)).Take(Math.Max(0, q.Limit)).ToImmutableArray(), ordered.Count));
+        });
+        Command<DeliverPending>(_ => Deliver());
+        Command<ReceiveTimeout>(_ =>
+        {
+            if (_state.Pending.IsEmpty) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        Context.SetReceiveTimeout(_settings.PassivateAfter);
+        base.PreStart();
+    }
+
+    protected override void OnReplaySuccess()
+    {
+        if (!_state.Pending.IsEmpty) Self.Tell(DeliverPending.Instance);
+    }
+
+    private void PersistThen(ImmutableArray<ISeedLineEvent> events, IActorRef replyTo, object? reply, bool deliver = false)
+    {
+        if (events.IsEmpty)
+        {
+            if (reply is not null) replyTo.Tell(reply);
+            return;
+        }
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        });
+        DeferAsync(_line.EntityId, _ =>
+        {
+            if (reply is not null) replyTo.Tell(reply);
+            if (deliver) Deliver();
+        });
+    }
+
+    private void Deliver()
+    {
+        if (_state.Pending.IsEmpty)
+        {
+            Timers.Cancel(FanOutTimer);
+            return;
+        }
+        var done = ImmutableArray.CreateBuilder<ISeedLineEvent>();
+        foreach (var pending in _state.Pending.Values)
+        {
+            var follower = _state.Followers.GetValueOrDefault(pending.Subscription.Value);
+            var latest = follower is null ? null : _state.LatestMatching(follower.Rules);
+            if (follower is null || latest is null)
+            {
+                done.Add(new RealtimeFanOutDelivered(_line, pending.Subscription, pending.DeliveryId));
+            }
+            else if (pending.Attempts >= SeedLineState.MaxAttempts)
+            {
+                _log.Warning("realtime delivery to subscription {0} abandoned after {1} attempts", pending.Subscription, pending.Attempts);
+                done.Add(new RealtimeFanOutAbandoned(_line, pending.Subscription, pending.DeliveryId));
+            }
+            else
+            {
+                _state = _state.WithAttempt(pending.Subscription);
+                _shards.Gardens.Tell(new DeployRealtime(follower.Garden, pending.Subscription, latest, pending.Actor, _line, pending.DeliveryId));
+            }
+        }
+        if (done.Count > 0) PersistThen(done.ToImmutable(), ActorRefs.Nobody, null);
+        if (!Timers.IsTimerActive(FanOutTimer)) Timers.StartPeriodicTimer(FanOutTimer, DeliverPending.Instance, _settings.FanOutRetryInterval);
+    }
+
+    private sealed class DeliverPending : INoSerializationVerificationNeeded
+    {
+        public static readonly DeliverPending Instance = new();
+    }
+}

@@ -1,0 +1,76 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using NodaTime;
+using Sower.Actors.Serialization;
+using Sower.Actors.Server.Projections;
+using Sower.Messages;
+
+namespace Sower.Actors.Server;
+
+/// <summary>Registry key of the read-model projector.</summary>
+public sealed class ReadModelProjectorKey;
+
+/// <summary>One AkkaConfigurationBuilder extension per server feature; the host and the tests call the same ones.</summary>
+public static class ServerEntitiesHostingExtensions
+{
+    public const string ReadJournalId = "akka.persistence.query.journal.sql";
+
+    /// <summary>Everything of the server core: serializer, the four entity regions, projections.</summary>
+    public static AkkaConfigurationBuilder WithSowerServerEntities(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock,
+        ReadModelStore store) =>
+        builder.WithSowerSerialization()
+            .WithSowerSeeds(settings, clock)
+            .WithSowerGardens(settings, clock)
+            .WithSowerDeployments(settings, clock)
+            .WithSowerProjections(store, clock);
+
+    /// <summary>The journal callback for WithSowerPersistence: tag entity events for the projections.</summary>
+    public static void AddSowerEventTagger(AkkaPersistenceJournalBuilder journal) =>
+        journal.AddWriteEventAdapter<SowerEventTagger>("sower-tagger", [typeof(ISowerEvent)]);
+
+    // Entities that may owe work after a crash (a seed not yet in its line, pending realtime deliveries, a deployment with
+    // a stale or expiry timer) are remembered, so sharding restarts them; they passivate, and are forgotten, once idle.
+    private static ShardOptions Remembered() => new()
+    {
+        StateStoreMode = StateStoreMode.DData,
+        RememberEntities = true,
+        RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+    };
+
+    public static AkkaConfigurationBuilder WithSowerSeeds(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
+        builder
+            .WithShardRegion<SeedRegion>("seed",
+                (_, registry) => id => Props.Create(() => new SeedActor(id, clock, new ShardRefs(registry), settings)),
+                new SowerMessageExtractor(), Remembered())
+            .WithShardRegion<SeedLineRegion>("seed-line",
+                (_, registry) => id => Props.Create(() => new SeedLineActor(id, new ShardRefs(registry), settings)),
+                new SowerMessageExtractor(), Remembered());
+
+    public static AkkaConfigurationBuilder WithSowerGardens(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
+        builder.WithShardRegion<GardenRegion>("garden",
+            (_, registry) => id => Props.Create(() => new GardenActor(id, clock, new ShardRefs(registry), settings)),
+            new SowerMessageExtractor(), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false });
+
+    public static AkkaConfigurationBuilder WithSowerDeployments(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
+        builder.WithShardRegion<DeploymentRegion>("deployment",
+            (_, registry) => id => Props.Create(() => new DeploymentActor(id, clock, new ShardRefs(registry), settings)),
+            new SowerMessageExtractor(), Remembered());
+
+    /// <summary>The read-model projector, with a short polling interval so listings follow writes closely.</summary>
+    public static AkkaConfigurationBuilder WithSowerProjections(this AkkaConfigurationBuilder builder, ReadModelStore store, IClock clock) =>
+        builder
+            .AddHocon($$"""
+                {{ReadJournalId}} {
+                  refresh-interval = 100ms
+                  journal-sequence-retrieval.query-delay = 100ms
+                }
+                """, HoconAddMode.Prepend)
+            .WithActors((system, registry) =>
+            {
+                var projector = system.ActorOf(Props.Create(() => new ReadModelProjector(store, clock, ReadJournalId)), "read-model-projector");
+                registry.Register<ReadModelProjectorKey>(projector);
+            });
+}

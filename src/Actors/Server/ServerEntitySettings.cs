@@ -1,0 +1,15 @@
+using NodaTime;
+
+namespace Sower.Actors.Server;
+
+/// <summary>Timing of the server entities; the host maps ServerOptions onto it, tests shrink the intervals.</summary>
+public sealed record ServerEntitySettings
+{
+    public Duration StaleAfter { get; init; } = Duration.FromSeconds(7200);
+    public TimeSpan StaleCheckInterval { get; init; } = TimeSpan.FromSeconds(60);
+    public Duration ApprovalExpiry { get; init; } = Duration.FromSeconds(86400);
+    public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromMinutes(2);
+    public TimeSpan FanOutRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ResolveTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public int SnapshotEvery { get; init; } = 100;
+}

@@ -1,0 +1,112 @@
+using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using NodaTime;
+using NodaTime.Text;
+using Sower.Messages.Domain;
+using Sower.Messages.Tokens;
+using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenEvents;
+using static Sower.Messages.Tokens.AccessTokenQueries;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Actors.Tokens;
+
+/// <summary>System.Text.Json serializer for every <see cref="ITokenMessage"/>: persisted events and snapshot, and the
+/// protocol that crosses cluster nodes. Manifests are stable: NEVER change one; add a "-v2" and keep reading "-v1".</summary>
+public sealed class AccessTokenSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 201;
+    public const string Name = "sower-tokens";
+
+    private static readonly FrozenDictionary<Type, string> Manifests = new Dictionary<Type, string>
+    {
+        [typeof(AccessTokenCreated)] = "tok-created-v1",
+        [typeof(AccessTokenRegenerated)] = "tok-regenerated-v1",
+        [typeof(AccessTokenRevoked)] = "tok-revoked-v1",
+        [typeof(AccessTokenStoreSnapshot)] = "tok-snapshot-v1",
+        [typeof(CreateAccessToken)] = "tok-create-v1",
+        [typeof(RegenerateAccessToken)] = "tok-regenerate-v1",
+        [typeof(RevokeAccessToken)] = "tok-revoke-v1",
+        [typeof(BootstrapAdminToken)] = "tok-bootstrap-v1",
+        [typeof(GetAccessTokens)] = "tok-get-all-v1",
+        [typeof(GetAccessToken)] = "tok-get-v1",
+        [typeof(AuthenticateAccessToken)] = "tok-authenticate-v1",
+        [typeof(AccessTokenIssued)] = "tok-issued-v1",
+        [typeof(AccessTokenAuthenticated)] = "tok-authenticated-v1",
+        [typeof(AccessTokenList)] = "tok-list-v1",
+        [typeof(AccessTokenFound)] = "tok-found-v1",
+        [typeof(AccessTokenRevocationConfirmed)] = "tok-revocation-confirmed-v1",
+        [typeof(AdminTokenAlreadyBootstrapped)] = "tok-already-bootstrapped-v1",
+        [typeof(AccessTokenError)] = "tok-error-v1",
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<string, Type> Types = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+
+    /// <summary>Every type this serializer handles (for round-trip tests).</summary>
+    public static IReadOnlyCollection<Type> SupportedTypes => Manifests.Keys;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        IgnoreReadOnlyProperties = true,
+        Converters = { new LocalDateConverter(), new InstantConverter(), new TokenIdConverter(), new GardenIdConverter() },
+    };
+
+    public override int Identifier => SerializerId;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{nameof(AccessTokenSerializer)} cannot serialize {o.GetType()}", nameof(o));
+
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        BootstrapAdminToken or AdminTokenAlreadyBootstrapped => "{}"u8.ToArray(),
+        _ when Manifests.ContainsKey(obj.GetType()) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
+        _ => throw new ArgumentException($"{nameof(AccessTokenSerializer)} cannot serialize {obj.GetType()}", nameof(obj)),
+    };
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!Types.TryGetValue(manifest, out var type))
+            throw new SerializationException($"{nameof(AccessTokenSerializer)} does not know manifest \"{manifest}\"");
+        if (type == typeof(BootstrapAdminToken)) return BootstrapAdminToken.Instance;
+        if (type == typeof(AdminTokenAlreadyBootstrapped)) return AdminTokenAlreadyBootstrapped.Instance;
+        return JsonSerializer.Deserialize(bytes, type, Json)
+               ?? throw new SerializationException($"{nameof(AccessTokenSerializer)}: \"{manifest}\" deserialized to null");
+    }
+
+    private sealed class LocalDateConverter : JsonConverter<LocalDate>
+    {
+        public override LocalDate Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            LocalDatePattern.Iso.Parse(reader.GetString() ?? "").GetValueOrThrow();
+
+        public override void Write(Utf8JsonWriter writer, LocalDate value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(LocalDatePattern.Iso.Format(value));
+    }
+
+    private sealed class InstantConverter : JsonConverter<Instant>
+    {
+        public override Instant Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            InstantPattern.ExtendedIso.Parse(reader.GetString() ?? "").GetValueOrThrow();
+
+        public override void Write(Utf8JsonWriter writer, Instant value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(InstantPattern.ExtendedIso.Format(value));
+    }
+
+    private sealed class TokenIdConverter : JsonConverter<TokenId>
+    {
+        public override TokenId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString() ?? "");
+        public override void Write(Utf8JsonWriter writer, TokenId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+    }
+
+    private sealed class GardenIdConverter : JsonConverter<GardenId>
+    {
+        public override GardenId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString() ?? "");
+        public override void Write(Utf8JsonWriter writer, GardenId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+    }
+}

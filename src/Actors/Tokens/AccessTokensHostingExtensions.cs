@@ -1,0 +1,36 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Pattern;
+using Sower.Messages.Tokens;
+
+namespace Sower.Actors.Tokens;
+
+public static class AccessTokensHostingExtensions
+{
+    /// <summary>Registers the token serializer and starts <see cref="AccessTokensActor"/> as a cluster singleton (one
+    /// store per cluster, so two nodes never write the same persistence id), behind a backoff supervisor so a
+    /// struggling journal is retried rather than hammered. The proxy is registered under <see cref="AccessTokensActorKey"/>.
+    /// The actor takes <c>NodaTime.IClock</c> and <see cref="AccessTokenCache"/> from DI when registered.</summary>
+    public static AkkaConfigurationBuilder WithAccessTokens(this AkkaConfigurationBuilder builder, AccessTokensSettings? settings = null)
+    {
+        var effective = settings ?? AccessTokensSettings.Default;
+        return builder
+            .WithAccessTokenSerializer()
+            .WithSingleton<AccessTokensActorKey>(
+                "access-tokens",
+                (_, _, resolver) => BackoffSupervisor.Props(Backoff.OnStop(
+                    resolver.Props<AccessTokensActor>(effective),
+                    childName: AccessTokensActor.Id,
+                    minBackoff: TimeSpan.FromSeconds(1),
+                    maxBackoff: TimeSpan.FromSeconds(30),
+                    randomFactor: 0.2,
+                    maxNrOfRetries: -1)),
+                new ClusterSingletonOptions(),
+                createProxyToo: true);
+    }
+
+    /// <summary>Binds every <see cref="ITokenMessage"/> to <see cref="AccessTokenSerializer"/>.</summary>
+    public static AkkaConfigurationBuilder WithAccessTokenSerializer(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer(AccessTokenSerializer.Name, [typeof(ITokenMessage)], system => new AccessTokenSerializer(system));
+}

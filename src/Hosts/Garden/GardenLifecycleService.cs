@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sower.Actors.Garden;
+
+namespace Sower.Garden;
+
+/// <summary>
+/// systemd integration and signals: READY=1 once the actor system and the garden actor are up, WATCHDOG=1 at half of
+/// WATCHDOG_USEC, STATUS= lines from the garden, SIGHUP → reload (logged as <c>Received SIGHUP</c>), and on stop
+/// STOPPING=1 and a drain: no new work, running activations get time to finish.
+/// </summary>
+public sealed class GardenLifecycleService(
+    ActorSystem system,
+    IRequiredActor<GardenHostKey> host,
+    SdNotifier notifier,
+    ILogger<GardenLifecycleService> logger,
+    TimeSpan drainTimeout) : IHostedService
+{
+    private readonly CancellationTokenSource stopping = new();
+    private PosixSignalRegistration? hangup;
+    private IActorRef? statusForwarder;
+    private Task? watchdog;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
+        statusForwarder = system.ActorOf(Props.Create(() => new StatusForwarder(notifier)), "systemd-status");
+        system.EventStream.Subscribe(statusForwarder, typeof(GardenEvents.StatusChanged));
+        hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            logger.LogInformation("Received SIGHUP");
+            garden.Tell(new GardenCommands.RequestReload("SIGHUP"));
+        });
+        notifier.Notify("READY=1\nSTATUS=connecting");
+        if (SdNotifier.WatchdogInterval(Environment.GetEnvironmentVariable, Environment.ProcessId) is { } interval)
+        {
+            watchdog = Task.Run(async () =>
+            {
+                using var timer = new PeriodicTimer(interval);
+                notifier.Notify("WATCHDOG=1");
+                while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false)) notifier.Notify("WATCHDOG=1");
+            }, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        logger.LogInformation("sower-garden {Version} started", GardenVersion.Current);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        notifier.Notify("STOPPING=1\nSTATUS=stopping");
+        hangup?.Dispose();
+        try
+        {
+            var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
+            var drained = await garden.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), drainTimeout, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Drained: no deployment running");
+            _ = drained;
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or OperationCanceledException)
+        {
+            logger.LogWarning("Stopping with deployments still running; each is resumed from its journal at the next start and an interrupted activation is recorded as such, never repeated");
+        }
+        await stopping.CancelAsync().ConfigureAwait(false);
+        if (watchdog is not null) await watchdog.ConfigureAwait(false);
+    }
+
+    private sealed class StatusForwarder : ReceiveActor
+    {
+        public StatusForwarder(SdNotifier notifier) =>
+            Receive<GardenEvents.StatusChanged>(s => notifier.Notify("STATUS=" + s.Text.Replace('\n', ' ')));
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sower.Garden;
+
+/// <summary>
+/// A minimal sd_notify client: one Unix datagram per message to <c>$NOTIFY_SOCKET</c> (a path, or '@' for the abstract
+/// namespace). Without NOTIFY_SOCKET every call does nothing.
+/// </summary>
+public sealed class SdNotifier : IDisposable
+{
+    private readonly Socket? socket;
+    private readonly EndPoint? endpoint;
+
+    public SdNotifier(string? notifySocket)
+    {
+        if (string.IsNullOrEmpty(notifySocket)) return;
+        var path = notifySocket.StartsWith('@') ? "\0" + notifySocket[1..] : notifySocket;
+        endpoint = new UnixDomainSocketEndPoint(path);
+        socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+    }
+
+    public bool Enabled => socket is not null;
+
+    /// <summary>Half of <c>WATCHDOG_USEC</c> when the watchdog is meant for this process, else null.</summary>
+    public static TimeSpan? WatchdogInterval(Func<string, string?> env, int pid)
+    {
+        if (!long.TryParse(env("WATCHDOG_USEC"), out var usec) || usec <= 0) return null;
+        var forPid = env("WATCHDOG_PID");
+        if (!string.IsNullOrEmpty(forPid) && forPid != pid.ToString(System.Globalization.CultureInfo.InvariantCulture)) return null;
+        return TimeSpan.FromMicroseconds(usec / 2.0);
+    }
+
+    public void Notify(string state)
+    {
+        if (socket is null || endpoint is null) return;
+        try { socket.SendTo(Encoding.UTF8.GetBytes(state), endpoint); }
+        catch (SocketException) { } // the service manager may be gone during shutdown; never fatal
+    }
+
+    public void Dispose() => socket?.Dispose();
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Sower.Actors.Garden;
+using Sower.Messages.Garden;
+
+namespace Sower.Garden;
+
+/// <summary>
+/// The gateway over HTTP + SignalR (server docs/gateway-protocol.md): enrol with <c>POST &lt;api&gt;/gardens/register</c> using
+/// the enrollment token, then connect to the hub <c>/hubs/garden</c> with the garden credential as bearer
+/// (<c>access_token</c>), <c>join</c>, and invoke the §5.17 methods; every invocation returns <c>{ok, body, error}</c>.
+/// </summary>
+public sealed class SignalRGardenGateway : IGardenGateway
+{
+    public const string HubPath = "/hubs/garden";
+    public const int ProtocolVersion = 1;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task<EnrollmentResult> EnrollAsync(GardenConfig config, string hostIdentifier, string version, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, config.ApiBase + "/gardens/register")
+        {
+            Content = JsonContent.Create(new JsonObject { ["name"] = config.Name, ["host_identifier"] = hostIdentifier, ["version"] = version }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
+        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw new GatewayRejectedException(GatewayRejection.EnrollmentRefused, $"enrollment refused ({(int)response.StatusCode}): {text}");
+        }
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"enrollment failed ({(int)response.StatusCode}): {text}");
+        var body = JsonNode.Parse(text) as JsonObject ?? throw new HttpRequestException("enrollment reply is not a JSON object");
+        return new EnrollmentResult(
+            (string?)body["sid"] ?? throw new HttpRequestException("enrollment reply has no sid"),
+            (string?)body["name"] ?? config.Name,
+            (string?)body["credential"] ?? throw new HttpRequestException("enrollment reply has no credential"));
+    }
+
+    public async Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
+    {
+        var hub = new HubConnectionBuilder()
+            .WithUrl(config.Origin + HubPath, options => options.AccessTokenProvider = () => Task.FromResult<string?>(credential))
+            .AddJsonProtocol(options => options.PayloadSerializerOptions = new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            .Build();
+        hub.ServerTimeout = TimeSpan.FromSeconds(60);
+        hub.KeepAliveInterval = TimeSpan.FromSeconds(30);
+        hub.On<JsonElement>(GardenWire.DeploymentPushName, p => listener.OnPush(GardenWire.DeploymentPushName, JsonNode.Parse(p.GetRawText())));
+        hub.On<JsonElement>(GardenWire.DeploymentErrorPushName, p => listener.OnPush(GardenWire.DeploymentErrorPushName, JsonNode.Parse(p.GetRawText())));
+        hub.Closed += error => { listener.OnClosed(error); return Task.CompletedTask; };
+        try
+        {
+            await hub.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            await hub.DisposeAsync().ConfigureAwait(false);
+            throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, "the server does not know this garden's credential");
+        }
+        catch
+        {
+            await hub.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var session = new Session(hub);
+        var joined = await session.InvokeAsync("join", new JsonObject { ["protocol_version"] = ProtocolVersion, ["version"] = GardenVersion.Current }, cancellationToken).ConfigureAwait(false);
+        if (!joined.Ok)
+        {
+            await hub.DisposeAsync().ConfigureAwait(false);
+            if (joined.ErrorCode == "unauthorized") throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, joined.ErrorMessage ?? "unauthorized");
+            throw new HttpRequestException($"join refused: {joined.ErrorCode} {joined.ErrorMessage}");
+        }
+        session.ConnectionId = (string?)joined.Body?["connection_sid"];
+        return session;
+    }
+
+    private sealed class Session(HubConnection hub) : IGatewaySession
+    {
+        public string? ConnectionId { get; set; }
+
+        public async Task<GatewayReply> InvokeAsync(string method, JsonObject payload, CancellationToken cancellationToken)
+        {
+            var reply = await hub.InvokeCoreAsync<JsonElement>(method, [payload], cancellationToken).ConfigureAwait(false);
+            return Parse(reply);
+        }
+
+        public async ValueTask DisposeAsync() => await hub.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a gateway reply <c>{ok, body, error:{code, message}}</c>.</summary>
+    public static GatewayReply Parse(JsonElement reply)
+    {
+        if (reply.ValueKind != JsonValueKind.Object) return GatewayReply.Success(JsonNode.Parse(reply.GetRawText()));
+        var node = JsonNode.Parse(reply.GetRawText()) as JsonObject;
+        var ok = node?["ok"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+        if (ok) return GatewayReply.Success(node?["body"]);
+        var error = node?["error"] as JsonObject;
+        return GatewayReply.Failure((string?)error?["code"] ?? "error", (string?)error?["message"]);
+    }
+}
+
+public static class GardenVersion
+{
+    public static string Current { get; } =
+        typeof(GardenVersion).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.OpenApi;
+
+namespace Sower.Server.Api;
+
+public static class ApiHostingExtensions
+{
+    public const string OpenApiPath = "/api/openapi.json";
+
+    /// <summary>The OpenAPI document, generated from the endpoints, carrying the release version.</summary>
+    public static WebApplicationBuilder AddSowerApi(this WebApplicationBuilder builder)
+    {
+        var version = typeof(ApiHostingExtensions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Sower server API";
+            document.Info.Version = version;
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication MapSowerApi(this WebApplication app)
+    {
+        app.MapOpenApi(OpenApiPath).AllowAnonymous();
+        app.MapSeedEndpoints();
+        app.MapGardenEndpoints();
+        app.MapDeploymentEndpoints();
+        return app;
+    }
+}

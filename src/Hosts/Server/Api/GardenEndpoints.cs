@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Akka.Actor;
+using Akka.Hosting;
+using Sower.Actors.Server;
+using Sower.Actors.Server.Projections;
+using Sower.Actors.Tokens;
+using Sower.Messages;
+using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
+using Sower.Messages.Tokens;
+using static Sower.Messages.Gardens.GardenCommands;
+using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Server.Api;
+
+/// <summary>Garden enrollment (REFERENCE §5.4) and the garden listings (§6.14).</summary>
+public static class GardenEndpoints
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public static void MapGardenEndpoints(this IEndpointRouteBuilder app)
+    {
+        var gardens = app.MapGroup("/api/v1/gardens").WithTags("gardens");
+        gardens.MapPost("/register", Register).RequireAuthorization(Roles.GardenRegister).Accepts<RegisterGardenBody>("application/json")
+            .Produces<GardenEnrolledWire>(201).Produces<ErrorWire>(422).WithSummary("Enroll a garden, or re-bind the garden of the same host identifier");
+        gardens.MapGet("", List).RequireAuthorization(Roles.GardenRead).Produces<PageWire<GardenListItemWire>>().WithSummary("List gardens");
+        gardens.MapGet("/{sid}", Get).RequireAuthorization(Roles.GardenRead).Produces<GardenDetailWire>().Produces<ErrorWire>(404).WithSummary("One garden");
+    }
+
+    private static async Task<IResult> Register(HttpContext http, ClaimsPrincipal user, IRequiredActor<GardenRegion> gardens,
+        IRequiredActor<AccessTokensActorKey> tokens, ILoggerFactory logs)
+    {
+        var (body, error) = await ApiWire.ReadBody<RegisterGardenBody>(http);
+        if (error is not null) return error;
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(body!.Name) || body.Name.Length > 200) problems.Add("name: required, at most 200 characters");
+        if (string.IsNullOrWhiteSpace(body.HostIdentifier) || body.HostIdentifier.Length > 500) problems.Add("host_identifier: required, at most 500 characters");
+        if (body.Version is { Length: > 200 }) problems.Add("version: at most 200 characters");
+        if (problems.Count > 0) return ApiWire.Error(422, "invalid garden", problems);
+
+        var actor = ApiCaller.Actor(user);
+        var gid = GardenIdentity.For(body.HostIdentifier!);
+        var enrolled = await gardens.ActorRef.Ask<GardenEnrolled>(new RegisterGarden(gid, body.Name!, body.HostIdentifier!, body.Version, actor), AskTimeout);
+        object issued = enrolled.PreviousCredential is { } previous
+            ? await tokens.ActorRef.Ask(new RegenerateAccessToken(previous, null, null), AskTimeout)
+            : await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, actor, gid), AskTimeout);
+        if (issued is AccessTokenError { Code: AccessTokenErrorCodes.NotFound } && enrolled.PreviousCredential is not null)
+        {
+            // The old credential was revoked: issue a fresh one for the same garden.
+            issued = await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, actor, gid), AskTimeout);
+        }
+        if (issued is not AccessTokenIssued token)
+        {
+            logs.CreateLogger("Sower.Enrollment").LogError("issuing the credential of garden {Garden} failed: {Reply}", gid, issued);
+            return ApiWire.Unavailable();
+        }
+        if (token.TokenId != enrolled.PreviousCredential)
+        {
+            await gardens.ActorRef.Ask<CommandAccepted>(new BindGardenCredential(gid, token.TokenId), AskTimeout);
+        }
+        return ApiWire.Ok(new GardenEnrolledWire(gid.Value, enrolled.Name, token.Plaintext, enrolled.Rebound), 201);
+    }
+
+    private static IResult List(HttpRequest request, ReadModelStore readModel)
+    {
+        var (page, perPage, error) = ApiWire.Paging(request);
+        if (error is not null) return error;
+        var model = readModel.Current;
+        var items = model.Gardens.Values.Where(g => g.Exists).OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
+            .Select(g => new GardenListItemWire(g.Sid.Value, g.Registration!.Name, model.IsOnline(g.Sid), g.Version, ApiWire.Time(g.LastSeen),
+                ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g)));
+        return ApiWire.Ok(ApiWire.Page(items, page, perPage));
+    }
+
+    private static IResult Get(string sid, ReadModelStore readModel)
+    {
+        var model = readModel.Current;
+        if (!Sid.IsValid(sid, GardenId.Prefix) || model.Gardens.GetValueOrDefault(sid) is not { Exists: true } g) return ApiWire.NotFound();
+        var online = model.IsOnline(g.Sid);
+        return ApiWire.Ok(new GardenDetailWire(g.Sid.Value, g.Registration!.Name, online, online ? ApiWire.Time(g.OnlineAt) : null, g.Version,
+            ApiWire.Time(g.LastSeen), ApiWire.Time(g.Registration.RegisteredAt),
+            [.. g.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal).Select(ApiWire.Subscription)],
+            [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g)));
+    }
+
+    private static DeploymentListItemWire? Latest(ServerReadModel model, GardenState g) =>
+        model.Deployments.Values.Where(d => d.Garden == g.Sid).MaxBy(d => d.CreatedAt) is { } latest
+            ? ApiWire.DeploymentItem(latest, g.Registration?.Name)
+            : null;
+}

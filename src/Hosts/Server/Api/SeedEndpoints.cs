@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using Akka.Actor;
+using Akka.Hosting;
+using Sower.Actors.Server;
+using Sower.Actors.Server.Projections;
+using Sower.Messages.Domain;
+using Sower.Messages.Seeds;
+using Sower.Messages.Tokens;
+using Sower.Server.Auth;
+using static Sower.Messages.Seeds.SeedCommands;
+using static Sower.Messages.Seeds.SeedLineQueries;
+using static Sower.Messages.Seeds.SeedQueries;
+
+namespace Sower.Server.Api;
+
+/// <summary>Seed registry endpoints (REFERENCE §2, §6.14).</summary>
+public static class SeedEndpoints
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public static void MapSeedEndpoints(this IEndpointRouteBuilder app)
+    {
+        var seeds = app.MapGroup("/api/v1/seeds").WithTags("seeds");
+        seeds.MapGet("", List).RequireAuthorization(Roles.SeedRead)
+            .Produces<PageWire<SeedWire>>().Produces<ErrorWire>(400).Produces<ErrorWire>(404).WithSummary("List seeds (name and seed_type together filter)");
+        seeds.MapGet("/latest", Latest).RequireAuthorization(Roles.SeedRead)
+            .Produces<SeedWire>().Produces<ErrorWire>(400).Produces<ErrorWire>(404).WithSummary("Latest seed matching name, seed_type and tags[]");
+        seeds.MapGet("/{sid}", Get).RequireAuthorization(Roles.SeedRead).Produces<SeedWire>().Produces<ErrorWire>(404).WithSummary("One seed");
+        seeds.MapPost("", Submit).RequireAuthorization(Roles.SeedWrite).Accepts<SubmitSeedBody>("application/json")
+            .Produces<SeedWire>(201).Produces<SeedWire>(200).Produces<ErrorWire>(422).WithSummary("Submit or re-submit a seed (rename, promote)");
+    }
+
+    private static async Task<IResult> List(HttpRequest request, ReadModelStore readModel, IRequiredActor<SeedLineRegion> lines)
+    {
+        var (page, perPage, error) = ApiWire.Paging(request);
+        if (error is not null) return error;
+        var name = request.Query["name"].ToString();
+        var type = request.Query["seed_type"].ToString();
+        var hasName = request.Query.ContainsKey("name");
+        var hasType = request.Query.ContainsKey("seed_type");
+        if (hasName != hasType)
+        {
+            return ApiWire.Error(400, "invalid parameters", ["name and seed_type filter together: give both or neither"]);
+        }
+        if (!hasName)
+        {
+            var all = readModel.Current.Seeds.Values.Select(s => s.Seed).OfType<SeedInfo>()
+                .OrderByDescending(s => s.Recency).ThenByDescending(s => s.CreatedAt).Select(ApiWire.Seed);
+            return ApiWire.Ok(ApiWire.Page(all, page, perPage));
+        }
+        var problems = new List<string>();
+        if (string.IsNullOrEmpty(name)) problems.Add("name: must not be empty");
+        if (!SeedTypes.TryParse(type, out var seedType)) problems.Add($"seed_type: must be one of {string.Join(", ", SeedTypes.All.Select(t => t.ToWire()))}");
+        if (problems.Count > 0) return ApiWire.Error(400, "invalid parameters", problems);
+        var reply = await lines.ActorRef.Ask<SeedsInLine>(new GetSeedsInLine(new SeedLineKey(seedType, name), (page - 1) * perPage, perPage), AskTimeout);
+        if (reply.Total == 0) return ApiWire.NotFound("seed not found");
+        return ApiWire.Ok(new PageWire<SeedWire>([.. reply.Seeds.Select(ApiWire.Seed)], page, perPage, reply.Total));
+    }
+
+    private static async Task<IResult> Latest(HttpRequest request, IRequiredActor<SeedLineRegion> lines)
+    {
+        var problems = new List<string>();
+        var name = request.Query["name"].ToString();
+        if (string.IsNullOrEmpty(name)) problems.Add("name: required");
+        if (!SeedTypes.TryParse(request.Query["seed_type"].ToString(), out var seedType))
+        {
+            problems.Add($"seed_type: required, one of {string.Join(", ", SeedTypes.All.Select(t => t.ToWire()))}");
+        }
+        var rules = ImmutableArray.CreateBuilder<Rule>();
+        foreach (var tag in request.Query["tags[]"].Concat(request.Query["tags"]))
+        {
+            var eq = tag?.IndexOf('=') ?? -1;
+            if (tag is null || eq <= 0) problems.Add($"tags[]: \"{tag}\" is not key=value");
+            else rules.Add(Rule.Equal(tag[..eq], tag[(eq + 1)..]));
+        }
+        if (problems.Count > 0) return ApiWire.Error(400, "invalid parameters", problems);
+        var reply = await lines.ActorRef.Ask<LatestMatchingSeed>(
+            new GetLatestMatchingSeed(new SeedLineKey(seedType, name), rules.ToImmutable(), "api"), AskTimeout);
+        return reply.Seed is null ? ApiWire.NotFound("seed not found") : ApiWire.Ok(ApiWire.Seed(reply.Seed));
+    }
+
+    private static async Task<IResult> Get(string sid, IRequiredActor<SeedRegion> seedRegion)
+    {
+        if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
+        var reply = await seedRegion.ActorRef.Ask<SeedFound>(new GetSeed(new SeedId(sid)), AskTimeout);
+        return reply.Seed is null ? ApiWire.NotFound() : ApiWire.Ok(ApiWire.Seed(reply.Seed));
+    }
+
+    private static async Task<IResult> Submit(HttpContext http, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
+    {
+        var (body, error) = await ApiWire.ReadBody<SubmitSeedBody>(http);
+        if (error is not null) return error;
+        var problems = new List<string>();
+        if (!TryFlag(http.Request, "rename", out var rename)) problems.Add("rename: must be true or false");
+        if (!TryFlag(http.Request, "promote", out var promote)) problems.Add("promote: must be true or false");
+        if (string.IsNullOrEmpty(body!.Name)) problems.Add("name: must not be empty");
+        if (!SeedTypes.TryParse(body.SeedType, out var type)) problems.Add($"seed_type: must be one of {string.Join(", ", SeedTypes.All.Select(t => t.ToWire()))}");
+        if (StorePath.Validate(body.Artifact) is { } pathError) problems.Add($"artifact: {pathError}");
+        var tags = ImmutableArray.CreateBuilder<Tag>();
+        for (var i = 0; i < (body.Tags?.Count ?? 0); i++)
+        {
+            var tag = body.Tags![i];
+            if (tag is null || string.IsNullOrEmpty(tag.Key)) problems.Add($"tags[{i}].key: must not be empty");
+            else tags.Add(new Tag(tag.Key, tag.Value ?? ""));
+        }
+        if (problems.Count > 0) return ApiWire.Error(422, "invalid seed", problems);
+        var command = new SubmitSeed(SeedIdentity.For(type, body.Artifact!), body.Name!, type, body.Artifact!, tags.ToImmutable(), rename, promote,
+            ApiCaller.Actor(user));
+        var reply = await seedRegion.ActorRef.Ask<SeedSubmissionResult>(command, AskTimeout);
+        return ApiWire.Ok(ApiWire.Seed(reply.Seed), reply.Created ? 201 : 200);
+    }
+
+    private static bool TryFlag(HttpRequest request, string name, out bool value)
+    {
+        value = false;
+        if (!request.Query.TryGetValue(name, out var raw)) return true;
+        return bool.TryParse(raw.ToString(), out value);
+    }
+}
+
+public static class ApiCaller
+{
+    /// <summary>Who did it, for audit: the token's owner (the user), else the token sid.</summary>
+    public static string Actor(ClaimsPrincipal user) => user.OwnerSid() ?? user.TokenSid()?.Value ?? "unknown";
+}

@@ -1,0 +1,93 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using Sower.Actors.Tokens;
+using Sower.Messages.Tokens;
+using static Sower.Messages.Tokens.AccessTokenQueries;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Server.Auth;
+
+public sealed class AccessTokenAuthenticationOptions : AuthenticationSchemeOptions
+{
+    /// <summary>Paths where the token may come as the <c>access_token</c> query parameter (SignalR hubs cannot
+    /// send headers over WebSockets from browsers).</summary>
+    public string[] QueryStringPathPrefixes { get; set; } = ["/hubs"];
+
+    /// <summary>How long a lookup in the token store may take before the request is refused.</summary>
+    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The "Bearer" scheme: <c>Authorization: Bearer sower_…</c> (or <c>?access_token=</c> on hub paths),
+/// checked against the token store with a short per-node cache. Every failure is the same 401
+/// <c>{"error":"unauthorized"}</c>; a missing role is 403 <c>{"error":"forbidden"}</c>.</summary>
+public sealed class AccessTokenAuthenticationHandler(
+    IOptionsMonitor<AccessTokenAuthenticationOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ActorRegistry registry,
+    AccessTokenCache cache,
+    IClock clock) : AuthenticationHandler<AccessTokenAuthenticationOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? presented = null;
+        if (Request.Headers.Authorization is { Count: > 0 } header)
+        {
+            var value = header.Count == 1 ? header[0] : null;
+            if (value is null || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                return AuthenticateResult.Fail("unsupported Authorization header");
+            presented = value["Bearer ".Length..].Trim();
+        }
+        else if (Options.QueryStringPathPrefixes.Any(p => Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
+                 && Request.Query.TryGetValue("access_token", out var query) && query.Count == 1)
+        {
+            presented = query[0];
+        }
+        if (presented is null) return AuthenticateResult.NoResult();
+        if (!AccessTokenFormat.TryParse(presented, out _, out _)) return AuthenticateResult.Fail("malformed token");
+
+        var today = clock.GetCurrentInstant().InUtc().Date;
+        if (cache.TryGet(presented, out var cached) && cached.IsValidOn(today)) return Success(cached);
+
+        AccessTokenInfo? info;
+        try
+        {
+            var store = await registry.GetAsync<AccessTokensActorKey>(Context.RequestAborted).WaitAsync(Options.LookupTimeout, Context.RequestAborted);
+            var reply = await store.Ask<AccessTokenAuthenticated>(new AuthenticateAccessToken(presented), Options.LookupTimeout, Context.RequestAborted);
+            info = reply.Token;
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException)
+        {
+            Logger.LogWarning("The access-token store did not answer within {Timeout}", Options.LookupTimeout);
+            return AuthenticateResult.Fail("token store unavailable");
+        }
+        if (info is null) return AuthenticateResult.Fail("invalid token");
+        cache.Add(presented, info);
+        return Success(info);
+    }
+
+    private AuthenticateResult Success(AccessTokenInfo info) =>
+        AuthenticateResult.Success(new AuthenticationTicket(AccessTokenPrincipal.Create(info, Scheme.Name), Scheme.Name));
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Response.HasStarted) return;
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Response.WriteAsJsonAsync(new { error = "unauthorized" }, Context.RequestAborted);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        if (Response.HasStarted) return;
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Response.WriteAsJsonAsync(new { error = "forbidden" }, Context.RequestAborted);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using NodaTime.Text;
+using Sower.Messages.Domain;
+using Sower.Messages.Tokens;
+
+namespace Sower.Server.Auth;
+
+/// <summary>The claims an authenticated token carries: <c>sid</c> (token sid), <c>owner</c> (user sid), one role
+/// claim per role, <c>garden</c> (garden sid, for garden credentials) and <c>expires_on</c>.</summary>
+public static class AccessTokenPrincipal
+{
+    public const string SidClaim = "sid";
+    public const string OwnerClaim = "owner";
+    public const string GardenClaim = "garden";
+    public const string ExpiresOnClaim = "expires_on";
+    public const string DescriptionClaim = "description";
+
+    public static ClaimsPrincipal Create(AccessTokenInfo info, string scheme)
+    {
+        var claims = new List<Claim>
+        {
+            new(SidClaim, info.Sid.Value),
+            new(OwnerClaim, info.OwnerSid),
+            new(DescriptionClaim, info.Description),
+        };
+        claims.AddRange(info.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        if (info.GardenId is { } garden) claims.Add(new Claim(GardenClaim, garden.Value));
+        if (info.ExpiresOn is { } expires) claims.Add(new Claim(ExpiresOnClaim, LocalDatePattern.Iso.Format(expires)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, SidClaim, ClaimTypes.Role));
+    }
+
+    public static TokenId? TokenSid(this ClaimsPrincipal user) => user.FindFirstValue(SidClaim) is { } sid ? new TokenId(sid) : null;
+    public static string? OwnerSid(this ClaimsPrincipal user) => user.FindFirstValue(OwnerClaim);
+    public static GardenId? GardenSid(this ClaimsPrincipal user) => user.FindFirstValue(GardenClaim) is { } g ? new GardenId(g) : null;
+    public static ImmutableArray<string> TokenRoles(this ClaimsPrincipal user) => [.. user.FindAll(ClaimTypes.Role).Select(c => c.Value)];
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(ClaimTypes.Role, Roles.Admin);
+}

@@ -1,0 +1,102 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sower.Actors.Tokens;
+using Sower.Server.Configuration;
+using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Server.Auth;
+
+/// <summary>Whether the first-start admin token check has finished (a readiness condition).</summary>
+public sealed class AdminTokenBootstrapState
+{
+    private volatile bool _done;
+    public bool Done => _done;
+    public void MarkDone() => _done = true;
+}
+
+public sealed class AdminTokenBootstrapHealthCheck(AdminTokenBootstrapState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.Done ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("admin token bootstrap pending"));
+}
+
+/// <summary>On first start (a token store that never issued a token) creates one admin token, prints it once to
+/// stdout and writes it to <c>&lt;data_dir&gt;/admin-token</c> (mode 0600). The store decides atomically, so later
+/// starts, and other nodes, never create another.</summary>
+public sealed class AdminTokenBootstrapService(
+    ServerOptions options,
+    IServiceProvider services,
+    AdminTokenBootstrapState state,
+    IHostApplicationLifetime lifetime,
+    ILogger<AdminTokenBootstrapService> logger) : BackgroundService
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Wait until every hosted service (the actor system included) has started.
+        var started = new TaskCompletionSource();
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        await using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try { await started.Task; }
+            catch (OperationCanceledException) { return; }
+        }
+
+        var registry = services.GetRequiredService<ActorRegistry>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var store = await registry.GetAsync<AccessTokensActorKey>(stoppingToken);
+                var reply = await store.Ask<object>(BootstrapAdminToken.Instance, AskTimeout, stoppingToken);
+                if (reply is AccessTokenIssued issued) Publish(issued.Plaintext);
+                state.MarkDone();
+                return;
+            }
+            catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+            {
+                logger.LogWarning("The token store did not answer the admin-token bootstrap within {Timeout}; retrying", AskTimeout);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Publish(string plaintext)
+    {
+        var path = options.AdminTokenFile;
+        Console.Out.WriteLine($"Created the initial admin token (shown once; also written to {path}, mode 0600):");
+        Console.Out.WriteLine(plaintext);
+        Console.Out.Flush();
+        try
+        {
+            WritePrivateFile(path, plaintext + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError("Could not write the admin token to {Path}: {Message}. The token printed above is the only copy.", path, e.Message);
+        }
+    }
+
+    /// <summary>Writes through a 0600 temp file and renames it, so the file never exists readable or half written.</summary>
+    public static void WritePrivateFile(string path, string content)
+    {
+        var temp = path + ".tmp";
+        var streamOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) streamOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temp, streamOptions))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,91 @@
+using Akka.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using Akka.Persistence.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+using Sower.Actors.Hosting;
+using Sower.Actors.Tokens;
+using Sower.Server.Auth;
+using Sower.Server.Health;
+
+namespace Sower.Server.Configuration;
+
+/// <summary>The server's infrastructure: options, logging level, bind addresses, systemd, authentication and
+/// authorization, health checks, the admin-token bootstrap; and on the actor side persistence, cluster and the
+/// token store. Program.cs and tests compose a host from exactly these calls.</summary>
+public static class ServerHostingExtensions
+{
+    /// <summary>Services: <see cref="ServerOptions"/>, NodaTime <see cref="IClock"/> (system clock unless one is
+    /// registered first), <see cref="AccessTokenCache"/>, the "Bearer" scheme, one policy per role, health checks,
+    /// systemd notify + watchdog, and the admin-token bootstrap. Does not add Akka: call
+    /// <c>Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka.WithSowerServerInfrastructure(options)…)</c>.</summary>
+    public static WebApplicationBuilder AddSowerServerInfrastructure(this WebApplicationBuilder builder, ServerOptions options)
+    {
+        builder.WebHost.UseUrls(options.Urls);
+        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
+        {
+            builder.Logging.SetMinimumLevel(level);
+            // One line per HTTP request is debugging detail, not information.
+            if (level == LogLevel.Information) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+        services.TryAddSingleton(new AccessTokenCache());
+        services.AddSystemd();
+        services.AddHostedService<SystemdWatchdogService>();
+
+        // Key material (cookies, antiforgery) lives in the data directory, not in a home directory a service may lack.
+        services.AddDataProtection()
+            .SetApplicationName("sower")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDir, "keys")));
+
+        services.AddAuthentication(AccessTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AccessTokenAuthenticationOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, _ => { });
+        services.AddAuthorization(AuthorizationPolicies.AddSowerPolicies);
+
+        services.AddSingleton<AdminTokenBootstrapState>();
+        services.AddHostedService<AdminTokenBootstrapService>();
+        services.AddHealthChecks()
+            .AddCheck<AdminTokenBootstrapHealthCheck>("sower-admin-token-bootstrap", tags: [ClusterHostingExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Akka logs through Microsoft.Extensions.Logging at <c>log_level</c>, persistence (from
+    /// <see cref="ServerOptions.Persistence"/>), the cluster and the token store.
+    /// <paramref name="journal"/> adds event adapters (e.g. the entity event tagger).</summary>
+    public static AkkaConfigurationBuilder WithSowerServerInfrastructure(
+        this AkkaConfigurationBuilder akka,
+        ServerOptions options,
+        Action<AkkaPersistenceJournalBuilder>? journal = null,
+        AccessTokensSettings? tokens = null) =>
+        akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(options.LogLevel);
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithSowerPersistence(options.Persistence, journal)
+            .WithSowerCluster(options.Cluster)
+            .WithAccessTokens(tokens);
+
+    private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch
+    {
+        "trace" or "debug" => Akka.Event.LogLevel.DebugLevel,
+        "information" => Akka.Event.LogLevel.InfoLevel,
+        "warning" => Akka.Event.LogLevel.WarningLevel,
+        _ => Akka.Event.LogLevel.ErrorLevel,
+    };
+
+    /// <summary>Authentication/authorization middleware, <c>/healthz/live</c>, <c>/healthz/ready</c>,
+    /// <c>/api/v1/auth/verify</c> and <c>/api/v1/tokens…</c>.</summary>
+    public static WebApplication MapSowerInfrastructure(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapSowerHealthChecks();
+        app.MapTokenEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,54 @@
+using Sower.Actors.Hosting;
+
+namespace Sower.Server.Configuration;
+
+/// <summary>The server's settings (REFERENCE §6.1), loaded by <see cref="ServerOptionsLoader"/> from the JSON file
+/// (snake_case keys), <c>SOWER_*</c> environment variables and flags. Defaults need no configuration at all.</summary>
+public sealed class ServerOptions
+{
+    public const string DefaultUrl = "http://127.0.0.1:7150";
+    public const string DefaultDataDir = "data";
+
+    /// <summary>Absolute path of the data directory (SQLite file, admin token file, key material).</summary>
+    public string DataDir { get; init; } = Path.GetFullPath(DefaultDataDir);
+    public string[] Urls { get; init; } = [DefaultUrl];
+    public DatabaseOptions Database { get; init; } = new();
+    public ClusterSettings Cluster { get; init; } = new();
+    public AuthOptions Auth { get; init; } = new();
+    public int StaleAfterSeconds { get; init; } = 7200;
+    public int StaleCheckIntervalSeconds { get; init; } = 60;
+    public int ApprovalExpirySeconds { get; init; } = 86400;
+    public string? PublicUrl { get; init; }
+    /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
+    public string LogLevel { get; init; } = "Information";
+    /// <summary>The JSON file the settings came from, if any.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Journal and snapshot store: the SQLite file in <see cref="DataDir"/> unless PostgreSQL is configured.</summary>
+    public PersistenceSettings Persistence => Database.Provider == DatabaseProvider.PostgreSql
+        ? new PersistenceSettings(DatabaseProvider.PostgreSql, Database.ConnectionString!)
+        : Database.ConnectionString is { Length: > 0 } sqlite
+            ? new PersistenceSettings(DatabaseProvider.Sqlite, sqlite)
+            : PersistenceSettings.SqliteIn(DataDir);
+
+    /// <summary><c>&lt;data_dir&gt;/admin-token</c>: the initial admin token, written once, mode 0600.</summary>
+    public string AdminTokenFile => Path.Combine(DataDir, "admin-token");
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; init; } = DatabaseProvider.Sqlite;
+    /// <summary>Resolved connection string (read from <see cref="ConnectionStringFile"/> when that is set).</summary>
+    public string? ConnectionString { get; init; }
+    public string? ConnectionStringFile { get; init; }
+
+    public override string ToString() => $"DatabaseOptions {{ Provider = {Provider}, ConnectionStringFile = {ConnectionStringFile} }}";
+}
+
+/// <summary>Optional OIDC login for the UI.</summary>
+public sealed class AuthOptions
+{
+    public string? OidcAuthority { get; init; }
+    public string? OidcClientId { get; init; }
+    public string? OidcClientSecretFile { get; init; }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.SignalR;
+using Sower.Messages.Gateway;
+
+namespace Sower.Server.Gateway;
+
+public static class GatewayHostingExtensions
+{
+    /// <summary>SignalR with the JSON protocol in snake_case, the frame limit, the 60 s silence timeout and the gateway filter.</summary>
+    public static WebApplicationBuilder AddSowerGateway(this WebApplicationBuilder builder, GatewayOptions? options = null)
+    {
+        var effective = options ?? new GatewayOptions();
+        builder.Services.AddSingleton(effective);
+        builder.Services.AddSingleton<GardenSessions>();
+        builder.Services.AddSignalR(o =>
+            {
+                o.MaximumReceiveMessageSize = GatewayProtocol.MaxFrameBytes;
+                o.ClientTimeoutInterval = effective.ClientTimeout;
+                o.KeepAliveInterval = effective.KeepAlive;
+                o.EnableDetailedErrors = false;
+                o.AddFilter<GatewayHubFilter>();
+            })
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+                o.PayloadSerializerOptions.DictionaryKeyPolicy = null;
+            });
+        return builder;
+    }
+
+    public static WebApplication MapSowerGateway(this WebApplication app)
+    {
+        app.MapHub<GardenHub>(GatewayProtocol.HubPath);
+        return app;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using Sower.Messages.Domain;
+
+namespace Sower.Messages.Garden;
+
+/// <summary>Per-step time limits (REFERENCE §5.13); every one is configurable under the <c>timeouts</c> key, in seconds.</summary>
+public sealed record GardenTimeouts(
+    TimeSpan ActivatorConnect,
+    TimeSpan Realise,
+    TimeSpan Activation,
+    TimeSpan ServerReply,
+    TimeSpan AdminReceive)
+{
+    public static GardenTimeouts Default { get; } = new(
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5));
+}
+
+/// <summary>
+/// Where profiles and the running systems are looked up (REFERENCE §5.7, §5.12). Configurable under <c>profiles</c> so tests
+/// can point them at symlink trees in a temp directory.
+/// </summary>
+public sealed record ProfileRoots(
+    string SystemProfile,
+    string CurrentSystem,
+    string BootedSystem,
+    string PerUserProfiles,
+    string? HomeOverride)
+{
+    public static ProfileRoots Default { get; } = new(
+        "/nix/var/nix/profiles/system", "/run/current-system", "/run/booted-system", "/nix/var/nix/profiles/per-user", null);
+}
+
+/// <summary>A validated, fully resolved garden configuration (REFERENCE §5.1). Subscriptions carry their effective zone.</summary>
+public sealed record GardenConfig(
+    string ConfigFile,
+    string Endpoint,
+    string? AccessToken,
+    string Name,
+    string DefaultName,
+    string StateDirectory,
+    string AdminSocket,
+    string ActivatorSocket,
+    string ActivatorCommand,
+    ImmutableArray<SubscriptionSpec> Subscriptions,
+    ProfileRoots Profiles,
+    GardenTimeouts Timeouts,
+    int Parallelism,
+    string UserName)
+{
+    /// <summary>The REST base: <c>&lt;endpoint&gt;/api/v1</c> unless the URL already ends in <c>api/v1</c>.</summary>
+    public string ApiBase
+    {
+        get
+        {
+            var trimmed = Endpoint.TrimEnd('/');
+            return trimmed.EndsWith("api/v1", StringComparison.Ordinal) ? trimmed : trimmed + "/api/v1";
+        }
+    }
+
+    /// <summary>The server's origin (scheme, host and port), used for the garden hub.</summary>
+    public string Origin => new Uri(Endpoint).GetLeftPart(UriPartial.Authority);
+}
+
+/// <summary>What the loader reads from outside the file; captured once so tests can supply their own.</summary>
+public sealed record ConfigEnvironment(
+    Func<string, string?> Variable,
+    bool IsRoot,
+    string? Home,
+    string UserName,
+    string HostName,
+    string HostTimeZone)
+{
+    public static ConfigEnvironment FromProcess() => new(
+        Environment.GetEnvironmentVariable,
+        ProcessIdentity.IsRoot,
+        ProcessIdentity.Home,
+        Environment.GetEnvironmentVariable("USER") ?? Environment.UserName,
+        Environment.MachineName,
+        HostTimeZoneDetector.Detect());
+}

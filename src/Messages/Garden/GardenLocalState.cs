@@ -1,0 +1,22 @@
+using System.Collections.Immutable;
+using NodaTime;
+using Sower.Messages.Domain;
+
+namespace Sower.Messages.Garden;
+
+/// <summary>A subscription as the server confirmed it in the last successful sync: its sid and the spec that was synced.</summary>
+public sealed record SyncedSubscription(string Sid, SubscriptionSpec Spec);
+
+/// <summary>
+/// The garden's local state (REFERENCE §5.2): identity, credential, the subscriptions of the last successful sync and the
+/// last schedule fire per subscription (for catching up a fire missed while the process was down).
+/// </summary>
+public sealed record GardenLocalState(
+    string? GardenSid,
+    string? Credential,
+    string? HostIdentifier,
+    ImmutableArray<SyncedSubscription>? Subscriptions,
+    ImmutableDictionary<string, Instant> LastFires)
+{
+    public static GardenLocalState Empty { get; } = new(null, null, null, null, ImmutableDictionary<string, Instant>.Empty);
+}

@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using NodaTime;
+using Sower.Messages.Deployments;
+using Sower.Messages.Domain;
+using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
+
+namespace Sower.Messages.Gardens;
+
+public interface IWithGardenId
+{
+    GardenId GardenId { get; }
+}
+
+public static class GardenCommands
+{
+    /// <summary>Enrollment (REFERENCE §5.4). GardenId is GardenIdentity.For(HostIdentifier).</summary>
+    public sealed record RegisterGarden(GardenId GardenId, string Name, string HostIdentifier, string? Version, string Actor) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Reply: Rebound when the host was already enrolled; PreviousCredential is its token to rotate.</summary>
+    public sealed record GardenEnrolled(GardenId GardenId, string Name, bool Rebound, TokenId? PreviousCredential) : ISowerSerializable;
+
+    public sealed record BindGardenCredential(GardenId GardenId, TokenId Credential) : IWithGardenId, ISowerSerializable;
+
+    public sealed record SyncSubscriptions(GardenId GardenId, ImmutableArray<SubscriptionSpec> Subscriptions) : IWithGardenId, ISowerSerializable;
+
+    public sealed record SubscriptionsSynced(ImmutableArray<SubscriptionRecord> Subscriptions) : ISowerSerializable;
+
+    /// <summary>deployment:request from the garden itself (REFERENCE §6.6). Trigger is never realtime (checked before).</summary>
+    public sealed record RequestDeployment(GardenId GardenId, RequestId RequestId, ImmutableArray<SubscriptionId> Subscriptions, Trigger Trigger, bool Force)
+        : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Manual deploy from the API (REFERENCE §6.5); ExplicitSeed was resolved by the caller.</summary>
+    public sealed record DeploySubscription(GardenId GardenId, SubscriptionId Subscription, SeedInfo? ExplicitSeed, string Actor)
+        : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Retry (REFERENCE §6.10).</summary>
+    public sealed record RetryDeployment(GardenId GardenId, DeploymentId Deployment, string Actor) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Realtime fan-out delivery from a seed line (REFERENCE §6.8); the garden acks with RealtimeDeliveryDone.</summary>
+    public sealed record DeployRealtime(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, string Actor, SeedLineKey Line, long DeliveryId)
+        : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Reply to a creation: the deployment created (or the duplicate found), or null when nothing was created.</summary>
+    public sealed record DeploymentRequested(RequestId RequestId, DeploymentId? Deployment, bool AwaitingApproval, bool Duplicate) : ISowerSerializable;
+
+    public sealed record ReportGenerations(GardenId GardenId, ImmutableArray<ReportedProfile> Profiles) : IWithGardenId, ISowerSerializable;
+
+    public sealed record ReportGardenVersion(GardenId GardenId, string Version) : IWithGardenId, ISowerSerializable;
+}
+
+public static class GardenQueries
+{
+    public sealed record GetGarden(GardenId GardenId) : IWithGardenId, ISowerSerializable;
+
+    public sealed record GardenFound(GardenView? Garden) : ISowerSerializable;
+}
+
+/// <summary>A garden as the API shows it.</summary>
+public sealed record GardenView(
+    GardenId Sid,
+    string Name,
+    bool Online,
+    Instant? OnlineAt,
+    Instant? LastSeen,
+    string? Version,
+    Instant RegisteredAt,
+    ImmutableArray<SubscriptionRecord> Subscriptions,
+    ImmutableArray<GenerationRow> Generations,
+    DeploymentSummary? LatestDeployment) : ISowerSerializable;
+
+public static class GardenEvents
+{
+    public interface IGardenEvent : ISowerEvent
+    {
+        GardenId GardenId { get; }
+    }
+
+    public sealed record GardenRegistered(GardenId GardenId, string Name, string HostIdentifier, string Actor, Instant At) : IGardenEvent;
+
+    /// <summary>Re-enrolment of the same host: the credential is rotated, history kept (the audit entry of REFERENCE §5.4).</summary>
+    public sealed record GardenRebound(GardenId GardenId, string Name, string Actor, Instant At) : IGardenEvent;
+
+    public sealed record GardenCredentialBound(GardenId GardenId, TokenId Credential) : IGardenEvent;
+
+    public sealed record GardenVersionReported(GardenId GardenId, string Version, Instant At) : IGardenEvent;
+
+    public sealed record GardenSubscriptionsSynced(GardenId GardenId, ImmutableArray<SubscriptionRecord> Subscriptions, ImmutableArray<SubscriptionRecord> Removed, Instant At)
+        : IGardenEvent;
+
+    public sealed record GardenGenerationsReported(GardenId GardenId, ImmutableArray<GenerationRow> Generations, Instant At) : IGardenEvent;
+
+    public sealed record GardenSessionStarted(GardenId GardenId, ConnectionId Connection, Instant At) : IGardenEvent;
+
+    public sealed record GardenSessionEnded(GardenId GardenId, ConnectionId Connection, Instant At) : IGardenEvent;
+
+    /// <summary>The garden's index entry for one deployment: written when it plans one and on every DeploymentChanged.</summary>
+    public sealed record GardenDeploymentIndexed(GardenId GardenId, DeploymentSummary Deployment) : IGardenEvent;
+}

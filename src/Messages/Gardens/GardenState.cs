@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using NodaTime;
+using Sower.Messages.Deployments;
+using Sower.Messages.Domain;
+using Sower.Messages.Subscriptions;
+using static Sower.Messages.Gardens.GardenEvents;
+
+namespace Sower.Messages.Gardens;
+
+/// <summary>
+/// A garden's persisted state: registration, version, the subscriptions as synced (by name), reported generations,
+/// presence timestamps, and an index of its deployments for duplicate suppression, supersede and replay.
+/// Whether a session is open right now is not persisted (the GardenActor knows its live proxy).
+/// </summary>
+public sealed record GardenState(
+    GardenId Sid,
+    GardenRegistration? Registration,
+    string? Version,
+    ImmutableDictionary<string, SubscriptionRecord> Subscriptions,
+    ImmutableArray<GenerationRow> Generations,
+    ImmutableDictionary<string, DeploymentSummary> Deployments,
+    Instant? OnlineAt,
+    Instant? LastSeen) : ISowerSerializable
+{
+    public static GardenState Empty(GardenId sid) => new(sid, null, null, ImmutableDictionary<string, SubscriptionRecord>.Empty, [],
+        ImmutableDictionary<string, DeploymentSummary>.Empty, null, null);
+
+    public bool Exists => Registration is not null;
+
+    public SubscriptionRecord? FindSubscription(SubscriptionId sid) => Subscriptions.Values.FirstOrDefault(s => s.Sid == sid);
+
+    public DeploymentSummary? FindDeployment(DeploymentId sid) => Deployments.GetValueOrDefault(sid.Value);
+
+    public GardenState Apply(IGardenEvent e) => e switch
+    {
+        GardenRegistered r => this with { Registration = new GardenRegistration(r.Name, r.HostIdentifier, r.At, null) },
+        GardenRebound r when Registration is not null => this with { Registration = Registration with { Name = r.Name } },
+        GardenCredentialBound c when Registration is not null => this with { Registration = Registration with { Credential = c.Credential } },
+        GardenVersionReported v => this with { Version = v.Version },
+        GardenSubscriptionsSynced s => this with { Subscriptions = s.Subscriptions.ToImmutableDictionary(x => x.Spec.Name, StringComparer.Ordinal) },
+        GardenGenerationsReported g => this with { Generations = g.Generations },
+        GardenSessionStarted s => this with { OnlineAt = s.At, LastSeen = s.At },
+        GardenSessionEnded s => this with { LastSeen = s.At },
+        GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
+        _ => this,
+    };
+
+    /// <summary>REFERENCE §5.6 step 2: upsert by name (sids stay stable), delete the ones no longer listed.</summary>
+    public GardenSubscriptionsSynced Sync(ImmutableArray<SubscriptionSpec> specs, Instant now, Func<SubscriptionId> newId)
+    {
+        var records = specs.Select(spec => Subscriptions.TryGetValue(spec.Name, out var existing)
+                ? existing.Spec == spec ? existing : existing with { Spec = spec, UpdatedAt = now }
+                : new SubscriptionRecord(newId(), Sid, spec, now))
+            .ToImmutableArray();
+        var names = specs.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var removed = Subscriptions.Values.Where(s => !names.Contains(s.Spec.Name)).ToImmutableArray();
+        return new GardenSubscriptionsSynced(Sid, records, removed, now);
+    }
+
+    /// <summary>Latest successful completion that covered the subscription (REFERENCE §6.7 step 1).</summary>
+    public Instant? LatestSuccess(SubscriptionId sub) => Deployments.Values
+        .Where(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success && d.DeployedAt is not null
+                    && d.Seeds.Any(s => s.Subscription == sub))
+        .Select(d => d.DeployedAt)
+        .Max();
+}

@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using NodaTime;
+using Sower.Messages.Domain;
+
+namespace Sower.Messages.Seeds;
+
+public interface IWithSeedId
+{
+    SeedId SeedId { get; }
+}
+
+public static class SeedCommands
+{
+    /// <summary>Submission through the API or the CLI (REFERENCE §2). SeedId is SeedIdentity.For(Type, Artifact).</summary>
+    public sealed record SubmitSeed(
+        SeedId SeedId,
+        string Name,
+        SeedType Type,
+        string Artifact,
+        ImmutableArray<Tag> Tags,
+        bool Rename,
+        bool Promote,
+        string By) : IWithSeedId, ISowerSerializable;
+
+    /// <summary>Auto-registration of a generation a garden reported (REFERENCE §6.13): recency = generation time, no fan-out.</summary>
+    public sealed record RegisterReportedSeed(
+        SeedId SeedId,
+        string Name,
+        SeedType Type,
+        string Artifact,
+        ImmutableArray<Tag> Tags,
+        Instant Recency,
+        string By) : IWithSeedId, ISowerSerializable;
+
+    /// <summary>Reply to SubmitSeed and RegisterReportedSeed.</summary>
+    public sealed record SeedSubmissionResult(SeedInfo Seed, bool Created) : ISowerSerializable;
+}
+
+public static class SeedQueries
+{
+    public sealed record GetSeed(SeedId SeedId) : IWithSeedId, ISowerSerializable;
+
+    /// <summary>Reply to GetSeed; Seed is null when no seed has this sid.</summary>
+    public sealed record SeedFound(SeedInfo? Seed) : ISowerSerializable;
+}
+
+public static class SeedEvents
+{
+    public interface ISeedEvent : ISowerEvent
+    {
+        SeedId SeedId { get; }
+    }
+
+    public sealed record SeedRegistered(SeedId SeedId, SeedInfo Seed, bool FanOut) : ISeedEvent;
+
+    public sealed record SeedTagsAdded(SeedId SeedId, ImmutableArray<Tag> Tags) : ISeedEvent;
+
+    public sealed record SeedRenamed(SeedId SeedId, string OldName, string NewName) : ISeedEvent;
+
+    public sealed record SeedPromoted(SeedId SeedId, Instant Recency, string By) : ISeedEvent;
+}

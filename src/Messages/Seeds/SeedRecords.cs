@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using NodaTime;
+using Sower.Messages.Domain;
+
+namespace Sower.Messages.Seeds;
+
+/// <summary>One registered seed as every other part of the server sees it.</summary>
+public sealed record SeedInfo(
+    SeedId Sid,
+    string Name,
+    SeedType Type,
+    string Artifact,
+    ImmutableArray<Tag> Tags,
+    Instant Recency,
+    Instant CreatedAt,
+    bool Retired,
+    string RegisteredBy) : ISowerSerializable;
+
+/// <summary>The identity of a seed line: all seeds of one name and type (the SeedLineActor's entity id).</summary>
+public readonly record struct SeedLineKey(SeedType Type, string Name)
+{
+    public string EntityId => Type.ToWire() + ":" + Name;
+
+    public static bool TryParse(string entityId, out SeedLineKey key)
+    {
+        var colon = entityId.IndexOf(':');
+        if (colon > 0 && SeedTypes.TryParse(entityId[..colon], out var type))
+        {
+            key = new SeedLineKey(type, entityId[(colon + 1)..]);
+            return true;
+        }
+        key = default;
+        return false;
+    }
+
+    public override string ToString() => EntityId;
+}
+
+/// <summary>
+/// A seed's identity is (seed type, artifact) (REFERENCE §2). Deriving the sid from that identity makes the
+/// SeedActor with this id the single place that decides "new or re-submission", so uniqueness holds under concurrency
+/// without a separate index entity, and generation reports can name seeds without a round trip.
+/// </summary>
+public static class SeedIdentity
+{
+    private const string Letters = "abcdefghijklmnopqrstuvwxyz";
+    private const string Alphanumerics = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static SeedId For(SeedType type, string artifact)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(type.ToWire() + "\n" + artifact));
+        Span<char> body = stackalloc char[24];
+        body[0] = Letters[hash[0] % Letters.Length];
+        for (var i = 1; i < body.Length; i++)
+        {
+            body[i] = Alphanumerics[hash[i] % Alphanumerics.Length];
+        }
+        return new SeedId(SeedId.Prefix + "_" + new string(body));
+    }
+}
+
+public static class SeedTags
+{
+    /// <summary>Adds the tags not yet present, keeping order; exact duplicate pairs are dropped.</summary>
+    public static ImmutableArray<Tag> Union(ImmutableArray<Tag> existing, IEnumerable<Tag> added)
+    {
+        var builder = existing.ToBuilder();
+        foreach (var tag in added)
+        {
+            if (!builder.Contains(tag)) builder.Add(tag);
+        }
+        return builder.ToImmutable();
+    }
+}

@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using NodaTime;
+using static Sower.Messages.Seeds.SeedCommands;
+using static Sower.Messages.Seeds.SeedEvents;
+
+namespace Sower.Messages.Seeds;
+
+/// <summary>
+/// One seed's state and its pure command handling. Version counts events so the seed line can ignore stale or repeated
+/// updates; LastChangeFansOut says whether the latest change (creation or promotion) asks for realtime fan-out;
+/// PreviousName remembers the line a rename left, so it can be told (idempotently) to drop the seed.
+/// </summary>
+public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFansOut, string? PreviousName) : ISowerSerializable
+{
+    public static readonly SeedState Empty = new(null, 0, false, null);
+
+    public SeedLineKey? Line => Seed is null ? null : new SeedLineKey(Seed.Type, Seed.Name);
+
+    public SeedState Apply(ISeedEvent e) => e switch
+    {
+        SeedRegistered r => this with { Seed = r.Seed, Version = Version + 1, LastChangeFansOut = r.FanOut },
+        SeedTagsAdded t when Seed is not null => this with
+        {
+            Seed = Seed with { Tags = SeedTags.Union(Seed.Tags, t.Tags) }, Version = Version + 1, LastChangeFansOut = false,
+        },
+        SeedRenamed n when Seed is not null => this with
+        {
+            Seed = Seed with { Name = n.NewName }, Version = Version + 1, LastChangeFansOut = false, PreviousName = n.OldName,
+        },
+        SeedPromoted p when Seed is not null => this with
+        {
+            Seed = Seed with { Recency = p.Recency }, Version = Version + 1, LastChangeFansOut = true,
+        },
+        _ => this,
+    };
+
+    /// <summary>REFERENCE §2: create, or re-submit (add missing tags, rename only with rename=true, recency only with promote=true).</summary>
+    public ImmutableArray<ISeedEvent> Decide(SubmitSeed cmd, Instant now)
+    {
+        if (Seed is null)
+        {
+            var seed = new SeedInfo(cmd.SeedId, cmd.Name, cmd.Type, cmd.Artifact, SeedTags.Union([], cmd.Tags), now, now, false, cmd.By);
+            return [new SeedRegistered(cmd.SeedId, seed, FanOut: true)];
+        }
+        var events = ImmutableArray.CreateBuilder<ISeedEvent>();
+        var missing = cmd.Tags.Distinct().Where(t => !Seed.Tags.Contains(t)).ToImmutableArray();
+        if (!missing.IsEmpty) events.Add(new SeedTagsAdded(cmd.SeedId, missing));
+        if (cmd.Rename && !string.Equals(cmd.Name, Seed.Name, StringComparison.Ordinal))
+        {
+            events.Add(new SeedRenamed(cmd.SeedId, Seed.Name, cmd.Name));
+        }
+        if (cmd.Promote) events.Add(new SeedPromoted(cmd.SeedId, now, cmd.By));
+        return events.ToImmutable();
+    }
+
+    /// <summary>REFERENCE §6.13: an unknown generation becomes a seed with recency = its creation time and no fan-out.</summary>
+    public ImmutableArray<ISeedEvent> Decide(RegisterReportedSeed cmd, Instant now)
+    {
+        if (Seed is not null) return [];
+        var seed = new SeedInfo(cmd.SeedId, cmd.Name, cmd.Type, cmd.Artifact, SeedTags.Union([], cmd.Tags), cmd.Recency, now, false, cmd.By);
+        return [new SeedRegistered(cmd.SeedId, seed, FanOut: false)];
+    }
+}

@@ -1,0 +1,150 @@
+using Xunit.Abstractions;
+using Akka.Actor;
+using Akka.Configuration;
+using NodaTime;
+using NodaTime.Testing;
+using Sower.Actors.Tokens;
+using Sower.Messages.Domain;
+using Sower.Messages.Tokens;
+using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenQueries;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Actors.Tests.Tokens;
+
+public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config InMemoryPersistence = ConfigurationFactory.ParseString("""
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """);
+
+    private readonly FakeClock _clock = new(Instant.FromUtc(2026, 5, 1, 12, 0));
+    private readonly AccessTokenCache _cache = new();
+
+    public AccessTokensActorTests(ITestOutputHelper output) : base(InMemoryPersistence, output: output) { }
+
+    private IActorRef Store() => Sys.ActorOf(Props.Create(() => new AccessTokensActor(_clock, _cache, new AccessTokensSettings(2))));
+
+    private AccessTokenIssued CreateToken(IActorRef store, string owner = "user_a", params string[] roles)
+    {
+        store.Tell(new CreateAccessToken("ci", [.. roles.DefaultIfEmpty(Roles.SeedRead)], null, owner));
+        return ExpectMsg<AccessTokenIssued>();
+    }
+
+    private AccessTokenInfo? Authenticate(IActorRef store, string presented)
+    {
+        store.Tell(new AuthenticateAccessToken(presented));
+        return ExpectMsg<AccessTokenAuthenticated>().Token;
+    }
+
+    [Fact]
+    public void Created_token_authenticates_and_is_listed_for_its_owner_only()
+    {
+        var store = Store();
+        var issued = CreateToken(store, "user_a", Roles.SeedRead, Roles.SeedWrite);
+        Assert.Equal(issued.TokenId, Authenticate(store, issued.Plaintext)!.Sid);
+
+        store.Tell(new GetAccessTokens("user_a"));
+        Assert.Equal([issued.TokenId], ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid));
+        store.Tell(new GetAccessTokens("user_b"));
+        Assert.Empty(ExpectMsg<AccessTokenList>().Tokens);
+    }
+
+    [Fact]
+    public void Regenerating_replaces_the_secret_and_clears_the_cached_lookup()
+    {
+        var store = Store();
+        var issued = CreateToken(store);
+        _cache.Add(issued.Plaintext, Authenticate(store, issued.Plaintext)!);
+
+        store.Tell(new RegenerateAccessToken(issued.TokenId, null, "user_a"));
+        var again = ExpectMsg<AccessTokenIssued>();
+
+        Assert.Equal(issued.TokenId, again.TokenId);
+        Assert.False(_cache.TryGet(issued.Plaintext, out _));
+        Assert.Null(Authenticate(store, issued.Plaintext));
+        Assert.NotNull(Authenticate(store, again.Plaintext));
+    }
+
+    [Fact]
+    public void Revoking_answers_after_persisting_and_the_token_stops_working_at_once()
+    {
+        var store = Store();
+        var issued = CreateToken(store);
+        _cache.Add(issued.Plaintext, Authenticate(store, issued.Plaintext)!);
+
+        store.Tell(new RevokeAccessToken(issued.TokenId, "user_a"));
+        ExpectMsg<AccessTokenRevocationConfirmed>(m => m.TokenId == issued.TokenId);
+        Assert.False(_cache.TryGet(issued.Plaintext, out _));
+        Assert.Null(Authenticate(store, issued.Plaintext));
+
+        store.Tell(new RevokeAccessToken(issued.TokenId, "user_a"));
+        ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
+    }
+
+    [Fact]
+    public void Another_owners_token_answers_not_found()
+    {
+        var store = Store();
+        var issued = CreateToken(store, "user_a");
+        store.Tell(new RevokeAccessToken(issued.TokenId, "user_b"));
+        ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
+        store.Tell(new GetAccessToken(issued.TokenId, "user_b"));
+        ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
+        store.Tell(new GetAccessToken(issued.TokenId, "user_a"));
+        ExpectMsg<AccessTokenFound>();
+    }
+
+    [Fact]
+    public void Invalid_commands_are_refused_without_persisting_anything()
+    {
+        var store = Store();
+        store.Tell(new CreateAccessToken("", ["nope"], new LocalDate(2026, 4, 30), "user_a"));
+        var error = ExpectMsg<AccessTokenError>();
+        Assert.Equal(AccessTokenErrorCodes.Invalid, error.Code);
+        Assert.Equal(3, error.Errors.Length);
+        store.Tell(new GetAccessTokens(null));
+        Assert.Empty(ExpectMsg<AccessTokenList>().Tokens);
+    }
+
+    [Fact]
+    public void Tokens_expire_after_the_end_of_their_expiry_date_by_the_injected_clock()
+    {
+        var store = Store();
+        var issued = CreateToken(store);  // expires tomorrow, 2026-05-02
+        _clock.AdvanceDays(1);
+        Assert.NotNull(Authenticate(store, issued.Plaintext));
+        _clock.AdvanceDays(1);
+        Assert.Null(Authenticate(store, issued.Plaintext));
+    }
+
+    [Fact]
+    public void Bootstrap_issues_one_admin_token_and_then_reports_it_already_happened()
+    {
+        var store = Store();
+        store.Tell(BootstrapAdminToken.Instance);
+        var issued = ExpectMsg<AccessTokenIssued>();
+        Assert.Equal([Roles.Admin], issued.Token.Roles.ToArray());
+        store.Tell(BootstrapAdminToken.Instance);
+        ExpectMsg<AdminTokenAlreadyBootstrapped>();
+    }
+
+    [Fact]
+    public void A_restarted_actor_recovers_from_events_and_snapshots()
+    {
+        var store = Store();
+        var tokens = Enumerable.Range(0, 5).Select(_ => CreateToken(store)).ToList();
+        store.Tell(new RevokeAccessToken(tokens[0].TokenId, null));
+        ExpectMsg<AccessTokenRevocationConfirmed>();
+        Watch(store);
+        Sys.Stop(store);
+        ExpectTerminated(store);
+
+        var recovered = Store();
+        Assert.Null(Authenticate(recovered, tokens[0].Plaintext));
+        foreach (var t in tokens.Skip(1)) Assert.Equal(t.TokenId, Authenticate(recovered, t.Plaintext)!.Sid);
+        recovered.Tell(BootstrapAdminToken.Instance);
+        ExpectMsg<AdminTokenAlreadyBootstrapped>();
+    }
+}

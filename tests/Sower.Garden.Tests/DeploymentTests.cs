@@ -1,0 +1,219 @@
+using Akka.Actor;
+using NodaTime;
+using Sower.Actors.Garden;
+using Sower.Messages.Activator;
+using Sower.Messages.Garden;
+using Xunit.Abstractions;
+
+namespace Sower.Garden.Tests;
+
+public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(output)
+{
+    private const string D1 = "dply_aaaaaaaaaaaaaaaaaaaaaaa1";
+
+    private IActorRef Connected(params Sower.Messages.Domain.SubscriptionSpec[] specs)
+    {
+        var host = StartHost(Config(specs.Length == 0 ? [Nixos()] : specs));
+        AwaitConnectedAndSynced(specs.Length == 0 ? 1 : specs.Length);
+        return host;
+    }
+
+    [Fact]
+    public void A_permitted_deployment_stages_then_activates_and_reports_in_order()
+    {
+        Connected();
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        var result = AwaitResult(D1);
+        Assert.Equal("success", (string?)result["result"]);
+        Assert.Equal("req_aaaaaaaaaaaaaaaaaaaaaaaa", (string?)result["request_id"]);
+        var requests = Activator.Requests.ToList();
+        Assert.Equal([ActivatorRequestTypes.Stage, ActivatorRequestTypes.NixOS], requests.Select(r => r.Type));
+        Assert.Equal(SidOf("web"), requests[0].Gcroot);
+        Assert.Equal("switch", requests[1].Mode);
+        var seed = Assert.Single(SeedResults(D1));
+        Assert.Equal("activate", (string?)seed["action"]);
+        var log = (string)seed["log"]!;
+        Assert.Contains("[garden] downloading web01 (nixos)", log);
+        Assert.Contains("[garden] activating web01 (nixos) with mode: switch", log);
+        Assert.False(log.Contains('\u001b', StringComparison.Ordinal), "ANSI escapes are stripped");
+        Assert.Contains("working on stage", log);
+        var order = Gateway.Calls.Select(c => c.Method).Where(m => m.StartsWith("deployment:", StringComparison.Ordinal) && m != GardenWire.DeploymentRequest).ToList();
+        Assert.Equal([GardenWire.DeploymentStatus, GardenWire.SeedStatus, GardenWire.SeedStatus, GardenWire.SeedStatus, GardenWire.SeedResult, GardenWire.DeploymentResult], order);
+        Assert.Equal(["downloading", "activating", "completed"], Sent(GardenWire.SeedStatus).Select(s => (string)s["status"]!));
+    }
+
+    [Fact]
+    public void A_trigger_the_local_policy_denies_skips_the_seed_without_touching_the_activator()
+    {
+        Connected(); // default policy: no realtime
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "realtime", "web"));
+        Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("not permitted by local policy", (string)Assert.Single(SeedResults(D1))["log"]!);
+        Assert.Empty(Activator.Requests);
+    }
+
+    [Fact]
+    public void Confirm_without_approval_is_refused_and_with_approval_runs()
+    {
+        Connected(Nixos(policyJson: """{"r":{"actions":["activate"],"confirm":true}}"""));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", approved: true));
+        Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
+    }
+
+    [Fact]
+    public void The_executed_action_is_capped_at_the_server_sent_action()
+    {
+        Connected();
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "stage"));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        var seed = Assert.Single(SeedResults(D1));
+        Assert.Equal("stage", (string?)seed["action"]);
+        Assert.Contains("staged web01 (nixos), activation not permitted", (string)seed["log"]!);
+        Assert.Equal([ActivatorRequestTypes.Stage], Activator.Requests.Select(r => r.Type));
+    }
+
+    [Fact]
+    public void A_stage_only_policy_never_activates()
+    {
+        Connected(Nixos(policyJson: """{"s":{"actions":["stage"]}}"""));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Equal("stage", (string?)Assert.Single(SeedResults(D1))["action"]);
+        Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
+    }
+
+    [Fact]
+    public void When_the_window_closes_while_downloading_nothing_is_activated()
+    {
+        Connected(Nixos(policyJson: """{"w":{"actions":["activate"],"window":{"time_start":"09:00","time_end":"10:30"}}}"""));
+        Activator.Behaviour = r =>
+        {
+            if (r.Type == ActivatorRequestTypes.Stage) Clock.Advance(Duration.FromHours(1)); // 11:00: window closed
+            return Task.FromResult(0);
+        };
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("staged web01 (nixos), no action permitted at execution time", (string)Assert.Single(SeedResults(D1))["log"]!);
+        Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
+    }
+
+    [Fact]
+    public void A_failed_realisation_and_a_failed_activation_each_give_a_failure_result()
+    {
+        Connected();
+        Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.Stage ? 1 : 0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("realization failed for web01 (nixos)", (string)Assert.Single(SeedResults(D1))["log"]!);
+
+        Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.NixOS ? 3 : 0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web"));
+        Assert.Equal("failure", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
+        Assert.Contains("activator exited with code 3", (string)Assert.Single(SeedResults("dply_aaaaaaaaaaaaaaaaaaaaaaa2"))["log"]!);
+    }
+
+    [Fact]
+    public void A_dropped_activator_connection_and_an_unsupported_type_still_give_results()
+    {
+        Connected(Nixos(), new Sower.Messages.Domain.SubscriptionSpec("mac", "mac", Sower.Messages.Domain.SeedType.NixDarwin, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default));
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? throw new IOException("drop") : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("without a complete frame", (string)Assert.Single(SeedResults(D1))["log"]!);
+
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "mac", type: "nix-darwin", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Assert.Equal("failure", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
+        Assert.Contains("activation of nix-darwin seeds is not supported", (string)Assert.Single(SeedResults("dply_aaaaaaaaaaaaaaaaaaaaaaa2"))["log"]!);
+    }
+
+    [Fact]
+    public void A_missing_activator_is_a_seed_failure_with_the_fatal_line()
+    {
+        var config = Config(Nixos()) with { ActivatorSocket = Dir.File("no-such.sock") };
+        StartHost(config);
+        AwaitConnectedAndSynced();
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains(ActivatorClientActor.MissingExecutable, (string)Assert.Single(SeedResults(D1))["log"]!);
+    }
+
+    [Fact]
+    public void A_replay_of_a_running_deployment_is_ignored_and_a_completed_one_is_answered_from_memory()
+    {
+        Connected();
+        var release = new TaskCompletionSource<int>();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        release.SetResult(0);
+        AwaitResult(D1);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Sent(GardenWire.DeploymentResult).Count == 2, TimeSpan.FromSeconds(10));
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.Stage));
+        // Beyond the 2 h memory the deployment's own journal still knows it completed: its result is re-sent, nothing runs.
+        Clock.Advance(Duration.FromHours(3));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Sent(GardenWire.DeploymentResult).Count == 3, TimeSpan.FromSeconds(10));
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
+    }
+
+    [Fact]
+    public void A_garden_stopped_mid_activation_records_an_interrupted_failure_and_never_repeats_it()
+    {
+        var host = Connected();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? new TaskCompletionSource<int>().Task : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
+        Watch(host);
+        Sys.Stop(host);
+        ExpectTerminated(host);
+        StartHost(Config(Nixos()), name: "garden-again");
+        var result = AwaitResult(D1);
+        Assert.Equal("failure", (string?)result["result"]);
+        Assert.Contains("interrupted by a garden restart", (string)SeedResults(D1).Last()["log"]!);
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
+    }
+
+    [Fact]
+    public void Activations_of_the_same_profile_are_serialized()
+    {
+        Connected();
+        var running = 0;
+        var maxRunning = 0;
+        Activator.Behaviour = async r =>
+        {
+            if (r.Type != ActivatorRequestTypes.NixOS) return 0;
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref maxRunning, now);
+            await Task.Delay(300);
+            Interlocked.Decrement(ref running);
+            return 0;
+        };
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        AwaitResult(D1);
+        AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2");
+        Assert.Equal(2, Activator.OfType(ActivatorRequestTypes.NixOS).Count);
+        Assert.Equal(1, maxRunning);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
+    }
+
+    [Fact]
+    public void After_a_deployment_the_profiles_are_reported_again()
+    {
+        Connected();
+        var before = Gateway.CallsOf(GardenWire.SeedsReport).Count;
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitResult(D1);
+        AwaitCondition(() => Gateway.CallsOf(GardenWire.SeedsReport).Count > before, TimeSpan.FromSeconds(10));
+    }
+}

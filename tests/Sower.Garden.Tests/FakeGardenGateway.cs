@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Sower.Actors.Garden;
+using Sower.Messages.Garden;
+
+namespace Sower.Garden.Tests;
+
+/// <summary>
+/// An in-process stand-in for the server side of the gateway, for actor tests: records every invocation in order, answers
+/// with configurable replies, pushes on demand, and can go offline or drop the session.
+/// </summary>
+public sealed class FakeGardenGateway : IGardenGateway
+{
+    private readonly object gate = new();
+    private Session? current;
+
+    public volatile bool Online = true;
+    public int Enrollments;
+    public int Connects;
+    public bool RevokeNextConnect;
+    public ConcurrentQueue<(string Method, JsonObject Payload)> Calls { get; } = new();
+    public Func<string, JsonObject, GatewayReply> Reply { get; set; } = DefaultReply;
+
+    public static GatewayReply DefaultReply(string method, JsonObject payload) => method switch
+    {
+        GardenWire.SubscriptionsSync => GatewayReply.Success(new JsonObject
+        {
+            ["subscriptions"] = new JsonArray(((JsonArray)payload["subscriptions"]!).Select(s => (JsonNode?)new JsonObject
+            {
+                ["sid"] = "sub_" + ((string)s!["name"]!).PadRight(24, 'x')[..24].ToLowerInvariant().Replace('-', 'x'),
+                ["name"] = (string?)s["name"],
+            }).ToArray()),
+        }),
+        GardenWire.DeploymentRequest => GatewayReply.Success(new JsonObject { ["request_id"] = payload["request_id"]?.DeepClone() }),
+        _ => GatewayReply.Success(new JsonObject()),
+    };
+
+    public Task<EnrollmentResult> EnrollAsync(GardenConfig config, string hostIdentifier, string version, CancellationToken cancellationToken)
+    {
+        if (!Online) throw new HttpRequestException("server unreachable");
+        Interlocked.Increment(ref Enrollments);
+        return Task.FromResult(new EnrollmentResult("grdn_aaaaaaaaaaaaaaaaaaaaaaaa", config.Name, "credential-" + Enrollments));
+    }
+
+    public Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
+    {
+        if (!Online) throw new HttpRequestException("server unreachable");
+        if (RevokeNextConnect)
+        {
+            RevokeNextConnect = false;
+            throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, "revoked");
+        }
+        Interlocked.Increment(ref Connects);
+        var session = new Session(this, listener);
+        lock (gate) current = session;
+        return Task.FromResult<IGatewaySession>(session);
+    }
+
+    public List<(string Method, JsonObject Payload)> CallsOf(string method) => Calls.Where(c => c.Method == method).ToList();
+
+    public void Push(string name, JsonNode payload)
+    {
+        Session? s;
+        lock (gate) s = current;
+        s?.Listener.OnPush(name, payload);
+    }
+
+    /// <summary>The server goes away: the live session closes and new connections fail until <see cref="Online"/> is set again.</summary>
+    public void GoOffline()
+    {
+        Online = false;
+        Session? s;
+        lock (gate) { s = current; current = null; }
+        s?.Listener.OnClosed(new IOException("connection lost"));
+    }
+
+    private sealed class Session(FakeGardenGateway owner, IGatewayListener listener) : IGatewaySession
+    {
+        public IGatewayListener Listener { get; } = listener;
+
+        public string? ConnectionId => "conn_aaaaaaaaaaaaaaaaaaaaaaaa";
+
+        public Task<GatewayReply> InvokeAsync(string method, JsonObject payload, CancellationToken cancellationToken)
+        {
+            if (!owner.Online) return Task.FromException<GatewayReply>(new IOException("connection lost"));
+            owner.Calls.Enqueue((method, (JsonObject)payload.DeepClone()));
+            return Task.FromResult(owner.Reply(method, payload));
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Sower.Actors.Garden;
+using Sower.Messages.Garden;
+using Xunit.Abstractions;
+
+namespace Sower.Garden.Tests;
+
+public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(output)
+{
+    private IActorRef Link(string name = "link") => ChildActorOf(ServerLinkActor.Props(Config(Nixos()), Gateway, Store, "9.9.9"), name);
+
+    [Fact]
+    public void It_enrolls_once_connects_with_its_own_credential_and_syncs_pairing_by_name()
+    {
+        Link();
+        var synced = FishForMessage<GardenCommands.SubscriptionsSynced>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(SidOf("web"), synced.Subscriptions.Single().Sid);
+        FishForMessage<GardenCommands.SessionReady>(_ => true);
+        Assert.Equal(1, Gateway.Enrollments);
+        Assert.Equal("credential-1", Store.Current.Credential);
+        Assert.Equal("grdn_aaaaaaaaaaaaaaaaaaaaaaaa", Store.Current.GardenSid);
+        Assert.NotNull(Store.Current.HostIdentifier);
+    }
+
+    [Fact]
+    public void The_outbox_is_delivered_in_order_after_reconnect_and_survives_a_restart()
+    {
+        Gateway.Online = false;
+        var link = Link("link-1");
+        for (var i = 1; i <= 3; i++) link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = i }));
+        Thread.Sleep(500); // let them be journaled before the process "dies"
+        Watch(link);
+        Sys.Stop(link);
+        ExpectTerminated(link);
+
+        var again = Link("link-2");
+        again.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = 4 }));
+        Thread.Sleep(300);
+        Assert.Empty(Gateway.CallsOf("test:message"));
+        Gateway.Online = true;
+        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 4, TimeSpan.FromSeconds(15));
+        Assert.Equal([1, 2, 3, 4], Gateway.CallsOf("test:message").Select(c => (int)c.Payload["n"]!));
+    }
+
+    [Fact]
+    public void A_lost_connection_reconnects_with_backoff_and_resumes_the_outbox()
+    {
+        var link = Link();
+        FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
+        Gateway.GoOffline();
+        link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = 1 }));
+        Thread.Sleep(500);
+        Gateway.Online = true;
+        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 1, TimeSpan.FromSeconds(15));
+        Assert.True(Gateway.Connects >= 2);
+        Assert.Equal(1, Gateway.Enrollments); // reconnecting never re-enrols
+    }
+
+    [Fact]
+    public void A_revoked_credential_re_enrolls_the_same_host_identity()
+    {
+        Store.Update(s => s with { Credential = "old", GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa", HostIdentifier = "host-1" });
+        Gateway.RevokeNextConnect = true;
+        Link();
+        FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, Gateway.Enrollments);
+        Assert.Equal("host-1", Store.Current.HostIdentifier);
+        Assert.Equal("credential-1", Store.Current.Credential);
+    }
+
+    [Fact]
+    public void A_failed_sync_keeps_the_previously_stored_subscriptions()
+    {
+        var previous = new SyncedSubscription("sub_previousxxxxxxxxxxxxxxx", Nixos());
+        Store.Update(s => s with { Credential = "c", Subscriptions = [previous] });
+        Gateway.Reply = (m, p) => m == GardenWire.SubscriptionsSync ? GatewayReply.Failure("invalid_payload", "bad") : FakeGardenGateway.DefaultReply(m, p);
+        Link();
+        AwaitCondition(() => Gateway.CallsOf(GardenWire.SubscriptionsSync).Count == 1, TimeSpan.FromSeconds(10));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(previous, Store.Current.Subscriptions!.Value.Single());
+    }
+
+    [Fact]
+    public void Requests_while_disconnected_are_answered_not_connected()
+    {
+        Gateway.Online = false;
+        var link = Link();
+        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, new JsonObject()));
+        var reply = ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(5));
+        Assert.Equal(AdminProtocol.NotConnected, reply.Reply.ErrorMessage);
+    }
+
+    [Fact]
+    public void Backoff_grows_from_0_2_s_to_a_60_s_cap_with_full_jitter()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(0.2), ServerLinkActor.Backoff(0, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(0.4), ServerLinkActor.Backoff(1, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(60), ServerLinkActor.Backoff(30, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(30), ServerLinkActor.Backoff(30, 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(0.2), ServerLinkActor.Backoff(30, 0.0));
+    }
+}

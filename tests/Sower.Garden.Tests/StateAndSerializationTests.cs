@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using NodaTime;
+using Sower.Actors.Garden;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Garden.Tests;
+
+public sealed class StateAndSerializationTests : TestKit, IDisposable
+{
+    private readonly TempDir dir = new();
+
+    void IDisposable.Dispose()
+    {
+        dir.Dispose();
+        base.Dispose();
+    }
+
+    [Fact]
+    public void State_round_trips_with_private_modes_and_no_temp_file_left()
+    {
+        var stateDir = Path.Combine(dir.Path, "state");
+        var store = new GardenStateStore(stateDir);
+        var spec = new SubscriptionSpec("web", "web01", SeedType.NixOS, [new Rule("git_branch", "eq", "main")], "30 4 * * *", "Europe/Berlin", Policy.Default);
+        store.Update(s => s with
+        {
+            GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa",
+            Credential = "secret",
+            Subscriptions = [new SyncedSubscription("sub_aaaaaaaaaaaaaaaaaaaaaaaa", spec)],
+            LastFires = s.LastFires.SetItem("web", Instant.FromUtc(2026, 1, 1, 4, 30)),
+        });
+        var again = new GardenStateStore(stateDir).Current;
+        Assert.Equal("secret", again.Credential);
+        Assert.Equal(spec, again.Subscriptions!.Value.Single().Spec);
+        Assert.Equal(Instant.FromUtc(2026, 1, 1, 4, 30), again.LastFires["web"]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.FilePath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(stateDir));
+        Assert.False(File.Exists(store.FilePath + ".tmp"));
+    }
+
+    public static TheoryData<IGardenJournalEvent> Events => new()
+    {
+        new GardenJournalEvents.OutboxAppended(3, "deployment:result", """{"a":1}"""),
+        new GardenJournalEvents.OutboxDelivered(3),
+        new GardenJournalEvents.DeploymentAccepted("dply_x", "{}", 17),
+        new GardenJournalEvents.DeploymentFinished("dply_x", null, "success", "2026-01-01T00:00:00Z", 18),
+        new GardenJournalEvents.ActivationStarted("seed_x", "activate"),
+        new GardenJournalEvents.SeedFinished("seed_x", null, null, "log"),
+        new GardenJournalEvents.DeploymentCompleted("partial", "2026-01-01T00:00:00Z"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Every_journal_event_round_trips_through_its_versioned_manifest(IGardenJournalEvent e)
+    {
+        var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
+        var manifest = serializer.Manifest(e);
+        Assert.EndsWith("-v1", manifest);
+        Assert.Equal(e, serializer.FromBinary(serializer.ToBinary(e), manifest));
+    }
+
+    [Fact]
+    public void Deployment_push_json_round_trips()
+    {
+        var push = new DeploymentPush("req_a", "dply_a", Trigger.Realtime, true, false,
+            [new PushedSeedDeployment("sub_a", PolicyAction.Stage, new PushedSeed("seed_a", "web01", "nixos", "/nix/store/x", [new Tag("k", "v")]))]);
+        var back = DeploymentPush.Parse(System.Text.Json.Nodes.JsonNode.Parse(DeployerActor.ToJson(push)));
+        Assert.True(back.Ok);
+        Assert.Equal(DeployerActor.ToJson(push), DeployerActor.ToJson(back.Value!));
+    }
+}

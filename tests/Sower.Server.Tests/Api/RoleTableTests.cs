@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Sower.Messages.Gateway;
+using Sower.Messages.Tokens;
+using Sower.Server.Tests.Support;
+
+namespace Sower.Server.Tests.Api;
+
+/// <summary>
+/// Every endpoint and the garden hub × every role: no token → 401, a token without the role → 403, the right role (or
+/// admin, except for the garden-only hub) → neither. Bodies are deliberately minimal: this proves authorization only.
+/// </summary>
+public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer>
+{
+    private const string Dply = "dply_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string Sub = "sub_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string SeedSid = "seed_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa";
+
+    public static TheoryData<string, string, string> Endpoints => new()
+    {
+        { "GET", "/api/v1/seeds", Roles.SeedRead },
+        { "GET", "/api/v1/seeds/latest?name=x&seed_type=nixos", Roles.SeedRead },
+        { "GET", $"/api/v1/seeds/{SeedSid}", Roles.SeedRead },
+        { "POST", "/api/v1/seeds", Roles.SeedWrite },
+        { "POST", "/api/v1/gardens/register", Roles.GardenRegister },
+        { "GET", "/api/v1/gardens", Roles.GardenRead },
+        { "GET", $"/api/v1/gardens/{GardenSid}", Roles.GardenRead },
+        { "GET", "/api/v1/deployments", Roles.DeploymentRead },
+        { "GET", $"/api/v1/deployments/{Dply}", Roles.DeploymentRead },
+        { "POST", $"/api/v1/subscriptions/{Sub}/deploy", Roles.DeploymentWrite },
+        { "POST", $"/api/v1/deployments/{Dply}/retry", Roles.DeploymentWrite },
+        { "POST", $"/api/v1/deployments/{Dply}/approve", Roles.DeploymentWrite },
+        { "POST", $"/api/v1/deployments/{Dply}/reject", Roles.DeploymentWrite },
+    };
+
+    private static readonly string[] MintableRoles =
+        [Roles.SeedRead, Roles.SeedWrite, Roles.NixCacheRead, Roles.GardenRegister, Roles.GardenRead, Roles.DeploymentRead, Roles.DeploymentWrite, Roles.Admin];
+
+    private static async Task<HttpStatusCode> Call(HttpClient client, string method, string path) =>
+        (await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = method == "POST" ? JsonContent.Create(new { }) : null,
+        })).StatusCode;
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task Endpoint_is_open_to_its_role_and_admin_only(string method, string path, string role)
+    {
+        using var anonymous = server.Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Call(anonymous, method, path));
+        using var bogus = server.Client("sower_nobody_bm9ib2R5");
+        Assert.Equal(HttpStatusCode.Unauthorized, await Call(bogus, method, path));
+        foreach (var held in MintableRoles)
+        {
+            using var client = server.Client(await server.TokenWith(held));
+            var status = await Call(client, method, path);
+            if (held == role || held == Roles.Admin)
+            {
+                Assert.True(status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.InternalServerError),
+                    $"{method} {path} with {held} answered {(int)status}");
+            }
+            else
+            {
+                Assert.True(status == HttpStatusCode.Forbidden, $"{method} {path} with {held} answered {(int)status}, expected 403");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_garden_credential_opens_no_endpoint_and_only_the_garden_credential_opens_the_hub()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "roles-garden");
+        using var client = server.Client(garden.Credential);
+        foreach (var (method, path, _) in Endpoints.Select(row => ((string)row[0], (string)row[1], (string)row[2])))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, await Call(client, method, path));
+        }
+        foreach (var held in MintableRoles)
+        {
+            var token = await server.TokenWith(held);
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(server.BaseAddress, GatewayProtocol.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                .Build();
+            await Assert.ThrowsAnyAsync<Exception>(() => connection.StartAsync());
+            await connection.DisposeAsync();
+        }
+        Assert.True((await garden.Invoke(GatewayProtocol.Ping, new { @ref = "r" })).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_is_public_and_lists_every_endpoint_with_the_release_version()
+    {
+        using var anonymous = server.Client(null);
+        var doc = await server.GetJson("/api/openapi.json", anonymous);
+        Assert.Equal("0.1.0", doc.GetProperty("info").GetProperty("version").GetString());
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        foreach (var path in new[] { "/api/v1/seeds", "/api/v1/seeds/latest", "/api/v1/seeds/{sid}", "/api/v1/gardens/register", "/api/v1/gardens",
+                     "/api/v1/gardens/{sid}", "/api/v1/deployments", "/api/v1/deployments/{sid}", "/api/v1/subscriptions/{sid}/deploy",
+                     "/api/v1/deployments/{sid}/retry", "/api/v1/deployments/{sid}/approve", "/api/v1/deployments/{sid}/reject" })
+        {
+            Assert.Contains(path, paths);
+        }
+    }
+}
