@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Sower.Garden.Tests;
+
+/// <summary>The real <c>sower-garden</c> process, with its output collected line by line.</summary>
+public sealed class GardenProcess : IDisposable
+{
+    private readonly Process process;
+
+    public GardenProcess(string configFile, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sower-garden.dll"));
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(configFile);
+        start.Environment.Remove("NOTIFY_SOCKET");
+        start.Environment.Remove("WATCHDOG_USEC");
+        start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public ConcurrentQueue<string> Lines { get; } = new();
+    public int Pid => process.Id;
+    public Process Process => process;
+
+    public string WaitForLine(string contains, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            var hit = Lines.FirstOrDefault(l => l.Contains(contains, StringComparison.Ordinal));
+            if (hit is not null) return hit;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"no line containing \"{contains}\" within {timeout}; output:\n{string.Join('\n', Lines)}");
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!process.WaitForExit(timeout)) throw new TimeoutException($"sower-garden did not exit; output:\n{string.Join('\n', Lines)}");
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    public void Signal(int signal) => Kill(process.Id, signal);
+
+    public const int SIGHUP = 1;
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            try { process.Kill(entireProcessTree: true); process.WaitForExit(5000); } catch (InvalidOperationException) { }
+        }
+        process.Dispose();
+    }
+}
