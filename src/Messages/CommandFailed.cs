@@ -9,7 +9,7 @@ namespace Sower.Messages;
 /// </summary>
 public sealed record CommandFailed(string Code, string Message, ImmutableArray<ValidationProblem> Problems) : ISowerSerializable
 {
-    public CommandFailed(string code, string message) : this(code, message, []) { }
+    public static CommandFailed Of(string code, string message) => new(code, message, []);
 }
 
 /// <summary>The success reply of commands that return nothing else.</summary>

@@ -20,19 +20,33 @@ public static class CliRunner
 
     public static CliResult InProcess(params string[] args) => InProcessWithStdin("", args);
 
-    /// <summary>The real program: the sower.dll built next to the tests, run by the same dotnet host.</summary>
+    /// <summary>The real program: the `sower` executable built next to the tests (its apphost), or `dotnet sower.dll`
+    /// where no apphost was produced.</summary>
     public static CliResult Process(string? stdin, params string[] args)
     {
+        var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "sower.exe" : "sower");
         var dll = Path.Combine(AppContext.BaseDirectory, "sower.dll");
         Assert.True(File.Exists(dll), $"missing {dll}");
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
+        ProcessStartInfo start;
+        if (File.Exists(apphost))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
+            start = new ProcessStartInfo(apphost);
+            // The apphost finds the runtime through DOTNET_ROOT; point it at the runtime running these tests.
+            if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is null)
+            {
+                var runtimeDirectory = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(); // <root>/shared/Microsoft.NETCore.App/<version>/
+                start.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", ".."));
+            }
+        }
+        else
+        {
+            start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet");
+            start.ArgumentList.Add(dll);
+        }
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
+        start.UseShellExecute = false;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var process = System.Diagnostics.Process.Start(start)!;

@@ -226,4 +226,36 @@ public sealed class PolicyEvalCommandTests : IDisposable
         Assert.Contains("error: policy.a.actions: must not be empty", result.Stderr);
         Assert.DoesNotContain("Exception", result.Stderr);
     }
+
+    [Fact]
+    public void An_at_with_sub_second_precision_is_exact_at_an_inclusive_end()
+    {
+        var open = SingleJsonObject(CliRunner.InProcess("policy", "eval", "--policy", PolicyFile(WeeklyPolicy), "--seed-type", "nixos",
+            "--at", "2026-11-29T06:00:00.0000000Z"));
+        Assert.Equal("restart", (string?)open["highest"]);
+        var closed = SingleJsonObject(CliRunner.InProcess("policy", "eval", "--policy", PolicyFile(WeeklyPolicy), "--seed-type", "nixos",
+            "--at", "2026-11-29T06:00:00.0000001Z"));
+        Assert.Null(closed["highest"]);
+        Assert.Equal("2026-11-30T04:00:00Z", (string?)closed["next_change"]);
+    }
+
+    [Fact]
+    public void A_wall_clock_at_skipped_by_dst_means_the_first_instant_after_the_gap()
+    {
+        // A one-tick window at 03:00 New York time: 02:30 does not exist on 2026-03-08 and becomes 03:00 EDT.
+        var policy = PolicyFile("""{"tick": {"actions": ["activate"], "window": {"time_start": "03:00", "time_end": "03:00"}}}""");
+        var json = SingleJsonObject(CliRunner.InProcess("policy", "eval", "--policy", policy, "--seed-type", "nixos",
+            "--at", "2026-03-08T02:30", "--timezone", "America/New_York"));
+        Assert.Equal("activate", (string?)json["highest"]);
+        Assert.Equal("2026-03-08T07:00:00.0000001Z", (string?)json["next_change"]);
+    }
+
+    [Fact]
+    public void List_form_problems_name_the_rule_by_position()
+    {
+        var result = CliRunner.InProcess("policy", "eval", "--policy", PolicyFile("""[{"actions": ["stage"]}, {"actions": ["stage"], "window": {"time_start": "09:00:00", "time_end": "10:00"}}]"""),
+            "--seed-type", "nixos", "--at", "2026-11-30T05:00:00Z");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("error: policy.rule-2.window.time_start: expected HH:MM, got \"09:00:00\"", result.Stderr);
+    }
 }

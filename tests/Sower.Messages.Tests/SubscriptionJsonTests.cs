@@ -110,3 +110,25 @@ public class SubscriptionJsonTests
         }
     }
 }
+
+public class SubscriptionWarningTests
+{
+    [Fact]
+    public void Scheduled_rules_without_a_schedule_and_unsupported_actions_are_warned_about()
+    {
+        var spec = SubscriptionJson.Parse("me", JsonNode.Parse("""
+            {"seed_type": "home-manager", "seed_name": "alice",
+             "policy": {"nightly": {"actions": ["restart", "activate"], "triggers": ["scheduled"]}}}
+            """), "subscriptions.me", null).Value!;
+        Assert.Equal(
+        [
+            "subscription \"me\": policy rule \"nightly\": unsupported action \"restart\" for seed type home-manager (supported: activate, stage)",
+            "subscription \"me\": policy rule \"nightly\" is for the scheduled trigger, but the subscription has no schedule, so it never applies",
+        ], SubscriptionJson.Warnings(spec).ToArray());
+        Assert.Empty(SubscriptionJson.Warnings(spec with { Schedule = "@daily", Policy = Policy.Default }));
+    }
+
+    [Fact]
+    public void A_policy_with_a_null_rule_is_a_programming_error() =>
+        Assert.Throws<ArgumentException>(() => new Policy([null!]));
+}

@@ -112,7 +112,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         {
             if (_state.FindSubscription(cmd.Subscription) is null)
             {
-                Sender.Tell(new CommandFailed(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
+                Sender.Tell(CommandFailed.Of(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
                 return;
             }
             var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Manual, AuditReason.UserTriggered, cmd.Actor, true, cmd.ExplicitSeed);
@@ -124,7 +124,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void IfRegistered(Action action)
     {
         if (_state.Exists) action();
-        else Sender.Tell(new CommandFailed("garden_not_found", "Garden not found"));
+        else Sender.Tell(CommandFailed.Of("garden_not_found", "Garden not found"));
     }
 
     // ── enrollment and presence ──
@@ -145,7 +145,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     {
         if (!_state.Exists)
         {
-            Sender.Tell(new CommandFailed("garden_not_found", "Garden not found"));
+            Sender.Tell(CommandFailed.Of("garden_not_found", "Garden not found"));
             return;
         }
         if (_proxy is not null && _connection == cmd.Connection)
@@ -255,19 +255,19 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var subs = cmd.Subscriptions.Select(_state.FindSubscription).ToList();
         if (subs.Any(s => s is null) || subs.Count == 0)
         {
-            Sender.Tell(new CommandFailed(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
+            Sender.Tell(CommandFailed.Of(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
             return;
         }
         var reason = AuditReasons.ForGardenRequest(cmd.Trigger);
         if (reason is null)
         {
-            Sender.Tell(new CommandFailed(GatewayErrors.InvalidPayload, "trigger must be manual, scheduled or poll_on_connect"));
+            Sender.Tell(CommandFailed.Of(GatewayErrors.InvalidPayload, "trigger must be manual, scheduled or poll_on_connect"));
             return;
         }
         var now = Now;
         if (subs.All(s => PolicyEvaluator.Evaluate(s!.Spec.Policy, cmd.Trigger, now, s.Spec.SeedType, s.Zone).Kind == DecisionKind.Deny))
         {
-            Sender.Tell(new CommandFailed(DeploymentPlanner.PolicyDenied, "Denied by policy"));
+            Sender.Tell(CommandFailed.Of(DeploymentPlanner.PolicyDenied, "Denied by policy"));
             return;
         }
         Sender.Tell(new DeploymentRequested(cmd.RequestId, null, false, false));
@@ -331,7 +331,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 {
                     _log.Info("garden {0}: {1} request {2} created nothing: {3}", _gid, request.Trigger.ToWire(), request.RequestId, failed.Code);
                 }
-                job.ReplyTo?.Tell(new CommandFailed(failed.Code, failed.Message));
+                job.ReplyTo?.Tell(CommandFailed.Of(failed.Code, failed.Message));
                 Done(job);
                 break;
             case CreationOutcome.Duplicate duplicate:
@@ -381,7 +381,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         switch (outcome)
         {
             case CreationOutcome.Failed failed:
-                Sender.Tell(new CommandFailed(failed.Code, failed.Message));
+                Sender.Tell(CommandFailed.Of(failed.Code, failed.Message));
                 break;
             case CreationOutcome.Planned planned:
                 Create(planned, cmd.Actor, Sender, () => { });

@@ -35,26 +35,31 @@ public static class PolicyCommands
     {
         var file = new Option<string>("--policy")
         {
+            HelpName = "FILE",
             Description = "JSON file holding the policy: a map of rule name to rule, a list of rules, or null ('-' reads stdin)",
             Required = true,
         };
         var seedType = new Option<string>("--seed-type")
         {
+            HelpName = "TYPE",
             Description = "nixos, home-manager, nix-darwin, service or gcroot",
             Required = true,
         };
         var at = new Option<string>("--at")
         {
+            HelpName = "ISO-8601",
             Description = "The instant, ISO-8601 with Z or an offset (2026-11-29T04:30:00Z); without one it is a wall-clock " +
                           "time in --timezone (a time skipped by DST means the first instant after; a repeated one the first)",
             Required = true,
         };
         var timezone = new Option<string?>("--timezone")
         {
+            HelpName = "IANA",
             Description = "The subscription's IANA time zone for windows without their own tz (default Etc/UTC)",
         };
         var trigger = new Option<string?>("--trigger")
         {
+            HelpName = "TRIGGER",
             Description = "manual, scheduled, realtime or poll_on_connect; without it decision and action are null",
         };
         var explain = new Option<bool>("--explain") { Description = "Also write a readable explanation to stderr" };

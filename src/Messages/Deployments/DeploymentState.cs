@@ -68,9 +68,9 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
     /// <summary>Ownership checks of REFERENCE §6.12: null when the caller may touch the deployment (and the seed, when given).</summary>
     public CommandFailed? CheckOwnership(GardenId caller, SeedId? seed = null)
     {
-        if (Deployment is null) return new CommandFailed(NotFound, "deployment not found");
-        if (Deployment.Garden != caller) return new CommandFailed(Unauthorized, "deployment belongs to another garden");
-        if (seed is { } s && Deployment.Seeds.All(x => x.Seed.Sid != s)) return new CommandFailed(SeedNotInDeployment, "seed is not part of this deployment");
+        if (Deployment is null) return CommandFailed.Of(NotFound, "deployment not found");
+        if (Deployment.Garden != caller) return CommandFailed.Of(Unauthorized, "deployment belongs to another garden");
+        if (seed is { } s && Deployment.Seeds.All(x => x.Seed.Sid != s)) return CommandFailed.Of(SeedNotInDeployment, "seed is not part of this deployment");
         return null;
     }
 
@@ -84,19 +84,19 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
             : r.Result is null && r.Action is null && string.IsNullOrEmpty(r.Log) ? (null, [])
             : (null, [new SeedResultRecorded(r.DeploymentId, r.Seed, r.Result, r.Action, r.Log, now)]),
         RecordDeploymentResult r => DecideResult(r, now),
-        ApproveDeployment a => Deployment is null ? (new CommandFailed(NotFound, "deployment not found"), [])
-            : Deployment.State != DeploymentState.AwaitingApproval ? (new CommandFailed(InvalidState, "deployment is not awaiting approval"), [])
+        ApproveDeployment a => Deployment is null ? (CommandFailed.Of(NotFound, "deployment not found"), [])
+            : Deployment.State != DeploymentState.AwaitingApproval ? (CommandFailed.Of(InvalidState, "deployment is not awaiting approval"), [])
             : (null, [new DeploymentApproved(a.DeploymentId, a.Actor, now)]),
-        RejectDeployment r => Deployment is null ? (new CommandFailed(NotFound, "deployment not found"), [])
-            : Deployment.State != DeploymentState.AwaitingApproval ? (new CommandFailed(InvalidState, "deployment is not awaiting approval"), [])
+        RejectDeployment r => Deployment is null ? (CommandFailed.Of(NotFound, "deployment not found"), [])
+            : Deployment.State != DeploymentState.AwaitingApproval ? (CommandFailed.Of(InvalidState, "deployment is not awaiting approval"), [])
             : (null, [new DeploymentCanceled(r.DeploymentId, CancelReason.Rejected, r.Actor, now)]),
-        CancelDeployment c => Deployment is null ? (new CommandFailed(NotFound, "deployment not found"), [])
+        CancelDeployment c => Deployment is null ? (CommandFailed.Of(NotFound, "deployment not found"), [])
             : Deployment.State is DeploymentState.Completed or DeploymentState.Canceled ? (null, [])
             : c.Reason == CancelReason.Stale && Deployment.State != DeploymentState.Stale ? (null, [])
             : (null, [new DeploymentCanceled(c.DeploymentId, c.Reason, c.Actor, now)]),
-        RedispatchDeployment r => Deployment is null ? (new CommandFailed(NotFound, "deployment not found"), [])
+        RedispatchDeployment r => Deployment is null ? (CommandFailed.Of(NotFound, "deployment not found"), [])
             : Deployment.State.IsUnresolved() ? (null, [new DeploymentRedispatched(r.DeploymentId, r.RequestId, now)]) : (null, []),
-        _ => (new CommandFailed("unknown_command", "unknown command"), []),
+        _ => (CommandFailed.Of("unknown_command", "unknown command"), []),
     };
 
     private (CommandFailed?, ImmutableArray<IDeploymentEvent>) DecideResult(RecordDeploymentResult r, Instant now)

@@ -67,6 +67,12 @@ public sealed record PolicyWindow
 
     public override int GetHashCode() => HashCode.Combine(Start, End, Seq.Hash(Days), Tz);
 
+    /// <summary>Readable for logs, e.g. <c>23:00-01:30 on [sat] in America/New_York</c>.</summary>
+    public override string ToString() =>
+        $"{PolicyJson.FormatTime(Start)}-{PolicyJson.FormatTime(End)}" +
+        (Days is { } days ? $" on [{string.Join(", ", days.Select(d => d is >= IsoDayOfWeek.Monday and <= IsoDayOfWeek.Sunday ? PolicyJson.DayToWire(d) : d.ToString()))}]" : "") +
+        (Tz is null ? "" : $" in {Tz}");
+
     private static int MaskOf(ImmutableArray<IsoDayOfWeek>? days)
     {
         if (days is not { } list) return AllDays;
@@ -200,6 +206,9 @@ public sealed record PolicyRule
         Seq.Equal(Triggers, other.Triggers) && Equals(Window, other.Window) && Confirm == other.Confirm;
 
     public override int GetHashCode() => HashCode.Combine(Name, Seq.Hash(Actions), Seq.Hash(Triggers), Window, Confirm);
+
+    /// <summary>Readable for logs: the name and the rule's JSON.</summary>
+    public override string ToString() => $"{Name}: {PolicyJson.RuleToJson(this).ToJsonString(PolicyJson.Display)}";
 }
 
 /// <summary>
@@ -225,7 +234,11 @@ public sealed record Policy
     public ImmutableArray<PolicyRule> Rules
     {
         get;
-        init => field = value.IsDefaultOrEmpty ? DefaultRules : value;
+        init
+        {
+            if (!value.IsDefault && value.Contains(null!)) throw new ArgumentException("a policy rule must not be null", nameof(Rules));
+            field = value.IsDefaultOrEmpty ? DefaultRules : value;
+        }
     }
 
     public bool IsDefault => Rules.Length == 1 && Rules[0].Equals(DefaultRules[0]);
@@ -235,4 +248,7 @@ public sealed record Policy
     public bool Equals(Policy? other) => other is not null && Seq.Equal(Rules, other.Rules);
 
     public override int GetHashCode() => Seq.Hash(Rules);
+
+    /// <summary>Readable for logs: the map form (<c>{}</c> for the default policy).</summary>
+    public override string ToString() => PolicyJson.ToJson(this).ToJsonString(PolicyJson.Display);
 }

@@ -85,15 +85,46 @@ public static class PolicyJson
         return map;
     }
 
+    /// <summary>One rule in the JSON form. Values outside the enums (only possible for rules built in code) are left out.</summary>
     public static JsonObject RuleToJson(PolicyRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        var json = new JsonObject { ["actions"] = new JsonArray([.. rule.Actions.Select(a => (JsonNode?)a.ToWire())]) };
-        if (rule.Triggers is { } triggers) json["triggers"] = new JsonArray([.. triggers.Select(t => (JsonNode?)t.ToWire())]);
+        var actions = new JsonArray();
+        if (!rule.Actions.IsDefault)
+        {
+            foreach (var action in rule.Actions)
+            {
+                if (Enum.IsDefined(action)) actions.Add(action.ToWire());
+            }
+        }
+        var json = new JsonObject { ["actions"] = actions };
+        if (rule.Triggers is { } triggers)
+        {
+            var list = new JsonArray();
+            if (!triggers.IsDefault)
+            {
+                foreach (var trigger in triggers)
+                {
+                    if (Enum.IsDefined(trigger)) list.Add(trigger.ToWire());
+                }
+            }
+            json["triggers"] = list;
+        }
         if (rule.Window is { } window)
         {
             var w = new JsonObject { ["time_start"] = FormatTime(window.Start), ["time_end"] = FormatTime(window.End) };
-            if (window.Days is { } days) w["days"] = new JsonArray([.. days.Select(d => (JsonNode?)DayToWire(d))]);
+            if (window.Days is { } days)
+            {
+                var list = new JsonArray();
+                if (!days.IsDefault)
+                {
+                    foreach (var day in days)
+                    {
+                        if (day is >= IsoDayOfWeek.Monday and <= IsoDayOfWeek.Sunday) list.Add(DayToWire(day));
+                    }
+                }
+                w["days"] = list;
+            }
             if (window.Tz is not null) w["tz"] = window.Tz;
             json["window"] = w;
         }
@@ -116,6 +147,10 @@ public static class PolicyJson
             if (rule.Window?.Days is { IsDefaultOrEmpty: true })
             {
                 warnings.Add($"policy rule \"{rule.Name}\": the window's days list is empty, so the rule matches nothing");
+            }
+            if (rule.Window is { Tz: { } tz, Zone: null })
+            {
+                warnings.Add($"policy rule \"{rule.Name}\": {Zones.UnknownZone(tz)}, so the window never opens");
             }
             if (!rule.Actions.IsDefault)
             {

@@ -12,6 +12,12 @@ public sealed record SubscriptionSpec(string Name, string SeedName, SeedType See
         Seq.Equal(Rules, other.Rules) && Schedule == other.Schedule && Timezone == other.Timezone && Policy.Equals(other.Policy);
 
     public override int GetHashCode() => HashCode.Combine(Name, SeedName, SeedType, Seq.Hash(Rules), Schedule, Timezone, Policy);
+
+    /// <summary>Readable for logs: the wire form.</summary>
+    public override string ToString() =>
+        Enum.IsDefined(SeedType)
+            ? SubscriptionJson.ToJson(this).ToJsonString(PolicyJson.Display)
+            : $"{Name}: seed {SeedName} of unknown type {(int)SeedType}, policy {Policy}";
 }
 
 /// <summary>Reads one subscription object of a garden config or of a sync message, reporting every problem with its path.</summary>
@@ -126,6 +132,26 @@ public static class SubscriptionJson
         if (spec.Timezone is not null) json["timezone"] = spec.Timezone;
         json["policy"] = PolicyJson.ToJson(spec.Policy);
         return json;
+    }
+
+    /// <summary>What a loader should warn about: the policy's warnings (<see cref="PolicyJson.Warnings"/>) and rules for the
+    /// scheduled trigger on a subscription without a schedule, which nothing can ever trigger (REFERENCE §4.8).</summary>
+    public static ImmutableArray<string> Warnings(SubscriptionSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var warnings = ImmutableArray.CreateBuilder<string>();
+        foreach (var warning in PolicyJson.Warnings(spec.Policy, spec.SeedType)) warnings.Add($"subscription \"{spec.Name}\": {warning}");
+        if (spec.Schedule is null && !spec.Policy.IsDefault)
+        {
+            foreach (var rule in spec.Policy.Rules)
+            {
+                if (rule.Triggers is { } triggers && triggers.Contains(Trigger.Scheduled))
+                {
+                    warnings.Add($"subscription \"{spec.Name}\": policy rule \"{rule.Name}\" is for the scheduled trigger, but the subscription has no schedule, so it never applies");
+                }
+            }
+        }
+        return warnings.ToImmutable();
     }
 
     private static string AllTypes => string.Join(", ", SeedTypes.All.Select(t => t.ToWire()));
