@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using NodaTime;
+using Sower.Actors.Hosting;
+using Sower.Actors.Server;
+using Sower.Messages;
+using Sower.Messages.Deployments;
+using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
+using Sower.Messages.Gateway;
+using Sower.Messages.Seeds;
+using Sower.Testing;
+using static Sower.Actors.Server.GardenProxyProtocol;
+using static Sower.Messages.Deployments.DeploymentCommands;
+using static Sower.Messages.Deployments.DeploymentQueries;
+using static Sower.Messages.Gardens.GardenCommands;
+using static Sower.Messages.Gardens.GardenQueries;
+using static Sower.Messages.Seeds.SeedCommands;
+using static Sower.Messages.Seeds.SeedLineQueries;
+using static Sower.Messages.Seeds.SeedQueries;
+
+namespace Sower.Actors.Tests.Server;
+
+/// <summary>
+/// Recovery from the journal: a realtime deployment is created and half reported, the actor system stops, a new one
+/// starts on the same database, and every entity (seed, seed line, garden, deployment) and the projected read model come
+/// back with nothing lost; the deployment then completes. Runs on SQLite and on PostgreSQL.
+/// </summary>
+public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+
+    public async Task InitializeAsync() => _database = await TestDatabases.CreateAsync(provider);
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    internal static SubscriptionSpec RealtimeSpec(string seedName)
+    {
+        var json = """
+            {"name":"system","seed_name":"SEED","seed_type":"nixos","rules":[{"key":"git_branch","op":"eq","value":"main"}],
+             "policy":{"live":{"actions":["activate"],"triggers":["realtime","manual"]}}}
+            """.Replace("SEED", seedName);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json);
+        return SubscriptionJson.Parse("system", node, "s", null).Value!;
+    }
+
+    [Fact]
+    public async Task Every_entity_and_the_read_model_recover_after_the_actor_system_restarts_on_the_same_database()
+    {
+        var clock = new NodaTime.Testing.FakeClock(Instant.FromUtc(2026, 5, 1, 12, 0), Duration.FromMilliseconds(1));
+        var gid = GardenIdentity.For("host-persist");
+        var artifact = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-system-web-01-24.05";
+        var seedId = SeedIdentity.For(SeedType.NixOS, artifact);
+        DeploymentId deployment;
+        SubscriptionId subscription;
+
+        await using (var first = await EntityHost.StartAsync(_database.Settings, clock))
+        {
+            var proxy = new TestProbe(first.System, new XunitAssertions());
+            await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(gid, "web-01", "host-persist", "1.0", "user_a"));
+            await first.Ask<GardenProxyAttached>(first.Gardens, new AttachGardenProxy(gid, ConnectionId.New(), proxy.Ref));
+            var synced = await first.Ask<SubscriptionsSynced>(first.Gardens, new SyncSubscriptions(gid, [RealtimeSpec("web-01")]));
+            subscription = synced.Subscriptions[0].Sid;
+
+            // The line learns of the follower asynchronously; submit once it answers queries (it persisted the follow first).
+            await first.Ask<SeedSubmissionResult>(first.Seeds,
+                new SubmitSeed(seedId, "web-01", SeedType.NixOS, artifact, [new Tag("git_branch", "main")], false, false, "user_a"));
+            var push = proxy.FishForMessage<PushToGarden>(p => p.Payload is DeploymentPush { Skipped: false }, EntityHost.Timeout);
+            var payload = (DeploymentPush)push.Payload;
+            Assert.Equal("realtime", payload.Trigger);
+            deployment = new DeploymentId(payload.Sid);
+
+            await first.Ask<CommandAccepted>(first.Deployments, new AcknowledgeDeployment(deployment, gid));
+            await first.Ask<CommandAccepted>(first.Deployments, new RecordSeedResult(deployment, gid, seedId, null, null, "downloading closure"));
+            await first.ReadModelWhere(m => m.Deployments.TryGetValue(deployment.Value, out var d) && d.State == DeploymentState.Acknowledged,
+                "the acknowledged deployment");
+        }
+
+        await using var second = await EntityHost.StartAsync(_database.Settings, clock);
+        var garden = (await second.Ask<GardenFound>(second.Gardens, new GetGarden(gid))).Garden!;
+        Assert.Equal("web-01", garden.Name);
+        Assert.Equal("1.0", garden.Version);
+        Assert.Equal(subscription, Assert.Single(garden.Subscriptions).Sid);
+        Assert.Equal(DeploymentState.Acknowledged, garden.LatestDeployment!.State);
+
+        var record = (await second.Ask<DeploymentFound>(second.Deployments, new GetDeployment(deployment))).Deployment!;
+        Assert.Equal(DeploymentState.Acknowledged, record.State);
+        Assert.Equal("downloading closure", Assert.Single(record.Seeds).Log);
+
+        Assert.Equal(artifact, (await second.Ask<SeedFound>(second.Seeds, new GetSeed(seedId))).Seed!.Artifact);
+        var latest = await second.Ask<LatestMatchingSeed>(second.SeedLines,
+            new GetLatestMatchingSeed(new SeedLineKey(SeedType.NixOS, "web-01"), [Rule.Equal("git_branch", "main")], "c"));
+        Assert.Equal(seedId, latest.Seed!.Sid);
+
+        await second.ReadModelWhere(m => m.Deployments.ContainsKey(deployment.Value) && m.Seeds.ContainsKey(seedId.Value) && m.Gardens.ContainsKey(gid.Value),
+            "the recovered entities in the rebuilt read model");
+
+        await second.Ask<CommandAccepted>(second.Deployments, new RecordSeedResult(deployment, gid, seedId, SeedResult.Success, ExecutedAction.Activate, "switched"));
+        await second.Ask<CommandAccepted>(second.Deployments, new RecordDeploymentResult(deployment, gid, DeploymentResult.Success, clock.GetCurrentInstant()));
+        var done = (await second.Ask<DeploymentFound>(second.Deployments, new GetDeployment(deployment))).Deployment!;
+        Assert.Equal(DeploymentState.Completed, done.State);
+        Assert.Equal("downloading closure\nswitched", done.Seeds[0].Log);
+        await second.ReadModelWhere(m => m.Gardens[gid.Value].FindDeployment(deployment)?.State == DeploymentState.Completed, "the garden index to mirror completion");
+    }
+}
+
+public sealed class EntityPersistenceOnSqliteTests() : EntityPersistenceTests(DatabaseProvider.Sqlite);
+
+public sealed class EntityPersistenceOnPostgresTests() : EntityPersistenceTests(DatabaseProvider.PostgreSql);
