@@ -2,8 +2,10 @@ using Akka.Hosting;
 using NodaTime;
 using Sower.Actors.Hosting;
 using Sower.Actors.Server;
+using Sower.Actors.Server.Inspection;
 using Sower.Actors.Server.Projections;
 using Sower.Server.Api;
+using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
 
@@ -46,12 +48,14 @@ public static class SowerServerApp
         builder.Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka
             .WithSowerServerInfrastructure(options, ServerEntitiesHostingExtensions.AddSowerEventTagger)
             .WithSowerServerEntities(settings, sp.GetRequiredService<IClock>(), readModel)
+            .WithSowerInspection()
             .WithStrictSerialization());
 
         var app = builder.Build();
         app.MapSowerInfrastructure();
         app.MapSowerGateway();
         app.MapSowerApi();
+        app.MapSowerCliGateway();
         return app;
     }
 }
