@@ -135,6 +135,21 @@ public class NixActivationTests
     }
 
     [Fact]
+    public void A_failing_switch_puts_back_a_hand_made_profile_link_exactly()
+    {
+        var dirs = Setup("nixos-handmade");
+        var baseSystem = nix.StorePathOf("sys-base");
+        Directory.CreateDirectory(Path.GetDirectoryName(dirs.SystemProfile)!);
+        File.CreateSymbolicLink(dirs.SystemProfile, baseSystem);
+
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("hand", nix.StorePathOf("sys-fail"), "boot"));
+
+        Assert.Equal(3, code);
+        Assert.Equal(baseSystem, new FileInfo(dirs.SystemProfile).LinkTarget);
+        Assert.Contains(frames, f => f.Type == "error" && f.Data!.Contains("Rolled back the system profile to its previous link", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_timed_out_switch_kills_the_process_group_rolls_back_and_reports_124()
     {
         var dirs = Setup("nixos-slow", timeout: 2);

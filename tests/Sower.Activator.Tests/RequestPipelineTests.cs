@@ -146,6 +146,36 @@ public class RequestPipelineTests
     }
 
     [Fact]
+    public async Task A_client_trickling_its_request_gets_one_limit_for_the_whole_line()
+    {
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+        using var stop = new CancellationTokenSource();
+        var trickle = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    pipe.Write(" "u8);
+                    await Task.Delay(50, stop.Token);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+            }
+        });
+        using var output = new MemoryStream();
+        var settings = InProcess.Settings(new ActivatorConfig { RequestReadTimeoutSeconds = 0.5 });
+        var handled = InProcess.Pipeline(new ForbiddingRunner(), settings).HandleAsync(reader, output, Connection.Pipe);
+        var finished = await Task.WhenAny(handled, Task.Delay(TimeSpan.FromSeconds(20)));
+        await stop.CancelAsync();
+        await trickle;
+        Assert.Same(handled, finished);
+        FrameAssert.Refused(FrameAssert.Parse(Encoding.UTF8.GetString(output.ToArray())), "request not received within 0.5s", "");
+    }
+
+    [Fact]
     public async Task A_request_over_64_KiB_is_refused_without_being_parsed()
     {
         var big = Encoding.UTF8.GetBytes("{\"id\":\"" + new string('a', 70_000) + "\",\"type\":\"reboot\"}\n");
@@ -205,6 +235,10 @@ public class RequestPipelineTests
             ActivatorRequest.Reboot("a\nfake [activator] Received request id=evil", "b\r\nc"));
         Assert.DoesNotContain(journal.ToString().Split('\n'), l => l.StartsWith("fake", StringComparison.Ordinal));
         Assert.Contains("id=\"a\\nfake [activator] Received request id=evil\"", journal.ToString(), StringComparison.Ordinal);
+
+        var bounded = new StringWriter();
+        await InProcess.Send(InProcess.Pipeline(new ScriptedRunner(), InProcess.Settings(FastReboot), journal: bounded), ActivatorRequest.Reboot(new string('i', 60_000), "r"));
+        Assert.All(bounded.ToString().Split('\n'), l => Assert.True(l.Length < 1000, $"log line of {l.Length} characters"));
     }
 
     [Fact]

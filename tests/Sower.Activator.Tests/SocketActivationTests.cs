@@ -53,22 +53,61 @@ public class SocketActivationTests
         var (dir, _) = Setup("sa-fds");
         var config = TestArea.WriteConfig(dir, new Dictionary<string, object>
         {
-            ["reboot_command"] = new[] { "/bin/sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '" },
+            // ls runs as a separate process while the shell just waits: it lists exactly what the shell inherited.
+            ["reboot_command"] = new[] { "/bin/sh", "-c", "ls -l /proc/$$/fd/" },
             ["reboot_delay_seconds"] = 0,
         });
         var socket = Path.Combine(dir, "f.sock");
         using var activate = new ActivatorProcess.Server("systemd-socket-activate", ["-l", socket, "--accept", "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);
         var frames = Send(socket, "fds");
         Assert.Equal(0, FrameAssert.SingleComplete(frames));
-        var listing = frames.Single(f => f.Type == "output" && !f.Data!.Contains("[activator]", StringComparison.Ordinal)).Data!;
-        var fds = listing.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(int.Parse).ToList();
-        Assert.True(fds.SequenceEqual([0, 1, 2]), "the shell must hold only its three pipes: " + listing);
+        var descriptors = frames.Where(f => f.Type == "output" && f.Data!.Contains(" -> ", StringComparison.Ordinal)).Select(f => f.Data!).ToList();
+        Assert.True(descriptors.Count == 3, "the shell must hold only stdin, stdout and stderr:\n" + string.Join('\n', descriptors));
+        Assert.All(descriptors, d => Assert.Contains("pipe:", d, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_client_that_hangs_up_does_not_abort_a_running_activation()
+    {
+        var (dir, _) = Setup("sa-hangup");
+        var marker = Path.Combine(dir, "finished");
+        var config = TestArea.WriteConfig(dir, new Dictionary<string, object>
+        {
+            ["reboot_command"] = new[] { "/bin/sh", "-c", $"sleep 1; echo still-running; echo done > {marker}" },
+            ["reboot_delay_seconds"] = 0,
+        });
+        using var server = ActivatorProcess.Server.Bound(Path.Combine(dir, "h.sock"), "--config", config);
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(server.SocketPath));
+            socket.Send(ActivatorProtocol.SerializeRequestLine(ActivatorRequest.Reboot("hangup", "x")));
+            var buffer = new byte[256];
+            socket.Receive(buffer); // the first frame: the request is running
+        }
+        for (var i = 0; i < 100 && !File.Exists(marker); i++) Thread.Sleep(100);
+        Assert.True(File.Exists(marker), server.Stderr);
+        var journal = server.WaitForStderr("client_gone=true");
+        Assert.Contains("still-running", journal, StringComparison.Ordinal); // the output went to the journal instead
+        Assert.Contains("Request finished id=hangup exit_code=0 client_gone=true", journal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Socket_mode_without_root_refuses_every_request_with_a_complete_frame()
+    {
+        var (dir, config) = Setup("sa-nonroot");
+        var users = TestUsers.Instance;
+        File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
+        var socket = Path.Combine(dir, "n.sock");
+        using var activate = new ActivatorProcess.Server("runuser",
+            ["-u", users.Outsider, "--", "systemd-socket-activate", "-l", socket, "--accept", "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);
+        var frames = Send(socket, "nonroot");
+        FrameAssert.Refused(frames, "activator must be run as root in socket mode", "");
     }
 
     [Fact]
     public void Accept_no_serves_connections_one_at_a_time_then_exits_when_idle()
     {
-        var (dir, config) = Setup("sa-listen", idleExit: 2);
+        var (dir, config) = Setup("sa-listen", idleExit: 3);
         var socket = Path.Combine(dir, "l.sock");
         using var activate = new ActivatorProcess.Server("systemd-socket-activate",
             ["-l", socket, "--", "dotnet", ActivatorProcess.Dll, "--config", config], socket);

@@ -96,6 +96,11 @@ public static class ActivatorHost
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
         }
+        catch (Exception e) when (e is SocketException or ArgumentException)
+        {
+            Console.Error.WriteLine($"sower-activator: cannot bind {path}: {e.Message}");
+            return ActivatorExitCodes.Refused;
+        }
         finally
         {
             Native.umask(previousMask);

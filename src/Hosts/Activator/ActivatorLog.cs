@@ -10,6 +10,7 @@ namespace Sower.Activator;
 /// </summary>
 public sealed class ActivatorLog(TextWriter journal, TimeProvider time)
 {
+    private const int MaxValueLength = 512;
     private readonly TextWriter journal = TextWriter.Synchronized(journal);
     private FrameWriter? tee;
 
@@ -50,9 +51,9 @@ public sealed class ActivatorLog(TextWriter journal, TimeProvider time)
     /// <summary>Leaves simple values bare (so <c>id=abc type=stage</c> reads naturally) and quotes anything else.</summary>
     public static string Quote(string value)
     {
+        if (value.Length > MaxValueLength) value = string.Concat(value.AsSpan(0, MaxValueLength), "…"); // bounded, whatever a request sends
         var plain = value.All(c => c > ' ' && c < 0x7f && c is not ('"' or '\\' or '='));
         if (plain) return value;
-        if (value.Length > 512) value = string.Concat(value.AsSpan(0, 512), "…");
         return "\"" + Escape(value).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
     }
 

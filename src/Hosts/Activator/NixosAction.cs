@@ -31,10 +31,10 @@ public sealed class NixosAction : IActivatorAction
         }
         var profile = context.Settings.Config.SystemProfile;
         var movesProfile = NixosModes.SetsProfile(mode);
-        int? previous = null;
+        Previous? previous = null;
         if (movesProfile)
         {
-            previous = ProfileGenerations.Current(profile);
+            previous = new Previous(ProfileGenerations.Current(profile), new FileInfo(profile).LinkTarget);
             Actions.EnsureDirectory(Path.GetDirectoryName(profile)!);
             var set = await context.RunAsync(new CommandSpec("nix-env", ["--profile", profile, "--set", request.Path!])).ConfigureAwait(false);
             if (!set.Succeeded)
@@ -65,10 +65,13 @@ public sealed class NixosAction : IActivatorAction
         return switched.ExitCode;
     }
 
-    private static async Task RollBackAsync(ActionContext context, string profile, int? previous)
+    /// <summary>What the profile pointed to before: a generation number, or at least the raw link (or nothing).</summary>
+    private sealed record Previous(int? Generation, string? LinkTarget);
+
+    private static async Task RollBackAsync(ActionContext context, string profile, Previous? previous)
     {
         using var limit = new CancellationTokenSource(RollbackLimit);
-        if (previous is { } generation)
+        if (previous?.Generation is { } generation)
         {
             var back = await context.RunAsync(
                 new CommandSpec("nix-env", ["--profile", profile, "--switch-generation", generation.ToString(CultureInfo.InvariantCulture)]),
@@ -77,9 +80,19 @@ public sealed class NixosAction : IActivatorAction
             else context.Log.Error("Rollback of the system profile FAILED; it still points to the new generation", ("profile", profile), ("exit_code", back.ExitCode));
             return;
         }
-        // There was no previous generation: remove the profile link so it points nowhere rather than at a broken system.
         try
         {
+            if (previous?.LinkTarget is { } target)
+            {
+                // Not a generation link (set by hand?): put the exact old link back, atomically.
+                var temporary = profile + $".sower-rollback-{Environment.ProcessId}";
+                File.Delete(temporary);
+                File.CreateSymbolicLink(temporary, target);
+                if (Native.rename(temporary, profile) != 0) throw new IOException($"rename failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+                context.Log.Error("Rolled back the system profile to its previous link", ("profile", profile), ("target", target));
+                return;
+            }
+            // There was no profile before: remove the link so it points nowhere rather than at a broken system.
             File.Delete(profile);
             context.Log.Error("Rolled back the system profile: there was no previous generation, the profile link was removed", ("profile", profile));
         }

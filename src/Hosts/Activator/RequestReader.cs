@@ -9,13 +9,16 @@ public static class RequestReader
     {
         var buffer = new byte[maxBytes + 1];
         var count = 0;
+        var deadline = DateTime.UtcNow + limit; // one limit for the whole line: a trickling client gains nothing
         using var cts = new CancellationTokenSource(limit);
         try
         {
             while (true)
             {
                 // WaitAsync as well: not every stream (e.g. a console pipe) honours cancellation.
-                var read = await input.ReadAsync(buffer.AsMemory(count), cts.Token).AsTask().WaitAsync(limit, CancellationToken.None).ConfigureAwait(false);
+                var remaining = deadline - DateTime.UtcNow;
+                if (remaining <= TimeSpan.Zero) throw new TimeoutException();
+                var read = await input.ReadAsync(buffer.AsMemory(count), cts.Token).AsTask().WaitAsync(remaining, CancellationToken.None).ConfigureAwait(false);
                 if (read == 0) return new Result(buffer[..count], null);
                 var newline = Array.IndexOf(buffer, (byte)'\n', count, read);
                 count += read;

@@ -70,7 +70,8 @@ public static class ActivatorProcess
             process.BeginErrorReadLine();
             process.BeginOutputReadLine();
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!File.Exists(socketPath))
+            // Both the activator and systemd-socket-activate print "Listening" after listen(2): only then can clients connect.
+            while (!File.Exists(socketPath) || !Stderr.Contains("Listening", StringComparison.Ordinal))
             {
                 if (process.HasExited) throw new InvalidOperationException($"activator exited early ({process.ExitCode}):\n{Stderr}");
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"socket {socketPath} did not appear:\n{Stderr}");
@@ -93,7 +94,21 @@ public static class ActivatorProcess
 
         public bool HasExited => process.HasExited;
 
-        public bool WaitForExit(TimeSpan limit) => process.WaitForExit(limit);
+        /// <summary>The journal arrives asynchronously: waits (bounded) until it contains <paramref name="text"/>.</summary>
+        public string WaitForStderr(string text, TimeSpan? limit = null)
+        {
+            var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(10));
+            while (!Stderr.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            return Stderr;
+        }
+
+        /// <summary>Waits for the exit, then for the last redirected output (only the parameterless wait drains it).</summary>
+        public bool WaitForExit(TimeSpan limit)
+        {
+            if (!process.WaitForExit(limit)) return false;
+            process.WaitForExit();
+            return true;
+        }
 
         public void Dispose()
         {
