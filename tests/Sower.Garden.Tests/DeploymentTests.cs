@@ -216,4 +216,40 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         AwaitResult(D1);
         AwaitCondition(() => Gateway.CallsOf(GardenWire.SeedsReport).Count > before, TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public void Output_is_streamed_while_a_seed_runs_and_the_result_carries_only_the_rest()
+    {
+        StartHost(Config(Nixos()) with { LogStreamInterval = TimeSpan.FromMilliseconds(200) });
+        AwaitConnectedAndSynced();
+        Activator.Behaviour = async r =>
+        {
+            if (r.Type == ActivatorRequestTypes.NixOS) await Task.Delay(1200);
+            return 0;
+        };
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        var results = SeedResults(D1);
+        Assert.True(results.Length >= 2, "log-only chunks arrive before the result");
+        Assert.Contains(results, r => r["result"] is null);
+        Assert.Equal("success", (string?)results[^1]["result"]);
+        var log = string.Concat(results.Select(r => (string)r["log"]!));
+        Assert.Single(log.Split('\n'), l => l.EndsWith("[garden] downloading web01 (nixos)", StringComparison.Ordinal));
+        Assert.Contains("[garden] activated web01 (nixos)", log);
+    }
+
+    [Fact]
+    public void A_timed_out_activation_fails_its_seed_with_a_line_saying_so()
+    {
+        StartHost(Config(Nixos()) with { Timeouts = GardenTimeouts.Default with { Realise = TimeSpan.FromSeconds(5), Activation = TimeSpan.FromSeconds(1), ServerReply = TimeSpan.FromSeconds(3) } });
+        AwaitConnectedAndSynced();
+        Activator.Behaviour = async r =>
+        {
+            if (r.Type == ActivatorRequestTypes.NixOS) await Task.Delay(4000);
+            return 0;
+        };
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("timed out after 1s", (string)Assert.Single(SeedResults(D1))["log"]!);
+    }
 }

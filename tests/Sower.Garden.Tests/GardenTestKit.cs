@@ -48,7 +48,7 @@ public abstract class GardenTestKit : TestKit, IAsyncLifetime
         [.. subscriptions],
         new ProfileRoots(Dir.File("profiles/system"), Dir.File("run/current-system"), Dir.File("run/booted-system"), Dir.File("per-user"), Dir.File("home")),
         GardenTimeouts.Default with { Realise = TimeSpan.FromSeconds(5), Activation = TimeSpan.FromSeconds(5), ServerReply = TimeSpan.FromSeconds(3) },
-        3, "root");
+        3, "root", TimeSpan.FromMinutes(5)); // no streaming mid-seed unless a test asks for it
 
     protected static SubscriptionSpec Nixos(string name = "web", string? schedule = null, string policyJson = "null", string zone = "Etc/UTC")
     {

@@ -70,6 +70,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
         Command<Start>(_ => OnStart());
         Command<SeedExecution.StatusChanged>(s =>
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, s.SeedSid, s.Status))));
+        Command<SeedExecution.LogChunk>(c =>
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, c.SeedSid, null, null, c.Log))));
         Command<SeedExecution.ActivationStarting>(OnActivationStarting);
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
         Command<SeedExecution.Done>(OnSeedDone);
@@ -272,7 +274,9 @@ public sealed class DeploymentActor : ReceivePersistentActor
     private void SendResult(string result, string deployedAt)
     {
         log.Info("Deployment {0} finished: {1}", push.Sid, result);
-        link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(push.RequestId, push.Sid, result, deployedAt), Self, "result"));
+        // Only a pending reboot waits for the server to have the result (pitfall 30); otherwise the outbox carries it on.
+        link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(push.RequestId, push.Sid, result, deployedAt),
+            rebootReason is null ? null : Self, "result"));
         deployer.Tell(new DeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
         if (rebootReason is null) Context.Stop(Self);
     }

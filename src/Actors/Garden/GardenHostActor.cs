@@ -121,7 +121,7 @@ public sealed class GardenHostActor : ReceiveActor
     private ActivatorRouting Routing(GardenConfig c) =>
         new(c.ActivatorSocket, c.ActivatorCommand, c.UserName, settings.IsRoot, c.Timeouts.ActivatorConnect);
 
-    private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName);
+    private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName, c.EffectiveLogStreamInterval);
 
     private IEnumerable<string> SubscriptionNames() =>
         config.Subscriptions.Select(s => s.Name)

@@ -10,7 +10,16 @@ namespace Sower.Actors.Garden;
 
 public static class SeedExecution
 {
-    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser);
+    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser, TimeSpan? LogStreamInterval = null);
+
+    /// <summary>To the deployment: output collected since the last chunk, streamed as a log-only seed result.</summary>
+    public sealed record LogChunk(string SeedSid, string Log);
+
+    internal sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+        private Flush() { }
+    }
 
     /// <summary>To the deployment: forward a seed status to the server.</summary>
     public sealed record StatusChanged(string SeedSid, string Status);
@@ -46,7 +55,7 @@ public static class SeedExecution
 /// Runs one seed of a deployment (REFERENCE §5.11): stage (realise + GC root) → decide (the less disruptive of A_sub and
 /// HighestPermittedAction now) → activate under the profile lock. Every path ends in exactly one <see cref="SeedExecution.Done"/>.
 /// </summary>
-public sealed class SeedExecutionActor : ReceiveActor
+public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
 {
     private readonly PushedSeed seed;
     private readonly PolicyAction allowed;
@@ -74,11 +83,15 @@ public sealed class SeedExecutionActor : ReceiveActor
         Staging();
     }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings) =>
         Akka.Actor.Props.Create(() => new SeedExecutionActor(item, allowed, activator, store, clock, settings));
 
     protected override void PreStart()
     {
+        var every = settings.LogStreamInterval ?? TimeSpan.FromSeconds(2);
+        Timers.StartPeriodicTimer("flush", SeedExecution.Flush.Instance, every);
         Line($"downloading {label}");
         Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "downloading"));
         Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise);
@@ -86,6 +99,7 @@ public sealed class SeedExecutionActor : ReceiveActor
 
     private void Staging()
     {
+        Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
         Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
         {
@@ -110,6 +124,7 @@ public sealed class SeedExecutionActor : ReceiveActor
 
     private void PinningProfile()
     {
+        Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
         Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
         {
@@ -156,6 +171,7 @@ public sealed class SeedExecutionActor : ReceiveActor
 
     private void WaitingForLock()
     {
+        Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<SeedExecution.Proceed>(_ =>
         {
             var sub = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid);
@@ -186,6 +202,7 @@ public sealed class SeedExecutionActor : ReceiveActor
 
     private void Activating()
     {
+        Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
         Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
         {
@@ -217,8 +234,18 @@ public sealed class SeedExecutionActor : ReceiveActor
 
     private void Line(string text) => lines.Append(LogLines.Garden(clock.GetCurrentInstant(), text)).Append('\n');
 
+    /// <summary>Streams what was collected so far; the server appends it to the seed's log.</summary>
+    private void FlushLines()
+    {
+        if (lines.Length == 0) return;
+        Context.Parent.Tell(new SeedExecution.LogChunk(seed.Sid, lines.ToString()));
+        lines.Clear();
+    }
+
     private void Finish(string result, string action, PolicyAction? executed)
     {
+        Timers.CancelAll();
+        // Only the lines not yet streamed: the server appends.
         Context.Parent.Tell(new SeedExecution.Done(seed.Sid, result, action, lines.ToString(), executed));
         Become(() => { ReceiveAny(_ => { }); });
     }

@@ -98,6 +98,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + gardenName)));
     }
 
+    // Connect while the journal recovers (SQLite start-up is the slow part); the outcome waits in the stash until recovery ends.
+    protected override void PreStart()
+    {
+        base.PreStart();
+        StartConnect();
+    }
+
     protected override void PostStop()
     {
         lifetime.Cancel();
@@ -270,11 +277,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void OnSendOutcome(SendOutcome outcome)
     {
         if (outcome.Generation != generation || inFlight != outcome.Seq) return;
-        if (outcome.Reply is null)
+        if (outcome.Reply is null || outcome.Reply.ErrorCode is "unavailable" or "rate_limited" or "not_joined")
         {
             // Transport error or timeout: retry while connected; a disconnect resends after the next session.
             inFlight = null;
-            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error);
+            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
             Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
             return;
         }

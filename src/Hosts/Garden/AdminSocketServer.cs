@@ -41,7 +41,7 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         {
             Socket client;
             try { client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false); }
-            catch (OperationCanceledException) { break; }
+            catch (Exception e) when (stoppingToken.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
             catch (SocketException e) { logger.LogWarning("Admin socket accept failed: {Error}", e.Message); continue; }
             _ = Task.Run(() => ServeAsync(client, hostActor, path, stoppingToken), CancellationToken.None);
         }

@@ -45,8 +45,14 @@ public sealed class SignalRGardenGateway : IGardenGateway
     public async Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(config.Origin + HubPath, options => options.AccessTokenProvider = () => Task.FromResult<string?>(credential))
-            .AddJsonProtocol(options => options.PayloadSerializerOptions = new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            .WithUrl(config.Origin + HubPath, options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(credential);
+                // WebSockets only, without the negotiate round trip: faster to connected.
+                options.SkipNegotiation = true;
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+            })
+            .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
             .Build();
         hub.ServerTimeout = TimeSpan.FromSeconds(60);
         hub.KeepAliveInterval = TimeSpan.FromSeconds(30);
@@ -57,7 +63,7 @@ public sealed class SignalRGardenGateway : IGardenGateway
         {
             await hub.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.Unauthorized)
+        catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
             await hub.DisposeAsync().ConfigureAwait(false);
             throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, "the server does not know this garden's credential");

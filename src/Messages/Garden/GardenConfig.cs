@@ -45,8 +45,12 @@ public sealed record GardenConfig(
     ProfileRoots Profiles,
     GardenTimeouts Timeouts,
     int Parallelism,
-    string UserName)
+    string UserName,
+    TimeSpan? LogStreamInterval = null)
 {
+    /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
+    public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
+
     /// <summary>The REST base: <c>&lt;endpoint&gt;/api/v1</c> unless the URL already ends in <c>api/v1</c>.</summary>
     public string ApiBase
     {

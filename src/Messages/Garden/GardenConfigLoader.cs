@@ -75,6 +75,12 @@ public static class GardenConfigLoader
             if (parallelNode is JsonValue pv && pv.TryGetValue<int>(out var p) && p is >= 1 and <= 16) parallelism = p;
             else problems.Add(new("parallelism", $"expected an integer from 1 to 16, got {parallelNode.ToJsonString()}"));
         }
+        TimeSpan? logStream = null;
+        if (root["log_stream_seconds"] is { } streamNode)
+        {
+            if (streamNode is JsonValue sv && sv.TryGetValue<double>(out var seconds) && seconds > 0 && seconds <= 3600) logStream = TimeSpan.FromSeconds(seconds);
+            else problems.Add(new("log_stream_seconds", $"expected a positive number of seconds, got {streamNode.ToJsonString()}"));
+        }
         var activatorCommand = OptionalString(root, "activator_command", problems);
         if (string.IsNullOrWhiteSpace(activatorCommand)) activatorCommand = "sower-activator";
 
@@ -82,7 +88,7 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName), []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream), []);
     }
 
     /// <summary><c>&lt;USER&gt;@&lt;hostname&gt;</c>, or the host name alone when USER is empty or <c>sower-garden</c>.</summary>

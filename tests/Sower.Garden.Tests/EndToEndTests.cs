@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sower.Messages.Activator;
+using Xunit.Abstractions;
+
+namespace Sower.Garden.Tests;
+
+/// <summary>
+/// The real sower-garden against the real sower-server and a fake activator on a Unix socket: enroll, connect, sync,
+/// deploy, lose and regain the server with backoff, and a garden killed mid-activation that records the right result
+/// after restart and never repeats the activation.
+/// </summary>
+public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TempDir dir = new();
+    private FakeActivatorServer activator = null!;
+    private ServerProcess server = null!;
+
+    private const string ArtifactA = "/nix/store/0000000000000000000000000000000a-nixos-system-web01-1";
+    private const string ArtifactB = "/nix/store/0000000000000000000000000000000b-nixos-system-web01-2";
+
+    public async Task InitializeAsync()
+    {
+        activator = new FakeActivatorServer(dir.File("act.sock"));
+        server = new ServerProcess(dir.File("server"));
+        await server.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var line in server.Lines.TakeLast(40)) output.WriteLine("server: " + line);
+        server.Dispose();
+        await activator.DisposeAsync();
+        dir.Dispose();
+    }
+
+    private string GardenConfig(string token, string policy) => dir.Write("client.json", new JsonObject
+    {
+        ["endpoint"] = server.Url,
+        ["access_token"] = token,
+        ["name"] = "web01",
+        ["state_directory"] = dir.File("garden"),
+        ["admin_socket"] = dir.File("admin.sock"),
+        ["activator_socket"] = activator.SocketPath,
+        ["profiles"] = new JsonObject { ["system_profile"] = dir.File("p/system"), ["current_system"] = dir.File("p/cur"), ["booted_system"] = dir.File("p/boot") },
+        ["subscriptions"] = new JsonObject { ["web"] = new JsonObject { ["seed_type"] = "nixos", ["seed_name"] = "web01", ["policy"] = JsonNode.Parse(policy) } },
+    }.ToJsonString());
+
+    private async Task SubmitAsync(string token, string artifact) =>
+        await server.CallAsync(HttpMethod.Post, "/api/v1/seeds", token,
+            new JsonObject { ["name"] = "web01", ["seed_type"] = "nixos", ["artifact"] = artifact, ["tags"] = new JsonArray() });
+
+    private async Task<JsonNode> DeploymentAsync(string sid) => await server.CallAsync(HttpMethod.Get, $"/api/v1/deployments/{sid}", server.AdminToken);
+
+    private async Task<JsonNode> AwaitDeploymentAsync(string sid, Func<JsonNode, bool> done)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonNode last = new JsonObject();
+        while (DateTime.UtcNow < until)
+        {
+            last = await DeploymentAsync(sid);
+            if (done(last)) return last;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"deployment {sid} never reached the expected state: {last.ToJsonString()}");
+    }
+
+    private string AdminSocket(string request)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(dir.File("admin.sock")));
+        using var stream = new NetworkStream(socket);
+        stream.Write(Encoding.UTF8.GetBytes(request + "\n"));
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    private async Task<string> FirstDeploymentSidAsync()
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < until)
+        {
+            var list = await server.CallAsync(HttpMethod.Get, "/api/v1/deployments", server.AdminToken);
+            if (list["items"] is JsonArray { Count: > 0 } items) return (string)items[^1]!["sid"]!;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException("no deployment listed");
+    }
+
+    private static void AwaitTrue(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until) { if (condition()) return; Thread.Sleep(100); }
+        throw new TimeoutException(what);
+    }
+
+    [Fact]
+    public async Task Enroll_sync_deploy_reconnect_and_a_kill_mid_activation_that_is_never_repeated()
+    {
+        var token = await server.CreateTokenAsync("garden:register", "seed:write");
+        await SubmitAsync(token, ArtifactA);
+        // Manual-only policy: nothing but our admin-socket deploys creates deployments, so every activation is accounted for.
+        var config = GardenConfig(token, """{"by-hand":{"actions":["activate"],"triggers":["manual"]}}""");
+
+        var garden = new GardenProcess(config);
+        string interrupted;
+        try
+        {
+            garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
+            AwaitTrue(() => AdminSocket("""{"v":1,"id":"s","kind":"status"}""").Contains("\"sid\":\"sub_", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "subscriptions synced");
+
+            // Deploy A by hand through the admin socket: the server checks policy, creates and pushes; the garden runs it.
+            Assert.Contains("deployment enqueued", AdminSocket("""{"v":1,"id":"d1","kind":"deploy","payload":{"seed_type":"nixos","sid":null,"force":false}}"""));
+            AwaitTrue(() => activator.Requests.Any(r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactA), TimeSpan.FromSeconds(20), "activation of A");
+            var first = await FirstDeploymentSidAsync();
+            var done = await AwaitDeploymentAsync(first, d => (string?)d["result"] == "success");
+            Assert.Equal("activate", (string?)done["seeds"]![0]!["executed_action"]);
+            Assert.Contains("[garden] activating web01 (nixos) with mode: switch", (string)done["seeds"]![0]!["log"]!);
+
+            // The server goes away and comes back on the same port: the garden reconnects by itself.
+            server.Kill();
+            garden.WaitForLine("Connection to the server lost", TimeSpan.FromSeconds(30));
+            await server.StartAsync();
+            AwaitTrue(() => garden.Lines.Count(l => l.Contains("garden session established", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60), "reconnected");
+
+            // B's activation hangs; the garden is killed in the middle of it.
+            await SubmitAsync(token, ArtifactB);
+            var hang = new TaskCompletionSource<int>();
+            activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB ? hang.Task : Task.FromResult(0);
+            Assert.Contains("deployment enqueued", AdminSocket("""{"v":1,"id":"d2","kind":"deploy","payload":{"seed_type":"nixos","sid":null,"force":false}}"""));
+            AwaitTrue(() => activator.Requests.Any(r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB), TimeSpan.FromSeconds(20), "activation of B started");
+            var status = JsonNode.Parse(AdminSocket("""{"v":1,"id":"s2","kind":"status"}""").Split('\n')[0])!;
+            interrupted = (string)status["status"]!["active_deployments"]![0]!;
+            garden.Signal(GardenProcess.SIGKILL);
+            garden.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            foreach (var line in garden.Lines) output.WriteLine("garden-1: " + line);
+            garden.Dispose();
+        }
+
+        using var again = new GardenProcess(config);
+        try
+        {
+            var result = await AwaitDeploymentAsync(interrupted, d => (string?)d["state"] == "completed");
+            Assert.Equal("failure", (string?)result["result"]);
+            Assert.Contains("interrupted by a garden restart", (string)result["seeds"]![0]!["log"]!);
+            await Task.Delay(1000); // room for a replay by the server
+            Assert.Single(activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB);
+            Assert.Equal(1, (await server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken))["total"]!.GetValue<int>()); // never a second garden
+        }
+        finally
+        {
+            foreach (var line in again.Lines) output.WriteLine("garden-2: " + line);
+        }
+    }
+}
