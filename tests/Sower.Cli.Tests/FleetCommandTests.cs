@@ -53,6 +53,16 @@ public sealed class FleetCommandTests(TestServer server)
         Assert.False((bool)mine["stale"]!);
         Assert.False((bool)mine["failing"]!);
 
+        // On the managed host: the latest seed is already realised, so download has nothing to fetch; upgrade without
+        // --yes only says what it would do.
+        var download = SowerProcess.JsonLine(Sow.Run(server, "seed", "download", "-n", "fleet01", "-t", "nixos", "--json"));
+        Assert.True((bool)download["realised"]!);
+        Assert.Equal("fleet01", (string?)download["seed"]!["name"]);
+        var upgrade = Sow.Run(server, "seed", "upgrade", "-n", "fleet01", "-t", "nixos");
+        Assert.Equal(0, upgrade.ExitCode);
+        Assert.StartsWith("would activate nixos seed seed_", upgrade.Stdout);
+        Assert.Contains("with mode switch; run again with --yes", upgrade.Stdout);
+
         var text = Sow.Run(server, "garden", "show", "fleet01");
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("online:", text.Stdout);

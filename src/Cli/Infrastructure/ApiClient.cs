@@ -58,9 +58,13 @@ public sealed class ApiClient(ServerConnection connection) : IDisposable
                 }
             }
             if (response.IsSuccessStatusCode) return json ?? new JsonObject();
+            if (response.StatusCode == HttpStatusCode.Unauthorized && Connection.Token is null) throw TokenRequired();
             throw Failure(response.StatusCode, json, role, notFound);
         }
     }
+
+    public static CliFailure TokenRequired() => new(ExitCodes.Failure,
+        "the server requires an access token: use --access-token, --access-token-file or SOWER_ACCESS_TOKEN");
 
     public static CliFailure Unreachable(string root, Exception e)
     {

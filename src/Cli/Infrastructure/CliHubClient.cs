@@ -41,7 +41,7 @@ public sealed class CliHubClient : IAsyncDisposable
         }
         catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.Unauthorized)
         {
-            throw ApiClient.Failure(HttpStatusCode.Unauthorized, null, "", null);
+            throw _server.Token is null ? ApiClient.TokenRequired() : ApiClient.Failure(HttpStatusCode.Unauthorized, null, "", null);
         }
         catch (HttpRequestException e) when (e.StatusCode is { } status)
         {

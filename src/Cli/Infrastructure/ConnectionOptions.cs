@@ -92,7 +92,6 @@ public sealed class ConnectionOptions
         }
 
         string? token = null;
-        string? source = null;
         // Each level: a token wins over a token file (REFERENCE §8); flags beat the environment, which beats config.
         foreach (var (value, file, label) in new (string?, string?, string)[]
                  {
@@ -109,12 +108,10 @@ public sealed class ConnectionOptions
             if (!string.IsNullOrEmpty(file))
             {
                 token = ReadTokenFile(file, label);
-                source = file;
                 break;
             }
         }
         if (token is null) io.Error("warning: no access token (use --access-token, --access-token-file or SOWER_ACCESS_TOKEN); sending an unauthenticated request");
-        _ = source;
         return new ServerConnection(endpoint.Trim(), token);
     }
 

@@ -50,12 +50,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
                     case "error":
                         _progress.Clear();
                         var message = Output.Str(e, "message") ?? "the server reported an error";
-                        throw new CliFailure(Output.Str(e, "error") switch
-                        {
-                            "not_found" => ExitCodes.NotFound,
-                            "invalid_seed" => ExitCodes.Failure,
-                            _ => ExitCodes.Failure,
-                        }, message);
+                        throw new CliFailure(Output.Str(e, "error") == "not_found" ? ExitCodes.NotFound : ExitCodes.Failure, message);
                 }
                 _progress.Update(waitingFor);
             }

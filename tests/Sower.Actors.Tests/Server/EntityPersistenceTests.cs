@@ -31,6 +31,9 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
 {
     private TestDatabase _database = null!;
 
+    // Snapshot every third event so recovery goes through snapshots and the events after them.
+    private static readonly ServerEntitySettings Snapshotting = new() { SnapshotEvery = 3 };
+
     public async Task InitializeAsync() => _database = await TestDatabases.CreateAsync(provider);
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
@@ -55,7 +58,7 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
         DeploymentId deployment;
         SubscriptionId subscription;
 
-        await using (var first = await EntityHost.StartAsync(_database.Settings, clock))
+        await using (var first = await EntityHost.StartAsync(_database.Settings, clock, Snapshotting))
         {
             var proxy = new TestProbe(first.System, new XunitAssertions());
             await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(gid, "web-01", "host-persist", "1.0", "user_a"));
@@ -77,7 +80,7 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
                 "the acknowledged deployment");
         }
 
-        await using var second = await EntityHost.StartAsync(_database.Settings, clock);
+        await using var second = await EntityHost.StartAsync(_database.Settings, clock, Snapshotting);
         var garden = (await second.Ask<GardenFound>(second.Gardens, new GetGarden(gid))).Garden!;
         Assert.Equal("web-01", garden.Name);
         Assert.Equal("1.0", garden.Version);

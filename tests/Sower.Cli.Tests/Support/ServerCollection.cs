@@ -72,7 +72,13 @@ public static class Sow
     public static async Task Eventually(Func<bool> condition, string what, int seconds = 20)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
+        bool Check()
+        {
+            try { return condition(); }
+            catch (Exception e) when (e is AggregateException or HttpRequestException) { return false; } // not in the read model yet
+        }
+
+        while (!Check())
         {
             if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
             await Task.Delay(100);

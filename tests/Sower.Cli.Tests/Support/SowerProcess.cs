@@ -8,7 +8,7 @@ public static class SowerProcess
 {
     public static CliResult Run(IDictionary<string, string?>? env, string? workingDirectory, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "sower.dll");
+        var dll = CliDll();
         var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
         {
             RedirectStandardOutput = true,
@@ -41,6 +41,20 @@ public static class SowerProcess
             Assert.Fail($"sower {string.Join(' ', args)} did not exit within 120 s");
         }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>
+    /// sower.dll in the CLI's own build output (src/Cli/bin/&lt;config&gt;/&lt;tfm&gt;), next to its SignalR client assemblies.
+    /// The copy beside the tests lacks them: this test project gets ASP.NET Core from the shared framework, which the
+    /// CLI's runtimeconfig does not name.
+    /// </summary>
+    public static string CliDll()
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var repo = tests.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var dll = Path.Combine(repo, "src", "Cli", "bin", tests.Parent!.Name, tests.Name, "sower.dll");
+        Assert.True(File.Exists(dll), $"missing {dll}");
+        return dll;
     }
 
     public static JsonObject JsonLine(CliResult result)

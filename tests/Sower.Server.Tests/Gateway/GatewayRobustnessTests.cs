@@ -99,3 +99,32 @@ public sealed class GatewayRobustnessTests(ThrottledServer fixture) : IClassFixt
         await admin.DisposeAsync();
     }
 }
+
+public sealed class ImpatientServer : IAsyncLifetime
+{
+    public TestServer Server { get; } = new() { Gateway = new GatewayOptions { ClientTimeout = TimeSpan.FromSeconds(2), KeepAlive = TimeSpan.FromSeconds(1) } };
+    public Task InitializeAsync() => Server.InitializeAsync();
+    public Task DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>REFERENCE §5.5: the server drops a connection that stays silent longer than its client timeout (60 s in production).</summary>
+public sealed class SilentConnectionTests(ImpatientServer fixture) : IClassFixture<ImpatientServer>
+{
+    [Fact]
+    public async Task A_silent_connection_is_dropped_and_the_garden_goes_offline()
+    {
+        var (_, body) = await fixture.Server.PostJson("/api/v1/gardens/register", new { name = "silent", host_identifier = "silent-host" });
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.Server.BaseAddress, GatewayProtocol.HubPath),
+                o => o.AccessTokenProvider = () => Task.FromResult<string?>(body.GetProperty("credential").GetString()))
+            .Build();
+        connection.KeepAliveInterval = TimeSpan.FromMinutes(5);
+        connection.ServerTimeout = TimeSpan.FromMinutes(10);
+        var closed = new TaskCompletionSource();
+        connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        await connection.StartAsync();
+        await connection.InvokeAsync<JsonElement>(GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version });
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await connection.DisposeAsync();
+    }
+}

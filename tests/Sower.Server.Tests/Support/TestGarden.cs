@@ -27,23 +27,33 @@ public sealed class TestGarden : IAsyncDisposable
     public string Credential { get; }
     public HubConnection Connection { get; }
 
-    public static async Task<TestGarden> EnrollAndConnect(TestServer server, string name, string? hostIdentifier = null, bool join = true)
+    public static Task<TestGarden> EnrollAndConnect(TestServer server, string name, string? hostIdentifier = null, bool join = true) =>
+        EnrollAndConnect(server.BaseAddress, server.Admin, name, hostIdentifier, join);
+
+    public static async Task<TestGarden> EnrollAndConnect(Uri baseAddress, HttpClient admin, string name, string? hostIdentifier = null, bool join = true)
     {
-        var (status, body) = await server.PostJson("/api/v1/gardens/register", new { name, host_identifier = hostIdentifier ?? "host-" + Guid.NewGuid() });
-        if (status != 201) throw new InvalidOperationException($"enrollment answered {status}: {body}");
-        var garden = await Connect(server, body.GetProperty("sid").GetString()!, name, body.GetProperty("credential").GetString()!);
-        if (join)
-        {
-            var reply = await garden.Invoke(GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version, version = "test" });
-            if (!reply.GetProperty("ok").GetBoolean()) throw new InvalidOperationException("join refused: " + reply);
-        }
+        var response = await admin.PostAsync("/api/v1/gardens/register",
+            System.Net.Http.Json.JsonContent.Create(new { name, host_identifier = hostIdentifier ?? "host-" + Guid.NewGuid() }));
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != 201) throw new InvalidOperationException($"enrollment answered {(int)response.StatusCode}: {text}");
+        var body = JsonDocument.Parse(text).RootElement;
+        var garden = await Connect(baseAddress, body.GetProperty("sid").GetString()!, name, body.GetProperty("credential").GetString()!);
+        if (join) await garden.Join();
         return garden;
     }
 
-    public static async Task<TestGarden> Connect(TestServer server, string sid, string name, string credential)
+    public async Task Join()
+    {
+        var reply = await Invoke(GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version, version = "test" });
+        if (!reply.GetProperty("ok").GetBoolean()) throw new InvalidOperationException("join refused: " + reply);
+    }
+
+    public static Task<TestGarden> Connect(TestServer server, string sid, string name, string credential) => Connect(server.BaseAddress, sid, name, credential);
+
+    public static async Task<TestGarden> Connect(Uri baseAddress, string sid, string name, string credential)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, GatewayProtocol.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(credential))
+            .WithUrl(new Uri(baseAddress, GatewayProtocol.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(credential))
             .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
             .Build();
         var garden = new TestGarden(sid, name, credential, connection);

@@ -20,9 +20,9 @@ namespace Sower.Server.Cli;
 
 /// <summary>
 /// The CLI's side of the gateway (ARCHITECTURE §2.2): `sower seed submit` sends one SubmitSeed through this
-/// authenticated hub to the seed entity and, with --wait, receives the rollout as a stream of events (docs/cli-protocol
-/// in README "Using the CLI"): <c>submitted</c>, <c>matched</c> per subscription, <c>deployment</c> snapshots,
-/// <c>log</c> lines, then <c>done</c> — or a single <c>error</c>. `sower deployment follow` uses FollowDeployment.
+/// authenticated hub to the seed entity and, with --wait, receives the rollout as a stream of events (README "Using the
+/// CLI" lists their fields): <c>submitted</c>, <c>matched</c> per subscription, <c>deployment</c> snapshots, <c>log</c>
+/// lines, then <c>done</c> — or a single <c>error</c>. `sower deployment follow` and `deploy --wait` use FollowDeployment.
 /// Every stream is bounded by the caller's cancellation and by the server-side limit below.
 /// </summary>
 [Authorize]
@@ -143,7 +143,6 @@ public sealed class CliHub(
             return;
         }
 
-        // The read model follows the journal closely; give it a moment to show the seed's own subscriptions' state.
         var matches = RolloutTracker.Match(readModel.Current, seed, clock.GetCurrentInstant());
         foreach (var match in matches) await writer.WriteAsync(RolloutTracker.MatchEvent(match), cancellation);
         var expected = matches.Where(m => m.ExpectsDeployment).ToList();

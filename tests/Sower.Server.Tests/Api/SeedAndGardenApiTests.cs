@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Sower.Messages.Gateway;
+using Sower.Server.Tests.Support;
+
+namespace Sower.Server.Tests.Api;
+
+/// <summary>Seed registry and garden endpoints: validation, exact 404 texts, rename/promote, presence.</summary>
+public sealed class SeedAndGardenApiTests(TestServer server) : IClassFixture<TestServer>
+{
+    [Fact]
+    public async Task Seed_queries_validate_their_parameters_and_answer_404_with_the_exact_texts()
+    {
+        var client = server.Admin;
+        Assert.Equal(400, (int)(await client.GetAsync("/api/v1/seeds?name=x")).StatusCode);
+        Assert.Equal(400, (int)(await client.GetAsync("/api/v1/seeds?name=x&seed_type=windows")).StatusCode);
+        Assert.Equal(400, (int)(await client.GetAsync("/api/v1/seeds/latest?name=x")).StatusCode);
+        Assert.Equal(400, (int)(await client.GetAsync("/api/v1/seeds/latest?name=x&seed_type=nixos&tags[]=novalue")).StatusCode);
+        Assert.Equal(400, (int)(await client.GetAsync("/api/v1/seeds?page=0")).StatusCode);
+
+        var latest = await client.GetAsync("/api/v1/seeds/latest?name=nothing-here&seed_type=nixos");
+        Assert.Equal(404, (int)latest.StatusCode);
+        Assert.Equal("""{"error":"seed not found"}""", await latest.Content.ReadAsStringAsync());
+        var one = await client.GetAsync("/api/v1/seeds/seed_abcdefghijklmnopqrstuvwx");
+        Assert.Equal(404, (int)one.StatusCode);
+        Assert.Equal("""{"error":"not found"}""", await one.Content.ReadAsStringAsync());
+        Assert.Equal(404, (int)(await client.GetAsync("/api/v1/seeds/not-a-sid")).StatusCode);
+
+        var bad = await server.PostJson("/api/v1/seeds", new { name = "x", seed_type = "nixos", artifact = "/nix/store/short", tags = new[] { new { key = "", value = "v" } } });
+        Assert.Equal(422, bad.Status);
+        Assert.Contains("artifact: invalid path", bad.Body.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+        var malformed = await client.PostAsync("/api/v1/seeds", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)malformed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Resubmission_adds_tags_renames_only_on_request_and_moves_recency_only_with_promote()
+    {
+        var artifact = Seeds.Artifact("nixos-system-api-web-24.05");
+        var created = await Seeds.Submit(server, "api-web", artifact, "", ("a", "1"));
+        var again = await server.PostJson("/api/v1/seeds", new { name = "api-web-renamed", seed_type = "nixos", artifact, tags = new[] { new { key = "b", value = "2" } } });
+        Assert.Equal(200, again.Status);
+        Assert.Equal("api-web", again.Body.GetProperty("name").GetString());
+        Assert.Equal(created.GetProperty("recency").GetString(), again.Body.GetProperty("recency").GetString());
+        Assert.Equal(["a=1", "b=2"], again.Body.GetProperty("tags").EnumerateArray().Select(t => $"{t.GetProperty("key").GetString()}={t.GetProperty("value").GetString()}"));
+
+        var promoted = await server.PostJson("/api/v1/seeds?rename=true&promote=true", new { name = "api-web-renamed", seed_type = "nixos", artifact, tags = Array.Empty<object>() });
+        Assert.Equal(200, promoted.Status);
+        Assert.Equal("api-web-renamed", promoted.Body.GetProperty("name").GetString());
+        Assert.NotEqual(created.GetProperty("recency").GetString(), promoted.Body.GetProperty("recency").GetString());
+
+        await Wait.ForAsync(async () =>
+        {
+            var r = await server.Admin.GetAsync("/api/v1/seeds/latest?name=api-web-renamed&seed_type=nixos&tags[]=b=2");
+            return r.IsSuccessStatusCode ? "moved" : null;
+        }, "the renamed seed in its new line");
+        var list = await server.GetJson("/api/v1/seeds?name=api-web-renamed&seed_type=nixos");
+        Assert.Equal(1, list.GetProperty("total").GetInt32());
+        Assert.Equal(404, (int)(await server.Admin.GetAsync("/api/v1/seeds?name=api-web&seed_type=nixos")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_garden_is_online_while_its_session_is_open_and_re_enrolment_rotates_the_credential()
+    {
+        var host = "presence-" + Guid.NewGuid();
+        var garden = await TestGarden.EnrollAndConnect(server, "presence-web", host);
+        await garden.Ok(GatewayProtocol.GardenReport, new { version = "1.2.3" });
+        var online = await Wait.ForAsync(async () =>
+        {
+            var g = await server.GetJson($"/api/v1/gardens/{garden.Sid}");
+            return g.GetProperty("online").GetBoolean() && g.TryGetProperty("version", out var v) && v.GetString() == "1.2.3" ? Tuple.Create(g) : null;
+        }, "the garden online with its version");
+        Assert.True(online.Item1.TryGetProperty("online_at", out _));
+        await garden.DisposeAsync();
+        await Wait.ForAsync(async () => (await server.GetJson($"/api/v1/gardens/{garden.Sid}")).GetProperty("online").GetBoolean() ? null : "offline",
+            "the garden offline after disconnect");
+        var listed = await server.GetJson("/api/v1/gardens");
+        Assert.Contains(listed.GetProperty("items").EnumerateArray(), g => g.GetProperty("sid").GetString() == garden.Sid);
+
+        var (status, rebound) = await server.PostJson("/api/v1/gardens/register", new { name = "presence-web", host_identifier = host });
+        Assert.Equal(201, status);
+        Assert.Equal(garden.Sid, rebound.GetProperty("sid").GetString());
+        Assert.True(rebound.GetProperty("rebound").GetBoolean());
+        using var old = server.Client(garden.Credential);
+        Assert.Equal(401, (int)(await old.GetAsync("/api/v1/auth/verify")).StatusCode);
+        await using var again = await TestGarden.Connect(server, garden.Sid, "presence-web", rebound.GetProperty("credential").GetString()!);
+        await again.Join();
+    }
+}
