@@ -111,3 +111,36 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
 public sealed class EntityPersistenceOnSqliteTests() : EntityPersistenceTests(DatabaseProvider.Sqlite);
 
 public sealed class EntityPersistenceOnPostgresTests() : EntityPersistenceTests(DatabaseProvider.PostgreSql);
+
+/// <summary>
+/// Remembered entities restart by themselves: a dispatched deployment nobody talks to after a restart still goes stale on
+/// its own timer (REFERENCE §6.11: no global sweep, the entity is alive again because sharding remembered it).
+/// </summary>
+public sealed class RememberedDeploymentTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+
+    public async Task InitializeAsync() => _database = await TestDatabases.CreateAsync(DatabaseProvider.Sqlite);
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task An_unresolved_deployment_restarts_after_a_restart_and_goes_stale_without_being_asked()
+    {
+        var clock = new NodaTime.Testing.FakeClock(Instant.FromUtc(2026, 5, 1, 12, 0), Duration.FromMilliseconds(1));
+        var settings = EntityFixture.Fast;
+        var id = DeploymentId.New();
+        await using (var first = await EntityHost.StartAsync(_database.Settings, clock, settings))
+        {
+            var seed = new SeedInfo(SeedIdentity.For(SeedType.NixOS, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-r"), "r", SeedType.NixOS,
+                "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-r", [], clock.GetCurrentInstant(), clock.GetCurrentInstant(), false, "ci");
+            var record = DeploymentPlanner.NewRecord(id, GardenIdentity.For("remembered"), RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, "u",
+                ContentHash.Of([seed.Sid]), clock.GetCurrentInstant(), false, [], [new PlannedSeed(SubscriptionId.New(), "s", PolicyAction.Activate, seed)], null, 0);
+            await first.Ask<DeploymentChanged>(first.Deployments, new CreateDeployment(id, record));
+        }
+
+        clock.Advance(Duration.FromHours(3));
+        await using var second = await EntityHost.StartAsync(_database.Settings, clock, settings);
+        await second.ReadModelWhere(m => m.Deployments.TryGetValue(id.Value, out var d) && d.State == DeploymentState.Stale, "the deployment to go stale by itself");
+    }
+}

@@ -21,6 +21,21 @@ public static class ApiHostingExtensions
 
     public static WebApplication MapSowerApi(this WebApplication app)
     {
+        // An entity that does not answer in time is an outage, not a server bug: a clean 503 the client may retry.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested
+                                      && !context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await context.Response.WriteAsJsonAsync(new ErrorWire("unavailable", null, "the server did not answer in time, retry"), ApiWire.Json);
+            }
+        });
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
         app.MapSeedEndpoints();
         app.MapGardenEndpoints();
