@@ -42,7 +42,8 @@ public sealed class World : IAsyncLifetime
     {
         Requirements.Check();
         var nonce = Guid.NewGuid().ToString("N")[..10];
-        RunDir = Path.Combine(Path.GetTempPath(), $"sower-e2e-{nonce}");
+        // Under /tmp rather than $TMPDIR: the garden user and the Home-Manager user must be able to traverse every parent.
+        RunDir = Path.Combine(Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath(), $"sower-e2e-{nonce}");
         Directory.CreateDirectory(Path.Combine(RunDir, "logs"));
         File.SetUnixFileMode(RunDir, (UnixFileMode)Convert.ToInt32("755", 8));
         Nonce = nonce;
