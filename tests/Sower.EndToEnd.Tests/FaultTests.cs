@@ -79,6 +79,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
         var failed = Str(await Cli.JsonAsync("deploy", garden.Name, "system"), "deployment_sid");
         var first = await WaitForStateAsync(failed, "completed", TimeSpan.FromSeconds(60), garden.Process);
         Assert.Equal("failure", Str(first, "result"));
+        AssertLog(first, "activator transport error");
         AssertLog(first, "realization failed for");
         Assert.Empty(Nix.Activations(scenario));
 

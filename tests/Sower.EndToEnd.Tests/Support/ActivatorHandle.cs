@@ -60,12 +60,11 @@ public sealed class ActivatorHandle : IDisposable
         File.SetUnixFileMode(Socket, (UnixFileMode)Convert.ToInt32("660", 8));
     }
 
-    /// <summary>Stops the socket (as <c>systemctl stop sower-activator.socket</c> would): nothing listens any more.</summary>
-    public void StopSocket()
-    {
-        _process.Stop(TimeSpan.FromSeconds(5));
-        if (File.Exists(Socket)) File.Delete(Socket);
-    }
+    /// <summary>
+    /// Stops the socket as <c>systemctl stop sower-activator.socket</c> does: nothing listens any more, and the socket
+    /// file stays behind (systemd's default <c>RemoveOnStop=no</c>), so clients get "connection refused".
+    /// </summary>
+    public void StopSocket() => _process.Stop(TimeSpan.FromSeconds(5));
 
     /// <summary>The system profile's generations: <c>system-N-link</c> → store path, by N.</summary>
     public SortedDictionary<int, string> Generations()
