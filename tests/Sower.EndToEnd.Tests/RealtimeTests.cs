@@ -39,5 +39,12 @@ public sealed class RealtimeTests(World world, ITestOutputHelper output) : Scena
         var seedRow = Assert.Single(detail["seeds"]!.AsArray())!;
         Assert.Equal("activate", Str(seedRow, "executed_action"));
         AssertLog(detail, "with mode: switch");
+
+        // The garden reported the new generation, and the server shows it as current.
+        await Wait.Until(async () =>
+        {
+            var generations = (await Cli.JsonAsync("garden", "show", gardenSid))["generations"]!.AsArray();
+            return generations.Any(g => (string?)g?["artifact"] == path && (int?)g?["generation_number"] == 1 && (bool?)g?["is_current"] == true);
+        }, TimeSpan.FromSeconds(30), "the server to show generation 1 as current", () => Diagnostics(garden.Process));
     }
 }
