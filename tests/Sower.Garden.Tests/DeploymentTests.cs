@@ -252,4 +252,65 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("timed out after 1s", (string)Assert.Single(SeedResults(D1))["log"]!);
     }
+
+    /// <summary>Builds store-like system trees and points the configured profile links at them.</summary>
+    private void SystemTrees(string newKernel, bool currentIsNew)
+    {
+        string Tree(string name, string kernel)
+        {
+            var root = Dir.File("store/" + name);
+            Directory.CreateDirectory(root);
+            foreach (var (component, target) in new[] { ("kernel", kernel), ("initrd", "initrd-1"), ("kernel-modules", "modules-1") })
+            {
+                var blob = Dir.File("store/blobs/" + target);
+                Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+                File.WriteAllText(blob, target);
+                File.CreateSymbolicLink(Path.Combine(root, component), blob);
+            }
+            return root;
+        }
+        var booted = Tree("booted", "kernel-1");
+        var next = Tree("next", newKernel);
+        Directory.CreateDirectory(Dir.File("profiles"));
+        Directory.CreateDirectory(Dir.File("run"));
+        File.CreateSymbolicLink(Dir.File("profiles/system"), next);
+        File.CreateSymbolicLink(Dir.File("run/booted-system"), booted);
+        File.CreateSymbolicLink(Dir.File("run/current-system"), currentIsNew ? next : booted);
+    }
+
+    private const string RestartPolicy = """{"r":{"actions":["restart"]}}""";
+
+    [Fact]
+    public void A_restart_with_a_new_kernel_reports_the_result_first_and_then_asks_for_the_reboot()
+    {
+        SystemTrees("kernel-2", currentIsNew: false);
+        Connected(Nixos(policyJson: RestartPolicy));
+        var resultsWhenRebootAsked = -1;
+        Activator.Behaviour = r =>
+        {
+            if (r.Type == ActivatorRequestTypes.Reboot) resultsWhenRebootAsked = Gateway.CallsOf(GardenWire.DeploymentResult).Count;
+            return Task.FromResult(0);
+        };
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.Reboot).Count == 1, TimeSpan.FromSeconds(10));
+        Assert.Equal("boot", Activator.OfType(ActivatorRequestTypes.NixOS).Single().Mode);
+        Assert.Equal("kernel_changed", Activator.OfType(ActivatorRequestTypes.Reboot).Single().Reason);
+        Assert.Equal(1, resultsWhenRebootAsked);
+        Assert.Contains(SeedResults(D1), r => r["result"] is null && ((string)r["log"]!).Contains("[garden] reboot initiated: kernel_changed", StringComparison.Ordinal));
+        Assert.Equal("restart", (string?)SeedResults(D1).First(r => r["result"] is not null)["action"]);
+    }
+
+    [Fact]
+    public void A_restart_with_the_same_boot_components_switches_live_without_a_reboot()
+    {
+        SystemTrees("kernel-1", currentIsNew: false);
+        Connected(Nixos(policyJson: RestartPolicy));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Equal(["boot", "switch"], Activator.OfType(ActivatorRequestTypes.NixOS).Select(r => r.Mode));
+        Assert.EndsWith("/store/next", Activator.OfType(ActivatorRequestTypes.NixOS)[1].Path);
+        Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
+        Assert.Contains(SeedResults(D1), r => ((string)r["log"]!).Contains("no reboot required; switching live", StringComparison.Ordinal));
+    }
 }

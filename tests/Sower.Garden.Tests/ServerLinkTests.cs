@@ -29,7 +29,9 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
         Gateway.Online = false;
         var link = Link("link-1");
         for (var i = 1; i <= 3; i++) link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = i }));
-        Thread.Sleep(500); // let them be journaled before the process "dies"
+        // A command after them is only handled once they are journaled (Persist holds back later commands).
+        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, new JsonObject()));
+        ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(10));
         Watch(link);
         Sys.Stop(link);
         ExpectTerminated(link);

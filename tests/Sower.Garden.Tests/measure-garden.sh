@@ -21,22 +21,30 @@ run() { # label, idle seconds, env...
 {"endpoint":"http://127.0.0.1:$port","access_token":"$token","state_directory":"$work/state","admin_socket":"$work/admin.sock",
  "activator_socket":"$work/act.sock","subscriptions":{"web":{"seed_type":"nixos","seed_name":"web01","schedule":"30 4 * * *"}}}
 JSON
-  local start end pid rss
+  local start up end pid rss
   start=$(date +%s%N)
   env "$@" "$garden" --config "$work/client.json" >"$work/garden.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do grep -q "garden session established" "$work/garden.log" && break; sleep 0.01; done
+  up=""
+  for _ in $(seq 1 3000); do
+    [ -z "$up" ] && grep -q "sower-garden .* started" "$work/garden.log" && up=$(date +%s%N)
+    grep -q "garden session established" "$work/garden.log" && break
+    sleep 0.005
+  done
   end=$(date +%s%N)
   sleep "$idle"
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   kill -TERM $pid; wait $pid || true
-  printf '| %s | %d ms | %.1f MiB |\n' "$label" $(( (end - start) / 1000000 )) "$(echo "$rss / 1024" | bc -l)"
+  printf '| %s | %d ms | %d ms | %.1f MiB |\n' "$label" $(( (up - start) / 1000000 )) $(( (end - start) / 1000000 )) "$(echo "$rss / 1024" | bc -l)"
 }
 
-echo "| variant | start → connected | idle RSS after 20 s |"
-echo "|---|---|---|"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo "| variant | start → host up | start → connected | idle RSS after 20 s |"
+echo "|---|---|---|---|"
 run "first start (enrolls), defaults of the project file" 20
 run "restart (stored credential), defaults of the project file" 20
-run "restart, DOTNET_gcConcurrent=1 DOTNET_TieredPGO=1 (SDK defaults)" 20 DOTNET_gcConcurrent=1 DOTNET_TieredPGO=1
+run "restart, DOTNET_gcConcurrent=1 DOTNET_TieredPGO=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0 (SDK defaults)" 20 DOTNET_gcConcurrent=1 DOTNET_TieredPGO=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0
+run "restart, + DOTNET_EnableWriteXorExecute=0" 20 DOTNET_EnableWriteXorExecute=0
+run "restart, + DOTNET_TieredCompilation=0" 20 DOTNET_TieredCompilation=0
 run "restart, + DOTNET_GCHeapHardLimit=0x2000000 (32 MiB)" 20 DOTNET_GCHeapHardLimit=0x2000000
 run "restart, + DOTNET_GCgen0size=0x400000 (4 MiB gen0)" 20 DOTNET_GCgen0size=0x400000

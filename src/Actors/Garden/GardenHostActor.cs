@@ -47,11 +47,11 @@ public sealed class GardenHostActor : ReceiveActor
         config = settings.Config;
 
         Receive<GardenCommands.PushReceived>(OnPush);
-        Receive<GardenCommands.SubscriptionsSynced>(s =>
+        // The link already stored the synced list; every subscription re-reads it (and its scheduler is replaced if it changed).
+        Receive<GardenCommands.SubscriptionsSynced>(_ =>
         {
-            foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
             EnsureSubscriptionActors();
-            _ = s;
+            foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
         });
         Receive<GardenCommands.SessionReady>(_ =>
         {

@@ -46,7 +46,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
         Recover<GardenJournalEvents.OutboxAppended>(e => { outbox[e.Seq] = e; nextSeq = Math.Max(nextSeq, e.Seq + 1); });
         Recover<GardenJournalEvents.OutboxDelivered>(e => outbox.Remove(e.Seq));
-        Recover<RecoveryCompleted>(_ => Self.Tell(Connect.Instance));
+        // PreStart already started connecting; only a garden that is neither connecting nor waiting to retry starts here.
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (!connecting && session is null && !Timers.IsTimerActive(ReconnectTimer)) Self.Tell(Connect.Instance);
+        });
 
         Command<Connect>(_ => StartConnect());
         Command<ConnectOutcome>(OnConnectOutcome);
