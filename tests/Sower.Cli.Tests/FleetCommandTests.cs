@@ -91,6 +91,13 @@ public sealed class FleetCommandTests(TestServer server)
         var names = actors["root"]!["children"]!.AsArray().Select(c => (string?)c!["name"]).ToList();
         Assert.Contains("cluster-inspection", names);
         Assert.Contains(names, n => n!.StartsWith("garden-proxy-", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n!.StartsWith("sower-identify-", StringComparison.Ordinal)); // the walk's own helpers
+
+        var system = SowerProcess.JsonLine(Sow.Run(server, "cluster", "actors", "/system", "-d", "2", "--json"));
+        var sharding = Assert.Single(system["root"]!["children"]!.AsArray(), c => (string?)c!["name"] == "sharding")!;
+        Assert.Contains(sharding["children"]!.AsArray(), c => (string?)c!["name"] == "garden");
+        var shardsText = Sow.Run(server, "cluster", "shards");
+        Assert.Matches(@"(?m)^garden\s+akka\.tcp://sower@\S+\s+\d+\s+\d+$", shardsText.Stdout);
 
         var gardens = SowerProcess.JsonLine(Sow.Run(server, "cluster", "gardens", "--json"));
         var connected = Assert.Single(gardens["gardens"]!.AsArray(), g => (string?)g!["garden_name"] == "cluster01")!;
@@ -126,6 +133,11 @@ public sealed class FleetCommandTests(TestServer server)
         Assert.Equal(1, denied.ExitCode);
         Assert.Equal("error: the access token lacks the seed:write role needed for this", Sow.SingleError(denied));
 
+        // Cluster inspection is for admin tokens only.
+        var cluster = SowerProcess.Run(Sow.Env(server, token), null, "cluster", "show");
+        Assert.Equal(1, cluster.ExitCode);
+        Assert.Equal("error: the access token lacks the admin role needed for this", Sow.SingleError(cluster));
+
         Assert.Equal(0, Sow.Run(server, "token", "revoke", sid).ExitCode);
         var revoked = SowerProcess.Run(Sow.Env(server, token), null, "seed", "list");
         Assert.Equal(1, revoked.ExitCode);
@@ -160,6 +172,11 @@ public sealed class FleetCommandTests(TestServer server)
 
         var noDeployment = Sow.Run(server, "deployment", "show", "dply_aaaaaaaaaaaaaaaaaaaaaaaa");
         Assert.Equal(3, noDeployment.ExitCode);
+        var noFollow = Sow.Run(server, "deployment", "follow", "dply_aaaaaaaaaaaaaaaaaaaaaaaa");
+        Assert.Equal(3, noFollow.ExitCode);
+        Assert.Equal("error: no deployment dply_aaaaaaaaaaaaaaaaaaaaaaaa", Sow.SingleError(noFollow));
+        var noSubscription = Sow.Run(server, "deploy", "no-such-garden", "web");
+        Assert.Equal(3, noSubscription.ExitCode);
         var noGarden = Sow.Run(server, "garden", "show", "no-such-garden");
         Assert.Equal(3, noGarden.ExitCode);
         Assert.Equal("error: no garden named no-such-garden", Sow.SingleError(noGarden));

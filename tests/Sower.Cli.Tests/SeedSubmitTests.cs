@@ -83,6 +83,46 @@ public sealed class SeedSubmitTests(TestServer server)
     }
 
     [Fact]
+    public void A_flake_checkout_adds_the_locked_revision_as_flake_git_rev()
+    {
+        var repo = Directory.CreateTempSubdirectory("sower-flake-").FullName;
+        Git(repo, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(repo, "flake.nix"), "{ outputs = _: {}; }\n");
+        Git(repo, "add", ".");
+        Git(repo, "commit", "-q", "-m", "flake");
+        var rev = GitOut(repo, "rev-parse", "HEAD");
+        var result = SowerProcess.Run(Sow.Env(server), repo, "seed", "submit", Sow.NixosArtifact("flake01"), "-n", "flake01", "-t", "nixos", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var tags = Tags(SowerProcess.JsonLine(result)["seed"]!.AsObject());
+        Assert.Contains($"flake_git_rev={rev}", tags);
+        Assert.Contains("git_branch=main", tags);
+    }
+
+    [Theory]
+    [InlineData("=v", "error: invalid --tag \"=v\": expected key=value with a non-empty key")]
+    [InlineData("novalue", "error: invalid --tag \"novalue\": expected key=value with a non-empty key")]
+    public void Bad_tags_are_usage_errors_before_anything_is_sent(string tag, string expected)
+    {
+        var result = SowerProcess.Run(new Dictionary<string, string?> { ["SOWER_ENDPOINT"] = "http://127.0.0.1:1" }, null,
+            "seed", "submit", Sow.NixosArtifact("badtag"), "-n", "badtag", "-t", "nixos", "--tag", tag);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, Sow.SingleError(result));
+    }
+
+    [Fact]
+    public void A_tag_value_may_be_empty_or_contain_equals_signs()
+    {
+        var result = Sow.Run(server, "seed", "submit", Sow.NixosArtifact("tagvalues"), "-n", "tagvalues", "-t", "nixos", "--no-git",
+            "--tag", "empty=", "--tag", "url=a=b=c", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var tags = Tags(SowerProcess.JsonLine(result)["seed"]!.AsObject());
+        Assert.Equal(["empty=", "url=a=b=c"], tags.Take(2));
+        var unknownType = Sow.Run(server, "seed", "submit", Sow.NixosArtifact("tagvalues"), "-n", "tagvalues", "-t", "nix", "--no-git");
+        Assert.Equal(2, unknownType.ExitCode);
+        Assert.Equal("error: unknown seed type \"nix\", expected one of nixos, home-manager, nix-darwin, service, gcroot", Sow.SingleError(unknownType));
+    }
+
+    [Fact]
     public void Submit_checks_the_type_marker_and_that_the_path_is_a_realised_store_path()
     {
         var noMarker = Sow.NixosArtifact("nomarker", marker: null);

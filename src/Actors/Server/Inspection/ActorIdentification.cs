@@ -5,6 +5,9 @@ namespace Sower.Actors.Server.Inspection;
 /// <summary>Identify over (wildcard) actor selections: the public way to list live actors, locally or on another node.</summary>
 public static class ActorIdentification
 {
+    /// <summary>Name prefix of the short-lived collectors, so walks can leave them out of what they show.</summary>
+    public const string CollectorPrefix = "sower-identify-";
+
     /// <summary>
     /// Sends Identify to every actor a (wildcard) selection names and collects the answers. A selection answers with one
     /// ActorIdentity per live actor and nothing for missing ones, so collection ends after a short quiet period.
@@ -14,7 +17,7 @@ public static class ActorIdentification
         var done = new TaskCompletionSource<IReadOnlyList<IActorRef>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var quiet = TimeSpan.FromMilliseconds(selection.PathString.Contains('*') ? 150 : 50);
         if (quiet > timeout) quiet = timeout;
-        var collector = system.ActorOf(Akka.Actor.Props.Create(() => new IdentifyCollector(done, quiet, timeout)));
+        var collector = system.ActorOf(Akka.Actor.Props.Create(() => new IdentifyCollector(done, quiet, timeout)), CollectorPrefix + Guid.NewGuid().ToString("N"));
         selection.Tell(new Identify(null), collector);
         return await done.Task;
     }

@@ -152,8 +152,9 @@ public sealed class ClusterInspectionActor : ReceiveActor
         {
             if (depth <= 0 || DateTime.UtcNow >= deadline) return new ActorNode(path, name, []);
             var children = await ActorIdentification.Identify(system, system.ActorSelection(path.TrimEnd('/') + "/*"), Remaining(deadline));
-            var ordered = children.OrderBy(c => c.Path.Name, StringComparer.Ordinal).ToList();
-            var nodes = ImmutableArray.CreateBuilder<ActorNode>();
+            var ordered = children.Where(c => !c.Path.Name.StartsWith(ActorIdentification.CollectorPrefix, StringComparison.Ordinal))
+                .OrderBy(c => c.Path.Name, StringComparer.Ordinal).ToList();
+            var allowed = new List<IActorRef>();
             foreach (var child in ordered)
             {
                 if (Interlocked.Increment(ref counted) > MaxActors)
@@ -161,9 +162,11 @@ public sealed class ClusterInspectionActor : ReceiveActor
                     truncated = true;
                     break;
                 }
-                nodes.Add(await Walk(child.Path.ToStringWithAddress(), child.Path.Name, depth - 1));
+                allowed.Add(child);
             }
-            return new ActorNode(path, name, nodes.ToImmutable());
+            // Siblings are walked in parallel: each level costs one quiet period, not one per actor.
+            var nodes = await Task.WhenAll(allowed.Select(child => Walk(child.Path.ToStringWithAddress(), child.Path.Name, depth - 1)));
+            return new ActorNode(path, name, [.. nodes]);
         }
 
         var root = await Walk(rootString, rootPath.Elements.Count == 0 ? "/" : rootPath.Name, Math.Clamp(query.Depth, 1, 20));
