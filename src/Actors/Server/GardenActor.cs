@@ -93,6 +93,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
         Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
         Command<ReplayNow>(_ => Replay());
+        // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
+        Command<CommandAccepted>(_ => { });
+        Command<CommandFailed>(f => _log.Warning("garden {0}: an entity refused a command: {1} {2}", _gid, f.Code, f.Message));
         Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
@@ -119,6 +122,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             StartCreation(new CreationJob(request, Sender, null, PushErrors: true));
         }));
         Command<RetryDeployment>(cmd => IfRegistered(() => HandleRetry(cmd)));
+        Command<DeleteGarden>(cmd => IfRegistered(() => HandleDelete(cmd)));
     }
 
     private void IfRegistered(Action action)
@@ -179,6 +183,29 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         PersistThen([new GardenSessionEnded(_gid, connection, Now)], () => { });
     }
 
+    private void HandleDelete(DeleteGarden cmd)
+    {
+        var sender = Sender;
+        var credential = _state.Registration!.Credential;
+        var subscriptions = _state.Subscriptions.Values.ToList();
+        if (_proxy is not null)
+        {
+            Context.Unwatch(_proxy);
+            _proxy.Tell(new GardenProxyClosed("garden deleted"));
+            _proxy = null;
+            _connection = null;
+        }
+        PersistThen([new GardenRemoved(_gid, cmd.Actor, Now)], () =>
+        {
+            foreach (var sub in subscriptions)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(sub.Line, sub.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(sub.Sid, _gid));
+            }
+            sender.Tell(new GardenDeleted(_gid, credential));
+        });
+    }
+
     private GardenView View() => new(
         _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
         _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
@@ -201,7 +228,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 }
                 _shards.SeedLines.Tell(new FollowSeedLine(record.Line, _gid, record.Sid, record.Spec.Rules, record.Realtime));
             }
-            foreach (var removed in synced.Removed) _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+            foreach (var removed in synced.Removed)
+            {
+                _shards.SeedLines.Tell(new UnfollowSeedLine(removed.Line, removed.Sid));
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(removed.Sid, _gid));
+            }
+            foreach (var record in synced.Subscriptions)
+            {
+                _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.UpsertSubscription(record.Sid, record));
+            }
             sender.Tell(new SubscriptionsSynced(synced.Subscriptions));
         });
     }

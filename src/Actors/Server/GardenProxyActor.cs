@@ -27,6 +27,12 @@ public sealed class GardenProxyActor : ReceiveActor, IWithTimers
         });
         Receive<Sent>(_ => { });
         Receive<SendFailed>(f => _log.Warning("push to garden {0} on {1} failed: {2}", garden, connection, f.Cause.Message));
+        Receive<GardenProxyClosed>(c =>
+        {
+            _log.Info("garden {0}: connection {1} closed: {2}", garden, connection, c.Reason);
+            outgoing.Abort();
+            Context.Stop(Self);
+        });
         Receive<GardenProxyReplaced>(r =>
         {
             _log.Info("garden {0}: connection {1} replaced by {2}", garden, connection, r.By);

@@ -16,6 +16,9 @@ public static class GardenProxyProtocol
     /// <summary>A push to the live connection: Method is a GatewayProtocol push name, Payload its wire record.</summary>
     public sealed record PushToGarden(string Method, object Payload) : INoSerializationVerificationNeeded;
 
+    /// <summary>The garden was deleted: the proxy closes its connection.</summary>
+    public sealed record GardenProxyClosed(string Reason) : INoSerializationVerificationNeeded;
+
     /// <summary>Another connection of the same garden took over; this proxy closes its connection.</summary>
     public sealed record GardenProxyReplaced(ConnectionId By) : INoSerializationVerificationNeeded;
 }

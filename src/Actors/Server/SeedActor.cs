@@ -39,9 +39,12 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
 
         Command<SubmitSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
         Command<RegisterReportedSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RetireSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RemoveSeedTag>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
         Command<GetSeed>(_ => Sender.Tell(new SeedFound(_state.Seed)));
         Command<SeedInLineSet>(ack => { if (ack.Version >= _state.Version) { _lineAcked = true; Timers.Cancel(LineSyncTimer); } });
         Command<SyncLine>(_ => SendToLine());
+        Command<Messages.CommandAccepted>(_ => { });
         Command<ReceiveTimeout>(_ =>
         {
             if (_lineAcked) Context.Parent.Tell(new Passivate(PoisonPill.Instance));

@@ -24,6 +24,7 @@ public static class ServerEntitiesHostingExtensions
         builder.WithSowerSerialization()
             .WithSowerSeeds(settings, clock)
             .WithSowerGardens(settings, clock)
+            .WithSowerSubscriptions(settings, clock)
             .WithSowerDeployments(settings, clock)
             .WithSowerProjections(store, clock);
 
@@ -52,6 +53,11 @@ public static class ServerEntitiesHostingExtensions
     public static AkkaConfigurationBuilder WithSowerGardens(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
         builder.WithShardRegion<GardenRegion>("garden",
             (_, registry) => id => Props.Create(() => new GardenActor(id, clock, new ShardRefs(registry), settings)),
+            new SowerMessageExtractor(), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false });
+
+    public static AkkaConfigurationBuilder WithSowerSubscriptions(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
+        builder.WithShardRegion<SubscriptionRegion>("subscription",
+            (_, _) => id => Props.Create(() => new SubscriptionActor(id, clock, settings)),
             new SowerMessageExtractor(), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false });
 
     public static AkkaConfigurationBuilder WithSowerDeployments(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Sower.Messages.Deployments;
 using Sower.Messages.Gardens;
 using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
 
 namespace Sower.Actors.Server;
 
@@ -12,6 +13,7 @@ public sealed class SeedRegion;
 public sealed class SeedLineRegion;
 public sealed class GardenRegion;
 public sealed class DeploymentRegion;
+public sealed class SubscriptionRegion;
 
 /// <summary>
 /// One extractor for every Sower entity: the entity id comes from the id interface the message carries. The shard count
@@ -27,6 +29,7 @@ public sealed class SowerMessageExtractor() : HashCodeMessageExtractor(ShardCoun
         IWithSeedLineKey l => l.Line.EntityId,
         IWithGardenId g => g.GardenId.Value,
         IWithDeploymentId d => d.DeploymentId.Value,
+        IWithSubscriptionId s => s.SubscriptionId.Value,
         _ => null,
     };
 }
@@ -38,4 +41,5 @@ public sealed class ShardRefs(IActorRegistry registry)
     public IActorRef SeedLines => registry.Get<SeedLineRegion>();
     public IActorRef Gardens => registry.Get<GardenRegion>();
     public IActorRef Deployments => registry.Get<DeploymentRegion>();
+    public IActorRef Subscriptions => registry.Get<SubscriptionRegion>();
 }

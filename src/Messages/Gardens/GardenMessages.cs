@@ -20,6 +20,13 @@ public static class GardenCommands
     /// <summary>Reply: Rebound when the host was already enrolled; PreviousCredential is its token to rotate.</summary>
     public sealed record GardenEnrolled(GardenId GardenId, string Name, bool Rebound, TokenId? PreviousCredential) : ISowerSerializable;
 
+    /// <summary>Delete the garden (REFERENCE §5.4): its credential is revoked by the caller, its live connection dropped,
+    /// its subscriptions and generations removed; its deployments and their events are kept.</summary>
+    public sealed record DeleteGarden(GardenId GardenId, string Actor) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Reply to DeleteGarden: the credential to revoke.</summary>
+    public sealed record GardenDeleted(GardenId GardenId, TokenId? Credential) : ISowerSerializable;
+
     public sealed record BindGardenCredential(GardenId GardenId, TokenId Credential) : IWithGardenId, ISowerSerializable;
 
     public sealed record SyncSubscriptions(GardenId GardenId, ImmutableArray<SubscriptionSpec> Subscriptions) : IWithGardenId, ISowerSerializable;
@@ -82,6 +89,8 @@ public static class GardenEvents
     public sealed record GardenRebound(GardenId GardenId, string Name, string Actor, Instant At) : IGardenEvent;
 
     public sealed record GardenCredentialBound(GardenId GardenId, TokenId Credential) : IGardenEvent;
+
+    public sealed record GardenRemoved(GardenId GardenId, string Actor, Instant At) : IGardenEvent;
 
     public sealed record GardenVersionReported(GardenId GardenId, string Version, Instant At) : IGardenEvent;
 

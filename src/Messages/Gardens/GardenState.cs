@@ -41,6 +41,10 @@ public sealed record GardenState(
         GardenGenerationsReported g => this with { Generations = g.Generations },
         GardenSessionStarted s => this with { OnlineAt = s.At, LastSeen = s.At },
         GardenSessionEnded s => this with { LastSeen = s.At },
+        GardenRemoved => this with
+        {
+            Registration = null, Subscriptions = ImmutableDictionary<string, SubscriptionRecord>.Empty, Generations = [], Version = null,
+        },
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
         _ => this,
     };

@@ -31,8 +31,20 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
         {
             Seed = Seed with { Recency = p.Recency }, Version = Version + 1, LastChangeFansOut = true,
         },
+        SeedRetired when Seed is not null => this with { Seed = Seed with { Retired = true }, Version = Version + 1, LastChangeFansOut = false },
+        SeedTagRemoved r when Seed is not null => this with
+        {
+            Seed = Seed with { Tags = Seed.Tags.Remove(r.Tag) }, Version = Version + 1, LastChangeFansOut = false,
+        },
         _ => this,
     };
+
+    /// <summary>Retirement and tag removal; nothing when already retired or the tag is absent (null seed: nothing either).</summary>
+    public ImmutableArray<ISeedEvent> Decide(RetireSeed cmd, Instant now) =>
+        Seed is null || Seed.Retired ? [] : [new SeedRetired(cmd.SeedId, cmd.By, now)];
+
+    public ImmutableArray<ISeedEvent> Decide(RemoveSeedTag cmd, Instant now) =>
+        Seed is null || !Seed.Tags.Contains(cmd.Tag) ? [] : [new SeedTagRemoved(cmd.SeedId, cmd.Tag, cmd.By, now)];
 
     /// <summary>REFERENCE §2: create, or re-submit (add missing tags, rename only with rename=true, recency only with promote=true).</summary>
     public ImmutableArray<ISeedEvent> Decide(SubmitSeed cmd, Instant now)

@@ -28,6 +28,7 @@ public sealed class EntityHost : IAsyncDisposable
         SeedLines = registry.Get<SeedLineRegion>();
         Gardens = registry.Get<GardenRegion>();
         Deployments = registry.Get<DeploymentRegion>();
+        Subscriptions = registry.Get<SubscriptionRegion>();
     }
 
     public ActorSystem System { get; }
@@ -36,6 +37,7 @@ public sealed class EntityHost : IAsyncDisposable
     public IActorRef SeedLines { get; }
     public IActorRef Gardens { get; }
     public IActorRef Deployments { get; }
+    public IActorRef Subscriptions { get; }
 
     public static async Task<EntityHost> StartAsync(PersistenceSettings persistence, IClock clock, ServerEntitySettings? settings = null)
     {

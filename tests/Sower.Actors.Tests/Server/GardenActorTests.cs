@@ -8,6 +8,7 @@ using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
 using Sower.Messages.Gateway;
 using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
 using static Sower.Actors.Server.GardenProxyProtocol;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Gardens.GardenQueries;
@@ -60,6 +61,17 @@ public sealed class GardenActorTests(EntityFixture fixture) : IClassFixture<Enti
         Assert.Equal("y", second.Subscriptions.Single(s => s.Spec.Name == "b").Spec.SeedName);
         var garden = (await _host.Ask<GardenFound>(_host.Gardens, new GetGarden(gid))).Garden!;
         Assert.Equal(["b", "c"], garden.Subscriptions.Select(s => s.Spec.Name));
+
+        // The per-sid SubscriptionActors mirror the sync: "b" updated, "a" gone; another garden cannot take a sid over.
+        var b = second.Subscriptions.Single(s => s.Spec.Name == "b");
+        var a = first.Subscriptions.Single(s => s.Spec.Name == "a");
+        await Eventually(async () => (await _host.Ask<SubscriptionQueries.SubscriptionFound>(_host.Subscriptions,
+            new SubscriptionQueries.GetSubscription(b.Sid))).Subscription is { Spec.SeedName: "y" } found ? found : null);
+        await Eventually(async () => (await _host.Ask<SubscriptionQueries.SubscriptionFound>(_host.Subscriptions,
+            new SubscriptionQueries.GetSubscription(a.Sid))).Subscription is null ? "" : null);
+        var thief = GardenIdentity.For("thief");
+        await _host.Ask<CommandAccepted>(_host.Subscriptions, new SubscriptionCommands.UpsertSubscription(b.Sid, b with { Garden = thief }));
+        Assert.Equal(gid, (await _host.Ask<SubscriptionQueries.SubscriptionFound>(_host.Subscriptions, new SubscriptionQueries.GetSubscription(b.Sid))).Subscription!.Garden);
     }
 
     [Fact]

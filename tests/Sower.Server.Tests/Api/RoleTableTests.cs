@@ -24,9 +24,12 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "GET", "/api/v1/seeds/latest?name=x&seed_type=nixos", Roles.SeedRead },
         { "GET", $"/api/v1/seeds/{SeedSid}", Roles.SeedRead },
         { "POST", "/api/v1/seeds", Roles.SeedWrite },
+        { "POST", $"/api/v1/seeds/{SeedSid}/retire", Roles.SeedWrite },
+        { "DELETE", $"/api/v1/seeds/{SeedSid}/tags?key=a&value=b", Roles.SeedWrite },
         { "POST", "/api/v1/gardens/register", Roles.GardenRegister },
         { "GET", "/api/v1/gardens", Roles.GardenRead },
         { "GET", $"/api/v1/gardens/{GardenSid}", Roles.GardenRead },
+        { "DELETE", $"/api/v1/gardens/{GardenSid}", Roles.Admin },
         { "GET", "/api/v1/deployments", Roles.DeploymentRead },
         { "GET", $"/api/v1/deployments/{Dply}", Roles.DeploymentRead },
         { "POST", $"/api/v1/subscriptions/{Sub}/deploy", Roles.DeploymentWrite },
@@ -98,7 +101,8 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         foreach (var path in new[] { "/api/v1/seeds", "/api/v1/seeds/latest", "/api/v1/seeds/{sid}", "/api/v1/gardens/register", "/api/v1/gardens",
                      "/api/v1/gardens/{sid}", "/api/v1/deployments", "/api/v1/deployments/{sid}", "/api/v1/subscriptions/{sid}/deploy",
-                     "/api/v1/deployments/{sid}/retry", "/api/v1/deployments/{sid}/approve", "/api/v1/deployments/{sid}/reject" })
+                     "/api/v1/deployments/{sid}/retry", "/api/v1/deployments/{sid}/approve", "/api/v1/deployments/{sid}/reject",
+                     "/api/v1/seeds/{sid}/retire", "/api/v1/seeds/{sid}/tags" })
         {
             Assert.Contains(path, paths);
         }

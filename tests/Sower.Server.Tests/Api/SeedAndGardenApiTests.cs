@@ -59,6 +59,59 @@ public sealed class SeedAndGardenApiTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task Retired_seeds_and_removed_tags_stop_matching_and_both_changes_are_audited_events()
+    {
+        var older = await Seeds.Submit(server, "api-retire", null, "", ("branch", "main"));
+        var newer = await Seeds.Submit(server, "api-retire", null, "", ("branch", "main"), ("extra", "1"));
+        async Task<string?> Latest(string query) => await Wait.ForAsync(async () =>
+        {
+            var r = await server.Admin.GetAsync("/api/v1/seeds/latest?name=api-retire&seed_type=nixos" + query);
+            return r.IsSuccessStatusCode ? JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("sid").GetString() : "none";
+        }, "latest");
+        await Wait.ForAsync(async () => await Latest("") == newer.GetProperty("sid").GetString() ? "" : null, "the newer seed as latest");
+
+        var (removeStatus, removed) = await DeleteJson($"/api/v1/seeds/{newer.GetProperty("sid").GetString()}/tags?key=extra&value=1");
+        Assert.Equal(200, removeStatus);
+        Assert.DoesNotContain(removed.GetProperty("tags").EnumerateArray(), t => t.GetProperty("key").GetString() == "extra");
+        await Wait.ForAsync(async () => await Latest("&tags[]=extra=1") == "none" ? "" : null, "the removed tag to stop matching");
+
+        var (retireStatus, retired) = await server.PostJson($"/api/v1/seeds/{newer.GetProperty("sid").GetString()}/retire", null);
+        Assert.Equal(200, retireStatus);
+        Assert.True(retired.GetProperty("retired").GetBoolean());
+        await Wait.ForAsync(async () => await Latest("&tags[]=branch=main") == older.GetProperty("sid").GetString() ? "" : null,
+            "the retired seed to leave latest-selection");
+        Assert.Equal(404, (await server.PostJson("/api/v1/seeds/seed_zzzzzzzzzzzzzzzzzzzzzzzz/retire", null)).Status);
+        Assert.Equal(400, (await DeleteJson($"/api/v1/seeds/{older.GetProperty("sid").GetString()}/tags?key=branch")).Status);
+    }
+
+    [Fact]
+    public async Task Deleting_a_garden_drops_its_connection_revokes_its_credential_and_keeps_its_deployments()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "doomed-web");
+        await garden.Sync(Subscriptions.NixOS("system", "doomed-web", Subscriptions.RealtimePolicy));
+        await Seeds.Submit(server, "doomed-web");
+        var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean());
+        var closed = new TaskCompletionSource();
+        garden.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+
+        var response = await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}");
+        Assert.Equal(204, (int)response.StatusCode);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        using var old = server.Client(garden.Credential);
+        Assert.Equal(401, (int)(await old.GetAsync("/api/v1/auth/verify")).StatusCode);
+        await Wait.ForAsync(async () => (int)(await server.Admin.GetAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode == 404 ? "" : null, "the garden gone");
+        Assert.Equal(200, (int)(await server.Admin.GetAsync($"/api/v1/deployments/{push.GetProperty("sid").GetString()}")).StatusCode);
+        Assert.Equal(404, (int)(await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode);
+    }
+
+    private async Task<(int Status, JsonElement Body)> DeleteJson(string path)
+    {
+        var response = await server.Admin.DeleteAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Fact]
     public async Task A_garden_is_online_while_its_session_is_open_and_re_enrolment_rotates_the_credential()
     {
         var host = "presence-" + Guid.NewGuid();

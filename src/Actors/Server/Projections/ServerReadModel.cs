@@ -49,6 +49,11 @@ public sealed record ServerReadModel(
             GardenSessionStarted s when s.At >= processStarted => next with { OpenSessions = OpenSessions.SetItem(s.GardenId.Value, s.Connection) },
             GardenSessionEnded s when OpenSessions.TryGetValue(s.GardenId.Value, out var open) && open == s.Connection =>
                 next with { OpenSessions = OpenSessions.Remove(s.GardenId.Value) },
+            GardenRemoved r => next with
+            {
+                OpenSessions = OpenSessions.Remove(r.GardenId.Value),
+                SubscriptionOwners = SubscriptionOwners.RemoveRange(garden.Subscriptions.Values.Select(x => x.Sid.Value)),
+            },
             GardenSubscriptionsSynced s => next with
             {
                 SubscriptionOwners = SubscriptionOwners.RemoveRange(s.Removed.Select(r => r.Sid.Value))

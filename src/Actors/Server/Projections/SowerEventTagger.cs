@@ -12,6 +12,7 @@ public sealed class SowerEventTagger : IWriteEventAdapter
     public const string SeedLineTag = "seedline";
     public const string GardenTag = "garden";
     public const string DeploymentTag = "deployment";
+    public const string SubscriptionTag = "subscription";
 
     public string Manifest(object evt) => string.Empty;
 
@@ -21,6 +22,7 @@ public sealed class SowerEventTagger : IWriteEventAdapter
         SeedLineEvents.ISeedLineEvent => new Tagged(evt, [SeedLineTag]),
         GardenEvents.IGardenEvent => new Tagged(evt, [GardenTag]),
         DeploymentEvents.IDeploymentEvent => new Tagged(evt, [DeploymentTag]),
+        Messages.Subscriptions.SubscriptionEvents.ISubscriptionEvent => new Tagged(evt, [SubscriptionTag]),
         _ => evt,
     };
 }

@@ -15,7 +15,7 @@ namespace Sower.Server.Api;
 public sealed record TagWire(string Key, string Value);
 
 /// <summary>Wire Seed: {sid, name, seed_type, artifact, tags:[{key,value}]} plus recency and creation time.</summary>
-public sealed record SeedWire(string Sid, string Name, string SeedType, string Artifact, IReadOnlyList<TagWire> Tags, string Recency, string CreatedAt);
+public sealed record SeedWire(string Sid, string Name, string SeedType, string Artifact, IReadOnlyList<TagWire> Tags, string Recency, string CreatedAt, bool Retired);
 
 public sealed record PageWire<T>(IReadOnlyList<T> Items, int Page, int PerPage, int Total);
 
@@ -69,7 +69,7 @@ public static class ApiWire
     public static string? Time(Instant? i) => i is { } v ? Time(v) : null;
 
     public static SeedWire Seed(SeedInfo s) => new(s.Sid.Value, s.Name, s.Type.ToWire(), s.Artifact, [.. s.Tags.Select(t => new TagWire(t.Key, t.Value))],
-        Time(s.Recency), Time(s.CreatedAt));
+        Time(s.Recency), Time(s.CreatedAt), s.Retired);
 
     public static SubscriptionWire Subscription(SubscriptionRecord r)
     {

@@ -8,6 +8,7 @@ using Sower.Messages.Deployments;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
 using Sower.Messages.Seeds;
+using Sower.Messages.Subscriptions;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Deployments.DeploymentCommands;
 using static Sower.Messages.Deployments.DeploymentQueries;
@@ -108,15 +109,16 @@ public static class DeploymentEndpoints
         return found is null ? ApiWire.NotFound() : ApiWire.Ok(ApiWire.DeploymentDetail(found));
     }
 
-    private static async Task<IResult> Deploy(string sid, HttpContext http, ClaimsPrincipal user, ReadModelStore readModel,
+    private static async Task<IResult> Deploy(string sid, HttpContext http, ClaimsPrincipal user, IRequiredActor<SubscriptionRegion> subscriptions,
         IRequiredActor<GardenRegion> gardens, IRequiredActor<SeedRegion> seeds)
     {
         var (body, error) = await ApiWire.ReadBody<DeployBody>(http, required: false);
         if (error is not null) return error;
-        if (!Sid.IsValid(sid, SubscriptionId.Prefix) || !readModel.Current.SubscriptionOwners.TryGetValue(sid, out var garden))
-        {
-            return ApiWire.Error(404, "subscription_not_found", message: "Subscription not found");
-        }
+        var subscription = Sid.IsValid(sid, SubscriptionId.Prefix)
+            ? (await subscriptions.ActorRef.Ask<SubscriptionQueries.SubscriptionFound>(new SubscriptionQueries.GetSubscription(new SubscriptionId(sid)), AskTimeout)).Subscription
+            : null;
+        if (subscription is null) return ApiWire.Error(404, "subscription_not_found", message: "Subscription not found");
+        var garden = subscription.Garden;
         SeedInfo? explicitSeed = null;
         if (body?.SeedSid is { } seedSid)
         {

@@ -24,6 +24,8 @@ public static class GardenEndpoints
         var gardens = app.MapGroup("/api/v1/gardens").WithTags("gardens");
         gardens.MapPost("/register", Register).RequireAuthorization(Roles.GardenRegister).Accepts<RegisterGardenBody>("application/json")
             .Produces<GardenEnrolledWire>(201).Produces<ErrorWire>(422).WithSummary("Enroll a garden, or re-bind the garden of the same host identifier");
+        gardens.MapDelete("/{sid}", Delete).RequireAuthorization(Roles.Admin).Produces(204).Produces<ErrorWire>(404)
+            .WithSummary("Delete a garden: revokes its credential and drops its live connection; deployments are kept");
         gardens.MapGet("", List).RequireAuthorization(Roles.GardenRead).Produces<PageWire<GardenListItemWire>>().WithSummary("List gardens");
         gardens.MapGet("/{sid}", Get).RequireAuthorization(Roles.GardenRead).Produces<GardenDetailWire>().Produces<ErrorWire>(404).WithSummary("One garden");
     }
@@ -60,6 +62,15 @@ public static class GardenEndpoints
             await gardens.ActorRef.Ask<CommandAccepted>(new BindGardenCredential(gid, token.TokenId), AskTimeout);
         }
         return ApiWire.Ok(new GardenEnrolledWire(gid.Value, enrolled.Name, token.Plaintext, enrolled.Rebound), 201);
+    }
+
+    private static async Task<IResult> Delete(string sid, ClaimsPrincipal user, IRequiredActor<GardenRegion> gardens, IRequiredActor<AccessTokensActorKey> tokens)
+    {
+        if (!Sid.IsValid(sid, GardenId.Prefix)) return ApiWire.NotFound();
+        var reply = await gardens.ActorRef.Ask(new DeleteGarden(new GardenId(sid), ApiCaller.Actor(user)), AskTimeout);
+        if (reply is not GardenDeleted deleted) return ApiWire.NotFound();
+        if (deleted.Credential is { } credential) await tokens.ActorRef.Ask(new RevokeAccessToken(credential, null), AskTimeout);
+        return Results.NoContent();
     }
 
     private static IResult List(HttpRequest request, ReadModelStore readModel)

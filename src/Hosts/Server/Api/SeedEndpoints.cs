@@ -29,6 +29,10 @@ public static class SeedEndpoints
         seeds.MapGet("/{sid}", Get).RequireAuthorization(Roles.SeedRead).Produces<SeedWire>().Produces<ErrorWire>(404).WithSummary("One seed");
         seeds.MapPost("", Submit).RequireAuthorization(Roles.SeedWrite).Accepts<SubmitSeedBody>("application/json")
             .Produces<SeedWire>(201).Produces<SeedWire>(200).Produces<ErrorWire>(422).WithSummary("Submit or re-submit a seed (rename, promote)");
+        seeds.MapPost("/{sid}/retire", Retire).RequireAuthorization(Roles.SeedWrite)
+            .Produces<SeedWire>().Produces<ErrorWire>(404).WithSummary("Retire a seed: kept for history, never latest, never realtime");
+        seeds.MapDelete("/{sid}/tags", RemoveTag).RequireAuthorization(Roles.SeedWrite)
+            .Produces<SeedWire>().Produces<ErrorWire>(400).Produces<ErrorWire>(404).WithSummary("Remove one tag (?key=…&value=…) from a seed");
     }
 
     private static async Task<IResult> List(HttpRequest request, ReadModelStore readModel, IRequiredActor<SeedLineRegion> lines)
@@ -110,6 +114,30 @@ public static class SeedEndpoints
         var reply = await seedRegion.ActorRef.Ask<SeedSubmissionResult>(command, AskTimeout);
         return ApiWire.Ok(ApiWire.Seed(reply.Seed), reply.Created ? 201 : 200);
     }
+
+    private static async Task<IResult> Retire(string sid, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
+    {
+        if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
+        return SeedReply(await seedRegion.ActorRef.Ask(new RetireSeed(new SeedId(sid), ApiCaller.Actor(user)), AskTimeout));
+    }
+
+    private static async Task<IResult> RemoveTag(string sid, HttpRequest request, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
+    {
+        if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
+        var key = request.Query["key"].ToString();
+        if (string.IsNullOrEmpty(key) || !request.Query.ContainsKey("value"))
+        {
+            return ApiWire.Error(400, "invalid parameters", ["key and value: required (the value may be empty)"]);
+        }
+        var tag = new Tag(key, request.Query["value"].ToString());
+        return SeedReply(await seedRegion.ActorRef.Ask(new RemoveSeedTag(new SeedId(sid), tag, ApiCaller.Actor(user)), AskTimeout));
+    }
+
+    private static IResult SeedReply(object reply) => reply switch
+    {
+        SeedSubmissionResult r => ApiWire.Ok(ApiWire.Seed(r.Seed)),
+        _ => ApiWire.NotFound(),
+    };
 
     private static bool TryFlag(HttpRequest request, string name, out bool value)
     {

@@ -7,12 +7,12 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using NodaTime.Text;
 using Sower.Actors.Server;
-using Sower.Actors.Server.Projections;
 using Sower.Messages;
 using Sower.Messages.Deployments;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
 using Sower.Messages.Gateway;
+using Sower.Messages.Subscriptions;
 using Sower.Messages.Tokens;
 using Sower.Server.Auth;
 using static Sower.Messages.Deployments.DeploymentCommands;
@@ -31,7 +31,7 @@ public sealed class GardenHub(
     GardenSessions sessions,
     IRequiredActor<GardenRegion> gardens,
     IRequiredActor<DeploymentRegion> deployments,
-    ReadModelStore readModel,
+    IRequiredActor<SubscriptionRegion> subscriptions,
     ActorSystem system,
     IHubContext<GardenHub> hubContext,
     GatewayOptions options,
@@ -145,11 +145,11 @@ public sealed class GardenHub(
         }
         if (problems.Count > 0) return GatewayPayloads.Invalid(problems);
         var session = Session;
-        var model = readModel.Current;
         var sids = request.SubscriptionSids!.Value.Select(s => new SubscriptionId(s)).ToImmutableArray();
-        foreach (var sid in sids)
+        foreach (var sid in sids.Where(s => Sid.IsValid(s.Value, SubscriptionId.Prefix)))
         {
-            if (model.SubscriptionOwners.TryGetValue(sid.Value, out var owner) && owner != session.Garden)
+            var found = await subscriptions.ActorRef.Ask<SubscriptionQueries.SubscriptionFound>(new SubscriptionQueries.GetSubscription(sid), options.AskTimeout);
+            if (found.Subscription is { } owned && owned.Garden != session.Garden)
             {
                 return GatewayReply.Failure(GatewayErrors.Unauthorized, $"subscription {sid} belongs to another garden");
             }
