@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace Sower.EndToEnd.Tests.Support;
 
@@ -36,7 +35,6 @@ public sealed class World : IAsyncLifetime
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly List<ManagedProcess> _extraLogs = [];
 
     public World()
     {
@@ -107,7 +105,6 @@ public sealed class World : IAsyncLifetime
     public Task DisposeAsync()
     {
         Server.Dispose();
-        foreach (var p in _extraLogs) p.Dispose();
         File.AppendAllText(Path.Combine(RunDir, "timings"), $"total {_clock.Elapsed.TotalSeconds:0.0}s\n");
         return Task.CompletedTask;
     }
