@@ -105,6 +105,13 @@ public sealed class World : IAsyncLifetime
     public Task DisposeAsync()
     {
         Server.Dispose();
+        // Keep the logs and records for diagnosis; drop the garden's copied binaries and the build roots (so Nix may
+        // collect this run's artifacts).
+        foreach (var dir in new[] { Path.Combine(RunDir, "bin"), Path.Combine(RunDir, "nix", "roots") })
+        {
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+        }
         File.AppendAllText(Path.Combine(RunDir, "timings"), $"total {_clock.Elapsed.TotalSeconds:0.0}s\n");
         return Task.CompletedTask;
     }
