@@ -313,4 +313,41 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
         Assert.Contains(SeedResults(D1), r => ((string)r["log"]!).Contains("no reboot required; switching live", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Service_activations_always_send_the_complete_set_of_service_seeds()
+    {
+        var a = new Sower.Messages.Domain.SubscriptionSpec("svc-a", "svc-a", Sower.Messages.Domain.SeedType.Service, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default);
+        var b = a with { Name = "svc-b", SeedName = "svc-b" };
+        Connected(a, b);
+        const string PathA = "/nix/store/0000000000000000000000000000000a-svc-a";
+        const string PathB = "/nix/store/0000000000000000000000000000000b-svc-b";
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "svc-a", type: "service", artifact: PathA));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "svc-b", type: "service", artifact: PathB, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
+        var requests = Activator.OfType(ActivatorRequestTypes.Services);
+        Assert.Equal([PathA], requests[0].Seeds!.Select(s => s.Path));
+        Assert.Equal([PathA, PathB], requests[1].Seeds!.Select(s => s.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(2, Store.Current.Services.Count);
+    }
+
+    [Fact]
+    public async Task Draining_accepts_no_new_deployment_and_waits_for_the_running_activation()
+    {
+        var host = Connected();
+        var release = new TaskCompletionSource<int>();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
+        var drained = host.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), TimeSpan.FromSeconds(20));
+        await Task.Delay(300);
+        Assert.False(drained.IsCompleted);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        release.SetResult(0);
+        await drained;
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        await Task.Delay(300);
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.Stage)); // the push during the drain was not started
+    }
 }

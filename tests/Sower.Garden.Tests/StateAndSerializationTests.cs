@@ -30,11 +30,13 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
             Credential = "secret",
             Subscriptions = [new SyncedSubscription("sub_aaaaaaaaaaaaaaaaaaaaaaaa", spec)],
             LastFires = s.LastFires.SetItem("web", Instant.FromUtc(2026, 1, 1, 4, 30)),
+            ActiveServices = s.Services.SetItem("sub_svc", new Sower.Messages.Activator.ServiceSeed("svc", "/nix/store/x-svc")),
         });
         var again = new GardenStateStore(stateDir).Current;
         Assert.Equal("secret", again.Credential);
         Assert.Equal(spec, again.Subscriptions!.Value.Single().Spec);
         Assert.Equal(Instant.FromUtc(2026, 1, 1, 4, 30), again.LastFires["web"]);
+        Assert.Equal("/nix/store/x-svc", again.Services["sub_svc"].Path);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.FilePath));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(stateDir));
         Assert.False(File.Exists(store.FilePath + ".tmp"));

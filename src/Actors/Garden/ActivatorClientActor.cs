@@ -67,6 +67,11 @@ public sealed class ActivatorClientActor : ReceiveActor
             {
                 replyTo.Tell(new ActivatorCommands.Finished(id, null, $"timed out after {(int)run.Timeout.TotalSeconds}s waiting for the activator"));
             }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                // The garden is stopping: report nothing. The deployment's journal knows the activation started and records
+                // it as interrupted at the next start; the activator itself finishes the work (REFERENCE §7.6).
+            }
             catch (ActivatorMissingException)
             {
                 replyTo.Tell(new ActivatorCommands.Finished(id, null, MissingExecutable));

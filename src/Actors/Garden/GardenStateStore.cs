@@ -102,6 +102,12 @@ public sealed class GardenStateStore
             fires[name] = InstantPattern.ExtendedIso.Format(at);
         }
         o["last_fires"] = fires;
+        var services = new JsonObject();
+        foreach (var (sid, seed) in state.Services.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            services[sid] = new JsonObject { ["name"] = seed.Name, ["path"] = seed.Path };
+        }
+        o["active_services"] = services;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -133,6 +139,14 @@ public sealed class GardenStateStore
                 if (parse.Success) fires[name] = parse.Value;
             }
         }
-        return new GardenLocalState((string?)o["garden_sid"], (string?)o["credential"], (string?)o["host_identifier"], subs, fires.ToImmutable());
+        var services = ImmutableDictionary.CreateBuilder<string, Sower.Messages.Activator.ServiceSeed>(StringComparer.Ordinal);
+        if (o["active_services"] is JsonObject serviceMap)
+        {
+            foreach (var (sid, value) in serviceMap)
+            {
+                if ((string?)value?["name"] is { } name && (string?)value?["path"] is { } path) services[sid] = new Sower.Messages.Activator.ServiceSeed(name, path);
+            }
+        }
+        return new GardenLocalState((string?)o["garden_sid"], (string?)o["credential"], (string?)o["host_identifier"], subs, fires.ToImmutable(), services.ToImmutable());
     }
 }

@@ -189,8 +189,10 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
                     request = ActivatorRequest.HomeManager(NewId(), seed.Artifact, user);
                     break;
                 default:
+                    // The complete set of service seeds this garden wants active: this one plus every other subscription's.
                     mode = "services";
-                    request = ActivatorRequest.Services(NewId(), [new ServiceSeed(seed.Name, seed.Artifact)]);
+                    var others = store.Current.Services.Where(kv => kv.Key != subscriptionSid).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
+                    request = ActivatorRequest.Services(NewId(), [.. others, new ServiceSeed(seed.Name, seed.Artifact)]);
                     break;
             }
             Line($"activating {label} with mode: {mode}");
@@ -209,6 +211,10 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
             if (f.ExitCode == 0)
             {
                 Line($"activated {label}");
+                if (seed.SeedType == SeedType.Service)
+                {
+                    store.Update(s => s with { ActiveServices = s.Services.SetItem(subscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
+                }
                 log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
                 Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
                 Finish("success", executing.ToWire(), executing);
