@@ -80,6 +80,12 @@ public sealed class SeedSubmitTests(TestServer server)
         // The tags are on the server: seed show reads them back.
         var shown = SowerProcess.JsonLine(Sow.Run(server, "seed", "show", (string)submitted["seed"]!["sid"]!, "--json"));
         Assert.Contains($"git_rev={rev}", Tags(shown));
+        Assert.False((bool)shown["retired"]!);
+
+        // Retired: kept, but never the latest any more.
+        var retired = SowerProcess.JsonLine(Sow.Run(server, "seed", "retire", (string)submitted["seed"]!["sid"]!, "--json"));
+        Assert.True((bool)retired["retired"]!);
+        Assert.Equal(3, Sow.Run(server, "seed", "latest", "-n", "gitclean", "-t", "nixos").ExitCode);
     }
 
     [Fact]

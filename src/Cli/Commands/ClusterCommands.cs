@@ -79,28 +79,32 @@ public static class ClusterCommands
         }));
     });
 
-    private static readonly Argument<string?> PathArgument = new("PATH") { Description = "Actor path: /user (default), /system, or a full akka.tcp://… address", Arity = ArgumentArity.ZeroOrOne };
-    private static readonly Option<int> DepthOption = new("--depth", "-d") { Description = "How many levels to walk (1–20, default 3)", DefaultValueFactory = _ => 3 };
-
-    private static Command Actors(CliIo io) => Simple(io, "actors", "The live actor hierarchy under PATH (Identify walk, depth-limited)",
-        r => $"/cluster/actors?path={Uri.EscapeDataString(r.GetValue(PathArgument) ?? "/user")}&depth={r.GetValue(DepthOption)}", (io, r, json) =>
-        {
-            if (json)
+    private static Command Actors(CliIo io)
+    {
+        var path = new Argument<string?>("PATH") { Description = "Actor path: /user (default), /system, or a full akka.tcp://… address", Arity = ArgumentArity.ZeroOrOne };
+        var depth = new Option<int>("--depth", "-d") { Description = "How many levels to walk (1–20, default 3)", DefaultValueFactory = _ => 3 };
+        return Simple(io, "actors", "The live actor hierarchy under PATH (Identify walk, depth-limited)",
+            r => r.GetValue(depth) is >= 1 and <= 20
+                ? $"/cluster/actors?path={Uri.EscapeDataString(r.GetValue(path) ?? "/user")}&depth={r.GetValue(depth)}"
+                : throw new CliFailure(ExitCodes.Usage, "--depth must be from 1 to 20"), (io, r, json) =>
             {
-                Output.Json(io, new JsonObject
+                if (json)
                 {
-                    ["path"] = Output.Str(r, "path"), ["depth"] = Output.Int(r, "depth"), ["truncated"] = Output.Bool(r, "truncated"), ["root"] = Tree(r["root"]),
-                });
-                return;
-            }
-            void Print(JsonNode? node, string indent)
-            {
-                io.Out.WriteLine($"{indent}{(indent.Length == 0 ? Output.Str(node, "path") : Output.Str(node, "name"))}");
-                foreach (var child in Output.Array(node, "children")) Print(child, indent + "  ");
-            }
-            Print(r["root"], "");
-            if (Output.Bool(r, "truncated")) io.Out.WriteLine("(truncated: the walk hit its size or time limit)");
-        }, PathArgument, DepthOption);
+                    Output.Json(io, new JsonObject
+                    {
+                        ["path"] = Output.Str(r, "path"), ["depth"] = Output.Int(r, "depth"), ["truncated"] = Output.Bool(r, "truncated"), ["root"] = Tree(r["root"]),
+                    });
+                    return;
+                }
+                void Print(JsonNode? node, string indent)
+                {
+                    io.Out.WriteLine($"{indent}{(indent.Length == 0 ? Output.Str(node, "path") : Output.Str(node, "name"))}");
+                    foreach (var child in Output.Array(node, "children")) Print(child, indent + "  ");
+                }
+                Print(r["root"], "");
+                if (Output.Bool(r, "truncated")) io.Out.WriteLine("(truncated: the walk hit its size or time limit)");
+            }, path, depth);
+    }
 
     private static JsonObject Tree(JsonNode? node) => new()
     {

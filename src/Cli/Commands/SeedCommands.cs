@@ -9,7 +9,7 @@ namespace Sower.Cli.Commands;
 /// host download, upgrade and reboot (REFERENCE §8).</summary>
 public static class SeedCommands
 {
-    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at"];
+    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at", "retired"];
 
     public static Command Create(CliIo io)
     {
@@ -19,6 +19,7 @@ public static class SeedCommands
         seed.Subcommands.Add(Latest(io));
         seed.Subcommands.Add(Show(io));
         seed.Subcommands.Add(Promote(io));
+        seed.Subcommands.Add(Retire(io));
         seed.Subcommands.Add(HostCommands.Download(io));
         seed.Subcommands.Add(HostCommands.Upgrade(io));
         seed.Subcommands.Add(HostCommands.Reboot(io));
@@ -255,6 +256,25 @@ public static class SeedCommands
         return command;
     }
 
+    private static Command Retire(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var sid = new Argument<string>("SID") { Description = "The seed to retire (seed_…)" };
+        var json = JsonOption();
+        var command = new Command("retire", "Retire a seed: kept for history, never chosen as latest, never rolled out in realtime") { sid, json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            var id = result.GetValue(sid)!;
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var seed = await api.Post($"/seeds/{Uri.EscapeDataString(id)}/retire", new JsonObject(), "seed:write", () => $"no seed {id}");
+            if (result.GetValue(json)) Output.Json(io, Output.Pick(seed, SeedFields));
+            else io.Out.WriteLine($"seed {Output.Str(seed, "sid")} retired");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     public static void PrintSeed(CliIo io, JsonNode seed, bool json)
     {
         if (json)
@@ -270,6 +290,7 @@ public static class SeedCommands
             ("artifact", Output.Str(seed, "artifact")),
             ("recency", Output.Str(seed, "recency")),
             ("created", Output.Str(seed, "created_at")),
+            ("retired", Output.Bool(seed, "retired") ? "yes (never selected as latest, never rolled out)" : "no"),
             ("tags", string.Join(", ", Output.Array(seed, "tags").Select(t => $"{Output.Str(t, "key")}={Output.Str(t, "value")}").Order(StringComparer.Ordinal))),
         ]);
     }

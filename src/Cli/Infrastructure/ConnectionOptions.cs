@@ -38,14 +38,14 @@ public sealed class ConnectionOptions
         command.Options.Add(ConfigFiles);
     }
 
-    /// <summary>The merged config files (explicit ones must exist; the default one may be missing).</summary>
+    /// <summary>The merged config files: files given with -c must exist; the located one may be missing.</summary>
     public JsonObject ReadConfig(ParseResult result, CliIo io)
     {
         var explicitFiles = result.GetValue(ConfigFiles) ?? [];
         var files = explicitFiles.Length > 0
             ? explicitFiles.Select(f => (Path: f, Required: true)).ToList()
-            : [(ClientConfigLocator.Locate(null, io.Env, ProcessIdentity.IsRoot, io.Env("HOME") ?? ProcessIdentity.Home, File.Exists),
-                Required: !string.IsNullOrEmpty(io.Env("SOWER_CONFIG_FILE")))];
+            // The located file (SOWER_CONFIG_FILE or the default) may be missing: built-in defaults only (REFERENCE §5.1).
+            : [(ClientConfigLocator.Locate(null, io.Env, ProcessIdentity.IsRoot, io.Env("HOME") ?? ProcessIdentity.Home, File.Exists), Required: false)];
         var merged = new JsonObject();
         foreach (var (path, required) in files)
         {

@@ -27,7 +27,12 @@ public sealed class RolloutPrinter(CliIo io, bool json)
             await foreach (var e in events.WithCancellation(limit.Token))
             {
                 var kind = Output.Str(e, "kind");
-                if (json) _progress.Line(io.Out, CliJson.Write(e));
+                if (json)
+                {
+                    // The seed inside "submitted" keeps the CLI's own stable field set, whatever the server adds.
+                    if (kind == "submitted") e["seed"] = Output.Pick(e["seed"], SeedCommands.SeedFields);
+                    _progress.Line(io.Out, CliJson.Write(e));
+                }
                 switch (kind)
                 {
                     case "submitted":
