@@ -19,6 +19,24 @@ public static class SowerJson
 {
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>The same settings plus actor refs as serialized paths, resolved through the given system.</summary>
+    public static JsonSerializerOptions WithActorRefs(Akka.Actor.ExtendedActorSystem system)
+    {
+        var options = new JsonSerializerOptions(Options);
+        options.Converters.Add(new ActorRefConverter(system));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    private sealed class ActorRefConverter(Akka.Actor.ExtendedActorSystem system) : JsonConverter<Akka.Actor.IActorRef>
+    {
+        public override Akka.Actor.IActorRef Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            system.Provider.ResolveActorRef(reader.GetString() ?? throw new JsonException("actor path must be a string"));
+
+        public override void Write(Utf8JsonWriter writer, Akka.Actor.IActorRef value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Akka.Serialization.Serialization.SerializedActorPath(value));
+    }
+
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions

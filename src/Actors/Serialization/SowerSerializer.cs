@@ -15,6 +15,9 @@ namespace Sower.Actors.Serialization;
 /// </summary>
 public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
+    // Actor refs (the garden proxy) travel as serialized paths and are resolved by the receiving system.
+    private readonly JsonSerializerOptions _options = SowerJson.WithActorRefs(system);
+
     public const int SerializerId = 200;
 
     public override int Identifier => SerializerId;
@@ -30,11 +33,11 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
             ? manifest
             : throw new ArgumentException($"{o.GetType()} has no Sower manifest", nameof(o));
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), SowerJson.Options);
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _options);
 
     public override object FromBinary(byte[] bytes, string manifest) =>
         TypeByManifest.TryGetValue(manifest, out var type)
-            ? JsonSerializer.Deserialize(bytes, type, SowerJson.Options) ?? throw new SerializationException($"null payload for {manifest}")
+            ? JsonSerializer.Deserialize(bytes, type, _options) ?? throw new SerializationException($"null payload for {manifest}")
             : throw new SerializationException($"unknown Sower manifest \"{manifest}\"");
 
     private static FrozenDictionary<Type, string> BuildManifests()

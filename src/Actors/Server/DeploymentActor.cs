@@ -92,6 +92,11 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         }
         if (events.IsEmpty)
         {
+            // The garden updated its index optimistically for these; when nothing changed here, correct it.
+            if (command is CancelDeployment or RedispatchDeployment && _state.Deployment is { } current)
+            {
+                _shards.Gardens.Tell(new DeploymentChanged(current.Garden, current.ToSummary()));
+            }
             Sender.Tell(reply());
             return;
         }

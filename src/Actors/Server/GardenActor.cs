@@ -75,7 +75,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Idle()
     {
         Command<RegisterGarden>(HandleRegister);
-        Command<BindGardenCredential>(cmd => { var sender = Sender; PersistThen([new GardenCredentialBound(_gid, cmd.Credential)], () => sender.Tell(CommandAccepted.Instance)); });
+        Command<BindGardenCredential>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            var previous = _state.Registration!.Credential;
+            PersistThen(previous == cmd.Credential ? [] : [new GardenCredentialBound(_gid, cmd.Credential)],
+                () => sender.Tell(new GardenCredentialReplaced(_gid, previous == cmd.Credential ? null : previous)));
+        }));
         Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
         Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
@@ -480,7 +486,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     // ── helpers ──
 
-    private void Push(string method, object payload) => _proxy?.Tell(new PushToGarden(method, payload));
+    private void Push(string method, object payload) => _proxy?.Tell(payload switch
+    {
+        DeploymentPush deployment => new PushToGarden(deployment, null),
+        DeploymentErrorPush error => new PushToGarden(null, error),
+        _ => throw new ArgumentException($"{method} is not a gateway push", nameof(payload)),
+    });
 
     private void PersistThen(IReadOnlyCollection<IGardenEvent> events, Action after)
     {

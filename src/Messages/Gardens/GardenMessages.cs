@@ -29,6 +29,10 @@ public static class GardenCommands
 
     public sealed record BindGardenCredential(GardenId GardenId, TokenId Credential) : IWithGardenId, ISowerSerializable;
 
+    /// <summary>Reply to BindGardenCredential: the credential it replaced (to revoke), if any. Two concurrent enrolments
+    /// of one host thus leave exactly one valid credential.</summary>
+    public sealed record GardenCredentialReplaced(GardenId GardenId, TokenId? Replaced) : ISowerSerializable;
+
     public sealed record SyncSubscriptions(GardenId GardenId, ImmutableArray<SubscriptionSpec> Subscriptions) : IWithGardenId, ISowerSerializable;
 
     public sealed record SubscriptionsSynced(ImmutableArray<SubscriptionRecord> Subscriptions) : ISowerSerializable;

@@ -27,6 +27,7 @@ public sealed class SowerSerializerTests : Akka.TestKit.Xunit2.TestKit
         akka.actor.serialization-identifiers { "Sower.Actors.Serialization.SowerSerializer, Sower.Actors" = 200 }
         """))
     {
+        Samples.ActorRef = TestActor;
     }
 
     public static TheoryData<string> Types() => [.. SowerSerializer.SerializableTypes.Select(t => t.FullName!).Order()];
@@ -66,6 +67,9 @@ internal static class Samples
 {
     private static readonly Instant Now = Instant.FromUtc(2026, 3, 29, 1, 30, 15);
 
+    /// <summary>An actor ref of the test's system (refs travel as paths and resolve back to the same actor).</summary>
+    public static IActorRef ActorRef { get; set; } = ActorRefs.Nobody;
+
     public static object Create(Type type) => Value(type, "sample", depth: 0)!;
 
     private static object? Value(Type type, string name, int depth)
@@ -86,6 +90,7 @@ internal static class Samples
         if (type == typeof(TokenId)) return new TokenId("abcdefghijklmnopqrstuvwx");
         if (type == typeof(SeedLineKey)) return new SeedLineKey(SeedType.NixOS, "web-01");
         if (type == typeof(Tag)) return new Tag("git_branch", "main");
+        if (type == typeof(IActorRef)) return ActorRef;
         if (type == typeof(Rule)) return Rule.Equal("git_branch", "main");
         if (type == typeof(ValidationProblem)) return new ValidationProblem("policy.x", "bad");
         if (type == typeof(SubscriptionSpec))

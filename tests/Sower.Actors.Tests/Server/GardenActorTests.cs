@@ -43,12 +43,14 @@ public sealed class GardenActorTests(EntityFixture fixture) : IClassFixture<Enti
         var gid = GardenIdentity.For("same-host");
         var first = await _host.Ask<GardenEnrolled>(_host.Gardens, new RegisterGarden(gid, "web-01", "same-host", null, "user_a"));
         Assert.False(first.Rebound);
-        await _host.Ask<CommandAccepted>(_host.Gardens, new BindGardenCredential(gid, new TokenId("abcdefghijklmnopqrstuvwx")));
+        Assert.Null((await _host.Ask<GardenCredentialReplaced>(_host.Gardens, new BindGardenCredential(gid, new TokenId("abcdefghijklmnopqrstuvwx")))).Replaced);
         var second = await _host.Ask<GardenEnrolled>(_host.Gardens, new RegisterGarden(GardenIdentity.For("same-host"), "web-01b", "same-host", null, "user_a"));
         Assert.True(second.Rebound);
         Assert.Equal(gid, second.GardenId);
         Assert.Equal(new TokenId("abcdefghijklmnopqrstuvwx"), second.PreviousCredential);
         Assert.Equal("web-01b", (await _host.Ask<GardenFound>(_host.Gardens, new GetGarden(gid))).Garden!.Name);
+        var rotated = await _host.Ask<GardenCredentialReplaced>(_host.Gardens, new BindGardenCredential(gid, new TokenId("bbcdefghijklmnopqrstuvwx")));
+        Assert.Equal(new TokenId("abcdefghijklmnopqrstuvwx"), rotated.Replaced);
     }
 
     [Fact]

@@ -104,6 +104,30 @@ public sealed class SeedAndGardenApiTests(TestServer server) : IClassFixture<Tes
         Assert.Equal(404, (int)(await server.Admin.DeleteAsync($"/api/v1/gardens/{garden.Sid}")).StatusCode);
     }
 
+    [Fact]
+    public async Task Concurrent_submissions_of_one_artifact_create_one_seed_and_concurrent_enrolments_one_garden_with_one_credential()
+    {
+        var artifact = Seeds.Artifact("nixos-system-race-24.05");
+        var submissions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            server.PostJson("/api/v1/seeds", new { name = "race", seed_type = "nixos", artifact, tags = Array.Empty<object>() })));
+        Assert.Equal(1, submissions.Count(s => s.Status == 201));
+        Assert.Equal(7, submissions.Count(s => s.Status == 200));
+        Assert.Single(submissions.Select(s => s.Body.GetProperty("sid").GetString()).Distinct());
+
+        var host = "race-host-" + Guid.NewGuid();
+        var enrolments = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            server.PostJson("/api/v1/gardens/register", new { name = "race", host_identifier = host })));
+        Assert.All(enrolments, e => Assert.Equal(201, e.Status));
+        Assert.Single(enrolments.Select(e => e.Body.GetProperty("sid").GetString()).Distinct());
+        var valid = 0;
+        foreach (var e in enrolments)
+        {
+            using var client = server.Client(e.Body.GetProperty("credential").GetString());
+            if ((await client.GetAsync("/api/v1/auth/verify")).IsSuccessStatusCode) valid++;
+        }
+        Assert.Equal(1, valid);
+    }
+
     private async Task<(int Status, JsonElement Body)> DeleteJson(string path)
     {
         var response = await server.Admin.DeleteAsync(path);

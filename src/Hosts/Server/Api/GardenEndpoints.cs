@@ -57,9 +57,11 @@ public static class GardenEndpoints
             logs.CreateLogger("Sower.Enrollment").LogError("issuing the credential of garden {Garden} failed: {Reply}", gid, issued);
             return ApiWire.Unavailable();
         }
-        if (token.TokenId != enrolled.PreviousCredential)
+        var bound = await gardens.ActorRef.Ask<GardenCredentialReplaced>(new BindGardenCredential(gid, token.TokenId), AskTimeout);
+        if (bound.Replaced is { } replaced)
         {
-            await gardens.ActorRef.Ask<CommandAccepted>(new BindGardenCredential(gid, token.TokenId), AskTimeout);
+            // A concurrent enrolment of the same host bound another credential first: only the latest stays valid.
+            await tokens.ActorRef.Ask(new RevokeAccessToken(replaced, null), AskTimeout);
         }
         return ApiWire.Ok(new GardenEnrolledWire(gid.Value, enrolled.Name, token.Plaintext, enrolled.Rebound), 201);
     }
