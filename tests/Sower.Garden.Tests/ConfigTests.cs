@@ -157,13 +157,13 @@ public sealed class ConfigTests : IDisposable
     {
         var path = dir.Write("c.json", """
             {"endpoint":"https://e.example","access_token":"t","parallelism":2,"activator_command":"/opt/act",
-             "timeouts":{"activator_connect":1,"realise":2,"activation":3,"server_reply":4,"admin_receive":5},
+             "timeouts":{"activator_connect":1,"realise":2,"activation":3,"server_reply":4,"admin_receive":5,"drain":6},
              "profiles":{"system_profile":"~/sys","current_system":"/c","booted_system":"/b","per_user_profiles":"/pu","home":"/h"}}
             """);
         var c = GardenConfigLoader.Load(path, Env(), false).Config!;
         Assert.Equal(2, c.Parallelism);
         Assert.Equal("/opt/act", c.ActivatorCommand);
-        Assert.Equal(new GardenTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5)), c.Timeouts);
+        Assert.Equal(new GardenTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6)), c.Timeouts);
         Assert.Equal(new ProfileRoots("/home/alice/sys", "/c", "/b", "/pu", "/h"), c.Profiles);
     }
 }

@@ -165,7 +165,9 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void A_garden_stopped_mid_activation_records_an_interrupted_failure_and_never_repeats_it()
     {
         var host = Connected();
-        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? new TaskCompletionSource<int>().Task : Task.FromResult(0);
+        // Kept in a captured variable: an unreferenced never-completed task lets the GC finalize the fake's socket.
+        var never = new TaskCompletionSource<int>();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? never.Task : Task.FromResult(0);
         Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
         Watch(host);
@@ -174,7 +176,8 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         StartHost(Config(Nixos()), name: "garden-again");
         var result = AwaitResult(D1);
         Assert.Equal("failure", (string?)result["result"]);
-        Assert.Contains("interrupted by a garden restart", (string)SeedResults(D1).Last()["log"]!);
+        var log = string.Join("\n---\n", SeedResults(D1).Select(r => r.ToJsonString()));
+        Assert.True(log.Contains("interrupted by a garden restart", StringComparison.Ordinal), log);
         Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
     }
 

@@ -138,11 +138,7 @@ public sealed class DeployerActor : ReceivePersistentActor
             // Profiles changed: report them (§5.7).
             Context.Parent.Tell(new GardenCommands.ReportProfiles(store.Current.Subscriptions ?? []));
             PublishActivity();
-            if (active.Count == 0)
-            {
-                Context.System.EventStream.Publish(new GardenEvents.StatusChanged("idle"));
-                if (draining) drainRequester?.Tell(new GardenCommands.Drained([]));
-            }
+            if (active.Count == 0 && draining) drainRequester?.Tell(new GardenCommands.Drained([]));
         });
     }
 

@@ -76,6 +76,11 @@ public sealed class GardenHostActor : ReceiveActor
         Receive<GardenCommands.ApplyConfig>(a => Apply(a.Config));
         Receive<GardenEvents.DeployerActivity>(a =>
         {
+            if (a.ActiveDeployments.IsEmpty && !activeDeployments.IsEmpty)
+            {
+                // Back to the connection's state once nothing is deploying.
+                Context.System.EventStream.Publish(new GardenEvents.StatusChanged(connected ? "connected" : "disconnected"));
+            }
             activeDeployments = a.ActiveDeployments;
             if (activeDeployments.IsEmpty && reloadPending && !draining) RunReload("deferred");
         });

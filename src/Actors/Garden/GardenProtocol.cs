@@ -12,10 +12,10 @@ public static class GardenCommands
     /// <summary>Queue a message for the server in the durable outbox; delivered in order, at least once, after reconnects.</summary>
     public sealed record SendDurable(string Method, JsonObject Payload, IActorRef? NotifyDelivered = null, string? Tag = null);
 
-    /// <summary>A request with a reply, only while connected; answered with <see cref="InvokeResult"/>.</summary>
-    public sealed record Invoke(string Method, JsonObject Payload);
+    /// <summary>A request with a reply, only while connected; always answered with <see cref="InvokeResult"/> echoing <paramref name="Correlation"/>.</summary>
+    public sealed record Invoke(string Method, JsonObject Payload, object? Correlation = null);
 
-    public sealed record InvokeResult(GatewayReply Reply);
+    public sealed record InvokeResult(GatewayReply Reply, object? Correlation = null);
 
     /// <summary>Told to <see cref="SendDurable.NotifyDelivered"/> once the server acknowledged the message.</summary>
     public sealed record DurableDelivered(string? Tag);

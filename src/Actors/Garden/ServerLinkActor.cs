@@ -308,13 +308,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         if (session is null)
         {
-            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure("not_connected", AdminProtocol.NotConnected)));
+            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure("not_connected", AdminProtocol.NotConnected), invoke.Correlation));
             return;
         }
         InvokeWithTimeout(session, invoke.Method, invoke.Payload, config.Timeouts.ServerReply)
             .ContinueWith(t => new GardenCommands.InvokeResult(t.IsCompletedSuccessfully
                 ? t.Result
-                : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message)), TaskScheduler.Default)
+                : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message ?? "timed out"), invoke.Correlation), TaskScheduler.Default)
             .PipeTo(sender);
     }
 

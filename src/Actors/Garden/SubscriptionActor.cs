@@ -62,7 +62,7 @@ public sealed class SubscriptionActor : ReceiveActor
             }
         });
         Receive<SubscriptionCommands.Deploy>(d => Request(Trigger.Manual, d.Force, d.ReplyTo));
-        Receive<RequestOutcome>(OnRequestOutcome);
+        Receive<GardenCommands.InvokeResult>(r => r.Correlation is PendingRequest pending, r => OnRequestOutcome((PendingRequest)r.Correlation!, r.Reply));
         Receive<SchedulerActor.GetNextFire>(q =>
         {
             if (scheduler is null) Sender.Tell(new SchedulerActor.NextFire(null));
@@ -141,17 +141,12 @@ public sealed class SubscriptionActor : ReceiveActor
         // Confirm: send anyway, the server turns it into an approval (§4.7).
         var requestId = RequestId.New();
         var payload = GardenWire.Request(requestId, [synced.Sid], trigger, force);
-        var self = Self;
-        link.Ask<GardenCommands.InvokeResult>(new GardenCommands.Invoke(GardenWire.DeploymentRequest, payload), TimeSpan.FromSeconds(30))
-            .ContinueWith(t => new RequestOutcome(trigger, requestId.Value, t.IsCompletedSuccessfully
-                ? t.Result.Reply
-                : GatewayReply.Failure("timeout", "no reply from the connection"), replyTo), TaskScheduler.Default)
-            .PipeTo(self);
+        // The link always answers (its own reply timeout, or not_connected), so no Ask is needed here.
+        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, payload, new PendingRequest(trigger, requestId.Value, replyTo)));
     }
 
-    private void OnRequestOutcome(RequestOutcome outcome)
+    private void OnRequestOutcome(PendingRequest outcome, GatewayReply reply)
     {
-        var reply = outcome.Reply;
         if (reply.Ok)
         {
             var awaiting = reply.Body?["status"]?.ToString() is "awaiting_approval" or "awaiting_confirmation";
@@ -175,5 +170,5 @@ public sealed class SubscriptionActor : ReceiveActor
 
     public static DateTimeZone ZoneOf(SubscriptionSpec spec) => Zones.TryGet(spec.Timezone, out var zone) ? zone! : Zones.Utc;
 
-    private sealed record RequestOutcome(Trigger Trigger, string RequestId, GatewayReply Reply, IActorRef? ReplyTo);
+    private sealed record PendingRequest(Trigger Trigger, string RequestId, IActorRef? ReplyTo);
 }

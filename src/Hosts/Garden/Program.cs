@@ -74,7 +74,7 @@ builder.Services.AddSystemd();
 builder.Logging.ClearProviders();
 if (SystemdHelpers.IsSystemdService()) builder.Logging.AddConsole(o => o.FormatterName = "systemd");
 else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Timeouts.EffectiveDrain + TimeSpan.FromSeconds(30));
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(new SdNotifier(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")));
 var settings = new GardenHostSettings(config, new SignalRGardenGateway(), store, SystemClock.Instance, GardenVersion.Current, Load, ProcessIdentity.IsRoot);
@@ -88,7 +88,7 @@ builder.Services.AddAkka("sower-garden", (akka, _) =>
 });
 builder.Services.AddHostedService(sp => new GardenLifecycleService(
     sp.GetRequiredService<Akka.Actor.ActorSystem>(), sp.GetRequiredService<IRequiredActor<GardenHostKey>>(), sp.GetRequiredService<SdNotifier>(),
-    sp.GetRequiredService<ILogger<GardenLifecycleService>>(), TimeSpan.FromSeconds(60)));
+    sp.GetRequiredService<ILogger<GardenLifecycleService>>(), config.Timeouts.EffectiveDrain));
 builder.Services.AddHostedService<AdminSocketServer>();
 
 await builder.Build().RunAsync().ConfigureAwait(false);

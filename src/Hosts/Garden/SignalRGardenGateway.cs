@@ -17,8 +17,6 @@ namespace Sower.Garden;
 /// </summary>
 public sealed class SignalRGardenGateway : IGardenGateway
 {
-    public const string HubPath = "/hubs/garden";
-    public const int ProtocolVersion = 1;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public async Task<EnrollmentResult> EnrollAsync(GardenConfig config, string hostIdentifier, string version, CancellationToken cancellationToken)
@@ -45,7 +43,7 @@ public sealed class SignalRGardenGateway : IGardenGateway
     public async Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(config.Origin + HubPath, options =>
+            .WithUrl(config.Origin + GardenWire.HubPath, options =>
             {
                 options.AccessTokenProvider = () => Task.FromResult<string?>(credential);
                 // WebSockets only, without the negotiate round trip: faster to connected.
@@ -74,7 +72,7 @@ public sealed class SignalRGardenGateway : IGardenGateway
             throw;
         }
         var session = new Session(hub);
-        var joined = await session.InvokeAsync("join", new JsonObject { ["protocol_version"] = ProtocolVersion, ["version"] = GardenVersion.Current }, cancellationToken).ConfigureAwait(false);
+        var joined = await session.InvokeAsync(GardenWire.Join, new JsonObject { ["protocol_version"] = GardenWire.ProtocolVersion, ["version"] = GardenVersion.Current }, cancellationToken).ConfigureAwait(false);
         if (!joined.Ok)
         {
             await hub.DisposeAsync().ConfigureAwait(false);

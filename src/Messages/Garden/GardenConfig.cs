@@ -9,8 +9,12 @@ public sealed record GardenTimeouts(
     TimeSpan Realise,
     TimeSpan Activation,
     TimeSpan ServerReply,
-    TimeSpan AdminReceive)
+    TimeSpan AdminReceive,
+    TimeSpan? Drain = null)
 {
+    /// <summary>How long SIGTERM waits for running deployments before the process exits (<c>timeouts.drain</c>, default 60 s).</summary>
+    public TimeSpan EffectiveDrain => Drain ?? TimeSpan.FromSeconds(60);
+
     public static GardenTimeouts Default { get; } = new(
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5));
 }

@@ -256,12 +256,13 @@ public static class GardenConfigLoader
         }
         foreach (var key in o.Select(kv => kv.Key))
         {
-            if (key is not ("activator_connect" or "realise" or "activation" or "server_reply" or "admin_receive"))
-                problems.Add(new($"timeouts.{key}", "unknown timeout (known: activator_connect, realise, activation, server_reply, admin_receive)"));
+            if (key is not ("activator_connect" or "realise" or "activation" or "server_reply" or "admin_receive" or "drain"))
+                problems.Add(new($"timeouts.{key}", "unknown timeout (known: activator_connect, realise, activation, server_reply, admin_receive, drain)"));
         }
         return new GardenTimeouts(
             Seconds("activator_connect", d.ActivatorConnect), Seconds("realise", d.Realise), Seconds("activation", d.Activation),
-            Seconds("server_reply", d.ServerReply), Seconds("admin_receive", d.AdminReceive));
+            Seconds("server_reply", d.ServerReply), Seconds("admin_receive", d.AdminReceive),
+            o["drain"] is null ? null : Seconds("drain", TimeSpan.FromSeconds(60)));
     }
 
     private static ProfileRoots ParseProfiles(JsonNode? node, ConfigEnvironment env, ImmutableArray<ValidationProblem>.Builder problems)

@@ -1,25 +1,29 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Sower.Messages.Domain;
+using Sower.Messages.Gateway;
 
 namespace Sower.Messages.Garden;
 
 /// <summary>
-/// The garden ↔ server message names of REFERENCE §5.17 and the push payloads the garden reads. The garden's own copy until
-/// the gateway records land in src/Messages/Gateway; the names are the catalogue's.
+/// The garden's side of the gateway (REFERENCE §5.17, docs/gateway-protocol.md): method and push names are the server's
+/// <see cref="GatewayProtocol"/> constants; the payloads are built and read here as JSON.
 /// </summary>
 public static class GardenWire
 {
-    public const string SubscriptionsSync = "subscriptions:sync";
-    public const string DeploymentRequest = "deployment:request";
-    public const string DeploymentStatus = "deployment:status";
-    public const string SeedStatus = "deployment:seed_status";
-    public const string SeedResult = "deployment:seed_result";
-    public const string DeploymentResult = "deployment:result";
-    public const string SeedsReport = "garden:seeds:report";
-    public const string GardenReport = "garden:report";
-    public const string DeploymentPushName = "deployment";
-    public const string DeploymentErrorPushName = "deployment:error";
+    public const string SubscriptionsSync = GatewayProtocol.SubscriptionsSync;
+    public const string DeploymentRequest = GatewayProtocol.DeploymentRequest;
+    public const string DeploymentStatus = GatewayProtocol.DeploymentStatus;
+    public const string SeedStatus = GatewayProtocol.DeploymentSeedStatus;
+    public const string SeedResult = GatewayProtocol.DeploymentSeedResult;
+    public const string DeploymentResult = GatewayProtocol.DeploymentResult;
+    public const string SeedsReport = GatewayProtocol.GardenSeedsReport;
+    public const string GardenReport = GatewayProtocol.GardenReport;
+    public const string Join = GatewayProtocol.Join;
+    public const string HubPath = GatewayProtocol.HubPath;
+    public const int ProtocolVersion = GatewayProtocol.Version;
+    public const string DeploymentPushName = GatewayProtocol.PushDeployment;
+    public const string DeploymentErrorPushName = GatewayProtocol.PushDeploymentError;
 
     public static JsonObject Request(RequestId requestId, IEnumerable<string> subscriptionSids, Trigger trigger, bool force) => new()
     {

@@ -39,17 +39,25 @@ public sealed class EntityHost : IAsyncDisposable
     public IActorRef Deployments { get; }
     public IActorRef Subscriptions { get; }
 
-    public static async Task<EntityHost> StartAsync(PersistenceSettings persistence, IClock clock, ServerEntitySettings? settings = null)
+    public static async Task<EntityHost> StartAsync(PersistenceSettings persistence, IClock clock, ServerEntitySettings? settings = null,
+        ClusterSettings? cluster = null)
     {
         var store = new ReadModelStore();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddAkka(ClusterSettings.ActorSystemName, (akka, _) => akka
             .WithSowerPersistence(persistence, ServerEntitiesHostingExtensions.AddSowerEventTagger)
-            .WithSowerCluster(new ClusterSettings())
+            .WithSowerCluster(cluster ?? new ClusterSettings())
             .WithSowerServerEntities(settings ?? new ServerEntitySettings(), clock, store)
             .WithStrictSerialization());
         var host = builder.Build();
         await host.StartAsync();
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (Akka.Cluster.Cluster.Get(system).SelfMember.Status != Akka.Cluster.MemberStatus.Up)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the node did not become Up");
+            await Task.Delay(50);
+        }
         return new EntityHost(host, store);
     }
 
