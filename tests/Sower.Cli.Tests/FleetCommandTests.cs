@@ -212,6 +212,14 @@ public sealed class FleetCommandTests(TestServer server)
         // A flag beats the environment.
         var flag = SowerProcess.Run(new Dictionary<string, string?> { ["SOWER_ENDPOINT"] = "http://127.0.0.1:1" }, null, "seed", "list", "-c", config, "--endpoint", server.Url);
         Assert.Equal(0, flag.ExitCode);
+        // Several -c files merge in order: the later endpoint wins, the earlier token file stays.
+        var broken = Path.Combine(dir, "broken.json");
+        File.WriteAllText(broken, new JsonObject { ["endpoint"] = "http://127.0.0.1:1" }.ToJsonString());
+        Assert.Equal(0, SowerProcess.Run(null, null, "seed", "list", "-c", broken, "-c", config).ExitCode);
+        Assert.Equal(5, SowerProcess.Run(null, null, "seed", "list", "-c", config, "-c", broken).ExitCode);
+        // A token given directly beats a token file at the same level (here: a bad token in the environment wins over the config's file).
+        var badEnvToken = SowerProcess.Run(new Dictionary<string, string?> { ["SOWER_ACCESS_TOKEN"] = "sower_bad_AAAA" }, null, "seed", "list", "-c", config);
+        Assert.Equal(1, badEnvToken.ExitCode);
         // A missing explicit config file is a usage error.
         var missing = SowerProcess.Run(null, null, "seed", "list", "-c", Path.Combine(dir, "nope.json"));
         Assert.Equal(2, missing.ExitCode);

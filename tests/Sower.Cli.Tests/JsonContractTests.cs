@@ -94,6 +94,13 @@ public sealed class JsonContractTests(TestServer server)
         Assert.Equal(1, again.ExitCode);
         Sow.SingleError(again);
 
+        // deploy --wait stops at "awaiting approval" and says how to approve.
+        var waiting = Sow.Run(server, "deploy", "contract01", "ask", "--seed", seedSid, "--wait", "--timeout", "30s");
+        Assert.True(waiting.ExitCode == 0, waiting.Stdout + waiting.Stderr);
+        Assert.Contains("approval requested: deployment dply_", waiting.Stdout);
+        Assert.Contains("awaiting_approval — approve with: sower deployment approve dply_", waiting.Stdout);
+        Assert.Contains("(rule ask)", waiting.Stdout);
+
         var show = SowerProcess.JsonLine(Sow.Run(server, "deployment", "show", deploymentSid, "--json"));
         Fields("deployment show", show);
         Each("deployment show.seeds[]", show["seeds"]);

@@ -43,9 +43,13 @@ public sealed class CliHubClient : IAsyncDisposable
         {
             throw _server.Token is null ? ApiClient.TokenRequired() : ApiClient.Failure(HttpStatusCode.Unauthorized, null, "", null);
         }
+        catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.NotFound)
+        {
+            throw new CliFailure(ExitCodes.Failure, $"the server at {_server.Root} has no CLI gateway ({Path}); is it a Sower server of this version?");
+        }
         catch (HttpRequestException e) when (e.StatusCode is { } status)
         {
-            throw ApiClient.Failure(status, null, "", () => $"the server at {_server.Root} has no CLI gateway ({Path}); is it a Sower server of this version?");
+            throw ApiClient.Failure(status, null, "", null);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or System.Net.Sockets.SocketException
                                        or System.Net.WebSockets.WebSocketException)

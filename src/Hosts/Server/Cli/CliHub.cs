@@ -176,7 +176,7 @@ public sealed class CliHub(
             return;
         }
         var tracker = new RolloutTracker();
-        var notFoundAfter = clock.GetCurrentInstant() + Duration.FromSeconds(5);
+        var notFoundAfter = clock.GetCurrentInstant() + Duration.FromSeconds(3);
         await Watch(cancellation, async () =>
         {
             var model = readModel.Current;

@@ -115,16 +115,3 @@ public static class ClusterEndpoints
 
     private static IActorRef Inspection(ActorRegistry registry) => registry.Get<ClusterInspectionActorKey>();
 }
-
-/// <summary>What the CLI needs from the server beyond the REST API and the garden gateway.</summary>
-public static class CliHostingExtensions
-{
-    /// <summary>Maps the CLI hub at <c>/hubs/cli</c> and the admin-only cluster inspection endpoints. Needs
-    /// <c>AddSowerGateway</c> (SignalR) and <c>WithSowerInspection()</c> on the actor system.</summary>
-    public static WebApplication MapSowerCliGateway(this WebApplication app)
-    {
-        app.MapHub<CliHub>(CliHub.Path);
-        app.MapClusterEndpoints();
-        return app;
-    }
-}
