@@ -74,4 +74,45 @@ public sealed class HostCommandTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("reboot check failed: cannot resolve", result.Stdout);
     }
+
+    /// <summary>
+    /// A stand-in <c>systemd-run</c> first on PATH that records its arguments (and exits with <paramref name="exit"/>),
+    /// so <c>--yes</c> can be exercised without ever scheduling a real reboot of this machine.
+    /// </summary>
+    private (Dictionary<string, string?> Env, string Record) RecordingSystemdRun(int exit = 0)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
+        var record = Path.Combine(_root, "systemd-run.args");
+        var script = Path.Combine(bin, "systemd-run");
+        File.WriteAllText(script, $"#!/bin/sh\necho \"$*\" >> {record}\n{(exit == 0 ? "" : "echo 'Failed to connect to bus' >&2\n")}exit {exit}\n");
+        using (var chmod = global::System.Diagnostics.Process.Start("/bin/chmod", ["755", script])) chmod.WaitForExit();
+        return (new Dictionary<string, string?> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" }, record);
+    }
+
+    [Fact]
+    public void Yes_schedules_the_reboot_as_a_transient_unit_only_when_one_is_required()
+    {
+        var (env, record) = RecordingSystemdRun();
+        var booted = System("booted", "kernel-1");
+        var same = SowerProcess.Run(env, null, ["seed", "reboot", "--yes", "--system-profile", System("same", "kernel-1"), "--booted-system", booted, "--current-system", booted]);
+        Assert.Equal(0, same.ExitCode);
+        Assert.Equal("no reboot required; switching live\n", same.Stdout);
+        Assert.False(File.Exists(record));
+
+        var next = System("next", "kernel-2");
+        var result = SowerProcess.Run(env, null, ["seed", "reboot", "--yes", "--system-profile", next, "--booted-system", booted, "--current-system", booted]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("reboot required: kernel_changed\nreboot scheduled in 5 s (unit sower-client-reboot)\n", result.Stdout);
+        Assert.Equal("--unit sower-client-reboot --on-active=5 systemctl reboot\n", File.ReadAllText(record));
+    }
+
+    [Fact]
+    public void A_failure_to_schedule_the_reboot_is_one_error_line()
+    {
+        var (env, _) = RecordingSystemdRun(exit: 1);
+        var booted = System("booted", "kernel-1");
+        var result = SowerProcess.Run(env, null, ["seed", "reboot", "--yes", "--system-profile", System("next", "kernel-2"), "--booted-system", booted, "--current-system", booted]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: scheduling the reboot failed: Failed to connect to bus", Sow.SingleError(result));
+    }
 }

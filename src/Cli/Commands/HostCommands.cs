@@ -16,6 +16,55 @@ public static class HostCommands
     public const string BootedSystem = "/run/booted-system";
     public const string CurrentSystem = "/run/current-system";
 
+    /// <summary>
+    /// The locally configured substituters and keys for a download: repeatable <c>--substituter</c> and
+    /// <c>--trusted-public-key</c>, else the client.json keys <c>substituters</c> and <c>trusted_public_keys</c> (a list or a
+    /// space-separated string). When given, they replace nix.conf's <c>substituters</c> / <c>trusted-public-keys</c> for this
+    /// realisation; when absent, nix.conf applies. The server's caches are never among them without --trust-server-caches.
+    /// </summary>
+    private sealed class LocalSubstituters
+    {
+        public Option<string[]> Substituters { get; } = new("--substituter")
+        {
+            Description = "A Nix substituter URL to download from (repeatable; config substituters; default: nix.conf)",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        public Option<string[]> Keys { get; } = new("--trusted-public-key")
+        {
+            Description = "A public key (name:base64) whose signatures are trusted (repeatable; config trusted_public_keys; default: nix.conf)",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Substituters);
+            command.Options.Add(Keys);
+        }
+
+        public IEnumerable<string> NixOptions(ParseResult result, JsonObject config)
+        {
+            foreach (var (option, key, nixName) in new[] { (Substituters, "substituters", "substituters"), (Keys, "trusted_public_keys", "trusted-public-keys") })
+            {
+                var values = result.GetValue(option) is { Length: > 0 } flags ? flags : ConfigList(config, key);
+                if (values.Length == 0) continue;
+                yield return "--option";
+                yield return nixName;
+                yield return string.Join(' ', values);
+            }
+        }
+
+        private static string[] ConfigList(JsonObject config, string key) => config[key] switch
+        {
+            null => [],
+            JsonValue v when v.TryGetValue<string>(out var s) => s.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            JsonArray a when a.All(e => e is JsonValue ev && ev.TryGetValue<string>(out _)) => [.. a.Select(e => (string)e!)],
+            _ => throw new CliFailure(ExitCodes.Usage, $"the config key {key} must be a list of strings or a space-separated string"),
+        };
+    }
+
     private static string DefaultName(CliIo io) => GardenConfigLoader.DefaultName(ConfigEnvironment.FromProcess() with { Variable = io.Env });
 
     public static Command Download(CliIo io)
@@ -26,11 +75,13 @@ public static class HostCommands
         var initrd = new Option<bool>("--initrd") { Description = "Realise into the /sysroot store (from an initrd)" };
         var trust = new Option<bool>("--trust-server-caches") { Description = "Also use the server's Nix caches and their keys (never as root without this flag)" };
         var json = SeedCommands.JsonOption();
+        var local = new LocalSubstituters();
         var command = new Command("download", "Fetch the latest seed of this host into the local Nix store") { name, type, initrd, trust, json };
         connection.AddTo(command);
+        local.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
         {
-            var (seed, _) = await Fetch(io, connection, result, name, type, trust, initrd);
+            var (seed, _) = await Fetch(io, connection, local, result, name, type, trust, initrd);
             if (result.GetValue(json)) Output.Json(io, new JsonObject { ["seed"] = Output.Pick(seed, SeedCommands.SeedFields), ["realised"] = true });
             else io.Out.WriteLine($"downloaded {Output.Str(seed, "sid")}: {Output.Str(seed, "artifact")}");
             return ExitCodes.Ok;
@@ -39,7 +90,7 @@ public static class HostCommands
     }
 
     /// <summary>Latest seed for (name, type), realised locally. Name defaults to the garden name, type to nixos.</summary>
-    private static async Task<(JsonNode Seed, SeedType Type)> Fetch(CliIo io, ConnectionOptions connection, ParseResult result, Option<string?> name,
+    private static async Task<(JsonNode Seed, SeedType Type)> Fetch(CliIo io, ConnectionOptions connection, LocalSubstituters local, ParseResult result, Option<string?> name,
         Option<string?> type, Option<bool> trust, Option<bool>? initrd)
     {
         var seedType = result.GetValue(type) is { } t ? SeedCommands.ParseType(t) : SeedType.NixOS;
@@ -53,6 +104,7 @@ public static class HostCommands
         if (!sysroot && Directory.Exists(artifact)) return (seed, seedType);
         var args = new List<string> { "--realise", artifact };
         if (sysroot) args.InsertRange(0, ["--store", "/sysroot"]);
+        args.AddRange(local.NixOptions(result, connection.ReadConfig(result, io)));
         if (result.GetValue(trust))
         {
             foreach (var cache in (await api.Get("/nix/caches", "nix-cache:read")).AsArray())
@@ -66,7 +118,8 @@ public static class HostCommands
         if (run.ExitCode != 0)
         {
             var last = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? $"exit code {run.ExitCode}";
-            throw new CliFailure(ExitCodes.Failure, $"cannot realise {artifact} with the locally configured substituters: {last}");
+            if (last.StartsWith("error: ", StringComparison.Ordinal)) last = last["error: ".Length..];
+            throw new CliFailure(ExitCodes.Failure, $"cannot realise {artifact} with the locally configured substituters and keys: {last}");
         }
         return (seed, seedType);
     }
@@ -80,13 +133,15 @@ public static class HostCommands
         var yes = new Option<bool>("--yes", "-y") { Description = "Really activate (without it the command only says what it would do)" };
         var trust = new Option<bool>("--trust-server-caches") { Description = "Also use the server's Nix caches" };
         var activator = new Option<string>("--activator") { Description = "The activator program (pipe mode)", DefaultValueFactory = _ => "sower-activator" };
+        var local = new LocalSubstituters();
         var command = new Command("upgrade", "Download the latest seed and activate it exactly as the activator does") { name, type, mode, yes, trust, activator };
         connection.AddTo(command);
+        local.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
         {
             var m = result.GetValue(mode)!;
             if (m is not ("switch" or "boot" or "test" or "dry-activate")) throw new CliFailure(ExitCodes.Usage, $"invalid mode: {m}");
-            var (seed, seedType) = await Fetch(io, connection, result, name, type, trust, null);
+            var (seed, seedType) = await Fetch(io, connection, local, result, name, type, trust, null);
             var artifact = Output.Str(seed, "artifact")!;
             if (!result.GetValue(yes))
             {

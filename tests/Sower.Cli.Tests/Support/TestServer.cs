@@ -1,21 +1,10 @@
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using NodaTime;
-using Sower.Actors.Hosting;
-using Sower.Actors.Server;
-using Sower.Actors.Server.Inspection;
-using Sower.Actors.Server.Projections;
-using Sower.Server.Api;
-using Sower.Server.Cli;
 using Sower.Server.Configuration;
-using Sower.Server.Gateway;
 
 namespace Sower.Cli.Tests.Support;
 
 /// <summary>
-/// The real server, composed exactly as Program.cs's SowerServerApp.Build does, plus the CLI extensions this branch
-/// adds (WithSowerInspection, MapSowerCliGateway), on a fresh data directory and a random loopback port.
+/// The real server, composed by Program.cs's SowerServerApp.Build, on a fresh data directory and a random loopback port.
 /// One per test class (xUnit class fixture).
 /// </summary>
 public sealed class TestServer : IAsyncLifetime
@@ -28,32 +17,8 @@ public sealed class TestServer : IAsyncLifetime
 
     public string AdminToken { get; private set; } = "";
 
-    public static WebApplication Build(ServerOptions options)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-        builder.AddSowerServerInfrastructure(options);
-        builder.AddSowerGateway();
-        builder.AddSowerApi();
-        var settings = new ServerEntitySettings
-        {
-            StaleAfter = Duration.FromSeconds(options.StaleAfterSeconds),
-            StaleCheckInterval = TimeSpan.FromSeconds(options.StaleCheckIntervalSeconds),
-            ApprovalExpiry = Duration.FromSeconds(options.ApprovalExpirySeconds),
-        };
-        var readModel = new ReadModelStore();
-        builder.Services.AddSingleton(readModel);
-        builder.Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka
-            .WithSowerServerInfrastructure(options, ServerEntitiesHostingExtensions.AddSowerEventTagger)
-            .WithSowerServerEntities(settings, sp.GetRequiredService<IClock>(), readModel)
-            .WithSowerInspection()
-            .WithStrictSerialization());
-        var app = builder.Build();
-        app.MapSowerInfrastructure();
-        app.MapSowerGateway();
-        app.MapSowerApi();
-        app.MapSowerCliGateway();
-        return app;
-    }
+    /// <summary>The server exactly as the sower-server process composes it.</summary>
+    public static WebApplication Build(ServerOptions options) => SowerServerApp.Build(options);
 
     public async Task InitializeAsync()
     {
