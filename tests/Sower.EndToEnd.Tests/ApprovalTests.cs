@@ -22,8 +22,12 @@ public sealed class ApprovalTests(World world, ITestOutputHelper output) : Scena
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "system");
         Assert.True((bool?)accepted["awaiting_approval"] == true, accepted.ToJsonString());
         var parked = Str(accepted, "deployment_sid");
-        var waiting = (await Cli.JsonAsync("deployment", "list", "--garden", gardenSid, "--state", "awaiting_approval"))["deployments"]!.AsArray();
-        Assert.Equal(parked, Str(Assert.Single(waiting), "sid"));
+        // The lists are a read model: it catches up with the accepted deployment shortly after the reply.
+        await Wait.Until(async () =>
+        {
+            var waiting = (await Cli.JsonAsync("deployment", "list", "--garden", gardenSid, "--state", "awaiting_approval"))["deployments"]!.AsArray();
+            return waiting.Count == 1 && Str(waiting[0], "sid") == parked;
+        }, TimeSpan.FromSeconds(15), $"deployment {parked} to be listed as awaiting approval", () => Diagnostics(garden.Process));
         await Wait.Never(() => Task.FromResult(Nix.Activations(scenario).Length > 0), TimeSpan.FromSeconds(2), "an activation before approval",
             () => Diagnostics(garden.Process));
 
