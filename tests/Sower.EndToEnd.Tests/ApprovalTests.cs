@@ -32,7 +32,7 @@ public sealed class ApprovalTests(World world, ITestOutputHelper output) : Scena
             () => Diagnostics(garden.Process));
 
         (await Cli.JsonAsync("deployment", "approve", parked)).ToString();
-        var done = await WaitForStateAsync(parked, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(parked, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
         Assert.Contains(done["events"]!.AsArray(), e => (string?)e?["type"] == "approved");
         Assert.Equal([$"switch uid=0 path={first}"], Nix.Activations(scenario));

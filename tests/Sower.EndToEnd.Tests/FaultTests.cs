@@ -27,7 +27,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
         World.Server.Kill9();
         await World.Server.StartAsync();
 
-        var done = await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal([$"switch uid=0 path={path}"], Nix.Activations(scenario));
         Assert.Single(Nix.Started(scenario));
@@ -54,7 +54,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
             () => Diagnostics(garden.Process, activator.Process));
         await garden.StartAsync();
 
-        var done = await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         // The garden today reports an interrupted activation as failure ("outcome is unknown") instead of reading the
         // outcome back from the profile; either way it must say so and must never run the switch again.
         if (Str(done, "result") != "success") AssertLog(done, "was interrupted by a garden restart");
@@ -77,7 +77,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
         activator.StopSocket();
 
         var failed = Str(await Cli.JsonAsync("deploy", garden.Name, "system"), "deployment_sid");
-        var first = await WaitForStateAsync(failed, "completed", TimeSpan.FromSeconds(60), garden.Process);
+        var first = await WaitForStateAsync(failed, "completed", TimeSpan.FromSeconds(120), garden.Process);
         Assert.Equal("failure", Str(first, "result"));
         AssertLog(first, "activator transport error");
         AssertLog(first, "realization failed for");
@@ -85,7 +85,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
 
         await activator.StartAsync();
         var retry = Str(await Cli.JsonAsync("deployment", "retry", failed), "deployment_sid");
-        var done = await WaitForStateAsync(retry, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(retry, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal([$"switch uid=0 path={path}"], Nix.Activations(scenario));
         Assert.Equal(("system-1-link", path), activator.Profile());

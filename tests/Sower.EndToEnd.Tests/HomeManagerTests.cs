@@ -20,7 +20,7 @@ public sealed class HomeManagerTests(World world, ITestOutputHelper output) : Sc
         Nix.Evict("hm-1");
 
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "home");
-        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
 
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal([$"activate uid={World.HomeUserUid} path={path}"], Nix.HomeActivations(scenario));

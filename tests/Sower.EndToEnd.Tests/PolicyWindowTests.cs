@@ -31,7 +31,7 @@ public sealed class PolicyWindowTests(World world, ITestOutputHelper output) : S
         Nix.Evict("win-in-1");
 
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "system");
-        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
 
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal("restart", Str(done["seeds"]![0], "executed_action"));
@@ -65,7 +65,7 @@ public sealed class PolicyWindowTests(World world, ITestOutputHelper output) : S
         Nix.Evict("win-out-1");
 
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "system");
-        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
 
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal("activate", Str(done["seeds"]![0], "executed_action"));
@@ -117,7 +117,7 @@ public sealed class PolicyWindowTests(World world, ITestOutputHelper output) : S
 
         Nix.Evict("win-held-1");
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "system");
-        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
         Assert.Equal([$"switch uid=0 path={path}"], Nix.Activations(scenario));
     }

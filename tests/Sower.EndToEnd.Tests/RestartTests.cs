@@ -19,7 +19,7 @@ public sealed class RestartTests(World world, ITestOutputHelper output) : Scenar
         (await Cli.RunAsync("seed", "submit", path, "--name", seed, "--type", "nixos", "--no-git")).EnsureSuccess();
         Nix.Evict("rs-1");
         var sid = Str(await Cli.JsonAsync("deploy", garden.Name, "system"), "deployment_sid");
-        await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         var token = await Cli.JsonAsync("token", "create", "--description", "survives a restart", "--role", "seed:read");
         var before = await SnapshotAsync(sid);
 
@@ -47,7 +47,7 @@ public sealed class RestartTests(World world, ITestOutputHelper output) : Scenar
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.True((bool?)(await Cli.JsonAsync("garden", "show", gardenSid))["online"] == true, "the garden is not back online");
         var again = Str(await Cli.JsonAsync("deploy", garden.Name, "system"), "deployment_sid");
-        var done = await WaitForStateAsync(again, "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(again, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
     }
 

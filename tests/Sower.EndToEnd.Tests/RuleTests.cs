@@ -33,7 +33,7 @@ public sealed class RuleTests(World world, ITestOutputHelper output) : Scenario(
         Assert.Contains(superseded["events"]!.AsArray(), e => (string?)e?["type"] == "canceled" && (string?)e?["reason"] == "superseded");
 
         await Cli.JsonAsync("deployment", "approve", Str(newer, "sid"));
-        var done = await WaitForStateAsync(Str(newer, "sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(newer, "sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
         Assert.Equal("success", Str(done, "result"));
         var path = Nix.PathOf("rules-2");
         Assert.Equal([$"switch uid=0 path={path}"], Nix.Activations(scenario));

@@ -20,7 +20,7 @@ public sealed class TrustTests(World world, ITestOutputHelper output) : Scenario
         Nix.Evict("trust-bad");
 
         var accepted = await Cli.JsonAsync("deploy", garden.Name, "system");
-        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(60), garden.Process, activator.Process);
+        var done = await WaitForStateAsync(Str(accepted, "deployment_sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
 
         Assert.Equal("failure", Str(done, "result"));
         AssertLog(done, "is not signed by any of the keys");
