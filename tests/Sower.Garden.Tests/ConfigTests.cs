@@ -157,13 +157,17 @@ public sealed class ConfigTests : IDisposable
     {
         var path = dir.Write("c.json", """
             {"endpoint":"https://e.example","access_token":"t","parallelism":2,"activator_command":"/opt/act",
-             "timeouts":{"activator_connect":1,"realise":2,"activation":3,"server_reply":4,"admin_receive":5,"drain":6},
+             "timeouts":{"activator_connect":1,"realise":2,"activation":3,"server_reply":4,"admin_receive":5,"drain":6,"reconcile":7,"journal_recovery":8},
              "profiles":{"system_profile":"~/sys","current_system":"/c","booted_system":"/b","per_user_profiles":"/pu","home":"/h"}}
             """);
         var c = GardenConfigLoader.Load(path, Env(), false).Config!;
         Assert.Equal(2, c.Parallelism);
         Assert.Equal("/opt/act", c.ActivatorCommand);
-        Assert.Equal(new GardenTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6)), c.Timeouts);
+        Assert.Equal(new GardenTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6),
+            TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(8)), c.Timeouts);
+        var defaults = GardenConfigLoader.Load(dir.Write("d.json", """{"endpoint":"https://e.example","access_token":"t"}"""), Env(), false).Config!.Timeouts;
+        Assert.Equal(TimeSpan.FromSeconds(120), defaults.EffectiveReconcile);
+        Assert.Equal(TimeSpan.FromSeconds(120), defaults.EffectiveJournalRecovery);
         Assert.Equal(new ProfileRoots("/home/alice/sys", "/c", "/b", "/pu", "/h"), c.Profiles);
     }
 }

@@ -162,26 +162,6 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     }
 
     [Fact]
-    public void A_garden_stopped_mid_activation_records_an_interrupted_failure_and_never_repeats_it()
-    {
-        var host = Connected();
-        // Kept in a captured variable: an unreferenced never-completed task lets the GC finalize the fake's socket.
-        var never = new TaskCompletionSource<int>();
-        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? never.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
-        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
-        Watch(host);
-        Sys.Stop(host);
-        ExpectTerminated(host);
-        StartHost(Config(Nixos()), name: "garden-again");
-        var result = AwaitResult(D1);
-        Assert.Equal("failure", (string?)result["result"]);
-        var log = string.Join("\n---\n", SeedResults(D1).Select(r => r.ToJsonString()));
-        Assert.True(log.Contains("interrupted by a garden restart", StringComparison.Ordinal), log);
-        Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
-    }
-
-    [Fact]
     public void Activations_of_the_same_profile_are_serialized()
     {
         Connected();

@@ -8,8 +8,8 @@ namespace Sower.Garden.Tests;
 
 /// <summary>
 /// The real sower-garden against the real sower-server and a fake activator on a Unix socket: enroll, connect, sync,
-/// deploy, lose and regain the server with backoff, and a garden killed mid-activation that records the right result
-/// after restart and never repeats the activation.
+/// deploy, lose and regain the server with backoff, and a garden killed mid-activation whose result is reconciled from
+/// the system profile after its restart, the activation never repeated.
 /// </summary>
 public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -94,16 +94,39 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
         throw new TimeoutException(what);
     }
 
+    private int generation;
+
+    /// <summary>What the real activator's <c>nix-env --profile … --set</c> does to the configured system profile.</summary>
+    private void SetSystemProfile(string artifact)
+    {
+        var profile = dir.File("p/system");
+        Directory.CreateDirectory(Path.GetDirectoryName(profile)!);
+        var link = $"{profile}-{Interlocked.Increment(ref generation)}-link";
+        File.CreateSymbolicLink(link, artifact);
+        File.CreateSymbolicLink(profile + ".tmp", Path.GetFileName(link));
+        File.Move(profile + ".tmp", profile, overwrite: true);
+    }
+
+    private async Task<int> ActivateAsync(ActivatorRequest r, Task<int>? hold = null)
+    {
+        if (r.Type != ActivatorRequestTypes.NixOS) return 0;
+        if (hold is not null) await hold;
+        SetSystemProfile(r.Path!);
+        return 0;
+    }
+
     [Fact]
-    public async Task Enroll_sync_deploy_reconnect_and_a_kill_mid_activation_that_is_never_repeated()
+    public async Task Enroll_sync_deploy_reconnect_and_a_kill_mid_activation_that_is_reconciled_and_never_repeated()
     {
         var token = await server.CreateTokenAsync("garden:register", "seed:write");
         await SubmitAsync(token, ArtifactA);
         // Manual-only policy: nothing but our admin-socket deploys creates deployments, so every activation is accounted for.
         var config = GardenConfig(token, """{"by-hand":{"actions":["activate"],"triggers":["manual"]}}""");
 
+        activator.Behaviour = r => ActivateAsync(r);
         var garden = new GardenProcess(config);
         string interrupted;
+        var hang = new TaskCompletionSource<int>();
         try
         {
             garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
@@ -125,8 +148,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 
             // B's activation hangs; the garden is killed in the middle of it.
             await SubmitAsync(token, ArtifactB);
-            var hang = new TaskCompletionSource<int>();
-            activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB ? hang.Task : Task.FromResult(0);
+            activator.Behaviour = r => ActivateAsync(r, r.Path == ArtifactB ? hang.Task : null);
             Assert.Contains("deployment enqueued", AdminSocket("""{"v":1,"id":"d2","kind":"deploy","payload":{"seed_type":"nixos","sid":null,"force":false}}"""));
             AwaitTrue(() => activator.Requests.Any(r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB), TimeSpan.FromSeconds(20), "activation of B started");
             var status = JsonNode.Parse(AdminSocket("""{"v":1,"id":"s2","kind":"status"}""").Split('\n')[0])!;
@@ -140,12 +162,16 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
             garden.Dispose();
         }
 
+        // The activator is no child of the garden: it finishes the switch alone and sets the profile.
+        hang.SetResult(0);
         using var again = new GardenProcess(config);
         try
         {
             var result = await AwaitDeploymentAsync(interrupted, d => (string?)d["state"] == "completed");
-            Assert.Equal("failure", (string?)result["result"]);
-            Assert.Contains("interrupted by a garden restart", (string)result["seeds"]![0]!["log"]!);
+            Assert.Equal("success", (string?)result["result"]);
+            Assert.Contains($"was interrupted by a garden restart; reconciled from the profile: the profile {dir.File("p/system")} (system-2-link) points at {ArtifactB}",
+                (string)result["seeds"]![0]!["log"]!);
+            Assert.Equal("activate", (string?)result["seeds"]![0]!["executed_action"]);
             await Task.Delay(1000); // room for a replay by the server
             Assert.Single(activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS && r.Path == ArtifactB);
             Assert.Equal(1, (await server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken))["total"]!.GetValue<int>()); // never a second garden

@@ -49,6 +49,7 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
         new GardenJournalEvents.DeploymentAccepted("dply_x", "{}", 17),
         new GardenJournalEvents.DeploymentFinished("dply_x", null, "success", "2026-01-01T00:00:00Z", 18),
         new GardenJournalEvents.ActivationStarted("seed_x", "activate"),
+        new GardenJournalEvents.ActivationStarted("seed_x", "activate", "alice"),
         new GardenJournalEvents.SeedFinished("seed_x", null, null, "log"),
         new GardenJournalEvents.DeploymentCompleted("partial", "2026-01-01T00:00:00Z"),
     };
@@ -59,8 +60,17 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
     {
         var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
         var manifest = serializer.Manifest(e);
-        Assert.EndsWith("-v1", manifest);
+        Assert.Matches("-v[12]$", manifest);
         Assert.Equal(e, serializer.FromBinary(serializer.ToBinary(e), manifest));
+    }
+
+    [Fact]
+    public void An_activation_started_event_written_by_an_older_garden_still_reads_without_a_user()
+    {
+        var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
+        var v1 = System.Text.Encoding.UTF8.GetBytes("""{"SeedSid":"seed_x","Action":"restart"}""");
+        Assert.Equal(new GardenJournalEvents.ActivationStarted("seed_x", "restart", null), serializer.FromBinary(v1, "activation-started-v1"));
+        Assert.Equal("activation-started-v2", serializer.Manifest(new GardenJournalEvents.ActivationStarted("seed_x", "restart", "alice")));
     }
 
     [Fact]

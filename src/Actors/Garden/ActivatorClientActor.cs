@@ -69,8 +69,8 @@ public sealed class ActivatorClientActor : ReceiveActor
             }
             catch (Exception) when (token.IsCancellationRequested)
             {
-                // The garden is stopping: report nothing. The deployment's journal knows the activation started and records
-                // it as interrupted at the next start; the activator itself finishes the work (REFERENCE §7.6).
+                // The garden is stopping: report nothing. The deployment's journal knows the activation started and reads its
+                // outcome back from the profile at the next start; the activator itself finishes the work (REFERENCE §7.6).
             }
             catch (ActivatorMissingException)
             {

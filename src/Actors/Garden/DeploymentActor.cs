@@ -25,11 +25,15 @@ public static class DeploymentCommands
 
 /// <summary>
 /// One deployment on this garden (REFERENCE §5.10–§5.12), persisted so a restart neither loses nor repeats work: an activation
-/// is recorded before the activator is asked, and a seed whose activation was interrupted by a restart is reported as a
-/// failure instead of being activated again. Stage-only work is idempotent and simply runs again.
+/// is recorded before the activator is asked, and a seed whose activation was interrupted by a restart is never activated
+/// again: its result is read back from the profile (<see cref="ActivationReconciler"/>), watching it for a bounded time
+/// because the activator finishes the work without the garden (§7.6). Stage-only work is idempotent and simply runs again.
 /// </summary>
-public sealed class DeploymentActor : ReceivePersistentActor
+public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>How often the profile of an interrupted activation is looked at again while the activator may still run it.</summary>
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
+
     private readonly DeploymentPush push;
     private readonly IActorRef link;
     private readonly IActorRef activator;
@@ -39,7 +43,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
     private readonly SeedExecution.Settings settings;
     private readonly int parallelism;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, string> activationStarted = new();
+    private readonly Dictionary<string, GardenJournalEvents.ActivationStarted> activationStarted = new();
+    private readonly Dictionary<string, Reconciling> reconciling = new();
     private readonly Dictionary<string, GardenJournalEvents.SeedFinished> finished = new();
     private readonly Dictionary<string, PolicyAction> executed = new();
     private readonly Queue<(PushedSeedDeployment Item, PolicyAction Allowed)> waiting = new();
@@ -62,7 +67,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
         this.settings = settings;
         this.parallelism = parallelism;
 
-        Recover<GardenJournalEvents.ActivationStarted>(e => activationStarted[e.SeedSid] = e.Action);
+        Recover<GardenJournalEvents.ActivationStarted>(e => activationStarted[e.SeedSid] = e);
         Recover<GardenJournalEvents.SeedFinished>(e => finished[e.SeedSid] = e);
         Recover<GardenJournalEvents.DeploymentCompleted>(e => completed = e);
         Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
@@ -74,6 +79,7 @@ public sealed class DeploymentActor : ReceivePersistentActor
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, c.SeedSid, null, null, c.Log))));
         Command<SeedExecution.ActivationStarting>(OnActivationStarting);
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
+        Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
         Command<SeedExecution.Done>(OnSeedDone);
         Command<ActivatorCommands.Output>(_ => { });
         Command<ActivatorCommands.Finished>(OnLiveSwitchFinished);
@@ -91,6 +97,8 @@ public sealed class DeploymentActor : ReceivePersistentActor
     }
 
     public override string PersistenceId => "garden-deployment-" + push.Sid;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(DeploymentPush push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism) =>
@@ -128,14 +136,21 @@ public sealed class DeploymentActor : ReceivePersistentActor
         foreach (var item in push.Seeds)
         {
             if (finished.ContainsKey(item.Seed.Sid)) continue;
-            if (activationStarted.TryGetValue(item.Seed.Sid, out var action))
+            var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
+            if (activationStarted.TryGetValue(item.Seed.Sid, out var started))
             {
-                // The process stopped while the activator was working on this seed: report it, never activate it twice.
-                toRecord.Add(new(item.Seed.Sid, "failure", action,
-                    LogLines.Garden(now, $"activation of {item.Seed.Name} ({item.Seed.SeedTypeWire}) was interrupted by a garden restart; its outcome is unknown and it is not repeated") + "\n"));
+                // The process stopped while the activator was working on this seed: never activate it twice; read the
+                // outcome back from the profile, under the profile lock so no other activation of it interleaves.
+                var action = PolicyActions.TryParse(started.Action, out var a) ? a : PolicyAction.Activate;
+                var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, settings.GardenUser);
+                var key = SeedExecution.ProfileKey(item.Seed, user);
+                reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
+                log.Info("Reading the outcome of the interrupted activation of {0} ({1}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
+                if (!lockWanted.TryGetValue(key, out var queue)) lockWanted[key] = queue = new Queue<string>();
+                queue.Enqueue(item.Seed.Sid);
+                deployer.Tell(new DeploymentCommands.AcquireProfile(key));
                 continue;
             }
-            var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
             if (sub is null || item.Seed.SeedType is not { } type)
             {
                 toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, $"subscription {item.SubscriptionSid} is not known locally; {item.Seed.Name} skipped") + "\n"));
@@ -178,26 +193,33 @@ public sealed class DeploymentActor : ReceivePersistentActor
             running[item.Seed.Sid] = child;
             Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
         }
-        if (running.Count == 0 && waiting.Count == 0) AllSeedsDone();
+        if (running.Count == 0 && waiting.Count == 0 && reconciling.Count == 0) AllSeedsDone();
     }
 
     private void OnActivationStarting(SeedExecution.ActivationStarting starting)
     {
         if (!lockWanted.TryGetValue(starting.ProfileKey, out var queue)) lockWanted[starting.ProfileKey] = queue = new Queue<string>();
         queue.Enqueue(starting.SeedSid);
-        Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire()), e =>
+        Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire(), starting.User), e =>
         {
-            activationStarted[e.SeedSid] = e.Action;
+            activationStarted[e.SeedSid] = e;
             deployer.Tell(new DeploymentCommands.AcquireProfile(starting.ProfileKey));
         });
     }
 
     private void OnProfileGranted(DeploymentCommands.ProfileGranted granted)
     {
-        if (lockWanted.TryGetValue(granted.Key, out var queue) && queue.TryDequeue(out var seedSid) && running.TryGetValue(seedSid, out var child))
+        string? seedSid = null;
+        if (lockWanted.TryGetValue(granted.Key, out var queue)) queue.TryDequeue(out seedSid);
+        if (seedSid is not null && running.TryGetValue(seedSid, out var child))
         {
             lockHeldBySeed[seedSid] = granted.Key;
             child.Tell(SeedExecution.Proceed.Instance);
+        }
+        else if (seedSid is not null && reconciling.ContainsKey(seedSid))
+        {
+            lockHeldBySeed[seedSid] = granted.Key;
+            Reconcile(seedSid);
         }
         else
         {
@@ -213,6 +235,57 @@ public sealed class DeploymentActor : ReceivePersistentActor
         var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
         if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
         Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
+        {
+            RecordFinished(e);
+            StartMore();
+        });
+    }
+
+    /// <summary>Looks at the profile of an interrupted activation; decides, or looks again in a second until the wait runs out.</summary>
+    private void Reconcile(string seedSid)
+    {
+        if (!reconciling.TryGetValue(seedSid, out var r)) return;
+        var seed = r.Item.Seed;
+        var label = $"{seed.Name} ({seed.SeedTypeWire})";
+        var outcome = ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots);
+        var wait = settings.Timeouts.EffectiveReconcile;
+        var attempts = Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval));
+        string result;
+        string text;
+        switch (outcome.Verdict)
+        {
+            case ReconcileVerdict.Applied:
+                result = "success";
+                text = $"activation of {label} was interrupted by a garden restart; reconciled from the profile: {outcome.Text}";
+                break;
+            case ReconcileVerdict.NotApplied when r.Attempts < attempts:
+                reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
+                Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
+                return;
+            case ReconcileVerdict.NotApplied:
+                result = "failure";
+                text = $"activation of {label} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: {outcome.Text}; it is not repeated";
+                break;
+            default:
+                result = "failure";
+                text = $"activation of {label} was interrupted by a garden restart; {outcome.Text}, so it is recorded as failed and not repeated";
+                break;
+        }
+        reconciling.Remove(seedSid);
+        if (lockHeldBySeed.Remove(seedSid, out var key)) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        if (result == "success")
+        {
+            log.Info("{0}", text);
+            executed[seedSid] = r.Action;
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, seedSid, "completed")));
+            Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(r.Item.SubscriptionSid, seedSid, seed.Artifact));
+        }
+        else
+        {
+            log.Warning("{0}", text);
+        }
+        var now = clock.GetCurrentInstant();
+        Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
         {
             RecordFinished(e);
             StartMore();
@@ -290,6 +363,10 @@ public sealed class DeploymentActor : ReceivePersistentActor
     {
         public static readonly Continue Instance = new();
     }
+
+    private sealed record ReconcileAgain(string SeedSid);
+
+    private sealed record Reconciling(PushedSeedDeployment Item, PolicyAction Action, string User, int Attempts);
 }
 
 public static class DeployerEvents

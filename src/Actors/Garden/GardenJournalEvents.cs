@@ -21,8 +21,11 @@ public static class GardenJournalEvents
 
     public sealed record DeploymentFinished(string DeploymentSid, string? RequestId, string Result, string DeployedAt, long FinishedAtUnixMs) : IGardenJournalEvent;
 
-    /// <summary>Written before the activator is asked to activate a seed, so a restart never repeats an activation.</summary>
-    public sealed record ActivationStarted(string SeedSid, string Action) : IGardenJournalEvent;
+    /// <summary>
+    /// Written before the activator is asked to activate a seed, so a restart never repeats an activation and instead reads
+    /// its outcome back from the profile. <paramref name="User"/> (v2) is the Home-Manager target user; v1 events lack it.
+    /// </summary>
+    public sealed record ActivationStarted(string SeedSid, string Action, string? User = null) : IGardenJournalEvent;
 
     public sealed record SeedFinished(string SeedSid, string? Result, string? Action, string Log) : IGardenJournalEvent;
 
@@ -42,12 +45,16 @@ public sealed class GardenJournalSerializer(ExtendedActorSystem system) : Serial
         [typeof(GardenJournalEvents.OutboxDelivered)] = "outbox-delivered-v1",
         [typeof(GardenJournalEvents.DeploymentAccepted)] = "deployment-accepted-v1",
         [typeof(GardenJournalEvents.DeploymentFinished)] = "deployment-finished-v1",
-        [typeof(GardenJournalEvents.ActivationStarted)] = "activation-started-v1",
+        [typeof(GardenJournalEvents.ActivationStarted)] = "activation-started-v2",
         [typeof(GardenJournalEvents.SeedFinished)] = "seed-finished-v1",
         [typeof(GardenJournalEvents.DeploymentCompleted)] = "deployment-completed-v1",
     };
 
-    private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);
+    /// <summary>Older manifests still read: a v1 activation-started has no user, which reads as null.</summary>
+    private static readonly Dictionary<string, Type> Types = new(Manifests.ToDictionary(kv => kv.Value, kv => kv.Key))
+    {
+        ["activation-started-v1"] = typeof(GardenJournalEvents.ActivationStarted),
+    };
 
     public override int Identifier => SerializerId;
 

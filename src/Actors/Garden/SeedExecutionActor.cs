@@ -25,7 +25,7 @@ public static class SeedExecution
     public sealed record StatusChanged(string SeedSid, string Status);
 
     /// <summary>To the deployment: the seed is about to be activated; answer <see cref="Proceed"/> once the profile lock is held and it is recorded.</summary>
-    public sealed record ActivationStarting(string SeedSid, PolicyAction Action, string ProfileKey);
+    public sealed record ActivationStarting(string SeedSid, PolicyAction Action, string ProfileKey, string User);
 
     public sealed class Proceed
     {
@@ -166,7 +166,7 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
         }
         var user = SeedExecution.TargetUser(seed, sub?.Spec, settings.GardenUser);
         Become(WaitingForLock);
-        Context.Parent.Tell(new SeedExecution.ActivationStarting(seed.Sid, action, SeedExecution.ProfileKey(seed, user)));
+        Context.Parent.Tell(new SeedExecution.ActivationStarting(seed.Sid, action, SeedExecution.ProfileKey(seed, user), user));
     }
 
     private void WaitingForLock()

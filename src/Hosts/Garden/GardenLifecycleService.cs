@@ -61,7 +61,7 @@ public sealed class GardenLifecycleService(
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or OperationCanceledException)
         {
-            logger.LogWarning("Stopping with deployments still running; each is resumed from its journal at the next start and an interrupted activation is recorded as such, never repeated");
+            logger.LogWarning("Stopping with deployments still running; each is resumed from its journal at the next start, where an interrupted activation is read back from its profile, never repeated");
         }
         await stopping.CancelAsync().ConfigureAwait(false);
         if (watchdog is not null) await watchdog.ConfigureAwait(false);

@@ -10,10 +10,24 @@ public sealed record GardenTimeouts(
     TimeSpan Activation,
     TimeSpan ServerReply,
     TimeSpan AdminReceive,
-    TimeSpan? Drain = null)
+    TimeSpan? Drain = null,
+    TimeSpan? Reconcile = null,
+    TimeSpan? JournalRecovery = null)
 {
     /// <summary>How long SIGTERM waits for running deployments before the process exits (<c>timeouts.drain</c>, default 60 s).</summary>
     public TimeSpan EffectiveDrain => Drain ?? TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// After a restart, how long the garden watches the profile of an activation it lost track of before it decides that the
+    /// activation did not take effect (<c>timeouts.reconcile</c>, default 120 s): the activator may still be running it.
+    /// </summary>
+    public TimeSpan EffectiveReconcile => Reconcile ?? TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// How long replaying the SQLite journal, and each journal call, may take before Akka.Persistence gives up
+    /// (<c>timeouts.journal_recovery</c>, default 120 s; Akka's own 30 s was once exceeded on a loaded host).
+    /// </summary>
+    public TimeSpan EffectiveJournalRecovery => JournalRecovery ?? TimeSpan.FromSeconds(120);
 
     public static GardenTimeouts Default { get; } = new(
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5));

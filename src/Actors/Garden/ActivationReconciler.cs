@@ -1,0 +1,97 @@
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>What the profiles say about an activation the garden lost track of (it restarted while the activator worked).</summary>
+public enum ReconcileVerdict
+{
+    /// <summary>The profile (and, for switch, the running system) shows the seed's artifact: the activation took effect.</summary>
+    Applied,
+
+    /// <summary>Not (yet) visible: the activator may still be working, so the garden looks again until its wait runs out.</summary>
+    NotApplied,
+
+    /// <summary>Nothing the garden can read tells the outcome (e.g. a services bundle); waiting would not help.</summary>
+    Unknown,
+}
+
+public sealed record ReconcileOutcome(ReconcileVerdict Verdict, string Text);
+
+/// <summary>
+/// Decides the result of an activation interrupted by a garden restart from the real state, never by running it again
+/// (REFERENCE §5.10, §7.6): nixos switch/boot → the system profile resolves to the artifact (and for switch the running
+/// system too, when there is one); home-manager → the target user's Home-Manager profile resolves to it. Pure over the
+/// file system, so tests run it on symlink trees in a temp directory.
+/// </summary>
+public static class ActivationReconciler
+{
+    public static ReconcileOutcome Check(PushedSeed seed, PolicyAction action, string user, ProfileRoots roots)
+    {
+        switch (seed.SeedType)
+        {
+            case SeedType.NixOS:
+                var mode = ActivationModes.NixosMode(action) ?? "switch";
+                var system = Resolve(roots.SystemProfile, out var systemError);
+                if (system != seed.Artifact)
+                {
+                    return new(ReconcileVerdict.NotApplied,
+                        $"system profile {roots.SystemProfile} points at {system ?? $"nothing ({systemError})"}, not the seed's artifact {seed.Artifact}");
+                }
+                if (mode == "switch" && Resolve(roots.CurrentSystem, out _) is { } current && current != seed.Artifact)
+                {
+                    return new(ReconcileVerdict.NotApplied,
+                        $"system profile {roots.SystemProfile} points at the seed's artifact but {roots.CurrentSystem} points at {current}: switch-to-configuration switch did not complete");
+                }
+                var running = mode == "switch" && Resolve(roots.CurrentSystem, out _) is not null ? $" and {roots.CurrentSystem} runs it" : "";
+                return new(ReconcileVerdict.Applied, $"{Describe(roots.SystemProfile)} points at {seed.Artifact}{running}");
+            case SeedType.HomeManager:
+                var profile = ProfileScanner.HomeManagerProfile(user, roots);
+                if (profile is null)
+                {
+                    return new(ReconcileVerdict.NotApplied, $"no Home-Manager profile found for {user}, so the seed's artifact {seed.Artifact} was not activated");
+                }
+                var generation = Resolve(profile, out var hmError);
+                return generation == seed.Artifact
+                    ? new(ReconcileVerdict.Applied, $"{Describe(profile)} points at {seed.Artifact}")
+                    : new(ReconcileVerdict.NotApplied,
+                        $"Home-Manager profile {profile} of {user} points at {generation ?? $"nothing ({hmError})"}, not the seed's artifact {seed.Artifact}");
+            default:
+                return new(ReconcileVerdict.Unknown, $"the outcome of a {seed.SeedTypeWire} activation cannot be read from a profile");
+        }
+    }
+
+    /// <summary>
+    /// Follows the link chain of a profile to where it ends (a profile → its generation link → a store path), tolerating a
+    /// final target that is not there: what matters is which artifact the profile selects, not whether it is still present.
+    /// </summary>
+    private static string? Resolve(string path, out string? error)
+    {
+        error = null;
+        var current = path;
+        for (var hops = 0; hops <= SymlinkResolver.MaxHops; hops++)
+        {
+            var info = new FileInfo(current);
+            var target = info.LinkTarget;
+            if (target is null)
+            {
+                if (hops == 0 && !info.Exists && !Directory.Exists(current))
+                {
+                    error = $"{path}: no such file or directory";
+                    return null;
+                }
+                return current;
+            }
+            current = Path.GetFullPath(target, Path.GetDirectoryName(current) ?? "/");
+        }
+        error = $"{path}: too many levels of symbolic links";
+        return null;
+    }
+
+    /// <summary><c>/nix/var/nix/profiles/system (system-3-link)</c>: the profile and the generation it selects.</summary>
+    private static string Describe(string profile)
+    {
+        var target = new FileInfo(profile).LinkTarget;
+        return target is null || target.StartsWith('/') ? $"the profile {profile}" : $"the profile {profile} ({target})";
+    }
+}
