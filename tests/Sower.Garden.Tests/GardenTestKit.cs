@@ -57,9 +57,9 @@ public abstract class GardenTestKit : TestKit, IAsyncLifetime
         return new SubscriptionSpec(name, "web01", SeedType.NixOS, [], schedule, zone, policy.Value!);
     }
 
-    protected IActorRef StartHost(GardenConfig config, Func<ConfigLoadResult>? reload = null, string name = "garden") =>
+    protected IActorRef StartHost(GardenConfig config, Func<ConfigLoadResult>? reload = null, string name = "garden", bool isRoot = true) =>
         Sys.ActorOf(GardenHostActor.Props(new GardenHostSettings(config, Gateway, Store, Clock, "9.9.9",
-            reload ?? (() => new ConfigLoadResult(config, [])), IsRoot: true)), name);
+            reload ?? (() => new ConfigLoadResult(config, [])), IsRoot: isRoot)), name);
 
     /// <summary>Sid the fake server assigns to a subscription name.</summary>
     protected static string SidOf(string name) => "sub_" + name.PadRight(24, 'x')[..24].ToLowerInvariant().Replace('-', 'x');

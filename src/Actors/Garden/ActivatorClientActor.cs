@@ -10,8 +10,12 @@ namespace Sower.Actors.Garden;
 
 public static class ActivatorCommands
 {
-    /// <summary>Run one activator request; frames go to <paramref name="ReplyTo"/> as <see cref="Output"/>, then one <see cref="Finished"/>.</summary>
-    public sealed record Run(ActivatorRequest Request, IActorRef ReplyTo, TimeSpan Timeout);
+    /// <summary>
+    /// Run one activator request; frames go to <paramref name="ReplyTo"/> as <see cref="Output"/>, then one <see cref="Finished"/>.
+    /// <paramref name="ForUser"/> names the account the work is for when the request itself cannot say it (the stage of a
+    /// Home-Manager seed); it only chooses the transport (§5.14).
+    /// </summary>
+    public sealed record Run(ActivatorRequest Request, IActorRef ReplyTo, TimeSpan Timeout, string? ForUser = null);
 
     public sealed record Output(string RequestId, ActivatorFrame Frame);
 
@@ -47,7 +51,7 @@ public sealed class ActivatorClientActor : ReceiveActor
 
     private void OnRun(ActivatorCommands.Run run)
     {
-        var transport = routing.Choose(run.Request);
+        var transport = routing.Choose(run.Request, run.ForUser);
         log.Info("Activator request id={0} type={1} via {2}", run.Request.Id, run.Request.Type, transport.Describe);
         var id = run.Request.Id;
         var replyTo = run.ReplyTo;
@@ -84,22 +88,28 @@ public sealed class ActivatorClientActor : ReceiveActor
     }
 }
 
-/// <summary>Which transport serves a request (REFERENCE §5.14).</summary>
+/// <summary>
+/// Which transport serves a request (REFERENCE §5.14), decided by what the request is for, never by the garden's account
+/// name: a user garden's work for its own user (its Home-Manager activation, or the stage of such a seed) needs no
+/// privileges and runs the activator in pipe mode; everything else goes to <c>activator_socket</c> when it exists, else to
+/// the activator in pipe mode as root (a root garden, the system garden) or through <c>sudo -n</c> (any other garden).
+/// </summary>
 public sealed class ActivatorRouting(string socketPath, string activatorCommand, string gardenUser, bool isRoot, TimeSpan connectTimeout)
 {
-    public IActivatorTransport Choose(ActivatorRequest request)
+    public IActivatorTransport Choose(ActivatorRequest request, string? forUser = null)
     {
-        // A user garden acting for itself needs no privileges: spawn the activator directly.
-        var forSelf = request.Type switch
-        {
-            ActivatorRequestTypes.HomeManager => request.User == gardenUser,
-            ActivatorRequestTypes.Stage => true,
-            _ => false,
-        };
-        if (!isRoot && gardenUser != "sower-garden" && forSelf) return new PipeActivatorTransport(activatorCommand, []);
+        if (!isRoot && ForGardenUser(request, forUser)) return new PipeActivatorTransport(activatorCommand, []);
         if (File.Exists(socketPath)) return new UnixSocketActivatorTransport(socketPath, connectTimeout);
         return isRoot ? new PipeActivatorTransport(activatorCommand, []) : new PipeActivatorTransport("sudo", ["-n", activatorCommand]);
     }
+
+    /// <summary>Whether the request only touches the garden's own user: its own Home-Manager generation, or staging one.</summary>
+    public bool ForGardenUser(ActivatorRequest request, string? forUser = null) => request.Type switch
+    {
+        ActivatorRequestTypes.HomeManager => request.User == gardenUser,
+        ActivatorRequestTypes.Stage => forUser is not null && forUser == gardenUser,
+        _ => false,
+    };
 }
 
 public interface IActivatorTransport

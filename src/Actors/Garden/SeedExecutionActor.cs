@@ -94,7 +94,11 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("flush", SeedExecution.Flush.Instance, every);
         Line($"downloading {label}");
         Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "downloading"));
-        Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise);
+        // A Home-Manager seed is staged for its target user, so a user garden staging its own generation needs no privileges.
+        var forUser = seed.SeedType == SeedType.HomeManager
+            ? SeedExecution.TargetUser(seed, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec, settings.GardenUser)
+            : null;
+        Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise, forUser);
     }
 
     private void Staging()
@@ -232,10 +236,10 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
         lines.Append(LogLines.StripAnsi(output.Frame.Data)).Append('\n');
     }
 
-    private void Send(ActivatorRequest request, TimeSpan timeout)
+    private void Send(ActivatorRequest request, TimeSpan timeout, string? forUser = null)
     {
         currentRequest = request.Id;
-        activator.Tell(new ActivatorCommands.Run(request, Self, timeout));
+        activator.Tell(new ActivatorCommands.Run(request, Self, timeout, forUser));
     }
 
     private void Line(string text) => lines.Append(LogLines.Garden(clock.GetCurrentInstant(), text)).Append('\n');
