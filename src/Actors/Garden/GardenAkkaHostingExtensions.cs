@@ -18,6 +18,26 @@ public static class GardenAkkaHostingExtensions
             providerName: ProviderName.SQLiteMS,
             autoInitialize: true);
 
+    /// <summary>
+    /// Generous journal and snapshot timeouts (<c>timeouts.journal_recovery</c>, default 120 s): Akka's 30 s recovery and
+    /// 10 s call timeouts were once exceeded by the SQLite journal of a garden on a loaded host, which stopped its deployer.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithGardenJournalTimeouts(this AkkaConfigurationBuilder builder, TimeSpan timeout) =>
+        builder.AddHocon(JournalTimeoutsHocon(timeout), HoconAddMode.Prepend);
+
+    /// <summary>The HOCON behind <see cref="WithGardenJournalTimeouts"/>: every journal and snapshot plugin inherits it.</summary>
+    public static string JournalTimeoutsHocon(TimeSpan timeout)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+        return $$"""
+            akka.persistence.journal-plugin-fallback {
+              recovery-event-timeout = {{seconds}}s
+              circuit-breaker.call-timeout = {{seconds}}s
+            }
+            akka.persistence.snapshot-store-plugin-fallback.circuit-breaker.call-timeout = {{seconds}}s
+            """;
+    }
+
     public static AkkaConfigurationBuilder WithGardenSerialization(this AkkaConfigurationBuilder builder) =>
         builder.WithCustomSerializer("garden-journal", [typeof(IGardenJournalEvent)], system => new GardenJournalSerializer(system));
 

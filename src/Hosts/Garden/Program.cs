@@ -84,6 +84,7 @@ builder.Services.AddAkka("sower-garden", (akka, _) =>
     akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.actor.ask-timeout = 30s", HoconAddMode.Prepend);
     akka.WithGardenSerialization()
         .WithGardenPersistence(config.StateDirectory)
+        .WithGardenJournalTimeouts(config.Timeouts.EffectiveJournalRecovery)
         .WithGardenHost(settings);
 });
 builder.Services.AddHostedService(sp => new GardenLifecycleService(
