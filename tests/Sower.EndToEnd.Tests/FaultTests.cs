@@ -36,7 +36,7 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
     }
 
     [Fact]
-    public async Task Killing_the_garden_mid_activation_and_starting_it_again_settles_the_deployment_without_a_second_activation()
+    public async Task Killing_the_garden_mid_activation_and_starting_it_again_reconciles_success_from_the_profile_without_a_second_activation()
     {
         const string scenario = "fault-garden";
         var seed = SeedName(scenario);
@@ -55,9 +55,12 @@ public sealed class FaultTests(World world, ITestOutputHelper output) : Scenario
         await garden.StartAsync();
 
         var done = await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
-        // The garden today reports an interrupted activation as failure ("outcome is unknown") instead of reading the
-        // outcome back from the profile; either way it must say so and must never run the switch again.
-        if (Str(done, "result") != "success") AssertLog(done, "was interrupted by a garden restart");
+        // The restarted garden never runs the switch again: it reads the outcome back from the system profile and the
+        // running system the orphaned switch left behind.
+        Assert.Equal("success", Str(done, "result"));
+        AssertLog(done, "was interrupted by a garden restart; reconciled from the profile");
+        AssertLog(done, $"points at {path}");
+        Assert.Equal("activate", Str(done["seeds"]![0], "executed_action"));
         await Wait.Never(() => Task.FromResult(Nix.Started(scenario).Length > 1), TimeSpan.FromSeconds(3), "a second activation",
             () => Diagnostics(garden.Process, activator.Process));
         Assert.Equal([$"switch uid=0 path={path}"], Nix.Activations(scenario));

@@ -97,6 +97,16 @@ public sealed class FakeNix
 
     public static bool IsValid(string path) => Shell.Run("nix-store", "--check-validity", path).ExitCode == 0;
 
+    /// <summary>
+    /// <c>nix path-info --json --sigs</c> of a path: its <c>signatures</c>, and <c>ultimate</c> (true only when it was built
+    /// in this store, absent when it was substituted from a cache).
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject PathInfo(string path)
+    {
+        var run = Shell.Run("nix", "--extra-experimental-features", "nix-command", "path-info", "--json", "--sigs", path).EnsureSuccess();
+        return System.Text.Json.Nodes.JsonNode.Parse(run.Stdout)!.AsArray().Single()!.AsObject();
+    }
+
     /// <summary>Lines <c>MODE uid=N path=P</c>, one per finished switch-to-configuration.</summary>
     public string[] Activations(string scenario) => ReadLines(Path.Combine(RecordsDir(scenario), "activations"));
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Sower.EndToEnd.Tests.Support;
 
 /// <summary>
-/// One <c>sower-garden</c> running as the unprivileged system-garden account (<c>runuser -u sower-garden</c>), configured
+/// One <c>sower-garden</c> running as the unprivileged test account <see cref="World.GardenUser"/> (<c>runuser -u</c>), configured
 /// through its <c>client.json</c> only: the server endpoint, the enrollment token file, its activator's socket, its
 /// subscriptions, and profile roots pointing at the activator's isolated system profile and the scenario's records
 /// (where the fake switch-to-configuration maintains <c>current-system</c>).

@@ -4,14 +4,18 @@ using System.Text;
 namespace Sower.EndToEnd.Tests.Support;
 
 /// <summary>
-/// Everything the scenarios share, built once per test run: the accounts (the system-garden user in the activators'
+/// Everything the scenarios share, built once per test run: the accounts (the gardens' user in the activators'
 /// allowed group, and a second user for Home-Manager), the Nix artifacts and their signed cache, the real server with
 /// its SQLite data directory, and an enrollment token minted with the CLI from the admin token. Each scenario then
 /// starts its own activator and garden. Fails (never skips) with what is missing when not root or without Nix.
 /// </summary>
 public sealed class World : IAsyncLifetime
 {
-    public const string GardenUser = "sower-garden";
+    /// <summary>
+    /// The gardens' account: unprivileged and deliberately not named <c>sower-garden</c>, so the garden's activator routing
+    /// is proven to follow the request (§5.14) and not the account name. A member of <see cref="GardenGroup"/>.
+    /// </summary>
+    public const string GardenUser = "sower-e2e-garden";
     public const string GardenGroup = "sower-e2e";
     public const string HomeUser = "sower-e2e-hm";
 
