@@ -181,4 +181,28 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
             foreach (var line in again.Lines) output.WriteLine("garden-2: " + line);
         }
     }
+
+    [Fact]
+    public async Task An_admin_deploy_under_a_confirm_rule_answers_approval_required_from_the_servers_reply()
+    {
+        var token = await server.CreateTokenAsync("garden:register", "seed:write");
+        await SubmitAsync(token, ArtifactA);
+        var config = GardenConfig(token, """{"careful":{"actions":["activate"],"triggers":["manual"],"confirm":true}}""");
+        using var garden = new GardenProcess(config);
+        try
+        {
+            garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
+            AwaitTrue(() => AdminSocket("""{"v":1,"id":"s","kind":"status"}""").Contains("\"sid\":\"sub_", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "subscriptions synced");
+            var reply = AdminSocket("""{"v":1,"id":"d","kind":"deploy","payload":{"seed_type":"nixos","sid":null,"force":false}}""");
+            Assert.Contains("""{"v":1,"id":"d","kind":"error","data":"approval required"}""", reply);
+            Assert.Contains("""{"v":1,"id":"d","kind":"complete","exit_code":1}""", reply);
+            var parked = await AwaitDeploymentAsync(await FirstDeploymentSidAsync(), d => (string?)d["state"] == "awaiting_approval");
+            Assert.Equal("manual", (string?)parked["trigger"]);
+            Assert.Empty(activator.Requests);
+        }
+        finally
+        {
+            foreach (var line in garden.Lines) output.WriteLine("garden: " + line);
+        }
+    }
 }

@@ -151,8 +151,17 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Equal(AdminProtocol.DeploymentEnqueued, Ask(null, SidOf("a")));
         var manual = Sent(GardenWire.DeploymentRequest).Last();
         Assert.Equal("manual", (string?)manual["trigger"]);
+        // The server's word counts too: its policy_denied, and its accepted-but-awaiting-approval reply (§5.15).
         Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest ? GatewayReply.Failure("policy_denied", "denied") : FakeGardenGateway.DefaultReply(m, p);
         Assert.Equal(AdminProtocol.PolicyDenied, Ask(null, SidOf("b")));
+        Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest
+            ? GatewayReply.Success(new System.Text.Json.Nodes.JsonObject { ["request_id"] = p["request_id"]?.DeepClone(), ["status"] = "awaiting_approval" })
+            : FakeGardenGateway.DefaultReply(m, p);
+        Assert.Equal(AdminProtocol.ApprovalRequired, Ask(null, SidOf("b")));
+        Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest
+            ? GatewayReply.Success(new System.Text.Json.Nodes.JsonObject { ["request_id"] = p["request_id"]?.DeepClone(), ["status"] = "accepted" })
+            : FakeGardenGateway.DefaultReply(m, p);
+        Assert.Equal(AdminProtocol.DeploymentEnqueued, Ask(null, SidOf("b")));
         Gateway.GoOffline();
         AwaitAssert(() => Assert.Equal(AdminProtocol.NotConnected, Ask(null, SidOf("a"))), TimeSpan.FromSeconds(5));
     }

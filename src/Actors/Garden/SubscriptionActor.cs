@@ -149,7 +149,7 @@ public sealed class SubscriptionActor : ReceiveActor
     {
         if (reply.Ok)
         {
-            var awaiting = reply.Body?["status"]?.ToString() is "awaiting_approval" or "awaiting_confirmation";
+            var awaiting = reply.Body?["status"]?.ToString() == Sower.Messages.Gateway.GatewayProtocol.RequestAwaitingApproval;
             log.Info("Subscription {0}: {1} request {2} accepted", name, outcome.Trigger.ToWire(), outcome.RequestId);
             outcome.ReplyTo?.Tell(awaiting
                 ? new GardenCommands.AdminReply(false, AdminProtocol.ApprovalRequired)

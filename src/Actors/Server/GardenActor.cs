@@ -306,12 +306,16 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var now = Now;
-        if (subs.All(s => PolicyEvaluator.Evaluate(s!.Spec.Policy, cmd.Trigger, now, s.Spec.SeedType, s.Zone).Kind == DecisionKind.Deny))
+        var decisions = subs.Select(s => PolicyEvaluator.Evaluate(s!.Spec.Policy, cmd.Trigger, now, s.Spec.SeedType, s.Zone)).ToList();
+        if (decisions.All(d => d.Kind == DecisionKind.Deny))
         {
             Sender.Tell(CommandFailed.Of(DeploymentPlanner.PolicyDenied, "Denied by policy"));
             return;
         }
-        Sender.Tell(new DeploymentRequested(cmd.RequestId, null, false, false));
+        // The reply comes before the creation; it already knows what the creation will do with a Confirm (§6.4 step 2),
+        // so the garden's admin socket can say "approval required" (§5.15).
+        var awaiting = decisions.Any(d => d.Kind == DecisionKind.Confirm && d.Action is not null);
+        Sender.Tell(new DeploymentRequested(cmd.RequestId, null, awaiting, false));
         var request = new CreationRequest(cmd.RequestId, cmd.Subscriptions, cmd.Trigger, reason.Value, _gid.Value, cmd.Force, null);
         StartCreation(new CreationJob(request, null, null, PushErrors: true));
     }

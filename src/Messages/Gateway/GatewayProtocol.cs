@@ -26,6 +26,12 @@ public static class GatewayProtocol
     public const string GardenReport = "garden:report";
     public const string Ping = "ping";
 
+    /// <summary><c>status</c> of a <c>deployment:request</c> reply: the deployment is being created and will be pushed.</summary>
+    public const string RequestAccepted = "accepted";
+
+    /// <summary><c>status</c> of a <c>deployment:request</c> reply: a confirm rule applies, so it will await approval first.</summary>
+    public const string RequestAwaitingApproval = "awaiting_approval";
+
     // Pushes (server → garden).
     public const string PushDeployment = "deployment";
     public const string PushDeploymentError = "deployment:error";

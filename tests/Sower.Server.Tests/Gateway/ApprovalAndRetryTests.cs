@@ -99,6 +99,20 @@ public sealed class ApprovalAndRetryTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task A_garden_request_under_a_confirm_rule_is_answered_as_awaiting_approval_and_parks_the_deployment()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "gq-web01");
+        var subs = await garden.Sync(Subscriptions.NixOS("system", "gq-web01", Subscriptions.ConfirmRealtimePolicy));
+        await Seeds.Submit(server, "gq-web01");
+
+        var body = await garden.Ok(GatewayProtocol.DeploymentRequest,
+            new { request_id = "req_" + new string('e', 24), subscription_sids = new[] { subs["system"] }, trigger = "manual", force = false });
+        Assert.Equal(GatewayProtocol.RequestAwaitingApproval, body.GetProperty("status").GetString());
+        var parked = await Deployment(await LatestDeploymentOf(garden.Sid));
+        Assert.Equal("awaiting_approval", parked.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_garden_request_under_a_denying_policy_is_refused_and_realtime_cannot_be_claimed()
     {
         await using var garden = await TestGarden.EnrollAndConnect(server, "gr-web01");
@@ -114,6 +128,7 @@ public sealed class ApprovalAndRetryTests(TestServer server) : IClassFixture<Tes
         var body = await garden.Ok(GatewayProtocol.DeploymentRequest,
             new { request_id = "req_" + new string('c', 24), subscription_sids = new[] { subs["system"] }, trigger = "manual", force = false });
         Assert.Equal("req_" + new string('c', 24), body.GetProperty("request_id").GetString());
+        Assert.Equal(GatewayProtocol.RequestAccepted, body.GetProperty("status").GetString());
         var (_, push) = await garden.NextPush(RealPush);
         Assert.Equal("req_" + new string('c', 24), push.GetProperty("request_id").GetString());
         var detail = await Deployment(push.GetProperty("sid").GetString()!);

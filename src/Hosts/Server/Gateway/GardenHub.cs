@@ -158,7 +158,11 @@ public sealed class GardenHub(
             new RequestDeployment(session.Garden, new RequestId(request.RequestId!), sids, trigger, request.Force ?? false), options.AskTimeout);
         return reply switch
         {
-            DeploymentRequested accepted => Ok(new { request_id = accepted.RequestId.Value }),
+            DeploymentRequested accepted => Ok(new
+            {
+                request_id = accepted.RequestId.Value,
+                status = accepted.AwaitingApproval ? GatewayProtocol.RequestAwaitingApproval : GatewayProtocol.RequestAccepted,
+            }),
             _ => Failed(reply),
         };
     }
