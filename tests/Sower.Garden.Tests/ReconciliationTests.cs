@@ -26,9 +26,8 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         var link = $"{profile}-{generation}-link";
         if (File.Exists(link) || new FileInfo(link).LinkTarget is not null) File.Delete(link);
         File.CreateSymbolicLink(link, target);
-        var tmp = profile + ".tmp";
-        File.CreateSymbolicLink(tmp, Path.GetFileName(link));
-        File.Move(tmp, profile, overwrite: true);
+        if (new FileInfo(profile).LinkTarget is not null) File.Delete(profile);
+        File.CreateSymbolicLink(profile, Path.GetFileName(link));
     }
 
     private string SystemProfile => Dir.File("profiles/system");
@@ -122,6 +121,48 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("reconciled from the profile", SeedLog());
         Assert.Single(Activator.OfType(ActivatorRequestTypes.HomeManager));
+        GC.KeepAlive(never);
+    }
+
+    [Fact]
+    public void A_live_switch_interrupted_by_a_restart_is_read_back_from_the_running_system_and_not_repeated()
+    {
+        // Same kernel, initrd and modules, new system not running: the reboot decision switches live (§5.12 step 4).
+        string Tree(string name)
+        {
+            var root = Dir.File("store/" + name);
+            Directory.CreateDirectory(root);
+            foreach (var component in new[] { "kernel", "initrd", "kernel-modules" })
+            {
+                var blob = Dir.Write("store/blobs/" + component, component);
+                File.CreateSymbolicLink(Path.Combine(root, component), blob);
+            }
+            return root;
+        }
+        var booted = Tree("booted");
+        var next = Tree("next");
+        Directory.CreateDirectory(Dir.File("run"));
+        SetProfile(SystemProfile, 1, next);
+        File.CreateSymbolicLink(Dir.File("run/booted-system"), booted);
+        File.CreateSymbolicLink(Dir.File("run/current-system"), booted);
+        var config = Config(Nixos(policyJson: """{"r":{"actions":["restart"]}}"""));
+        var host = StartHost(config);
+        AwaitConnectedAndSynced();
+        var never = new TaskCompletionSource<int>();
+        Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS && r.Mode == "switch" ? never.Task : Task.FromResult(0);
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 2, TimeSpan.FromSeconds(10));
+        Watch(host);
+        Sys.Stop(host);
+        ExpectTerminated(host);
+        // The orphaned switch-to-configuration finishes: the new system runs.
+        File.Delete(Dir.File("run/current-system"));
+        File.CreateSymbolicLink(Dir.File("run/current-system"), next);
+        StartHost(config, name: "garden-again");
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains($"live switch to {next} was interrupted by a garden restart; reconciled from {Dir.File("run/current-system")}, which runs it", SeedLog());
+        Assert.Equal(["boot", "switch"], Activator.OfType(ActivatorRequestTypes.NixOS).Select(r => r.Mode));
+        Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
         GC.KeepAlive(never);
     }
 

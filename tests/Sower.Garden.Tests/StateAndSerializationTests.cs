@@ -52,6 +52,7 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
         new GardenJournalEvents.ActivationStarted("seed_x", "activate", "alice"),
         new GardenJournalEvents.SeedFinished("seed_x", null, null, "log"),
         new GardenJournalEvents.DeploymentCompleted("partial", "2026-01-01T00:00:00Z"),
+        new GardenJournalEvents.LiveSwitchStarted("seed_x", "/nix/store/x"),
     };
 
     [Theory]

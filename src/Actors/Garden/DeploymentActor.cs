@@ -52,6 +52,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, Queue<string>> lockWanted = new();
     private readonly Dictionary<string, string> lockHeldBySeed = new();
     private GardenJournalEvents.DeploymentCompleted? completed;
+    private GardenJournalEvents.LiveSwitchStarted? liveSwitchStarted;
     private string? rebootReason;
     private string? liveSwitchRequest;
 
@@ -70,6 +71,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Recover<GardenJournalEvents.ActivationStarted>(e => activationStarted[e.SeedSid] = e);
         Recover<GardenJournalEvents.SeedFinished>(e => finished[e.SeedSid] = e);
         Recover<GardenJournalEvents.DeploymentCompleted>(e => completed = e);
+        Recover<GardenJournalEvents.LiveSwitchStarted>(e => liveSwitchStarted = e);
         Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
 
         Command<Start>(_ => OnStart());
@@ -80,6 +82,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<SeedExecution.ActivationStarting>(OnActivationStarting);
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
         Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
+        Command<LiveSwitchCheck>(OnLiveSwitchCheck);
         Command<SeedExecution.Done>(OnSeedDone);
         Command<ActivatorCommands.Output>(_ => { });
         Command<ActivatorCommands.Finished>(OnLiveSwitchFinished);
@@ -295,6 +298,14 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private void AllSeedsDone()
     {
         if (completed is not null || liveSwitchRequest is not null) return;
+        if (liveSwitchStarted is not null)
+        {
+            // The garden restarted during the live switch: never run it again; watch the running system instead.
+            liveSwitchRequest = "interrupted";
+            liveSwitchSeed = liveSwitchStarted.SeedSid;
+            Self.Tell(new LiveSwitchCheck(0));
+            return;
+        }
         var results = push.Seeds.Select(s => finished.TryGetValue(s.Seed.Sid, out var f) ? f.Result ?? "failure" : "failure").ToList();
         var provisional = Aggregate(results);
         var restarted = push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
@@ -308,9 +319,13 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             rebootReason = decision.Reason;
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
             {
-                liveSwitchRequest = Sid.New("act");
-                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.NixOS(liveSwitchRequest, newSystem, "switch"), Self, settings.Timeouts.Activation));
+                var request = liveSwitchRequest = Sid.New("act");
                 liveSwitchSeed = restarted.Seed.Sid;
+                Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
+                {
+                    liveSwitchStarted = e;
+                    activator.Tell(new ActivatorCommands.Run(ActivatorRequest.NixOS(request, newSystem, "switch"), Self, settings.Timeouts.Activation));
+                });
                 return;
             }
         }
@@ -330,6 +345,36 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         {
             RecordFinished(e);
             rebootReason = null;
+            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+        });
+    }
+
+    /// <summary>A live switch interrupted by a restart: done once the running system is the new one; failed when the wait runs out.</summary>
+    private void OnLiveSwitchCheck(LiveSwitchCheck check)
+    {
+        if (liveSwitchStarted is not { } started || completed is not null) return;
+        var current = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var error);
+        var now = clock.GetCurrentInstant();
+        if (current == started.NewSystem)
+        {
+            var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {settings.Roots.CurrentSystem}, which runs it";
+            log.Info("{0}", text);
+            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, started.SeedSid, null, null, LogLines.Garden(now, text) + "\n")));
+            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+            return;
+        }
+        var wait = settings.Timeouts.EffectiveReconcile;
+        if (check.Attempts < Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval)))
+        {
+            Timers.StartSingleTimer("live-switch", new LiveSwitchCheck(check.Attempts + 1), ReconcileInterval);
+            return;
+        }
+        var failure = new GardenJournalEvents.SeedFinished(started.SeedSid, "failure", "restart", LogLines.Garden(now,
+            $"live switch to {started.NewSystem} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: " +
+            $"{settings.Roots.CurrentSystem} points at {current ?? $"nothing ({error})"}; it is not repeated") + "\n");
+        Persist(failure, e =>
+        {
+            RecordFinished(e);
             Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
         });
     }
@@ -365,6 +410,8 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record ReconcileAgain(string SeedSid);
+
+    private sealed record LiveSwitchCheck(int Attempts);
 
     private sealed record Reconciling(PushedSeedDeployment Item, PolicyAction Action, string User, int Attempts);
 }

@@ -29,6 +29,9 @@ public static class GardenJournalEvents
 
     public sealed record SeedFinished(string SeedSid, string? Result, string? Action, string Log) : IGardenJournalEvent;
 
+    /// <summary>Written before the live switch of §5.12 step 4 is asked for, so a restart reads its outcome instead of repeating it.</summary>
+    public sealed record LiveSwitchStarted(string SeedSid, string NewSystem) : IGardenJournalEvent;
+
     public sealed record DeploymentCompleted(string Result, string DeployedAt) : IGardenJournalEvent;
 }
 
@@ -47,6 +50,7 @@ public sealed class GardenJournalSerializer(ExtendedActorSystem system) : Serial
         [typeof(GardenJournalEvents.DeploymentFinished)] = "deployment-finished-v1",
         [typeof(GardenJournalEvents.ActivationStarted)] = "activation-started-v2",
         [typeof(GardenJournalEvents.SeedFinished)] = "seed-finished-v1",
+        [typeof(GardenJournalEvents.LiveSwitchStarted)] = "live-switch-started-v1",
         [typeof(GardenJournalEvents.DeploymentCompleted)] = "deployment-completed-v1",
     };
 
