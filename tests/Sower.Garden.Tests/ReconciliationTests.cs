@@ -167,6 +167,26 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
     }
 
     [Fact]
+    public void A_gcroot_seed_whose_named_profile_already_selects_it_is_not_set_again()
+    {
+        var pin = Nixos("pin", policyJson: """{"s":{"actions":["stage"]}}""") with { SeedType = SeedType.GcRoot };
+        var config = Config(pin) with { Profiles = Config().Profiles with { SowerProfiles = Dir.File("sower") } };
+        StartHost(config);
+        AwaitConnectedAndSynced();
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact));
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Equal([ActivatorRequestTypes.Stage, ActivatorRequestTypes.Profile], Activator.Requests.Select(r => r.Type));
+        Assert.Equal("web01", Activator.OfType(ActivatorRequestTypes.Profile).Single().Profile);
+
+        SetProfile(Dir.File("sower/web01"), 1, Artifact); // what the activator's nix-env --set left behind
+        const string D2 = "dply_aaaaaaaaaaaaaaaaaaaaaaa2";
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D2, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Assert.Equal("success", (string?)AwaitResult(D2)["result"]);
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.Profile));
+        Assert.Contains($"(web01-1-link) points at {Artifact} already", string.Concat(SeedResults(D2).Select(r => (string?)r["log"])));
+    }
+
+    [Fact]
     public void The_reconciler_names_what_it_found_for_each_kind_of_seed()
     {
         var roots = Config().Profiles;

@@ -21,7 +21,8 @@ public sealed record ReconcileOutcome(ReconcileVerdict Verdict, string Text);
 /// <summary>
 /// Decides the result of an activation interrupted by a garden restart from the real state, never by running it again
 /// (REFERENCE §5.10, §7.6): nixos switch/boot → the system profile resolves to the artifact (and for switch the running
-/// system too, when there is one); home-manager → the target user's Home-Manager profile resolves to it. Pure over the
+/// system too, when there is one); home-manager → the target user's Home-Manager profile resolves to it; gcroot → its
+/// named profile does. Pure over the
 /// file system, so tests run it on symlink trees in a temp directory.
 /// </summary>
 public static class ActivationReconciler
@@ -56,6 +57,12 @@ public static class ActivationReconciler
                     ? new(ReconcileVerdict.Applied, $"{Describe(profile)} points at {seed.Artifact}")
                     : new(ReconcileVerdict.NotApplied,
                         $"Home-Manager profile {profile} of {user} points at {generation ?? $"nothing ({hmError})"}, not the seed's artifact {seed.Artifact}");
+            case SeedType.GcRoot:
+                var named = SowerProfile(seed.Name, roots);
+                var pinned = Resolve(named, out var pinError);
+                return pinned == seed.Artifact
+                    ? new(ReconcileVerdict.Applied, $"{Describe(named)} points at {seed.Artifact}")
+                    : new(ReconcileVerdict.NotApplied, $"profile {named} points at {pinned ?? $"nothing ({pinError})"}, not the seed's artifact {seed.Artifact}");
             default:
                 return new(ReconcileVerdict.Unknown, $"the outcome of a {seed.SeedTypeWire} activation cannot be read from a profile");
         }
@@ -65,6 +72,16 @@ public static class ActivationReconciler
     /// Follows the link chain of a profile to where it ends (a profile → its generation link → a store path), tolerating a
     /// final target that is not there: what matters is which artifact the profile selects, not whether it is still present.
     /// </summary>
+    /// <summary>The activator's named profile of a gcroot seed: <c>&lt;profiles_dir&gt;/&lt;sanitized seed name&gt;</c> (REFERENCE §7.4).</summary>
+    public static string SowerProfile(string seedName, ProfileRoots roots) => Path.Combine(roots.EffectiveSowerProfiles, ProfileName(seedName));
+
+    /// <summary>A seed name as a profile name the activator accepts (<c>[A-Za-z0-9._-]{1,100}</c>, no leading dot).</summary>
+    public static string ProfileName(string name)
+    {
+        var cleaned = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()).TrimStart('.');
+        return cleaned.Length == 0 ? "seed" : cleaned[..Math.Min(100, cleaned.Length)];
+    }
+
     private static string? Resolve(string path, out string? error)
     {
         error = null;

@@ -117,9 +117,17 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
             }
             if (seed.SeedType == SeedType.GcRoot)
             {
-                // gcroot: stage = realise + set the named profile (§4.6).
+                // gcroot: stage = realise + set the named profile (§4.6). A profile that already selects the artifact (e.g. the
+                // deployment resumed after a restart) is left alone, so no needless generation is added.
+                var pinned = ActivationReconciler.Check(seed, PolicyAction.Stage, settings.GardenUser, settings.Roots);
+                if (pinned.Verdict == ReconcileVerdict.Applied)
+                {
+                    Line($"staged {label}; {pinned.Text} already");
+                    Finish("success", "stage", PolicyAction.Stage);
+                    return;
+                }
                 Become(PinningProfile);
-                Send(ActivatorRequest.SetProfile(NewId(), seed.Artifact, ProfileName(seed.Name)), settings.Timeouts.Activation);
+                Send(ActivatorRequest.SetProfile(NewId(), seed.Artifact, ActivationReconciler.ProfileName(seed.Name)), settings.Timeouts.Activation);
                 return;
             }
             Decide();
@@ -262,9 +270,4 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
 
     private static string NewId() => Sid.New("act");
 
-    private static string ProfileName(string name)
-    {
-        var cleaned = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()).TrimStart('.');
-        return cleaned.Length == 0 ? "seed" : cleaned[..Math.Min(100, cleaned.Length)];
-    }
 }

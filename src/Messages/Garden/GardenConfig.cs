@@ -42,8 +42,12 @@ public sealed record ProfileRoots(
     string CurrentSystem,
     string BootedSystem,
     string PerUserProfiles,
-    string? HomeOverride)
+    string? HomeOverride,
+    string? SowerProfiles = null)
 {
+    /// <summary>Where the activator keeps the named profiles of gcroot seeds (its <c>profiles_dir</c>; <c>profiles.sower_profiles</c>).</summary>
+    public string EffectiveSowerProfiles => SowerProfiles ?? "/nix/var/nix/profiles/sower";
+
     public static ProfileRoots Default { get; } = new(
         "/nix/var/nix/profiles/system", "/run/current-system", "/run/booted-system", "/nix/var/nix/profiles/per-user", null);
 }
