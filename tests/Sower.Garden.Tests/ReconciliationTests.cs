@@ -187,6 +187,25 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
     }
 
     [Fact]
+    public void A_services_activation_is_reconciled_from_the_activators_current_unit_bundle()
+    {
+        const string ServiceArtifact = "/nix/store/33333333333333333333333333333333-svc";
+        var svc = new SubscriptionSpec("svc", "svc", SeedType.Service, [], null, "Etc/UTC", Policy.Default);
+        var state = Dir.File("services");
+        var (never, config) = StopMidActivation(Config(svc) with { Profiles = Config().Profiles with { ServicesState = state } }, "svc", "service", ServiceArtifact);
+        // What the activator leaves behind once sd-switch succeeded: current → the bundle named after the complete set.
+        var id = Sower.Messages.Activator.ServiceBundle.Id([ServiceArtifact]);
+        Directory.CreateDirectory(Path.Combine(state, id));
+        File.CreateSymbolicLink(Path.Combine(state, "current"), id);
+        StartHost(config, name: "garden-again");
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains($"reconciled from the profile: the services bundle {state}/current is {id}", SeedLog());
+        Assert.Equal(ServiceArtifact, Store.Current.Services[SidOf("svc")].Path);
+        Assert.Single(Activator.OfType(ActivatorRequestTypes.Services));
+        GC.KeepAlive(never);
+    }
+
+    [Fact]
     public void The_reconciler_names_what_it_found_for_each_kind_of_seed()
     {
         var roots = Config().Profiles;
@@ -204,7 +223,10 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         Assert.Equal(ReconcileVerdict.NotApplied, hm.Verdict);
         Assert.Contains("no Home-Manager profile found for nobody-here", hm.Text);
 
-        var services = ActivationReconciler.Check(new PushedSeed("seed_c", "svc", "service", Artifact, []), PolicyAction.Activate, "root", roots);
-        Assert.Equal(ReconcileVerdict.Unknown, services.Verdict);
+        var serviceSeed = new PushedSeed("seed_c", "svc", "service", Artifact, []);
+        Assert.Equal(ReconcileVerdict.Unknown, ActivationReconciler.Check(serviceSeed, PolicyAction.Activate, "root", roots).Verdict);
+        var notYet = ActivationReconciler.Check(serviceSeed, PolicyAction.Activate, "root", roots with { ServicesState = Dir.File("no-services-yet") }, [Artifact, Other]);
+        Assert.Equal(ReconcileVerdict.NotApplied, notYet.Verdict);
+        Assert.Contains("current is not there, not " + Sower.Messages.Activator.ServiceBundle.Id([Other, Artifact]), notYet.Text);
     }
 }

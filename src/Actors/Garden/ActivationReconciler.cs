@@ -1,3 +1,4 @@
+using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
 
@@ -27,7 +28,8 @@ public sealed record ReconcileOutcome(ReconcileVerdict Verdict, string Text);
 /// </summary>
 public static class ActivationReconciler
 {
-    public static ReconcileOutcome Check(PushedSeed seed, PolicyAction action, string user, ProfileRoots roots)
+    /// <param name="services">For a service seed: the complete set of service seed paths the activation was asked for.</param>
+    public static ReconcileOutcome Check(PushedSeed seed, PolicyAction action, string user, ProfileRoots roots, IReadOnlyCollection<string>? services = null)
     {
         switch (seed.SeedType)
         {
@@ -63,6 +65,8 @@ public static class ActivationReconciler
                 return pinned == seed.Artifact
                     ? new(ReconcileVerdict.Applied, $"{Describe(named)} points at {seed.Artifact}")
                     : new(ReconcileVerdict.NotApplied, $"profile {named} points at {pinned ?? $"nothing ({pinError})"}, not the seed's artifact {seed.Artifact}");
+            case SeedType.Service when services is not null:
+                return ServicesBundle(seed, services, roots);
             default:
                 return new(ReconcileVerdict.Unknown, $"the outcome of a {seed.SeedTypeWire} activation cannot be read from a profile");
         }
@@ -72,6 +76,37 @@ public static class ActivationReconciler
     /// Follows the link chain of a profile to where it ends (a profile → its generation link → a store path), tolerating a
     /// final target that is not there: what matters is which artifact the profile selects, not whether it is still present.
     /// </summary>
+    /// <summary>The activator's <c>current</c> unit bundle is named after the set of service seeds that includes this one.</summary>
+    private static ReconcileOutcome ServicesBundle(PushedSeed seed, IReadOnlyCollection<string> services, ProfileRoots roots)
+    {
+        var current = Path.Combine(roots.EffectiveServicesState, "current");
+        var id = ServiceBundle.Id(services);
+        string? target;
+        try { target = new FileInfo(current).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new(ReconcileVerdict.Unknown, $"the active services bundle cannot be read ({current}: {e.Message})");
+        }
+        if (target is not null && Path.GetFileName(target.TrimEnd('/')) == id)
+        {
+            return new(ReconcileVerdict.Applied, $"the services bundle {current} is {id}, the set with {seed.Artifact}");
+        }
+        if (target is null && !Readable(roots.EffectiveServicesState))
+        {
+            return new(ReconcileVerdict.Unknown, $"the active services bundle cannot be read ({roots.EffectiveServicesState} is not readable by the garden)");
+        }
+        return new(ReconcileVerdict.NotApplied,
+            $"the services bundle {current} is {(target is null ? "not there" : Path.GetFileName(target.TrimEnd('/')))}, not {id}, the set with {seed.Artifact}");
+    }
+
+    /// <summary>False only when the directory is there but the garden may not look into it; a missing one may still appear.</summary>
+    private static bool Readable(string directory)
+    {
+        try { _ = Directory.EnumerateFileSystemEntries(directory).Any(); return true; }
+        catch (DirectoryNotFoundException) { return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>The activator's named profile of a gcroot seed: <c>&lt;profiles_dir&gt;/&lt;sanitized seed name&gt;</c> (REFERENCE §7.4).</summary>
     public static string SowerProfile(string seedName, ProfileRoots roots) => Path.Combine(roots.EffectiveSowerProfiles, ProfileName(seedName));
 

@@ -250,7 +250,11 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         if (!reconciling.TryGetValue(seedSid, out var r)) return;
         var seed = r.Item.Seed;
         var label = $"{seed.Name} ({seed.SeedTypeWire})";
-        var outcome = ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots);
+        // A services activation always carries the complete set: the other subscriptions' active seeds plus this one (§7.4).
+        var services = seed.SeedType == SeedType.Service
+            ? store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
+            : null;
+        var outcome = ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services);
         var wait = settings.Timeouts.EffectiveReconcile;
         var attempts = Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval));
         string result;
@@ -280,6 +284,10 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         {
             log.Info("{0}", text);
             executed[seedSid] = r.Action;
+            if (seed.SeedType == SeedType.Service)
+            {
+                store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
+            }
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, seedSid, "completed")));
             Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(r.Item.SubscriptionSid, seedSid, seed.Artifact));
         }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 
@@ -16,12 +14,7 @@ public sealed class ServicesAction : IActivatorAction
 {
     public string? Check(ActionContext context) => null;
 
-    public static string BundleId(IEnumerable<string> paths)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in paths.Order(StringComparer.Ordinal)) sb.Append(p).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
-    }
+    public static string BundleId(IEnumerable<string> paths) => ServiceBundle.Id(paths);
 
     public static string SdSwitchMissing(string command) =>
         $"sd-switch not found ({command}): services activation needs sd-switch; install it or set sd_switch_command in the activator config";

@@ -43,10 +43,14 @@ public sealed record ProfileRoots(
     string BootedSystem,
     string PerUserProfiles,
     string? HomeOverride,
-    string? SowerProfiles = null)
+    string? SowerProfiles = null,
+    string? ServicesState = null)
 {
     /// <summary>Where the activator keeps the named profiles of gcroot seeds (its <c>profiles_dir</c>; <c>profiles.sower_profiles</c>).</summary>
     public string EffectiveSowerProfiles => SowerProfiles ?? "/nix/var/nix/profiles/sower";
+
+    /// <summary>The activator's services state, whose <c>current</c> names the active unit bundle (its <c>services_state_dir</c>; <c>profiles.services_state</c>).</summary>
+    public string EffectiveServicesState => ServicesState ?? "/var/lib/sower-activator/services";
 
     public static ProfileRoots Default { get; } = new(
         "/nix/var/nix/profiles/system", "/run/current-system", "/run/booted-system", "/nix/var/nix/profiles/per-user", null);

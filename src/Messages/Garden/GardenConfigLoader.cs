@@ -287,6 +287,7 @@ public static class GardenConfigLoader
         }
         return new ProfileRoots(
             Get("system_profile", d.SystemProfile)!, Get("current_system", d.CurrentSystem)!, Get("booted_system", d.BootedSystem)!,
-            Get("per_user_profiles", d.PerUserProfiles)!, Get("home", d.HomeOverride), Get("sower_profiles", d.SowerProfiles));
+            Get("per_user_profiles", d.PerUserProfiles)!, Get("home", d.HomeOverride), Get("sower_profiles", d.SowerProfiles),
+            Get("services_state", d.ServicesState));
     }
 }
