@@ -35,8 +35,13 @@ for (var i = 0; i < args.Length; i++)
 // Files under the state directory are 0600 and directories 0700 (REFERENCE §5.2), SQLite's included.
 NativeUmask.Set(0x3F);
 
-using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-var bootLog = bootLoggers.CreateLogger("sower-garden");
+// Boot failures are logged through a console logger made only when needed: on the normal path it would keep its own
+// queue thread alive for the life of the process.
+static void LogBootFailure(string message)
+{
+    using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+    bootLoggers.CreateLogger("sower-garden").LogCritical("{Message}", message);
+}
 var environment = ConfigEnvironment.FromProcess();
 var configFile = ClientConfigLocator.Locate(explicitConfig);
 
@@ -53,7 +58,7 @@ ConfigLoadResult Load()
 var loaded = Load();
 if (!loaded.Ok)
 {
-    bootLog.LogCritical("{Message}", GardenConfigLoader.FormatFailure(loaded.Problems));
+    LogBootFailure(GardenConfigLoader.FormatFailure(loaded.Problems));
     return 78; // EX_CONFIG: systemd is told not to restart in a loop
 }
 var config = loaded.Config!;
@@ -65,11 +70,13 @@ try
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
 {
-    bootLog.LogCritical("{Message}", GardenConfigLoader.FormatFailure([new Sower.Messages.Domain.ValidationProblem("state_directory", e.Message)]));
+    LogBootFailure(GardenConfigLoader.FormatFailure([new Sower.Messages.Domain.ValidationProblem("state_directory", e.Message)]));
     return 78;
 }
 
-var builder = Host.CreateApplicationBuilder([]);
+// No host defaults: the garden is configured by its own file only, so no appsettings.json or DOTNET_ variables from
+// the working directory, and no file watcher thread for them.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Services.AddSystemd();
 builder.Logging.ClearProviders();
 if (SystemdHelpers.IsSystemdService()) builder.Logging.AddConsole(o => o.FormatterName = "systemd");
