@@ -205,4 +205,38 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
             foreach (var line in garden.Lines) output.WriteLine("garden: " + line);
         }
     }
+
+    [Fact]
+    public async Task A_garden_whose_credential_the_server_revoked_enrolls_again_and_reconnects()
+    {
+        // Deleting a garden revokes its credential and drops its connection (REFERENCE §5.4); the WebSocket upgrade is
+        // then refused with 401, which the garden must recognise as "credential unknown" and re-enrol, not retry forever.
+        var token = await server.CreateTokenAsync("garden:register");
+        var config = GardenConfig(token, """{"live":{"actions":["activate"],"triggers":["manual"]}}""");
+        using var garden = new GardenProcess(config);
+        try
+        {
+            var first = garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
+            var firstSid = (string)(await server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken))["items"]![0]!["sid"]!;
+            Assert.Contains(firstSid, first);
+            await server.CallAsync(HttpMethod.Delete, $"/api/v1/gardens/{firstSid}", server.AdminToken);
+
+            garden.WaitForLine("re-enrolling", TimeSpan.FromSeconds(30));
+            AwaitTrue(() => garden.Lines.Count(l => l.Contains("garden session established", StringComparison.Ordinal)) >= 2,
+                TimeSpan.FromSeconds(30), "a second session after re-enrolment");
+            // The same host identifier enrolled again: the server re-binds it (one garden, never a duplicate), online.
+            JsonArray gardens = [];
+            AwaitTrue(() =>
+            {
+                gardens = (JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken).GetAwaiter().GetResult()["items"]!;
+                return gardens.Count > 0 && (bool?)gardens[0]!["online"] == true;
+            }, TimeSpan.FromSeconds(15), "the re-enrolled garden listed and online");
+            var again = Assert.Single(gardens)!;
+            Assert.Equal("web01", (string?)again["name"]);
+        }
+        finally
+        {
+            foreach (var line in garden.Lines) output.WriteLine("garden: " + line);
+        }
+    }
 }

@@ -81,7 +81,7 @@ public sealed class ServerProcess : IDisposable
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{method} {path}: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
     }
 
     public async Task<string> CreateTokenAsync(params string[] roles) =>

@@ -169,7 +169,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         if (outcome.Session is null)
         {
             log.Warning("Connection to {0} failed: {1}", config.Endpoint, outcome.Error);
-            if (outcome.RetryNow) { Self.Tell(Connect.Instance); return; }
+            // Re-enrol at once the first time; a credential refused again right after goes through the backoff, never a hot loop.
+            if (outcome.RetryNow && attempt == 0) { attempt++; Self.Tell(Connect.Instance); return; }
             ScheduleReconnect();
             return;
         }

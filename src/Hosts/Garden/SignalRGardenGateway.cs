@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -66,6 +67,17 @@ public sealed class SignalRGardenGateway : IGardenGateway
             await hub.DisposeAsync().ConfigureAwait(false);
             throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, "the server does not know this garden's credential");
         }
+        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.NotAWebSocket)
+        {
+            // Without negotiate the handshake is the WebSocket upgrade, whose refusal carries no status code we can read:
+            // ask the negotiate endpoint with the same credential whether it was the credential that was refused.
+            await hub.DisposeAsync().ConfigureAwait(false);
+            if (await CredentialRefusedAsync(config, credential, cancellationToken).ConfigureAwait(false) is { } status)
+            {
+                throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, $"the server refused this garden's credential ({(int)status})");
+            }
+            throw;
+        }
         catch
         {
             await hub.DisposeAsync().ConfigureAwait(false);
@@ -81,6 +93,22 @@ public sealed class SignalRGardenGateway : IGardenGateway
         }
         session.ConnectionId = (string?)joined.Body?["connection_sid"];
         return session;
+    }
+
+    /// <summary>The status of a refused credential (401/403) on the hub's negotiate endpoint; null when it is accepted or the probe fails.</summary>
+    private static async Task<HttpStatusCode?> CredentialRefusedAsync(GardenConfig config, string credential, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var probe = new HttpRequestMessage(HttpMethod.Post, config.Origin + GardenWire.HubPath + "/negotiate?negotiateVersion=1");
+            probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+            using var response = await Http.SendAsync(probe, cancellationToken).ConfigureAwait(false);
+            return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? response.StatusCode : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     private sealed class Session(HubConnection hub) : IGatewaySession
