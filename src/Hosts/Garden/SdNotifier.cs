@@ -18,7 +18,9 @@ public sealed class SdNotifier : IDisposable
         if (string.IsNullOrEmpty(notifySocket)) return;
         var path = notifySocket.StartsWith('@') ? "\0" + notifySocket[1..] : notifySocket;
         endpoint = new UnixDomainSocketEndPoint(path);
-        socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        // Non-blocking: a Unix datagram send blocks once the reader's queue is full (net.unix.max_dgram_qlen, 10 by default),
+        // and a stalled service manager must never stall the garden's shutdown, actors or watchdog with it.
+        socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
     }
 
     public bool Enabled => socket is not null;
@@ -36,7 +38,7 @@ public sealed class SdNotifier : IDisposable
     {
         if (socket is null || endpoint is null) return;
         try { socket.SendTo(Encoding.UTF8.GetBytes(state), endpoint); }
-        catch (SocketException) { } // the service manager may be gone during shutdown; never fatal
+        catch (SocketException) { } // gone during shutdown, or not reading (queue full): the message is dropped, never fatal
     }
 
     public void Dispose() => socket?.Dispose();
