@@ -1,9 +1,8 @@
 using System.Collections.Frozen;
-using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
-using Akka.Serialization;
+using Sower.Actors.Serialization;
 using NodaTime;
 using NodaTime.Text;
 using Sower.Messages.Domain;
@@ -17,7 +16,7 @@ namespace Sower.Actors.Tokens;
 
 /// <summary>System.Text.Json serializer for every <see cref="ITokenMessage"/>: persisted events and snapshot, and the
 /// protocol that crosses cluster nodes. Manifests are stable: NEVER change one; add a "-v2" and keep reading "-v1".</summary>
-public sealed class AccessTokenSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public sealed class AccessTokenSerializer(ExtendedActorSystem system) : ManifestJsonSerializer(system, Manifests, Json, BootstrapAdminToken.Instance, AdminTokenAlreadyBootstrapped.Instance)
 {
     public const int SerializerId = 201;
     public const string Name = "sower-tokens";
@@ -44,8 +43,6 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system) : Serializ
         [typeof(AccessTokenError)] = "tok-error-v1",
     }.ToFrozenDictionary();
 
-    private static readonly FrozenDictionary<string, Type> Types = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
-
     /// <summary>Every type this serializer handles (for round-trip tests).</summary>
     public static IReadOnlyCollection<Type> SupportedTypes => Manifests.Keys;
 
@@ -57,28 +54,6 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system) : Serializ
     };
 
     public override int Identifier => SerializerId;
-
-    public override string Manifest(object o) =>
-        Manifests.TryGetValue(o.GetType(), out var manifest)
-            ? manifest
-            : throw new ArgumentException($"{nameof(AccessTokenSerializer)} cannot serialize {o.GetType()}", nameof(o));
-
-    public override byte[] ToBinary(object obj) => obj switch
-    {
-        BootstrapAdminToken or AdminTokenAlreadyBootstrapped => "{}"u8.ToArray(),
-        _ when Manifests.ContainsKey(obj.GetType()) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
-        _ => throw new ArgumentException($"{nameof(AccessTokenSerializer)} cannot serialize {obj.GetType()}", nameof(obj)),
-    };
-
-    public override object FromBinary(byte[] bytes, string manifest)
-    {
-        if (!Types.TryGetValue(manifest, out var type))
-            throw new SerializationException($"{nameof(AccessTokenSerializer)} does not know manifest \"{manifest}\"");
-        if (type == typeof(BootstrapAdminToken)) return BootstrapAdminToken.Instance;
-        if (type == typeof(AdminTokenAlreadyBootstrapped)) return AdminTokenAlreadyBootstrapped.Instance;
-        return JsonSerializer.Deserialize(bytes, type, Json)
-               ?? throw new SerializationException($"{nameof(AccessTokenSerializer)}: \"{manifest}\" deserialized to null");
-    }
 
     private sealed class LocalDateConverter : JsonConverter<LocalDate>
     {

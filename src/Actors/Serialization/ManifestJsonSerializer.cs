@@ -1,0 +1,50 @@
+using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Sower.Actors.Serialization;
+
+/// <summary>
+/// The skeleton of a bounded protocol's serializer: System.Text.Json under an explicit, versioned string manifest per
+/// type. Parameterless singletons (commands and replies without data) travel as <c>{}</c> and come back as their
+/// instance. Manifests are stable: NEVER change one; add a "-v2" and keep reading "-v1".
+/// </summary>
+public abstract class ManifestJsonSerializer : SerializerWithStringManifest
+{
+    private readonly string name;
+    private readonly FrozenDictionary<Type, string> manifests;
+    private readonly FrozenDictionary<string, Type> types;
+    private readonly FrozenDictionary<Type, object> singletons;
+    private readonly JsonSerializerOptions json;
+
+    protected ManifestJsonSerializer(ExtendedActorSystem system, FrozenDictionary<Type, string> manifests, JsonSerializerOptions json,
+        params object[] singletons) : base(system)
+    {
+        name = GetType().Name;
+        this.manifests = manifests;
+        types = manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        this.singletons = singletons.ToFrozenDictionary(s => s.GetType());
+        this.json = json;
+    }
+
+    public override string Manifest(object o) =>
+        manifests.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{name} cannot serialize {o.GetType()}", nameof(o));
+
+    public override byte[] ToBinary(object obj)
+    {
+        var type = obj.GetType();
+        if (!manifests.ContainsKey(type)) throw new ArgumentException($"{name} cannot serialize {type}", nameof(obj));
+        return singletons.ContainsKey(type) ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(obj, type, json);
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!types.TryGetValue(manifest, out var type)) throw new SerializationException($"{name} does not know manifest \"{manifest}\"");
+        if (singletons.TryGetValue(type, out var instance)) return instance;
+        return JsonSerializer.Deserialize(bytes, type, json) ?? throw new SerializationException($"{name}: \"{manifest}\" deserialized to null");
+    }
+}
