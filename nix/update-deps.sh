@@ -40,22 +40,27 @@ while IFS=$'\t' read -r id version; do
 done <<< "$graph"
 [ ${#missing[@]} -eq 0 ] || die "not in the NuGet cache ($cache): ${missing[*]}; run 'dotnet restore Sower.sln' first"
 
+# deps.json entries are fetched from nuget.org (fetchNupkg's default URL): a package from any other feed would need
+# its own url, so say so rather than write a lock that cannot be fetched. (One jq for all the metadata files.)
+metadata=()
+while IFS=$'\t' read -r id version; do
+  [ -n "$id" ] || continue
+  file=$cache/${id,,}/${version,,}/.nupkg.metadata
+  [ ! -f "$file" ] || metadata+=("$file")
+done <<< "$graph"
+if [ ${#metadata[@]} -gt 0 ]; then
+  foreign=$(jq -r 'select((.source // "") as $s | $s != "" and $s != "https://api.nuget.org/v3/index.json")
+    | "\(input_filename | split("/") | .[-3:-1] | join(" ")) from \(.source)"' "${metadata[@]}")
+  [ -z "$foreign" ] || die "restored from another feed than nuget.org, which nix/deps.json cannot describe: $foreign"
+fi
+
 tmp=$(mktemp "${out}.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 while IFS=$'\t' read -r id version; do
   [ -n "$id" ] || continue
   lid=${id,,}; lversion=${version,,}
-  dir=$cache/$lid/$lversion
-  # deps.json entries are fetched from nuget.org (fetchNupkg's default URL): a package from any other feed would
-  # need its own url, so say so rather than write a lock that cannot be fetched.
-  if [ -f "$dir/.nupkg.metadata" ]; then
-    source=$(jq -r '.source // ""' "$dir/.nupkg.metadata")
-    case "$source" in
-      ""|https://api.nuget.org/v3/index.json) ;;
-      *) die "$id $version was restored from $source, not nuget.org: nix/deps.json only describes nuget.org packages" ;;
-    esac
-  fi
-  printf '%s\t%s\tsha512-%s\n' "$id" "$version" "$(tr -d '\r\n' < "$dir/$lid.$lversion.nupkg.sha512")"
+  read -r hash < "$cache/$lid/$lversion/$lid.$lversion.nupkg.sha512" || true
+  printf '%s\t%s\tsha512-%s\n' "$id" "$version" "${hash%$'\r'}"
 done <<< "$graph" | jq -R -s 'split("\n") | map(select(length > 0) | split("\t") | { pname: .[0], version: .[1], hash: .[2] })' > "$tmp"
 
 chmod 644 "$tmp"
