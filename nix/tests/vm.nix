@@ -67,13 +67,15 @@ let
       # The seed is in the VM's store before it is submitted (no substituter is reachable from the VM).
       system.extraDependencies = [ seed ];
       systemd.tmpfiles.rules = [ "d ${records} 0755 root root -" ];
-      virtualisation.memorySize = 2048;
     };
 in
 {
   test = pkgs.testers.nixosTest {
     name = "sower-vm";
-    nodes.machine = machine;
+    nodes.machine = {
+      imports = [ machine ];
+      virtualisation.memorySize = 2048;
+    };
     testScript = ''
       start_all()
       machine.wait_for_unit("sower-server.service")
