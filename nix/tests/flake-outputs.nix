@@ -78,6 +78,7 @@ let
     src = relative p.args.src.origSrc;
     sdk = p.args.dotnet-sdk.name;
     runtime = p.args.dotnet-runtime.name;
+    flags = p.args.dotnetFlags or [ ];
     restoreFlags = p.args.dotnetRestoreFlags or [ ];
     installFlags = p.args.dotnetInstallFlags or [ ];
     nativeBuildInputs = map (d: d.name) (p.args.nativeBuildInputs or [ ]);
