@@ -131,6 +131,66 @@ public sealed class NugetDepsTests
         finally { Directory.Delete(emptyCache, recursive: true); }
     }
 
+    [Fact]
+    public void Update_deps_script_takes_each_hash_from_the_caches_sha512_file()
+    {
+        // A cache holding only what the script reads: one package's recorded hash differs from the real cache's.
+        var cache = FakeCache(out var deps);
+        var changed = deps.First(p => p.Id == "NodaTime");
+        WriteHash(cache, changed, "c2VlZA==");
+        var output = Path.Combine(cache, "deps.json");
+        try
+        {
+            var (code, _, stderr) = RunUpdateDeps(output, cache);
+            Assert.True(code == 0, stderr);
+            var regenerated = NugetRestoreGraph.ReadDepsJson(output);
+            Assert.Equal(deps.Select(p => p.Key), regenerated.Select(p => p.Key));
+            Assert.Equal("sha512-c2VlZA==", regenerated.Single(p => p.Key == changed.Key).Hash);
+            Assert.All(regenerated.Where(p => p.Key != changed.Key), p => Assert.Equal(deps.Single(d => d.Key == p.Key).Hash, p.Hash));
+        }
+        finally { Directory.Delete(cache, recursive: true); }
+    }
+
+    [Fact]
+    public void Update_deps_script_refuses_a_package_restored_from_another_feed_than_nuget_org()
+    {
+        var cache = FakeCache(out var deps);
+        var foreign = deps.First(p => p.Id == "Cronos");
+        File.WriteAllText(Path.Combine(PackageDirectory(cache, foreign), ".nupkg.metadata"),
+            """{ "version": 2, "contentHash": "x", "source": "https://feed.example.org/v3/index.json" }""");
+        var output = Path.Combine(cache, "deps.json");
+        try
+        {
+            var (code, _, stderr) = RunUpdateDeps(output, cache);
+            Assert.NotEqual(0, code);
+            Assert.Contains("cronos 0.13.0 from https://feed.example.org/v3/index.json", stderr);
+            Assert.False(File.Exists(output));
+        }
+        finally { Directory.Delete(cache, recursive: true); }
+    }
+
+    /// <summary>A NuGet cache with, for every package of nix/deps.json, its .nupkg.sha512 (the hash deps.json lists) and
+    /// a .nupkg.metadata naming nuget.org.</summary>
+    private static string FakeCache(out IReadOnlyList<NugetPackage> deps)
+    {
+        var cache = Directory.CreateTempSubdirectory("sower-fake-nuget-").FullName;
+        deps = NugetRestoreGraph.ReadDepsJson(DepsJson);
+        foreach (var package in deps)
+        {
+            Directory.CreateDirectory(PackageDirectory(cache, package));
+            WriteHash(cache, package, package.Hash!["sha512-".Length..]);
+            File.WriteAllText(Path.Combine(PackageDirectory(cache, package), ".nupkg.metadata"),
+                """{ "version": 2, "contentHash": "x", "source": "https://api.nuget.org/v3/index.json" }""");
+        }
+        return cache;
+    }
+
+    private static string PackageDirectory(string cache, NugetPackage package) =>
+        Path.Combine(cache, package.Id.ToLowerInvariant(), package.Version.ToLowerInvariant());
+
+    private static void WriteHash(string cache, NugetPackage package, string base64) =>
+        File.WriteAllText(Path.Combine(PackageDirectory(cache, package), $"{package.Id.ToLowerInvariant()}.{package.Version.ToLowerInvariant()}.nupkg.sha512"), base64);
+
     private static (int Code, string Stdout, string Stderr) RunUpdateDeps(string output, string cache)
     {
         var start = new ProcessStartInfo(Path.Combine(Root, "nix", "update-deps.sh"))
