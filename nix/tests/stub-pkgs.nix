@@ -28,9 +28,9 @@ in
   sower-server = fake "sower-server" "${packages}/sower-server";
   sower-garden = fake "sower-garden" "${packages}/sower-garden";
   sower-activator = fake "sower-activator" "${packages}/sower-activator";
-  # Host tools the units name (/usr/bin/kill, …) so that systemd-analyze verify finds them.
+  # ExecReload names coreutils' kill: the host's, so that systemd-analyze verify finds it. The others only go on PATH.
   coreutils = fake "coreutils" "/usr";
-  util-linux = fake "util-linux" "/usr";
-  nix = fake "nix" "/usr";
-  systemd = fake "systemd" "/usr";
+  util-linux = fake "util-linux" "${packages}/util-linux";
+  nix = fake "nix" "${packages}/nix";
+  systemd = fake "systemd" "${packages}/systemd";
 }

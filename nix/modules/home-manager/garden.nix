@@ -9,7 +9,7 @@ let
   packageLink = "${config.xdg.configHome}/sower/garden-package";
   checkedConfig =
     let file = json.generate "client.json" cfg.settings;
-    in pkgs.runCommand "client.json-checked" { } ''
+    in pkgs.runCommand "client.json-checked" { preferLocalBuild = true; allowSubstitutes = false; } ''
       ${cfg.package}/bin/sower-garden --check-config ${file}
       cp ${file} $out
     '';

@@ -5,7 +5,7 @@
 let
   file = (pkgs.formats.json { }).generate name settings;
 in
-pkgs.runCommand "${name}-checked" { } ''
+pkgs.runCommand "${name}-checked" { preferLocalBuild = true; allowSubstitutes = false; } ''
   ${program} --check-config ${file}
   cp ${file} $out
 ''
