@@ -21,10 +21,8 @@ public sealed class PackageReplacementTests(ITestOutputHelper output) : GardenTe
     private string Link(string target)
     {
         var link = Dir.File("garden-package");
-        var next = link + ".new";
-        File.Delete(next);
-        File.CreateSymbolicLink(next, target);
-        File.Move(next, link, overwrite: true); // atomically, as an /etc switch does
+        File.Delete(link); // File.Delete removes the link, never its target
+        File.CreateSymbolicLink(link, target);
         return link;
     }
 
