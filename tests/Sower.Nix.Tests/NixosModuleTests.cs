@@ -192,6 +192,26 @@ public sealed class NixosModuleTests : IDisposable
         Assert.Equal("monitoring", (string)garden["subscriptions"]!["monitoring"]!["seed_name"]!);
     }
 
+    [Theory]
+    [InlineData("services.sower.garden = { enable = true; settings.endpoint = \"https://x\"; accessTokenFile = \"/run/t\\nExecStartPre=/bin/evil\"; };", "services.sower.garden.accessTokenFile")]
+    [InlineData("services.sower.garden = { enable = true; settings.endpoint = \"https://x\"; accessTokenFile = \"relative/token\"; };", "services.sower.garden.accessTokenFile")]
+    [InlineData("services.sower.server = { enable = true; database.connectionStringFile = \"/run/db\\n[Service]\"; };", "services.sower.server.database.connectionStringFile")]
+    [InlineData("services.sower.server = { enable = true; credentials.oidc = \"/run/a b\"; };", "services.sower.server.credentials.oidc")]
+    [InlineData("services.sower.activator = { enable = true; socketGroup = \"wheel\\nUser=root\"; };", "services.sower.activator.socketGroup")]
+    public void A_path_or_name_that_would_smuggle_a_line_into_a_unit_is_refused_at_evaluation(string definition, string option)
+    {
+        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ {definition} }}");
+        Assert.NotEqual(0, code);
+        Assert.Contains(option, error);
+    }
+
+    [Fact]
+    public void A_credential_name_systemd_would_split_is_refused()
+    {
+        var result = nix.Evaluate(Entry, """{ ... }: { services.sower.server = { enable = true; credentials."db:x" = "/run/secrets/db"; }; }""");
+        Assert.Contains(result["failedAssertions"]!.AsArray(), m => ((string)m!).Contains("credentials: names may hold only", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Seed_tags_are_an_attribute_set_of_strings()
     {

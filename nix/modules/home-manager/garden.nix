@@ -29,7 +29,8 @@ in
     };
 
     accessTokenFile = lib.mkOption {
-      type = lib.types.nullOr lib.types.str;
+      # An absolute path without whitespace: it is written into the unit (Environment=), one line.
+      type = lib.types.nullOr (lib.types.strMatching "/[^[:space:]]+");
       default = null;
       example = "/run/user/1000/secrets/sower-enroll";
       description = "File holding the enrollment token, passed as `SOWER_ACCESS_TOKEN_FILE` (never in the store).";

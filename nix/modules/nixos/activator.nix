@@ -25,13 +25,13 @@ in
     };
 
     socketPath = lib.mkOption {
-      type = lib.types.str;
+      type = lib.types.strMatching "/[^[:space:]]+";
       default = "/run/sower-activator/activator.sock";
       description = "Where the activator socket listens; the garden module points `activator_socket` here.";
     };
 
     socketGroup = lib.mkOption {
-      type = lib.types.str;
+      type = lib.types.strMatching "[a-z_][a-z0-9_-]*";
       default = "sower-activator";
       description = "Group of the socket file (mode 0660): the first barrier. The activator's own peer check (`allowed_groups`) is the second.";
     };

@@ -32,7 +32,8 @@ in
     };
 
     accessTokenFile = lib.mkOption {
-      type = lib.types.nullOr lib.types.str;
+      # An absolute path without whitespace: it is written into the unit (LoadCredential=), one line.
+      type = lib.types.nullOr (lib.types.strMatching "/[^[:space:]]+");
       default = null;
       example = "/run/secrets/sower-enroll";
       description = ''

@@ -45,7 +45,8 @@ in
     };
 
     credentials = lib.mkOption {
-      type = lib.types.attrsOf lib.types.str;
+      # Absolute paths without whitespace (each is one LoadCredential= line); names are checked by an assertion.
+      type = lib.types.attrsOf (lib.types.strMatching "/[^[:space:]]+");
       default = { };
       example = { oidc-secret = "/run/secrets/sower-oidc"; };
       description = ''
@@ -65,7 +66,7 @@ in
         '';
       };
       connectionStringFile = lib.mkOption {
-        type = lib.types.nullOr lib.types.str;
+        type = lib.types.nullOr (lib.types.strMatching "/[^[:space:]]+");
         default = null;
         example = "/run/secrets/sower-db";
         description = ''
@@ -106,6 +107,10 @@ in
         {
           assertion = !(lib.hasInfix "password" (lib.toLower connectionString));
           message = "services.sower.server.settings.database.connection_string must not hold a password (it would land in the Nix store): use database.connectionStringFile or database.createLocally.";
+        }
+        {
+          assertion = lib.all (name: builtins.match "[A-Za-z0-9_.-]+" name != null) (lib.attrNames cfg.credentials);
+          message = "services.sower.server.credentials: names may hold only letters, digits, '_', '.' and '-'.";
         }
         {
           assertion = !(cfg.database.createLocally && cfg.database.connectionStringFile != null);
