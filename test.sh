@@ -12,6 +12,7 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v runuser >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
+[ -x /usr/bin/kill ] || need_pkgs+=(procps)   # the module tests verify units whose ExecReload is /usr/bin/kill
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

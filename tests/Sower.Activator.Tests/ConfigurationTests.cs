@@ -77,6 +77,19 @@ public class ConfigurationTests
         Assert.Equal(message, Assert.Throws<ActivatorSetupException>(() => ActivatorConfig.Parse(json)).Message);
 
     [Fact]
+    public void Every_mistake_in_the_file_is_reported_at_once()
+    {
+        var error = Assert.Throws<ActivatorSetupException>(() => ActivatorConfig.Parse("""
+            {"alowed_groups": ["wheel"], "timeout_seconds": 0, "gcroots_dir": "relative", "gcroots_dir": "/again"}
+            """));
+        Assert.Equal(
+            ["unknown key: alowed_groups", "timeout_seconds must be a whole number from 1 to 604800",
+             "gcroots_dir must be an absolute path without . or .. segments: relative", "duplicate key: gcroots_dir"],
+            error.Problems);
+        Assert.Equal(string.Join("; ", error.Problems), error.Message);
+    }
+
+    [Fact]
     public void An_allowed_group_that_does_not_exist_is_an_error_and_existing_ones_resolve()
     {
         var error = Assert.Throws<ActivatorSetupException>(() =>

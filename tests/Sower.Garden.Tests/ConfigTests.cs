@@ -39,6 +39,33 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void Unknown_keys_are_typos_reported_with_their_path_while_the_clis_caches_and_any_known_x_file_pass()
+    {
+        var result = GardenConfigLoader.Load(dir.Write("typo.json", """
+            {"endpoint":"https://sower.example.org","acess_token":"t","name_file":"/nonexistent-but-fine-here",
+             "caches":[{"url":"file:///c"}],"profiles":{"sytem_profile":"/p"}}
+            """), Env(), hasStoredCredential: true, readSecretFiles: false);
+        Assert.False(result.Ok);
+        Assert.Equal(["acess_token", "profiles.sytem_profile"], result.Problems.Select(p => p.Path).Order());
+        Assert.Contains("unknown setting", result.Problems[0].Message);
+    }
+
+    [Fact]
+    public void Without_reading_secret_files_a_value_they_would_supply_is_not_required_but_their_paths_are_still_expanded()
+    {
+        var unread = GardenConfigLoader.Load(dir.Write("files.json", """{"endpoint_file":"/run/credentials/x/endpoint","access_token_file":"/absent"}"""),
+            Env(), hasStoredCredential: true, readSecretFiles: false);
+        Assert.True(unread.Ok, string.Join("; ", unread.Problems));
+
+        var missingVariable = GardenConfigLoader.Load(dir.Write("var.json", """{"endpoint":"https://x","access_token_file":"$CREDENTIALS_DIRECTORY/t"}"""),
+            Env(), hasStoredCredential: true, readSecretFiles: false);
+        Assert.Contains(missingVariable.Problems, p => p.Message.Contains("missing environment variable CREDENTIALS_DIRECTORY", StringComparison.Ordinal));
+
+        var atStart = GardenConfigLoader.Load(dir.File("files.json"), Env(), hasStoredCredential: true);
+        Assert.Contains(atStart.Problems, p => p.Path == "endpoint_file");
+    }
+
+    [Fact]
     public void Defaults_for_a_user_garden()
     {
         var result = GardenConfigLoader.Load(dir.Write("c.json", Minimal), Env(new() { ["XDG_RUNTIME_DIR"] = "/run/user/1000" }), false);

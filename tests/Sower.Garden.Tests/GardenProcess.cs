@@ -9,7 +9,7 @@ public sealed class GardenProcess : IDisposable
 {
     private readonly Process process;
 
-    public GardenProcess(string configFile, IDictionary<string, string>? environment = null)
+    public GardenProcess(string configFile, IDictionary<string, string>? environment = null, params string[] extraArguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,6 +20,7 @@ public sealed class GardenProcess : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sower-garden.dll"));
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configFile);
+        foreach (var argument in extraArguments) start.ArgumentList.Add(argument);
         start.Environment.Remove("NOTIFY_SOCKET");
         start.Environment.Remove("WATCHDOG_USEC");
         start.Environment["DOTNET_gcServer"] = "0";

@@ -15,7 +15,8 @@ public sealed record GardenHostSettings(
     IClock Clock,
     string Version,
     Func<ConfigLoadResult> Reload,
-    bool IsRoot);
+    bool IsRoot,
+    Func<string?>? PackageReplaced = null);
 
 /// <summary>
 /// The root of the garden (ARCHITECTURE §5): supervises the link, one SubscriptionActor per subscription, the deployer, the
@@ -36,6 +37,7 @@ public sealed class GardenHostActor : ReceiveActor
     private string statusLine = "starting";
     private bool reloadPending;
     private bool draining;
+    private bool replaced;
     private IActorRef link = ActorRefs.Nobody;
     private IActorRef deployer = ActorRefs.Nobody;
     private IActorRef activator = ActorRefs.Nobody;
@@ -82,6 +84,7 @@ public sealed class GardenHostActor : ReceiveActor
                 Context.System.EventStream.Publish(new GardenEvents.StatusChanged(connected ? "connected" : "disconnected"));
             }
             activeDeployments = a.ActiveDeployments;
+            if (activeDeployments.IsEmpty && !draining && CheckPackageReplaced()) return;
             if (activeDeployments.IsEmpty && reloadPending && !draining) RunReload("deferred");
         });
         Receive<GardenEvents.ConnectionChanged>(c => connected = c.Connected);
@@ -198,8 +201,23 @@ public sealed class GardenHostActor : ReceiveActor
         actor.Tell(new SubscriptionCommands.Deploy(deploy.Force, Sender));
     }
 
+    /// <summary>
+    /// Called only when no deployment runs: if a switch has replaced the garden's package (<see cref="GardenHostSettings.PackageReplaced"/>),
+    /// announce it once so the host exits cleanly and the service manager starts the new version. Every result is in the
+    /// durable outbox by then, so nothing is lost.
+    /// </summary>
+    private bool CheckPackageReplaced()
+    {
+        if (replaced || settings.PackageReplaced?.Invoke() is not { } reason) return replaced;
+        replaced = true;
+        log.Info("Package replaced: {0}; exiting so the service manager starts the new version", reason);
+        Context.System.EventStream.Publish(new GardenEvents.PackageReplaced(reason));
+        return true;
+    }
+
     private void RunReload(string source)
     {
+        if (CheckPackageReplaced()) return;
         reloadPending = false;
         var result = settings.Reload();
         if (!result.Ok)

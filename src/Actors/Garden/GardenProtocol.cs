@@ -59,6 +59,9 @@ public static class GardenEvents
 
     /// <summary>Published by the deployer whenever the number of running deployments changes.</summary>
     public sealed record DeployerActivity(ImmutableArray<string> ActiveDeployments);
+
+    /// <summary>No deployment runs and a switch has replaced the garden's package: the host exits so the new one starts.</summary>
+    public sealed record PackageReplaced(string Reason);
 }
 
 /// <summary>The garden status the admin socket reports (REFERENCE §5.15 plus connection and subscriptions).</summary>

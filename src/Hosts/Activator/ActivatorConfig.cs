@@ -58,7 +58,7 @@ public sealed record ActivatorConfig
         }
         catch (ActivatorSetupException e)
         {
-            throw new ActivatorSetupException($"config file {file}: {e.Message}");
+            throw new ActivatorSetupException($"config file {file}: {e.Message}", [.. e.Problems.Select(problem => $"config file {file}: {problem}")]);
         }
     }
 
@@ -78,32 +78,49 @@ public sealed record ActivatorConfig
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ActivatorSetupException("the top level must be a JSON object");
             var c = new ActivatorConfig();
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            // Every problem is collected, so an operator (or --check-config at build time) sees them all at once.
+            var problems = new List<string>();
             foreach (var p in doc.RootElement.EnumerateObject())
             {
-                if (!seen.Add(p.Name)) throw new ActivatorSetupException($"duplicate key: {p.Name}");
-                c = p.Name switch
+                if (!seen.Add(p.Name))
                 {
-                    "allowed_groups" => c with { AllowedGroups = Names(p, StringList(p)) },
-                    "socket_group" => c with { SocketGroup = Names(p, [String(p)])[0] },
-                    "extra_substituters" => c with { ExtraSubstituters = Tokens(p, StringList(p)) },
-                    "extra_trusted_public_keys" => c with { ExtraTrustedPublicKeys = Tokens(p, StringList(p)) },
-                    "gcroots_dir" => c with { GcrootsDir = AbsolutePath(p) },
-                    "user_gcroots_dir" => c with { UserGcrootsDir = AbsolutePath(p) },
-                    "system_profile" => c with { SystemProfile = AbsolutePath(p) },
-                    "profiles_dir" => c with { ProfilesDir = AbsolutePath(p) },
-                    "services_state_dir" => c with { ServicesStateDir = AbsolutePath(p) },
-                    "sd_switch_command" => c with { SdSwitchCommand = NonEmpty(p, String(p)) },
-                    "reboot_command" => c with { RebootCommand = Command(p) },
-                    "reboot_delay_seconds" => c with { RebootDelaySeconds = Number(p, min: 0, max: 3600) },
-                    "timeout_seconds" => c with { TimeoutSeconds = (int)Whole(p, min: 1, max: 7 * 24 * 3600) },
-                    "idle_exit_seconds" => c with { IdleExitSeconds = (int)Whole(p, min: 0, max: 24 * 3600) },
-                    "request_read_timeout_seconds" => c with { RequestReadTimeoutSeconds = Number(p, min: 0.05, max: 600) },
-                    _ => throw new ActivatorSetupException($"unknown key: {p.Name}"),
-                };
+                    problems.Add($"duplicate key: {p.Name}");
+                    continue;
+                }
+                try
+                {
+                    c = Apply(c, p);
+                }
+                catch (ActivatorSetupException e)
+                {
+                    problems.Add(e.Message);
+                }
             }
+            if (problems.Count > 0) throw new ActivatorSetupException(string.Join("; ", problems), problems);
             return c;
         }
     }
+
+    private static ActivatorConfig Apply(ActivatorConfig c, JsonProperty p) =>
+        p.Name switch
+        {
+            "allowed_groups" => c with { AllowedGroups = Names(p, StringList(p)) },
+            "socket_group" => c with { SocketGroup = Names(p, [String(p)])[0] },
+            "extra_substituters" => c with { ExtraSubstituters = Tokens(p, StringList(p)) },
+            "extra_trusted_public_keys" => c with { ExtraTrustedPublicKeys = Tokens(p, StringList(p)) },
+            "gcroots_dir" => c with { GcrootsDir = AbsolutePath(p) },
+            "user_gcroots_dir" => c with { UserGcrootsDir = AbsolutePath(p) },
+            "system_profile" => c with { SystemProfile = AbsolutePath(p) },
+            "profiles_dir" => c with { ProfilesDir = AbsolutePath(p) },
+            "services_state_dir" => c with { ServicesStateDir = AbsolutePath(p) },
+            "sd_switch_command" => c with { SdSwitchCommand = NonEmpty(p, String(p)) },
+            "reboot_command" => c with { RebootCommand = Command(p) },
+            "reboot_delay_seconds" => c with { RebootDelaySeconds = Number(p, min: 0, max: 3600) },
+            "timeout_seconds" => c with { TimeoutSeconds = (int)Whole(p, min: 1, max: 7 * 24 * 3600) },
+            "idle_exit_seconds" => c with { IdleExitSeconds = (int)Whole(p, min: 0, max: 24 * 3600) },
+            "request_read_timeout_seconds" => c with { RequestReadTimeoutSeconds = Number(p, min: 0.05, max: 600) },
+            _ => throw new ActivatorSetupException($"unknown key: {p.Name}"),
+        };
 
     private static string String(JsonProperty p) =>
         p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new ActivatorSetupException($"{p.Name} must be a string");

@@ -24,6 +24,7 @@ public static class ActivatorHost
                 Console.Out.Write(CommandLine.Usage);
                 return 0;
             }
+            if (commandLine.CheckConfigFile is { } checkFile) return CheckConfig(checkFile);
             settings = ActivatorSettings.Create(commandLine, ActivatorConfig.Load(commandLine.ConfigFile), SystemAccounts.Instance);
         }
         catch (ActivatorSetupException e)
@@ -60,6 +61,26 @@ public static class ActivatorHost
                     return await pipeline.HandleAsync(stdin, stdout, Connection.Pipe).ConfigureAwait(false);
                 }
         }
+    }
+
+    /// <summary>
+    /// <c>--check-config FILE</c>: the loader a start uses, on FILE; exit 0, or 78 (EX_CONFIG) with every problem on stderr.
+    /// Whether the <c>allowed_groups</c> exist is not checked: that is the host's answer, and the NixOS module runs this
+    /// check in the build sandbox, where they do not.
+    /// </summary>
+    private static int CheckConfig(string file)
+    {
+        try
+        {
+            ActivatorConfig.Load(file);
+        }
+        catch (ActivatorSetupException e)
+        {
+            foreach (var problem in e.Problems) Console.Error.WriteLine("Configuration validation failed: " + problem);
+            return ActivatorExitCodes.ConfigInvalid;
+        }
+        Console.Out.WriteLine($"{file}: valid");
+        return 0;
     }
 
     /// <summary>--socket PATH: bind it (mode 0660, group from the config), serve until SIGTERM/SIGINT, remove it.</summary>

@@ -6,10 +6,11 @@ namespace Sower.Activator;
 /// <c>sower-activator [--config FILE] [--allowed-gids &lt;gid,…&gt;] [--timeout &lt;s&gt;] [--socket PATH]</c> (REFERENCE §7.1).
 /// Hand-parsed: four flags do not justify a parser library in a root process.
 /// </summary>
-public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedGids, int? TimeoutSeconds, string? SocketPath, bool Help)
+public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedGids, int? TimeoutSeconds, string? SocketPath, bool Help, string? CheckConfigFile = null)
 {
     public const string Usage =
         "usage: sower-activator [--config FILE] [--allowed-gids <gid,...>] [--timeout <seconds>] [--socket PATH]\n" +
+        "       sower-activator --check-config FILE   (validate FILE as a start would; exit 0, or 78 with every problem)\n" +
         "  Performs one privileged Nix activation per request (REFERENCE §7). Modes:\n" +
         "  stdin is a socket (systemd Accept=yes) or LISTEN_FDS is set: socket mode, peers are authorized;\n" +
         "  --socket PATH: bind PATH (mode 0660) and serve connections one at a time;\n" +
@@ -18,7 +19,7 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
     /// <summary>Parses the arguments; throws <see cref="ActivatorSetupException"/> with a clear message on bad input.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
-        string? config = null, socket = null;
+        string? config = null, socket = null, check = null;
         int? timeout = null;
         var gids = new HashSet<uint>();
         var help = false;
@@ -42,6 +43,7 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
             {
                 case "--config": config = Value(); break;
                 case "--socket": socket = Value(); break;
+                case "--check-config": check = Value(); break;
                 case "--allowed-gids": gids.UnionWith(ParseGids(Value())); break;
                 case "--timeout": timeout = ParseTimeout(Value()); break;
                 case "--help" or "-h": help = true; break;
@@ -50,7 +52,8 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
         }
         if (config is { Length: 0 }) throw new ActivatorSetupException("--config needs a file name");
         if (socket is { Length: 0 }) throw new ActivatorSetupException("--socket needs a path");
-        return new CommandLine(config, gids, timeout, socket, help);
+        if (check is { Length: 0 }) throw new ActivatorSetupException("--check-config needs a file name");
+        return new CommandLine(config, gids, timeout, socket, help, check);
     }
 
     /// <summary>A comma-separated list of numeric GIDs; whitespace is tolerated, a bad entry fails with <c>invalid GID: &lt;x&gt;</c>.</summary>
@@ -80,5 +83,9 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
     }
 }
 
-/// <summary>A problem with the command line or the configuration: reported as is, never with a stack trace.</summary>
-public sealed class ActivatorSetupException(string message) : Exception(message);
+/// <summary>A problem with the command line or the configuration: reported as is, never with a stack trace.
+/// <see cref="Problems"/> lists each problem when there are several (the message joins them).</summary>
+public sealed class ActivatorSetupException(string message, IReadOnlyList<string>? problems = null) : Exception(message)
+{
+    public IReadOnlyList<string> Problems { get; } = problems ?? [message];
+}

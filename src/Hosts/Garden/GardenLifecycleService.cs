@@ -10,14 +10,16 @@ namespace Sower.Garden;
 /// <summary>
 /// systemd integration and signals: READY=1 once the actor system and the garden actor are up, WATCHDOG=1 at half of
 /// WATCHDOG_USEC, STATUS= lines from the garden, SIGHUP → reload (logged as <c>Received SIGHUP</c>), and on stop
-/// STOPPING=1 and a drain: no new work, running activations get time to finish.
+/// STOPPING=1 and a drain: no new work, running activations get time to finish. When the garden reports that a switch
+/// replaced its package (<c>--exit-when-replaced</c>), the application stops cleanly so the service manager starts the new one.
 /// </summary>
 public sealed class GardenLifecycleService(
     ActorSystem system,
     IRequiredActor<GardenHostKey> host,
     SdNotifier notifier,
     ILogger<GardenLifecycleService> logger,
-    TimeSpan drainTimeout) : IHostedService
+    TimeSpan drainTimeout,
+    IHostApplicationLifetime lifetime) : IHostedService
 {
     private readonly CancellationTokenSource stopping = new();
     private PosixSignalRegistration? hangup;
@@ -29,6 +31,8 @@ public sealed class GardenLifecycleService(
         var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
         statusForwarder = system.ActorOf(Props.Create(() => new StatusForwarder(notifier)), "systemd-status");
         system.EventStream.Subscribe(statusForwarder, typeof(GardenEvents.StatusChanged));
+        // A switch replaced the package and nothing is deploying: stop cleanly (exit 0); Restart=always starts the new one.
+        system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new ReplacementForwarder(lifetime)), "package-replaced"), typeof(GardenEvents.PackageReplaced));
         hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -65,6 +69,12 @@ public sealed class GardenLifecycleService(
         }
         await stopping.CancelAsync().ConfigureAwait(false);
         if (watchdog is not null) await watchdog.ConfigureAwait(false);
+    }
+
+    private sealed class ReplacementForwarder : ReceiveActor
+    {
+        public ReplacementForwarder(IHostApplicationLifetime lifetime) =>
+            Receive<GardenEvents.PackageReplaced>(_ => lifetime.StopApplication());
     }
 
     private sealed class StatusForwarder : ReceiveActor

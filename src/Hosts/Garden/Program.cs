@@ -8,8 +8,11 @@ using Sower.Actors.Garden;
 using Sower.Garden;
 using Sower.Messages.Garden;
 
-// sower-garden [--config FILE]
+// sower-garden [--config FILE] [--exit-when-replaced LINK] | --check-config FILE
+const string Usage = "usage: sower-garden [--config FILE] [--exit-when-replaced LINK]\n       sower-garden --check-config FILE";
 string? explicitConfig = null;
+string? checkConfig = null;
+string? replacementLink = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -20,17 +23,39 @@ for (var i = 0; i < args.Length; i++)
         case var a when a.StartsWith("--config=", StringComparison.Ordinal):
             explicitConfig = a["--config=".Length..];
             break;
+        case "--check-config" when i + 1 < args.Length:
+            checkConfig = args[++i];
+            break;
+        case var a when a.StartsWith("--check-config=", StringComparison.Ordinal):
+            checkConfig = a["--check-config=".Length..];
+            break;
+        case "--exit-when-replaced" when i + 1 < args.Length:
+            replacementLink = args[++i];
+            break;
+        case var a when a.StartsWith("--exit-when-replaced=", StringComparison.Ordinal):
+            replacementLink = a["--exit-when-replaced=".Length..];
+            break;
         case "--version":
             Console.WriteLine(GardenVersion.Current);
             return 0;
         case "--help" or "-h":
-            Console.WriteLine("usage: sower-garden [--config FILE]\n\nThe configuration file is located as described in the README (\"Running a garden\").");
+            Console.WriteLine(Usage + "\n\nThe configuration file is located as described in the README (\"Running a garden\").");
             return 0;
         default:
-            Console.Error.WriteLine($"sower-garden: unknown argument {args[i]}\nusage: sower-garden [--config FILE]");
-            return 64;
+            Console.Error.WriteLine($"sower-garden: unknown argument {args[i]}\n{Usage}");
+            return GardenExitCodes.Usage;
     }
 }
+if (checkConfig is not null)
+{
+    if (checkConfig.Length == 0 || explicitConfig is not null || replacementLink is not null)
+    {
+        Console.Error.WriteLine(Usage);
+        return GardenExitCodes.Usage;
+    }
+    return GardenConfigCheck.Run(checkConfig, ConfigEnvironment.FromProcess(), Console.Out, Console.Error);
+}
+var replacement = string.IsNullOrEmpty(replacementLink) ? null : new PackageReplacement(replacementLink);
 
 // Files under the state directory are 0600 and directories 0700 (REFERENCE §5.2), SQLite's included.
 NativeUmask.Set(0x3F);
@@ -84,7 +109,8 @@ else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFor
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Timeouts.EffectiveDrain + TimeSpan.FromSeconds(30));
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(new SdNotifier(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")));
-var settings = new GardenHostSettings(config, new SignalRGardenGateway(), store, SystemClock.Instance, GardenVersion.Current, Load, ProcessIdentity.IsRoot);
+var settings = new GardenHostSettings(config, new SignalRGardenGateway(), store, SystemClock.Instance, GardenVersion.Current, Load, ProcessIdentity.IsRoot,
+    replacement is null ? null : replacement.Check);
 builder.Services.AddAkka("sower-garden", (akka, _) =>
 {
     akka.ConfigureLoggers(l => l.AddLoggerFactory());
@@ -96,8 +122,10 @@ builder.Services.AddAkka("sower-garden", (akka, _) =>
 });
 builder.Services.AddHostedService(sp => new GardenLifecycleService(
     sp.GetRequiredService<Akka.Actor.ActorSystem>(), sp.GetRequiredService<IRequiredActor<GardenHostKey>>(), sp.GetRequiredService<SdNotifier>(),
-    sp.GetRequiredService<ILogger<GardenLifecycleService>>(), config.Timeouts.EffectiveDrain));
+    sp.GetRequiredService<ILogger<GardenLifecycleService>>(), config.Timeouts.EffectiveDrain, sp.GetRequiredService<IHostApplicationLifetime>()));
 builder.Services.AddHostedService<AdminSocketServer>();
 
-await builder.Build().RunAsync().ConfigureAwait(false);
+var app = builder.Build();
+if (replacement is not null) replacement.LogStart(app.Services.GetRequiredService<ILogger<PackageReplacement>>());
+await app.RunAsync().ConfigureAwait(false);
 return 0;

@@ -10,6 +10,8 @@ using Sower.Server.Configuration;
 using Sower.Server.Gateway;
 using Sower.Server.Ui;
 
+if (ServerConfigCheck.IsRequested(args)) return ServerConfigCheck.Run(args, Console.Out, Console.Error);
+
 var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
 if (!loaded.IsValid)
 {

@@ -35,6 +35,8 @@ public static class ActivatorExitCodes
 {
     public const int Success = 0;
     public const int Refused = 1;
+    /// <summary>EX_CONFIG: <c>--check-config</c> found problems in the configuration file.</summary>
+    public const int ConfigInvalid = 78;
     public const int TimedOut = 124;
     public const int SignalBase = 128;
 }

@@ -21,25 +21,44 @@ public static class GardenConfigLoader
     public const string FailurePrefix = "Configuration validation failed";
     private static readonly string[] PathKeys = ["state_directory", "admin_socket", "activator_socket"];
 
+    /// <summary>Every top-level key of the file: the garden's, and <c>caches</c> (the CLI's, which shares the file). Any
+    /// other key is a problem, so a typo fails loudly (at build time under NixOS: <c>--check-config</c>).</summary>
+    private static readonly string[] KnownKeys =
+    [
+        "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
+        "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles",
+    ];
+    private static readonly string[] ProfileKeys =
+        ["system_profile", "current_system", "booted_system", "per_user_profiles", "home", "sower_profiles", "services_state"];
+
     public static string FormatFailure(IEnumerable<ValidationProblem> problems) =>
         FailurePrefix + ": " + string.Join("; ", problems.Select(p => p.ToString()));
 
-    public static ConfigLoadResult Load(string path, ConfigEnvironment env, bool hasStoredCredential)
+    /// <param name="readSecretFiles">False for <c>--check-config</c>: <c>*_file</c> paths are expanded but not read (they
+    /// exist only where and when the garden runs), and a value they would supply is not required.</param>
+    public static ConfigLoadResult Load(string path, ConfigEnvironment env, bool hasStoredCredential, bool readSecretFiles = true)
     {
         var problems = ImmutableArray.CreateBuilder<ValidationProblem>();
         var root = ReadFile(path, problems);
+        foreach (var key in root.Select(kv => kv.Key))
+        {
+            var plain = key.EndsWith("_file", StringComparison.Ordinal) ? key[..^"_file".Length] : key;
+            if (!KnownKeys.Contains(plain, StringComparer.Ordinal))
+                problems.Add(new(key, $"unknown setting (known: {string.Join(", ", KnownKeys)}, and X_file for a file holding X)"));
+        }
 
         // Environment overrides the file.
         Override(root, "endpoint", env.Variable("SOWER_ENDPOINT"));
         Override(root, "access_token", env.Variable("SOWER_ACCESS_TOKEN"));
         Override(root, "access_token_file", env.Variable("SOWER_ACCESS_TOKEN_FILE"));
 
-        ResolveFileKeys(root, env, problems);
+        var unread = ResolveFileKeys(root, env, readSecretFiles, problems);
 
         var endpoint = OptionalString(root, "endpoint", problems);
         if (string.IsNullOrWhiteSpace(endpoint))
         {
-            problems.Add(new("endpoint", $"is required (set it in {path} or SOWER_ENDPOINT)"));
+            if (!unread.Contains("endpoint"))
+                problems.Add(new("endpoint", $"is required (set it in {path} or SOWER_ENDPOINT)"));
         }
         else if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
@@ -190,9 +209,11 @@ public static class GardenConfigLoader
         if (!string.IsNullOrEmpty(value)) root[key] = value;
     }
 
-    /// <summary>Any key <c>X_file</c> becomes X = the trimmed file contents, unless X is already set (then the file is not read).</summary>
-    private static void ResolveFileKeys(JsonObject root, ConfigEnvironment env, ImmutableArray<ValidationProblem>.Builder problems)
+    /// <summary>Any key <c>X_file</c> becomes X = the trimmed file contents, unless X is already set (then the file is not read).
+    /// Returns the keys whose file was left unread (<paramref name="read"/> false).</summary>
+    private static HashSet<string> ResolveFileKeys(JsonObject root, ConfigEnvironment env, bool read, ImmutableArray<ValidationProblem>.Builder problems)
     {
+        var unread = new HashSet<string>(StringComparer.Ordinal);
         foreach (var fileKey in root.Select(kv => kv.Key).Where(k => k.EndsWith("_file", StringComparison.Ordinal)).ToList())
         {
             var key = fileKey[..^"_file".Length];
@@ -200,12 +221,14 @@ public static class GardenConfigLoader
             var value = OptionalString(root, fileKey, problems);
             if (string.IsNullOrEmpty(value)) continue;
             if (!TryExpandPath(fileKey, value, env, out var filePath, out var error)) { problems.Add(new(fileKey, error!)); continue; }
+            if (!read) { unread.Add(key); continue; }
             try { root[key] = File.ReadAllText(filePath).Trim(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 problems.Add(new(fileKey, $"cannot read {filePath}: {e.Message}"));
             }
         }
+        return unread;
     }
 
     private static string? OptionalString(JsonObject root, string key, ImmutableArray<ValidationProblem>.Builder problems)
@@ -272,6 +295,8 @@ public static class GardenConfigLoader
         var d = ProfileRoots.Default;
         if (node is null) return d;
         if (node is not JsonObject o) { problems.Add(new("profiles", "expected an object")); return d; }
+        foreach (var key in o.Select(kv => kv.Key).Where(k => !ProfileKeys.Contains(k, StringComparer.Ordinal)))
+            problems.Add(new($"profiles.{key}", $"unknown setting (known: {string.Join(", ", ProfileKeys)})"));
         string? Get(string key, string? fallback)
         {
             var value = o[key];

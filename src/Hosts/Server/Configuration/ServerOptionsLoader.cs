@@ -68,7 +68,13 @@ public static class ServerOptionsLoader
         return result;
     }
 
-    public static ServerOptionsResult Load(string[] args, IDictionary<string, string?> env)
+    /// <summary><c>--check-config FILE</c>: the file alone, through the same loader as a start (no environment, no
+    /// flags). Secret files named by <c>*_file</c> keys are not read: they exist only where and when the service runs
+    /// (systemd credentials), not in the Nix build that checks the file.</summary>
+    public static ServerOptionsResult Check(string file) =>
+        Load(["--config", file], new Dictionary<string, string?>(StringComparer.Ordinal), readSecretFiles: false);
+
+    public static ServerOptionsResult Load(string[] args, IDictionary<string, string?> env, bool readSecretFiles = true)
     {
         var problems = new List<string>();
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -84,7 +90,7 @@ public static class ServerOptionsLoader
         ReadEnvironment(env, values);
         foreach (var (key, value) in flags) values[key] = value;
 
-        var options = Bind(values, configPath, problems);
+        var options = Bind(values, configPath, readSecretFiles, problems);
         return problems.Count == 0 ? new ServerOptionsResult(options, []) : new ServerOptionsResult(null, [.. problems]);
     }
 
@@ -238,7 +244,7 @@ public static class ServerOptionsLoader
 
     // ─── Binding and validation ───
 
-    private static ServerOptions Bind(Dictionary<string, Value> values, string? configPath, List<string> problems)
+    private static ServerOptions Bind(Dictionary<string, Value> values, string? configPath, bool readSecretFiles, List<string> problems)
     {
         string? Scalar(string key) => values.TryGetValue(key, out var v) ? (v.Scalar ?? string.Join(",", v.List!.Value)).Trim() : null;
         ImmutableArray<string>? List(string key) => values.TryGetValue(key, out var v) ? v.AsList() : null;
@@ -279,7 +285,7 @@ public static class ServerOptionsLoader
             problems.Add($"public_url: \"{publicUrl}\" must be an absolute http:// or https:// URL");
 
         var database = BindDatabase(Scalar("database.provider"), Scalar("database.connection_string"), Scalar("database.connection_string_file"),
-            raw => ResolvePath("database.connection_string_file", raw), problems);
+            raw => ResolvePath("database.connection_string_file", raw), readSecretFiles, problems);
 
         var cluster = BindCluster(Scalar("cluster.hostname"), Scalar("cluster.port"), Scalar("cluster.public_hostname"),
             List("cluster.seed_nodes") ?? [], List("cluster.roles") ?? [], problems);
@@ -311,7 +317,7 @@ public static class ServerOptionsLoader
     }
 
     private static DatabaseOptions BindDatabase(string? providerRaw, string? connectionString, string? connectionStringFile,
-        Func<string, string> resolvePath, List<string> problems)
+        Func<string, string> resolvePath, bool readSecretFiles, List<string> problems)
     {
         var provider = DatabaseProvider.Sqlite;
         switch (providerRaw?.ToLowerInvariant())
@@ -326,7 +332,7 @@ public static class ServerOptionsLoader
         {
             problems.Add("database.connection_string_file: set either database.connection_string or database.connection_string_file, not both");
         }
-        else if (file is not null)
+        else if (file is not null && readSecretFiles)
         {
             try
             {
