@@ -41,6 +41,7 @@ public class ConfigurationTests
               "gcroots_dir": "/var/g/", "user_gcroots_dir": "/var/u", "system_profile": "/var/p/system", "profiles_dir": "/var/p/sower",
               "services_state_dir": "/var/s", "sd_switch_command": "/bin/sd-switch", "reboot_command": ["/bin/true", "x"],
               "reboot_delay_seconds": 1.5, "timeout_seconds": 60, "idle_exit_seconds": 0, "request_read_timeout_seconds": 2,
+              "allowed_home_manager_users": ["alice", "root"], "require_signatures": {"profile": false, "home-manager": true},
             }
             """);
         Assert.Equal(["wheel"], c.AllowedGroups);
@@ -58,6 +59,19 @@ public class ConfigurationTests
         Assert.Equal(60, c.TimeoutSeconds);
         Assert.Equal(0, c.IdleExitSeconds);
         Assert.Equal(2, c.RequestReadTimeoutSeconds);
+        Assert.Equal(["alice", "root"], c.AllowedHomeManagerUsers);
+        Assert.Equal(new SignatureRequirements(NixOS: true, Profile: false, Services: true, HomeManager: true), c.RequireSignatures);
+    }
+
+    [Fact]
+    public void By_default_signatures_are_required_for_what_runs_as_root_and_no_home_manager_user_list_is_set()
+    {
+        var c = ActivatorConfig.Parse("{}");
+        Assert.Null(c.AllowedHomeManagerUsers);
+        Assert.True(c.RequireSignatures.IsRequiredFor("nixos") && c.RequireSignatures.IsRequiredFor("profile") && c.RequireSignatures.IsRequiredFor("services"));
+        Assert.False(c.RequireSignatures.IsRequiredFor("home-manager") || c.RequireSignatures.IsRequiredFor("stage") || c.RequireSignatures.IsRequiredFor("reboot"));
+        Assert.Equal(new SignatureRequirements(false, false, false, false), ActivatorConfig.Parse("""{"require_signatures": false}""").RequireSignatures);
+        Assert.Equal(new SignatureRequirements(true, true, true, true), ActivatorConfig.Parse("""{"require_signatures": true}""").RequireSignatures);
     }
 
     [Theory]
@@ -73,6 +87,13 @@ public class ConfigurationTests
     [InlineData("""{"reboot_delay_seconds": "5"}""", "reboot_delay_seconds must be a number from 0 to 3600")]
     [InlineData("""{"gcroots_dir": "/a", "gcroots_dir": "/b"}""", "duplicate key: gcroots_dir")]
     [InlineData("""[]""", "the top level must be a JSON object")]
+    [InlineData("""{"allowed_home_manager_users": "alice"}""", "allowed_home_manager_users must be a list of strings")]
+    [InlineData("""{"allowed_home_manager_users": ["al ice"]}""", "allowed_home_manager_users: invalid user name: al ice")]
+    [InlineData("""{"allowed_home_manager_users": [""]}""", "allowed_home_manager_users: invalid user name: ")]
+    [InlineData("""{"require_signatures": "yes"}""", "require_signatures must be true, false or an object of nixos, profile, services, home-manager → true/false")]
+    [InlineData("""{"require_signatures": {"nixos": "off"}}""", "require_signatures.nixos must be true or false")]
+    [InlineData("""{"require_signatures": {"stage": false}}""", "require_signatures: unknown request type: stage (allowed: nixos, profile, services, home-manager)")]
+    [InlineData("""{"require_signatures": {"nixos": false, "nixos": true}}""", "require_signatures: duplicate key: nixos")]
     public void Config_mistakes_are_reported_clearly(string json, string message) =>
         Assert.Equal(message, Assert.Throws<ActivatorSetupException>(() => ActivatorConfig.Parse(json)).Message);
 

@@ -14,11 +14,11 @@ public class NixActivationTests
 
     private sealed record Dirs(string Root, string Config, string GcRoots, string SystemProfile, string ProfilesDir);
 
-    private Dirs Setup(string name, string? trustedKey = null, int timeout = 60)
+    private Dirs Setup(string name, string? trustedKey = null, int timeout = 60, Dictionary<string, object>? extra = null)
     {
         var root = TestArea.NewDir(name);
         var dirs = new Dirs(root, "", Path.Combine(root, "gcroots"), Path.Combine(root, "profiles", "system"), Path.Combine(root, "profiles", "sower"));
-        var config = TestArea.WriteConfig(root, new Dictionary<string, object>
+        var entries = new Dictionary<string, object>
         {
             ["extra_substituters"] = new[] { nix.CacheUrl },
             ["extra_trusted_public_keys"] = new[] { trustedKey ?? nix.PublicKey },
@@ -26,7 +26,9 @@ public class NixActivationTests
             ["system_profile"] = dirs.SystemProfile,
             ["profiles_dir"] = dirs.ProfilesDir,
             ["timeout_seconds"] = timeout,
-        });
+        };
+        foreach (var (k, v) in extra ?? []) entries[k] = v;
+        var config = TestArea.WriteConfig(root, entries);
         return dirs with { Config = config };
     }
 
@@ -224,9 +226,9 @@ public class NixActivationTests
     }
 
     [Fact]
-    public void Home_manager_for_root_runs_as_root()
+    public void Home_manager_for_root_runs_as_root_when_the_operator_allows_it()
     {
-        var dirs = Setup("hm-root");
+        var dirs = Setup("hm-root", extra: new() { ["allowed_home_manager_users"] = new[] { "root" } });
         Assert.Equal(0, Run(dirs, ActivatorRequest.HomeManager("h2", nix.StorePathOf("hm-root"), "root")).Code);
         Assert.Equal("0", nix.HomeRecord("hm-root")!["uid"]);
     }
@@ -266,7 +268,7 @@ public class NixActivationTests
         var dirs = Setup("evil");
         var evil = nix.StorePathOf("evil");
         FrameAssert.Refused(Run(dirs, ActivatorRequest.NixOS("e1", evil, "test")).Frames, "path must be in /nix/store", "e1");
-        FrameAssert.Refused(Run(dirs, ActivatorRequest.HomeManager("e2", evil, "root")).Frames, "path must be in /nix/store", "e2");
+        FrameAssert.Refused(Run(dirs, ActivatorRequest.HomeManager("e2", evil, TestUsers.Instance.Supplementary)).Frames, "path must be in /nix/store", "e2");
         Assert.False(File.Exists(nix.EvilMarker));
     }
 }

@@ -12,7 +12,7 @@ public class ServicesActionTests
 
     private sealed record Setup(RequestPipeline Pipeline, string State, string SdSwitchLog);
 
-    private static Setup Create(string name, int sdSwitchExit = 0, string? sdSwitch = null)
+    private Setup Create(string name, int sdSwitchExit = 0, string? sdSwitch = null)
     {
         var dir = TestArea.NewDir(name);
         var log = Path.Combine(dir, "sd-switch.log");
@@ -20,7 +20,7 @@ public class ServicesActionTests
         File.WriteAllText(fake, $"#!/bin/sh\necho \"$@\" >> {log}\necho sd-switch-ran\nexit {sdSwitchExit}\n");
         File.SetUnixFileMode(fake, (UnixFileMode)0b111_101_101);
         var state = Path.Combine(dir, "services");
-        var config = new ActivatorConfig { ServicesStateDir = state, SdSwitchCommand = sdSwitch ?? fake };
+        var config = new ActivatorConfig { ServicesStateDir = state, SdSwitchCommand = sdSwitch ?? fake, ExtraTrustedPublicKeys = [nix.PublicKey] };
         return new Setup(InProcess.Pipeline(new ProcessCommandRunner(), InProcess.Settings(config)), state, log);
     }
 

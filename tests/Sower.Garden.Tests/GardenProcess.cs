@@ -9,14 +9,20 @@ public sealed class GardenProcess : IDisposable
 {
     private readonly Process process;
 
-    public GardenProcess(string configFile, IDictionary<string, string>? environment = null, params string[] extraArguments)
+    /// <param name="prefix">A wrapper to run the garden through (e.g. <c>setpriv --regid=…</c>); the garden itself by default.</param>
+    public GardenProcess(string configFile, IDictionary<string, string>? environment = null, IReadOnlyList<string>? prefix = null, params string[] extraArguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(prefix is { Count: > 0 } ? prefix[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (prefix is { Count: > 0 })
+        {
+            foreach (var a in prefix.Skip(1)) start.ArgumentList.Add(a);
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sower-garden.dll"));
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configFile);

@@ -85,7 +85,7 @@ public sealed class PackageReplacementTests(ITestOutputHelper output) : GardenTe
             {"endpoint":"http://127.0.0.1:9","access_token":"enroll","state_directory":"{{Dir.File("state")}}",
              "admin_socket":"{{Dir.File("run/admin.sock")}}","activator_socket":"{{Dir.File("act.sock")}}"}
             """);
-        using var garden = new GardenProcess(config, null, "--exit-when-replaced", link);
+        using var garden = new GardenProcess(config, null, null, "--exit-when-replaced", link);
         garden.WaitForLine("sower-garden", TimeSpan.FromSeconds(30));
         garden.WaitForLine("Watching", TimeSpan.FromSeconds(30));
 

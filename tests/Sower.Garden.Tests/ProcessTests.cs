@@ -150,6 +150,52 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal("""{"v":1,"id":"","kind":"complete","exit_code":1}""", lines[1]);
     }
 
+    [Fact]
+    public void A_member_of_the_gardens_group_reaches_the_admin_socket_through_the_directory_the_garden_creates_and_others_do_not()
+    {
+        const string group = "sgadmins", member = "sgmember", stranger = "sgstranger";
+        RunAllowingFailure("groupadd", group);
+        RunAllowingFailure("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", group, member);
+        RunAllowingFailure("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", stranger);
+        var gid = Run("getent", "group", group).Split(':')[2];
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101); // the test's own temp dir: traversable, as /run is
+        // The garden as root with the group as its primary group, as a unit with Group=sower-garden runs it.
+        using var garden = new GardenProcess(WriteConfig(), prefix: ["setpriv", $"--regid={gid}", "--clear-groups", "--"]);
+        garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
+        var run = dir.File("run");
+        var socket = dir.File("run/admin.sock");
+
+        Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(run));
+        Assert.Equal((UnixFileMode)0b110_110_000, File.GetUnixFileMode(socket));
+        Assert.Equal(uint.Parse(gid, System.Globalization.CultureInfo.InvariantCulture), Sower.Garden.FileOwner.Of(run)!.Value.Gid);
+        Assert.Equal(uint.Parse(gid, System.Globalization.CultureInfo.InvariantCulture), Sower.Garden.FileOwner.Of(socket)!.Value.Gid);
+
+        var allowed = RunAllowingFailure("runuser", "-u", member, "--", "perl", "-MIO::Socket::UNIX", "-e",
+            "my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die \"connect: $!\"; print $s qq({\"v\":1,\"id\":\"m\",\"kind\":\"status\"}\\n); print while <$s>;",
+            socket);
+        var lines = allowed.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 2, allowed);
+        Assert.Equal("ok", (string?)JsonNode.Parse(lines[0])!["kind"]);
+        Assert.Equal("""{"v":1,"id":"m","kind":"complete","exit_code":0}""", lines[1]);
+
+        var (refused, error) = RunCapturingError("runuser", "-u", stranger, "--", "perl", "-MIO::Socket::UNIX", "-e",
+            "my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die \"connect: $!\"; print $s qq({\"v\":1,\"id\":\"s\",\"kind\":\"status\"}\\n); print while <$s>;",
+            socket);
+        Assert.Equal("", refused);
+        Assert.Contains("connect: Permission denied", error, StringComparison.Ordinal);
+    }
+
+    private static (string Stdout, string Stderr) RunCapturingError(string file, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (stdout.Result, stderr);
+    }
+
     private static string RunAllowingFailure(string file, params string[] args) => Run(file, true, args);
 
     private static string Run(string file, params string[] args) => Run(file, false, args);

@@ -27,6 +27,12 @@ public sealed record ActivatorConfig
     public int IdleExitSeconds { get; init; } = 60;
     public double RequestReadTimeoutSeconds { get; init; } = 5;
 
+    /// <summary>Who a root activator may run Home-Manager activations as; null (the default) means every account but uid 0.</summary>
+    public IReadOnlyList<string>? AllowedHomeManagerUsers { get; init; }
+
+    /// <summary>Which request types must name a path signed by a trusted key before it is activated.</summary>
+    public SignatureRequirements RequireSignatures { get; init; } = SignatureRequirements.Default;
+
     /// <summary>
     /// Loads <paramref name="path"/>, or the default file when null (a missing default file means all defaults).
     /// Throws <see cref="ActivatorSetupException"/> with the file name and the problem.
@@ -119,6 +125,8 @@ public sealed record ActivatorConfig
             "timeout_seconds" => c with { TimeoutSeconds = (int)Whole(p, min: 1, max: 7 * 24 * 3600) },
             "idle_exit_seconds" => c with { IdleExitSeconds = (int)Whole(p, min: 0, max: 24 * 3600) },
             "request_read_timeout_seconds" => c with { RequestReadTimeoutSeconds = Number(p, min: 0.05, max: 600) },
+            "allowed_home_manager_users" => c with { AllowedHomeManagerUsers = UserNames(p, StringList(p)) },
+            "require_signatures" => c with { RequireSignatures = SignatureRequirements.Parse(p) },
             _ => throw new ActivatorSetupException($"unknown key: {p.Name}"),
         };
 
@@ -145,6 +153,15 @@ public sealed record ActivatorConfig
         foreach (var n in names)
         {
             if (!SystemAccounts.IsPlausibleName(n)) throw new ActivatorSetupException($"{p.Name}: invalid group name: {n}");
+        }
+        return names;
+    }
+
+    private static List<string> UserNames(JsonProperty p, List<string> names)
+    {
+        foreach (var n in names)
+        {
+            if (!SystemAccounts.IsPlausibleName(n)) throw new ActivatorSetupException($"{p.Name}: invalid user name: {n}");
         }
         return names;
     }

@@ -6,7 +6,7 @@ namespace Sower.Activator;
 /// <summary>
 /// <c>home-manager</c>: runs <c>PATH/activate</c> as the target user (pitfall 3) — its uid, primary gid and
 /// supplementary groups, a clean environment (HOME, USER, LOGNAME, XDG_RUNTIME_DIR, the user bus when it exists, a
-/// minimal PATH), in its home directory. Never as root unless the target is root. A non-root caller in pipe mode
+/// minimal PATH), in its home directory. Never as root unless allowed_home_manager_users lists root. A non-root caller in pipe mode
 /// may only activate for itself.
 /// </summary>
 public sealed class HomeManagerAction : IActivatorAction
@@ -21,7 +21,22 @@ public sealed class HomeManagerAction : IActivatorAction
         var user = context.Accounts.FindUser(request.User!);
         if (user is null) return ActivatorRequestValidator.UnknownUser(request.User);
         if (!context.Self.IsRoot && user.Name != context.Self.UserName) return ActivatorMessages.UsernameMismatch;
+        if (context.Self.IsRoot && NotAllowed(context.Settings.Config, user) is { } refused) return refused;
         return StoreFiles.ResolveExecutable(request.Path!, Script, NotAGeneration(request.Path!)).Error;
+    }
+
+    /// <summary>
+    /// The operator's limit on whom a root activator acts as (a non-root caller only ever activates for itself):
+    /// <c>allowed_home_manager_users</c> when set, else everyone but uid 0.
+    /// </summary>
+    public static string? NotAllowed(ActivatorConfig config, UserAccount user)
+    {
+        if (config.AllowedHomeManagerUsers is { } allowed)
+        {
+            if (allowed.Contains(user.Name, StringComparer.Ordinal)) return null;
+            return user.Uid == 0 ? ActivatorMessages.HomeManagerRootRefused(user.Name) : ActivatorMessages.HomeManagerUserNotAllowed(user.Name);
+        }
+        return user.Uid == 0 ? ActivatorMessages.HomeManagerRootRefused(user.Name) : null;
     }
 
     public async Task<int> ExecuteAsync(ActionContext context)

@@ -87,6 +87,10 @@ public sealed class RequestPipeline(ActivatorSettings settings, ICommandRunner r
 
         try
         {
+            if (settings.Config.RequireSignatures.IsRequiredFor(request.Type) && await StoreSignatures.CheckAsync(context).ConfigureAwait(false) is { } unsigned)
+            {
+                return Refuse(frames, log, unsigned);
+            }
             var code = await action.ExecuteAsync(context).ConfigureAwait(false);
             log.Info(code == 0 ? "Request succeeded" : "Request failed", ("id", request.Id), ("type", request.Type), ("exit_code", code));
             return code;

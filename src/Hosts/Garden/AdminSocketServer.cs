@@ -23,7 +23,7 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         var path = config.AdminSocket;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            PrepareDirectory(Path.GetDirectoryName(path)!);
             if (File.Exists(path)) File.Delete(path); // a stale socket from an earlier run
             listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(path));
@@ -44,6 +44,28 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
             catch (Exception e) when (stoppingToken.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
             catch (SocketException e) { logger.LogWarning("Admin socket accept failed: {Error}", e.Message); continue; }
             _ = Task.Run(() => ServeAsync(client, hostActor, path, stoppingToken), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Directories the garden creates for the socket are 0750: the garden's umask (077) would make them 0700, and then
+    /// members of the socket's group could not reach the 0660 socket inside. They get the garden's group, as the socket
+    /// does. An existing directory is the operator's (or systemd's RuntimeDirectory=): left alone, but a mode that
+    /// locks the group out is logged.
+    /// </summary>
+    private void PrepareDirectory(string directory)
+    {
+        var missing = new List<string>();
+        for (var d = directory; !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+        {
+            missing.Add(d);
+        }
+        Directory.CreateDirectory(directory);
+        const UnixFileMode Shared = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        foreach (var d in missing) File.SetUnixFileMode(d, Shared);
+        if (missing.Count == 0 && (File.GetUnixFileMode(directory) & UnixFileMode.GroupExecute) == 0)
+        {
+            logger.LogWarning("Admin socket directory {Directory} does not let its group in (no g+x): only root and the owner can reach the socket", directory);
         }
     }
 

@@ -30,9 +30,16 @@ public sealed partial class NixStore
     {
         ["sys-base"] = 0, ["sys-switch"] = 0, ["sys-boot"] = 0, ["sys-test"] = 0, ["sys-dry"] = 0, ["sys-fail"] = 3,
         ["sys-slow"] = 0, ["sys-socket"] = 0, ["sys-firstfail"] = 4,
+        ["sys-unsigned-nixos"] = 0, ["sys-unsigned-profile"] = 0, ["sys-wrongkey"] = 0, ["sys-optout"] = 0,
     };
 
-    private static readonly string[] HomeGenerations = ["hm-root", "hm-user", "hm-self", "hm-socket"];
+    /// <summary>
+    /// Built here and left as a local build leaves them: no signature (or, for sys-wrongkey, only the wrong key's).
+    /// Every other local fixture is signed with <see cref="SecretKeyFile"/>, as a CI that signs what it builds would.
+    /// </summary>
+    public static readonly string[] UnsignedAttributes = ["sys-unsigned-nixos", "sys-unsigned-profile", "svc-unsigned", "sys-wrongkey", "sys-optout", "hm-unsigned"];
+
+    private static readonly string[] HomeGenerations = ["hm-root", "hm-user", "hm-self", "hm-socket", "hm-denied", "hm-unsigned"];
 
     /// <summary>Service seeds: name → unit files under .sower/systemd/system (each file names its seed).</summary>
     public static readonly Dictionary<string, string[]> ServiceSeeds = new()
@@ -40,6 +47,7 @@ public sealed partial class NixStore
         ["svc-a"] = ["a.service", "shared.service"],
         ["svc-b"] = ["b.service", "shared.service"],
         ["svc-c"] = ["c.service"],
+        ["svc-unsigned"] = ["u.service"],
     };
 
     private readonly Dictionary<string, string> paths = new(StringComparer.Ordinal);
@@ -61,6 +69,7 @@ public sealed partial class NixStore
         SecretKeyFile = Path.Combine(keys, "sk");
         PublicKey = File.ReadAllText(Path.Combine(keys, "pk")).Trim();
         WrongPublicKey = File.ReadAllText(Path.Combine(keys, "wpk")).Trim();
+        WrongSecretKeyFile = Path.Combine(keys, "wsk");
         CacheDir = Path.Combine(Dir, "cache");
 
         var expr = Path.Combine(Dir, "fixtures.nix");
@@ -81,6 +90,11 @@ public sealed partial class NixStore
             if (!paths.ContainsKey(a)) throw new InvalidOperationException($"nix-build did not report {a}:\n{built.Stdout}\n{built.Stderr}");
         }
 
+        // The activator refuses unsigned paths for nixos, profile and services: sign what the tests activate.
+        var local = attrs.Except(CachedAttributes).Except(UnsignedAttributes).Select(StorePathOf).ToArray();
+        Sign(SecretKeyFile, local);
+        Sign(WrongSecretKeyFile, StorePathOf("sys-wrongkey"));
+
         // Signed closures in the cache, gone from the store: staging must fetch (and verify) them.
         var cached = CachedAttributes.Select(StorePathOf).ToArray();
         Nix3(["store", "sign", "--key-file", SecretKeyFile, .. cached]).EnsureSuccess("nix store sign");
@@ -98,6 +112,7 @@ public sealed partial class NixStore
     public string EvilDir { get; }
     public string EvilMarker { get; }
     public string SecretKeyFile { get; }
+    public string WrongSecretKeyFile { get; }
     public string PublicKey { get; }
     public string WrongPublicKey { get; }
     public string CacheDir { get; }
@@ -118,6 +133,18 @@ public sealed partial class NixStore
         var file = Path.Combine(RecordsDir, generation);
         if (!File.Exists(file)) return null;
         return File.ReadAllLines(file).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+    }
+
+    /// <summary>Adds a signature with the given secret key to paths in the local store (<c>nix store sign</c>).</summary>
+    public static void Sign(string secretKeyFile, params string[] storePaths) =>
+        Nix3(["store", "sign", "--key-file", secretKeyFile, .. storePaths]).EnsureSuccess("nix store sign");
+
+    /// <summary>The key names of a path's signatures (<c>nix path-info --json --sigs</c>).</summary>
+    public static string[] Signers(string storePath)
+    {
+        var run = Nix3(["path-info", "--json", "--sigs", storePath]).EnsureSuccess("nix path-info");
+        var entry = System.Text.Json.Nodes.JsonNode.Parse(run.Stdout)!.AsArray().Single()!.AsObject();
+        return entry["signatures"] is System.Text.Json.Nodes.JsonArray sigs ? sigs.Select(s => s!.GetValue<string>().Split(':')[0]).ToArray() : [];
     }
 
     public static bool IsValid(string storePath) => Shell.Run("nix-store", "--check-validity", storePath).ExitCode == 0;

@@ -22,8 +22,9 @@ public sealed class AdminTokenBootstrapHealthCheck(AdminTokenBootstrapState stat
         Task.FromResult(state.Done ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("admin token bootstrap pending"));
 }
 
-/// <summary>On first start (a token store that never issued a token) creates one admin token, prints it once to
-/// stdout and writes it to <c>&lt;data_dir&gt;/admin-token</c> (mode 0600). The store decides atomically, so later
+/// <summary>On first start (a token store that never issued a token) creates one admin token, writes it to
+/// <c>&lt;data_dir&gt;/admin-token</c> (mode 0600) and prints it once to stdout, except under systemd, where only the
+/// file's path is printed (unless the file could not be written: then the printed token is the only copy). The store decides atomically, so later
 /// starts, and other nodes, never create another.</summary>
 public sealed class AdminTokenBootstrapService(
     ServerOptions options,
@@ -70,18 +71,41 @@ public sealed class AdminTokenBootstrapService(
     private void Publish(string plaintext)
     {
         var path = options.AdminTokenFile;
-        Console.Out.WriteLine($"Created the initial admin token (shown once; also written to {path}, mode 0600):");
-        Console.Out.WriteLine(plaintext);
-        Console.Out.Flush();
+        string? writeError = null;
         try
         {
             WritePrivateFile(path, plaintext + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogError("Could not write the admin token to {Path}: {Message}. The token printed above is the only copy.", path, e.Message);
+            writeError = e.Message;
+        }
+        var underSystemd = RunsUnderSystemd(Environment.GetEnvironmentVariable);
+        if (writeError is null && underSystemd)
+        {
+            // The journal keeps stdout for weeks and lets the adm/systemd-journal groups read it: the path only.
+            Console.Out.WriteLine($"Created the initial admin token: it is in {path} (mode 0600), and not printed because the journal would keep it.");
+        }
+        else
+        {
+            Console.Out.WriteLine(writeError is null
+                ? $"Created the initial admin token (shown once; also written to {path}, mode 0600):"
+                : "Created the initial admin token (shown once):");
+            Console.Out.WriteLine(plaintext);
+        }
+        Console.Out.Flush();
+        if (writeError is not null)
+        {
+            logger.LogError("Could not write the admin token to {Path}: {Message}. The token printed on stdout is the only copy.", path, writeError);
         }
     }
+
+    /// <summary>
+    /// Whether stdout goes to the journal: systemd sets <c>INVOCATION_ID</c> for every unit it starts,
+    /// <c>JOURNAL_STREAM</c> when stdout or stderr is connected to the journal, <c>NOTIFY_SOCKET</c> for Type=notify.
+    /// </summary>
+    public static bool RunsUnderSystemd(Func<string, string?> environment) =>
+        new[] { "INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET" }.Any(v => !string.IsNullOrEmpty(environment(v)));
 
     /// <summary>Writes through a 0600 temp file and renames it, so the file never exists readable or half written.</summary>
     public static void WritePrivateFile(string path, string content)

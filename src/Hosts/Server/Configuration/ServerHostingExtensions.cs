@@ -22,6 +22,11 @@ public static class ServerHostingExtensions
     /// <c>Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka.WithSowerServerInfrastructure(options)…)</c>.</summary>
     public static WebApplicationBuilder AddSowerServerInfrastructure(this WebApplicationBuilder builder, ServerOptions options)
     {
+        // Before anything opens the journal or the key ring: they must not stay readable by others (issue 12).
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var warning in DataDirectoryPermissions.Tighten(options)) Console.Error.WriteLine("warning: " + warning);
+        }
         builder.WebHost.UseUrls(options.Urls);
         if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
         {

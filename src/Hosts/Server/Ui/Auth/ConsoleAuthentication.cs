@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -136,8 +137,13 @@ public static class ConsoleAuthentication
         return Results.LocalRedirect(back);
     }
 
-    private static async Task<IResult> SignOut(HttpContext http)
+    /// <summary>
+    /// Form post from the console's sign-out button, antiforgery-checked by hand: the endpoint binds no form field, so
+    /// the framework would not check it, and a cross-site page could otherwise end anyone's session.
+    /// </summary>
+    private static async Task<IResult> SignOut(HttpContext http, IAntiforgery antiforgery)
     {
+        if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("sign-out needs the console's form (antiforgery token missing or invalid)");
         await http.SignOutAsync(CookieScheme);
         return Results.LocalRedirect(SignInPath + "?signedOut=1");
     }
@@ -145,10 +151,15 @@ public static class ConsoleAuthentication
     private static IResult Back(string error, string returnUrl) =>
         Results.LocalRedirect($"{SignInPath}?error={error}&returnUrl={Uri.EscapeDataString(returnUrl)}");
 
-    /// <summary>Only local paths: an open redirect through the sign-in form is not possible.</summary>
+    /// <summary>
+    /// Only local paths: an open redirect through the sign-in form is not possible. Only printable ASCII without a backslash is
+    /// accepted (a path the console itself produced is percent-encoded): browsers drop tab and newline and read a
+    /// backslash as '/', so "/\t/evil.example" would leave the site, and a control or non-ASCII character in the Location header made
+    /// the redirect throw (a 500). Anything else goes to "/".
+    /// </summary>
     public static string SafeReturnUrl(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-        && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !returnUrl.StartsWith(SignInPath, StringComparison.OrdinalIgnoreCase)
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.Length <= 2048 && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+        && returnUrl.All(c => c is >= ' ' and <= '~' and not '\\') && !returnUrl.StartsWith(SignInPath, StringComparison.OrdinalIgnoreCase)
             ? returnUrl
             : "/";
 }

@@ -11,38 +11,60 @@ using static Sower.Messages.Tokens.AccessTokenReplies;
 
 namespace Sower.Server.Ui.Auth;
 
+/// <summary>What the token store said about a console session: valid, not (revoked, expired, regenerated), or nothing in time.</summary>
+public enum SessionCheck
+{
+    Valid,
+    Invalid,
+    Unconfirmed,
+}
+
 /// <summary>Is the token behind a console session still good: not revoked, not expired, its secret not regenerated?
 /// Every request of a session asks (the page and its assets), so a positive answer is remembered for a few seconds;
 /// a revocation through the console forgets it at once.</summary>
 public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    /// <summary>How long a check waits for the token store; settable so a test can make a slow store fail fast.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
     private static readonly Duration Remember = Duration.FromSeconds(5);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Issued, Instant Until)> _valid = new();
 
     public void Forget(TokenId token) => _valid.TryRemove(token.Value, out _);
 
-    public async Task<bool> IsValidAsync(ClaimsPrincipal user, CancellationToken cancel)
+    /// <summary>
+    /// For viewing: a store that does not answer keeps the session (a slow store must not sign everyone out; the next
+    /// check decides).
+    /// </summary>
+    public async Task<bool> IsValidAsync(ClaimsPrincipal user, CancellationToken cancel) =>
+        await CheckAsync(user, cancel) is SessionCheck.Valid or SessionCheck.Unconfirmed;
+
+    /// <summary>
+    /// For acting: only a session the store confirmed (now, or within the last few seconds) may act. A store that does
+    /// not answer fails closed, or a revoked token could act for as long as the store is slow.
+    /// </summary>
+    public async Task<bool> IsConfirmedAsync(ClaimsPrincipal user, CancellationToken cancel) =>
+        await CheckAsync(user, cancel) is SessionCheck.Valid;
+
+    public async Task<SessionCheck> CheckAsync(ClaimsPrincipal user, CancellationToken cancel)
     {
-        if (!ConsoleAuthentication.IsConsoleUser(user) || user.TokenSid() is not { } sid) return false;
+        if (!ConsoleAuthentication.IsConsoleUser(user) || user.TokenSid() is not { } sid) return SessionCheck.Invalid;
         var issued = user.FindFirstValue(ConsoleAuthentication.SecretIssuedClaim);
         var now = clock.GetCurrentInstant();
-        if (_valid.TryGetValue(sid.Value, out var known) && known.Issued == issued && now < known.Until) return true;
+        if (_valid.TryGetValue(sid.Value, out var known) && known.Issued == issued && now < known.Until) return SessionCheck.Valid;
         try
         {
             var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
             var reply = await store.Ask<object>(new GetAccessToken(sid, null), Timeout, cancel);
-            if (reply is not AccessTokenFound { Token: var token }) return false;
+            if (reply is not AccessTokenFound { Token: var token }) return SessionCheck.Invalid;
             var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt);
             if (valid) _valid[sid.Value] = (issued, now + Remember);
             else _valid.TryRemove(sid.Value, out _);
-            return valid;
+            return valid ? SessionCheck.Valid : SessionCheck.Invalid;
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
-            // The store being briefly unreachable must not sign everyone out; the next check decides.
             log.LogWarning("console session check for token {Token}: the token store did not answer", sid);
-            return true;
+            return SessionCheck.Unconfirmed;
         }
     }
 }

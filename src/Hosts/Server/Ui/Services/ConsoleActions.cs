@@ -161,12 +161,19 @@ public sealed class ConsoleActions(
         return ConsoleOutcome.Success("Revoked: the token no longer works.");
     });
 
+    /// <summary>An action fails closed when the token store cannot confirm the session (it may have been revoked).</summary>
+    public const string SessionUnconfirmed = "The server could not confirm your session in time, so nothing was done; try again.";
+
     private async Task<ConsoleOutcome> Guarded(string policy, Func<ClaimsPrincipal, Task<ConsoleOutcome>> action)
     {
         var user = await UserAsync();
         if (!await Allowed(user, policy)) return ConsoleOutcome.Failure($"Your token does not allow this (it needs {Describe(policy)}).");
         var validator = services.GetRequiredService<ConsoleSessionValidator>();
-        if (!await validator.IsValidAsync(user, CancellationToken.None)) return ConsoleOutcome.Failure("Your session has ended: sign in again.");
+        switch (await validator.CheckAsync(user, CancellationToken.None))
+        {
+            case SessionCheck.Invalid: return ConsoleOutcome.Failure("Your session has ended: sign in again.");
+            case SessionCheck.Unconfirmed: return ConsoleOutcome.Failure(SessionUnconfirmed);
+        }
         try
         {
             return await action(user);
