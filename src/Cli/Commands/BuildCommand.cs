@@ -199,6 +199,7 @@ public sealed class BuildPipeline(CliIo io, BuildOptions options, BuildTarget ta
     {
         var byDrv = _jobs.Where(j => j.Error is null && j.Job.DrvPath is not null).GroupBy(j => j.Job.DrvPath!, StringComparer.Ordinal).ToList();
         _toBuild = byDrv.Count;
+        lock (_lock) Show();
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var slots = new SemaphoreSlim(options.BuildJobs);
         var failed = false;

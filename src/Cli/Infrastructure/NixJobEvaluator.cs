@@ -64,7 +64,7 @@ public sealed class NixJobEvaluator(BuildTarget target, int jobs, bool useEvalCa
         }
         else
         {
-            throw new CliFailure(ExitCodes.Failure, $"{target.Display} is a {Output.Str(root.Json, "type")}, not an attribute set or a derivation: nothing to build");
+            throw new CliFailure(ExitCodes.Failure, $"{target.Display} evaluates to a value of type {Output.Str(root.Json, "type")}, not an attribute set or a derivation: nothing to build");
         }
         return [.. found.OrderBy(j => j.Attr, StringComparer.Ordinal)];
     }
@@ -139,7 +139,8 @@ public sealed class NixJobEvaluator(BuildTarget target, int jobs, bool useEvalCa
             {
                 program = "nix-instantiate";
                 var root = $"(let v = import (/. + {BuildTarget.NixString(target.Installable)}); in if builtins.isFunction v then v {{ }} else v)";
-                args = ["--eval", "--strict", "--json", "--expr", $"({function}) {root}"];
+                // --read-write-mode: without it, --eval computes drvPath without writing the .drv the build step needs.
+                args = ["--eval", "--strict", "--json", "--read-write-mode", "--expr", $"({function}) {root}"];
             }
             var run = await ProcessRunner.RunAsync(program, args, EvalLimit, cancellation, workingDirectory)
                       ?? throw NixMissing(program);
