@@ -1,9 +1,9 @@
 # What the Sower.Nix.Tests evaluate and build: every function of the seed library on offline stand-ins.
-{ lib, records ? "/tmp" }:
+{ lib, records ? "/tmp", salt ? "" }:
 let
   sower = import ../../lib { inherit lib; };
   pkgs = import ./stand-in-pkgs.nix { };
-  nixosSystem = args: import ./nixos-system.nix ({ inherit lib records; } // args);
+  nixosSystem = args: import ./nixos-system.nix ({ inherit lib records salt; } // args);
   home = username: import ./home-configuration.nix { inherit lib username; };
   plain = derivation { name = "plain"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ]; };
 in

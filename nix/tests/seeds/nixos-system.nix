@@ -19,7 +19,8 @@ let
       system = builtins.currentSystem;
       builder = "/bin/sh";
       inherit salt;
-      stc = "#!/bin/sh\nself=$(cd \"$(/usr/bin/dirname \"$0\")/..\" && pwd -P)\necho \"$1 uid=$(/usr/bin/id -u) path=$self\" >> ${records}/activations\n";
+      # Records each call, and points current-system at itself for switch and test, as NixOS does.
+      stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\ncase \"$1\" in switch|test) ln -sfn \"$self\" ${records}/current-system.new && mv -T ${records}/current-system.new ${records}/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> ${records}/activations\n";
       args = [ "-c" "/bin/mkdir -p $out/bin && echo ${config.system.nixos.version} > $out/nixos-version && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration" ];
     };
   };
