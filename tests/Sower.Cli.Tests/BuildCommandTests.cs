@@ -134,6 +134,11 @@ public sealed class BuildCommandTests(TestServer server)
         Assert.Equal(3, (int)report["pushed"]!);
         Assert.Equal(2, (int)report["registered"]!);
         Assert.Equal(0, (int)report["failed"]!);
+        // The --json shape is a contract for CI scripts: exactly these fields.
+        Assert.Equal(["built", "caches", "evaluated", "failed", "jobs", "pushed", "registered", "target"], report.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["attr", "attr_path", "built", "drv_path", "error", "failed_step", "out_path", "outputs", "pushed", "seed", "seed_sid", "system", "tags"],
+            Job(report, "tools").Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["cache", "error", "ok"], report["caches"]!.AsArray().Single()!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
 
         foreach (var attr in new[] { "tools", "hosts.web", "plain" })
         {
