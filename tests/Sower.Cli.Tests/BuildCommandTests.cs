@@ -224,6 +224,30 @@ public sealed class BuildCommandTests(TestServer server)
     }
 
     [Fact]
+    public void Hostile_attribute_names_are_passed_to_nix_as_data_never_as_code()
+    {
+        // Names with quotes, backslashes and "${…}" reach the walker's expressions when a subtree is split after an
+        // uncatchable error; they must arrive as plain strings (the abort would fail the run if it were evaluated).
+        var file = NixFile($$"""
+            let mk = name: derivation { inherit name; system = "{{System}}"; builder = "/bin/sh"; nonce = "{{_nonce}}"; args = [ "-c" "echo > $out" ]; };
+            in {
+              "a\"b" = mk "quote";
+              "\${builtins.abort \"injected\"}" = mk "interpolation";
+              "back\\slash" = mk "backslash";
+              "dot.ted" = { inner = mk "dotted"; bad = 1 + "x"; };
+            }
+            """);
+        var result = SowerProcess.Run(OfflineEnv(), null, "build", "--eval-only", file, "--json");
+        Assert.Equal(1, result.ExitCode); // only "dot.ted".bad
+        var report = Report(result);
+        Assert.Equal(["\"\\${builtins.abort \\\"injected\\\"}\"", "\"a\\\"b\"", "\"back\\\\slash\"", "\"dot.ted\".bad", "\"dot.ted\".inner"],
+            report["jobs"]!.AsArray().Select(j => (string)j!["attr"]!).Order(StringComparer.Ordinal));
+        Assert.Equal(["${builtins.abort \"injected\"}"], Job(report, "\"\\${builtins.abort \\\"injected\\\"}\"")["attr_path"]!.AsArray().Select(p => (string)p!));
+        Assert.Equal(1, (int)report["failed"]!);
+        Assert.DoesNotContain("evaluation aborted", result.Stderr);
+    }
+
+    [Fact]
     public void Fail_fast_stops_after_an_evaluation_failure_without_building()
     {
         var file = NixFile(Jobs("""thrown = throw "stop here";"""));

@@ -118,9 +118,9 @@ public sealed record BuildTarget(bool IsFlake, string Installable, IReadOnlyList
         return parts;
     }
 
-    /// <summary>a.b."c.d": the form people write and <see cref="ParseAttrPath"/> reads back.</summary>
+    /// <summary>a.b."c.d": the form people write (other names as Nix string literals, so a quote stays unambiguous).</summary>
     public static string FormatAttrPath(IEnumerable<string> path) =>
-        string.Join('.', path.Select(p => p.Length > 0 && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '\'') ? p : $"\"{p}\""));
+        string.Join('.', path.Select(p => p.Length > 0 && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '\'') ? p : NixString(p)));
 
     /// <summary>A Nix string literal holding exactly <paramref name="text"/> (no interpolation).</summary>
     public static string NixString(string text)
