@@ -56,6 +56,7 @@ public static class Program
         root.Subcommands.Add(ClusterCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));
+        root.Subcommands.Add(BuildCommand.Create(io));
         root.Subcommands.Add(CompletionCommands.Create(io));
         return root;
     }

@@ -12,7 +12,8 @@ namespace Sower.Cli.Infrastructure;
 /// <c>-c/--config-file</c> (repeatable, SOWER_CONFIG_FILE, merged in order; default by the §5.1 rule).
 /// Precedence: flags, then environment, then config files, then defaults.
 /// </summary>
-public sealed class ConnectionOptions
+/// <param name="configFileShortAlias">False for commands that use <c>-c</c> for something else (<c>sower build -c/--cache</c>).</param>
+public sealed class ConnectionOptions(bool configFileShortAlias = true)
 {
     public Option<string?> Endpoint { get; } = new("--endpoint", "-e") { Description = "Server base URL (env SOWER_ENDPOINT, config endpoint)" };
 
@@ -23,7 +24,7 @@ public sealed class ConnectionOptions
         Description = "File holding the access token (env SOWER_ACCESS_TOKEN_FILE; ignored when a token is given)",
     };
 
-    public Option<string[]> ConfigFiles { get; } = new("--config-file", "-c")
+    public Option<string[]> ConfigFiles { get; } = new("--config-file", configFileShortAlias ? ["-c"] : [])
     {
         Description = "client.json to read (repeatable, merged in order; env SOWER_CONFIG_FILE; default /etc/sower/client.json or ~/.config/sower/client.json)",
         Arity = ArgumentArity.OneOrMore,
