@@ -48,21 +48,10 @@ public sealed class PlantedReportTests(TestServer server) : IClassFixture<TestSe
             },
         });
         var after = DateTimeOffset.UtcNow;
+        // Settle: a server that registered reports as seeds did so asynchronously (a Tell to the seed); give it time to land.
+        await Task.Delay(TimeSpan.FromSeconds(2));
 
-        // The report is the attacker's own record, with the time clamped to the server's clock.
-        var row = await Wait.ForAsync(async () =>
-        {
-            var garden = await server.GetJson($"/api/v1/gardens/{attacker.Sid}");
-            return garden.GetProperty("generations").EnumerateArray().Where(g => g.GetProperty("artifact").GetString() == planted)
-                .Select(g => (JsonElement?)g).FirstOrDefault() is { } found ? new Box(found) : null;
-        }, "the attacker's reported generation on its garden record");
-        Assert.True(row.Value.GetProperty("is_current").GetBoolean());
-        var created = DateTimeOffset.Parse(row.Value.GetProperty("created").GetString()!);
-        Assert.InRange(created, before.AddSeconds(-1), after.AddSeconds(1));
-
-        // It is no seed: not listed, not found, not the latest of the line.
-        var plantedSid = row.Value.GetProperty("seed_sid").GetString()!;
-        Assert.Equal(404, (int)(await server.Admin.GetAsync($"/api/v1/seeds/{plantedSid}")).StatusCode);
+        // It is not the latest of the line.
         var latest = await server.GetJson($"/api/v1/seeds/latest?name={line}&seed_type=nixos&tags[]=git_branch=main");
         Assert.Equal(ciArtifact, latest.GetProperty("artifact").GetString());
 
@@ -83,6 +72,21 @@ public sealed class PlantedReportTests(TestServer server) : IClassFixture<TestSe
         var (_, later) = await victim.NextPush((n, _) => n == GatewayProtocol.PushDeployment);
         Assert.True(Carries(later, ci2.GetProperty("artifact").GetString()!), $"the second CI seed was not pushed: {later}");
         Assert.False(later.GetProperty("skipped").GetBoolean());
+
+        // The report is the attacker's own record (read model: given time on a loaded machine), time clamped to the server's clock.
+        var row = await Wait.ForAsync(async () =>
+        {
+            var garden = await server.GetJson($"/api/v1/gardens/{attacker.Sid}");
+            return garden.GetProperty("generations").EnumerateArray().Where(g => g.GetProperty("artifact").GetString() == planted)
+                .Select(g => (JsonElement?)g).FirstOrDefault() is { } found ? new Box(found) : null;
+        }, TimeSpan.FromSeconds(90), "the attacker's reported generation on its garden record");
+        Assert.True(row.Value.GetProperty("is_current").GetBoolean());
+        var created = DateTimeOffset.Parse(row.Value.GetProperty("created").GetString()!);
+        Assert.InRange(created, before.AddSeconds(-1), after.AddSeconds(1));
+
+        // And it is no seed.
+        var plantedSid = row.Value.GetProperty("seed_sid").GetString()!;
+        Assert.Equal(404, (int)(await server.Admin.GetAsync($"/api/v1/seeds/{plantedSid}")).StatusCode);
     }
 
     [Fact]
@@ -104,7 +108,8 @@ public sealed class PlantedReportTests(TestServer server) : IClassFixture<TestSe
             },
         });
         // The garden's record links the row to the submitted seed (where it runs), and the seed is unchanged.
-        await Wait.ForAsync(async () => (await server.GetJson($"/api/v1/gardens/{reporter.Sid}")).GetProperty("generations").GetArrayLength() == 1 ? "" : null, "the report");
+        await Wait.ForAsync(async () => (await server.GetJson($"/api/v1/gardens/{reporter.Sid}")).GetProperty("generations").GetArrayLength() == 1 ? "" : null,
+            TimeSpan.FromSeconds(90), "the report");
         var row = (await server.GetJson($"/api/v1/gardens/{reporter.Sid}")).GetProperty("generations")[0];
         Assert.Equal(ci.GetProperty("sid").GetString(), row.GetProperty("seed_sid").GetString());
         var seed = await server.GetJson($"/api/v1/seeds/{ci.GetProperty("sid").GetString()}");
