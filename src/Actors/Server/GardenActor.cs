@@ -247,14 +247,18 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>
+    /// REFERENCE §6.13 as amended by issue 12: what a garden reports is what that garden runs, recorded on this garden only.
+    /// It never registers a seed (a garden could otherwise plant "latest" seeds in any line and steer other gardens), and a
+    /// created time later than the server's clock is clamped to now, with a warning naming the garden's claim.
+    /// </summary>
     private void HandleGenerations(ReportGenerations cmd)
     {
         var rows = new List<GenerationRow>();
-        var gardenName = _state.Registration!.Name;
+        var now = Now;
         foreach (var profile in cmd.Profiles)
         {
             var type = GenerationNaming.TypeOf(profile.ProfilePath);
-            var user = profile.Tags.FirstOrDefault(t => t.Key == "user")?.Value;
             var profileRows = new List<GenerationRow>();
             foreach (var generation in profile.Generations)
             {
@@ -271,13 +275,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                     _log.Warning("garden {0}: generation skipped, \"{1}\" is not a store path", _gid, generation.Path);
                     continue;
                 }
-                var (name, nixosVersion) = GenerationNaming.NameOf(generation.Path);
-                if (type == SeedType.HomeManager && user is not null) name = user + "@" + gardenName;
-                var tags = new List<Tag> { new("garden_source", _gid.Value) };
-                if (nixosVersion is not null) tags.Add(new Tag("nixos_version", nixosVersion));
-                tags.AddRange(profile.Tags);
+                if (createdAt.Value > now)
+                {
+                    _log.Warning("garden {0}: generation {1} claims to be created at {2}, later than the server's clock; recorded as {3}",
+                        _gid, generation.Path, InstantPattern.ExtendedIso.Format(createdAt.Value), InstantPattern.ExtendedIso.Format(now));
+                    createdAt = now;
+                }
+                // The sid is the identity a submitted seed of this artifact has (or would have): it links the row to a seed
+                // someone submitted, and to nothing else.
                 var seedId = SeedIdentity.For(type, generation.Path);
-                _shards.Seeds.Tell(new RegisterReportedSeed(seedId, name, type, generation.Path, [.. tags.Distinct()], createdAt.Value, _gid.Value));
                 profileRows.RemoveAll(r => r.Seed == seedId);
                 profileRows.Add(new GenerationRow(profile.ProfilePath, seedId, generation.Path, generation.Link, createdAt.Value, generation.Number, generation.IsCurrent));
             }
@@ -286,7 +292,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             rows.AddRange(profileRows.Select((r, i) => r with { IsCurrent = i == lastCurrent }));
         }
         var sender = Sender;
-        PersistThen([new GardenGenerationsReported(_gid, [.. rows], Now)], () => sender.Tell(CommandAccepted.Instance));
+        PersistThen([new GardenGenerationsReported(_gid, [.. rows], now)], () => sender.Tell(CommandAccepted.Instance));
     }
 
     // ── creation ──

@@ -37,8 +37,22 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SeedState s) _state = s; });
         Recover<ISeedEvent>(e => _state = _state.Apply(e));
 
-        Command<SubmitSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
-        Command<RegisterReportedSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<SubmitSeed>(cmd =>
+        {
+            var problems = _state.Check(cmd);
+            if (!problems.IsEmpty)
+            {
+                Sender.Tell(new Messages.CommandFailed(InvalidSeed, "the seed was rejected: " + string.Join("; ", problems), problems));
+                return;
+            }
+            Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant()));
+        });
+        // Only an older node still sends this: a garden's report never registers a seed (issue 12).
+        Command<RegisterReportedSeed>(cmd =>
+        {
+            _log.Warning("refused to register {0} reported by garden {1}: garden reports are recorded on the garden only", cmd.Artifact, cmd.By);
+            Sender.Tell(new SeedFound(_state.Seed));
+        });
         Command<RetireSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
         Command<RemoveSeedTag>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
         Command<GetSeed>(_ => Sender.Tell(new SeedFound(_state.Seed)));
@@ -54,6 +68,9 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
     }
+
+    /// <summary>The CommandFailed code of a submission that breaks a limit (SeedLimits).</summary>
+    public const string InvalidSeed = "invalid_seed";
 
     public override string PersistenceId { get; }
 
@@ -79,7 +96,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
-        var created = events.Any(e => e is SeedRegistered);
+        var created = events.Any(e => e is SeedRegistered or ReportedSeedClaimed);
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);

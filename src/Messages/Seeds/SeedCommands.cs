@@ -22,7 +22,9 @@ public static class SeedCommands
         bool Promote,
         string By) : IWithSeedId, ISowerSerializable;
 
-    /// <summary>Auto-registration of a generation a garden reported (REFERENCE §6.13): recency = generation time, no fan-out.</summary>
+    /// <summary>What older servers' GardenActors sent for a reported generation (REFERENCE §6.13 auto-registration). Kept only
+    /// so a node of an older version in the same cluster is understood: a SeedActor now refuses it (issue 12: what a garden
+    /// reports is recorded on that garden only and never becomes a seed).</summary>
     public sealed record RegisterReportedSeed(
         SeedId SeedId,
         string Name,
@@ -38,7 +40,7 @@ public static class SeedCommands
     /// <summary>Remove one tag (key and value) from a seed (REFERENCE §2, pitfall 21). Audited.</summary>
     public sealed record RemoveSeedTag(SeedId SeedId, Tag Tag, string By) : IWithSeedId, ISowerSerializable;
 
-    /// <summary>Reply to SubmitSeed and RegisterReportedSeed.</summary>
+    /// <summary>Reply to SubmitSeed (a CommandFailed "invalid_seed" when it breaks a limit).</summary>
     public sealed record SeedSubmissionResult(SeedInfo Seed, bool Created) : ISowerSerializable;
 }
 
@@ -57,7 +59,12 @@ public static class SeedEvents
         SeedId SeedId { get; }
     }
 
+    /// <summary>FanOut false marks a garden-reported registration of older servers (read as retired, see LegacyReportedSeeds).</summary>
     public sealed record SeedRegistered(SeedId SeedId, SeedInfo Seed, bool FanOut) : ISeedEvent;
+
+    /// <summary>A submission took over a seed an older server had registered from a garden report (ReportedBy, a garden sid):
+    /// the submitted name, tags and time replace what the garden said, and it fans out like a new seed.</summary>
+    public sealed record ReportedSeedClaimed(SeedId SeedId, SeedInfo Seed, string ReportedBy, Instant At) : ISeedEvent;
 
     public sealed record SeedTagsAdded(SeedId SeedId, ImmutableArray<Tag> Tags) : ISeedEvent;
 

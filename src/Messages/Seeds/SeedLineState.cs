@@ -41,8 +41,10 @@ public sealed record SeedLineState(
     {
         switch (e)
         {
-            case SeedLineEntrySet set:
+            case SeedLineEntrySet raw:
             {
+                // Entries written for garden-reported seeds by older servers are read as retired: never latest again.
+                var set = raw with { Seed = LegacyReportedSeeds.Quarantine(raw.Seed) };
                 var existing = Find(set.Seed.Sid);
                 if (existing is null)
                 {
@@ -86,7 +88,8 @@ public sealed record SeedLineState(
         if (existing is not null && existing.Version >= cmd.Version) return [];
         var events = ImmutableArray.CreateBuilder<ISeedLineEvent>();
         events.Add(new SeedLineEntrySet(cmd.Line, cmd.Seed, cmd.Version));
-        var recencyRose = existing is null || cmd.Seed.Recency > existing.Seed.Recency;
+        // A claimed legacy report was retired here (possibly with a planted future recency): it fans out like a new seed.
+        var recencyRose = existing is null || cmd.Seed.Recency > existing.Seed.Recency || existing.Seed.Retired;
         if (cmd.FanOut && recencyRose && !cmd.Seed.Retired)
         {
             var targets = Followers.Values

@@ -63,14 +63,44 @@ public static class SeedIdentity
 
 public static class SeedTags
 {
-    /// <summary>Adds the tags not yet present, keeping order; exact duplicate pairs are dropped.</summary>
+    /// <summary>Adds the tags not yet present, keeping order; exact duplicate pairs are dropped. Linear in the number of
+    /// tags (one hash set), so a large list costs proportionally, never quadratically (issue 12, finding 6).</summary>
     public static ImmutableArray<Tag> Union(ImmutableArray<Tag> existing, IEnumerable<Tag> added)
     {
+        var seen = new HashSet<Tag>(existing);
         var builder = existing.ToBuilder();
         foreach (var tag in added)
         {
-            if (!builder.Contains(tag)) builder.Add(tag);
+            if (seen.Add(tag)) builder.Add(tag);
         }
         return builder.ToImmutable();
     }
+
+    /// <summary>The tags of <paramref name="added"/> not already in <paramref name="existing"/>, distinct, in order (linear).</summary>
+    public static ImmutableArray<Tag> Missing(ImmutableArray<Tag> existing, IEnumerable<Tag> added)
+    {
+        var seen = new HashSet<Tag>(existing);
+        var builder = ImmutableArray.CreateBuilder<Tag>();
+        foreach (var tag in added)
+        {
+            if (seen.Add(tag)) builder.Add(tag);
+        }
+        return builder.ToImmutable();
+    }
+}
+
+/// <summary>
+/// Seeds that older servers registered from a garden's <c>garden:seeds:report</c> (REFERENCE §6.13 auto-registration,
+/// removed by issue 12: a garden could plant a "latest" seed in any line). Their events stay readable; on recovery such a
+/// seed is read as retired — kept for history, never latest, never realtime, never deployable — until someone with
+/// seed:write submits the same artifact, which claims it (the submitter's name, tags and time replace the garden's).
+/// They are recognised by RegisteredBy: only a garden report ever registered a seed under a garden sid.
+/// </summary>
+public static class LegacyReportedSeeds
+{
+    public static bool IsGardenReported(SeedInfo seed) =>
+        seed.RegisteredBy.StartsWith(GardenId.Prefix + "_", StringComparison.Ordinal);
+
+    /// <summary>The seed as this server treats it: a garden-reported one is retired.</summary>
+    public static SeedInfo Quarantine(SeedInfo seed) => IsGardenReported(seed) && !seed.Retired ? seed with { Retired = true } : seed;
 }

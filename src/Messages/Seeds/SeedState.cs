@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using NodaTime;
+using Sower.Messages.Domain;
 using static Sower.Messages.Seeds.SeedCommands;
 using static Sower.Messages.Seeds.SeedEvents;
 
@@ -18,7 +19,12 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
 
     public SeedState Apply(ISeedEvent e) => e switch
     {
-        SeedRegistered r => this with { Seed = r.Seed, Version = Version + 1, LastChangeFansOut = r.FanOut },
+        SeedRegistered r => this with { Seed = LegacyReportedSeeds.Quarantine(r.Seed), Version = Version + 1, LastChangeFansOut = r.FanOut },
+        ReportedSeedClaimed c => this with
+        {
+            Seed = c.Seed, Version = Version + 1, LastChangeFansOut = true,
+            PreviousName = Seed is not null && Seed.Name != c.Seed.Name ? Seed.Name : PreviousName,
+        },
         SeedTagsAdded t when Seed is not null => this with
         {
             Seed = Seed with { Tags = SeedTags.Union(Seed.Tags, t.Tags) }, Version = Version + 1, LastChangeFansOut = false,
@@ -46,16 +52,31 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
     public ImmutableArray<ISeedEvent> Decide(RemoveSeedTag cmd, Instant now) =>
         Seed is null || !Seed.Tags.Contains(cmd.Tag) ? [] : [new SeedTagRemoved(cmd.SeedId, cmd.Tag, cmd.By, now)];
 
-    /// <summary>REFERENCE §2: create, or re-submit (add missing tags, rename only with rename=true, recency only with promote=true).</summary>
+    /// <summary>
+    /// What is wrong with a submission before anything is decided: the size limits of <see cref="SeedLimits"/> (every entry
+    /// point checks them too; this is the last line) and, for a re-submission, a tag total beyond the limit once merged.
+    /// </summary>
+    public ImmutableArray<ValidationProblem> Check(SubmitSeed cmd)
+    {
+        var problems = SeedLimits.CheckName(cmd.Name).Concat(SeedLimits.CheckTags(cmd.Tags)).ToImmutableArray();
+        if (!problems.IsEmpty || Seed is null || LegacyReportedSeeds.IsGardenReported(Seed)) return problems;
+        var total = Seed.Tags.Length + SeedTags.Missing(Seed.Tags, cmd.Tags).Length;
+        return total > SeedLimits.MaxTags
+            ? [new ValidationProblem("tags", $"the seed already has {Seed.Tags.Length} tags; with these it would have {total}, at most {SeedLimits.MaxTags}: remove some first")]
+            : [];
+    }
+
+    /// <summary>REFERENCE §2: create, or re-submit (add missing tags, rename only with rename=true, recency only with promote=true).
+    /// A seed a garden once reported (older servers) is claimed instead: the submission replaces everything the garden said.</summary>
     public ImmutableArray<ISeedEvent> Decide(SubmitSeed cmd, Instant now)
     {
-        if (Seed is null)
+        if (Seed is null || LegacyReportedSeeds.IsGardenReported(Seed))
         {
             var seed = new SeedInfo(cmd.SeedId, cmd.Name, cmd.Type, cmd.Artifact, SeedTags.Union([], cmd.Tags), now, now, false, cmd.By);
-            return [new SeedRegistered(cmd.SeedId, seed, FanOut: true)];
+            return Seed is null ? [new SeedRegistered(cmd.SeedId, seed, FanOut: true)] : [new ReportedSeedClaimed(cmd.SeedId, seed, Seed.RegisteredBy, now)];
         }
         var events = ImmutableArray.CreateBuilder<ISeedEvent>();
-        var missing = cmd.Tags.Distinct().Where(t => !Seed.Tags.Contains(t)).ToImmutableArray();
+        var missing = SeedTags.Missing(Seed.Tags, cmd.Tags);
         if (!missing.IsEmpty) events.Add(new SeedTagsAdded(cmd.SeedId, missing));
         if (cmd.Rename && !string.Equals(cmd.Name, Seed.Name, StringComparison.Ordinal))
         {
@@ -63,13 +84,5 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
         }
         if (cmd.Promote) events.Add(new SeedPromoted(cmd.SeedId, now, cmd.By));
         return events.ToImmutable();
-    }
-
-    /// <summary>REFERENCE §6.13: an unknown generation becomes a seed with recency = its creation time and no fan-out.</summary>
-    public ImmutableArray<ISeedEvent> Decide(RegisterReportedSeed cmd, Instant now)
-    {
-        if (Seed is not null) return [];
-        var seed = new SeedInfo(cmd.SeedId, cmd.Name, cmd.Type, cmd.Artifact, SeedTags.Union([], cmd.Tags), cmd.Recency, now, false, cmd.By);
-        return [new SeedRegistered(cmd.SeedId, seed, FanOut: false)];
     }
 }

@@ -21,7 +21,8 @@ public static class ApiHostingExtensions
 
     public static WebApplication MapSowerApi(this WebApplication app)
     {
-        // An entity that does not answer in time is an outage, not a server bug: a clean 503 the client may retry.
+        // An entity that does not answer in time is an outage, not a server bug: a clean 503 saying the work may have been done
+        // and that a retry is safe.
         app.Use(async (context, next) =>
         {
             try
@@ -33,7 +34,7 @@ public static class ApiHostingExtensions
             {
                 context.Response.Clear();
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                await context.Response.WriteAsJsonAsync(new ErrorWire("unavailable", null, "the server did not answer in time, retry"), ApiWire.Json);
+                await context.Response.WriteAsJsonAsync(new ErrorWire("unavailable", null, ApiWire.UnavailableMessage), ApiWire.Json);
             }
         });
         app.MapOpenApi(OpenApiPath).AllowAnonymous();

@@ -108,15 +108,36 @@ public static class ApiWire
 
     public static IResult NotFound(string error = "not found") => Error(StatusCodes.Status404NotFound, error);
 
-    public static IResult Unavailable() => Error(StatusCodes.Status503ServiceUnavailable, "unavailable", message: "the server did not answer in time, retry");
+    /// <summary>What a 503 says when an entity did not answer in time: the work may still have been done (issue 12,
+    /// finding 6), so the caller must not assume it failed.</summary>
+    public const string UnavailableMessage =
+        "the server did not answer in time; the request may still have been carried out: check its effect before retrying";
+
+    /// <summary>The same for a seed submission, which is idempotent by (seed_type, artifact).</summary>
+    public const string SeedSubmitUnavailableMessage =
+        "the server did not answer in time; the seed may still have been registered. Retrying the same submission is safe: it answers 200 with the same seed and never registers it twice";
+
+    public static IResult Unavailable() => Error(StatusCodes.Status503ServiceUnavailable, "unavailable", message: UnavailableMessage);
 
     /// <summary>Reads a JSON object body; malformed JSON is a 400, never an exception.</summary>
     public static async Task<(T? Body, IResult? Error)> ReadBody<T>(HttpContext http, bool required = true) where T : class
     {
         if (!required && (http.Request.ContentLength ?? -1) == 0) return (null, null);
+        if (http.Request.ContentLength > SeedLimits.MaxRequestBodyBytes) return (null, BodyTooLarge());
         try
         {
-            using var doc = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+            // Read at most the limit (and one byte more to notice a chunked body that is larger) before parsing anything.
+            var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > SeedLimits.MaxRequestBodyBytes) return (null, BodyTooLarge());
+                buffer.Write(chunk, 0, read);
+            }
+            buffer.Position = 0;
+            if (!required && buffer.Length == 0) return (null, null);
+            using var doc = await JsonDocument.ParseAsync(buffer, default, http.RequestAborted);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return (null, Error(StatusCodes.Status400BadRequest, "invalid request body", ["body: must be a JSON object"]));
@@ -130,6 +151,9 @@ public static class ApiWire
             return (null, Error(StatusCodes.Status400BadRequest, "invalid request body", [$"{where}: not valid JSON of the expected shape"]));
         }
     }
+
+    private static IResult BodyTooLarge() =>
+        Error(StatusCodes.Status422UnprocessableEntity, "request body too large", [$"body: at most {SeedLimits.MaxRequestBodyBytes} bytes (1 MiB)"]);
 
     /// <summary>page (1-based) and per_page (1–200, default 50); bad values are 400s.</summary>
     public static (int Page, int PerPage, IResult? Error) Paging(HttpRequest request)

@@ -98,21 +98,31 @@ public static class SeedEndpoints
         var problems = new List<string>();
         if (!TryFlag(http.Request, "rename", out var rename)) problems.Add("rename: must be true or false");
         if (!TryFlag(http.Request, "promote", out var promote)) problems.Add("promote: must be true or false");
-        if (string.IsNullOrEmpty(body!.Name)) problems.Add("name: must not be empty");
+        problems.AddRange(SeedLimits.CheckName(body!.Name).Select(p => p.ToString()));
         if (!SeedTypes.TryParse(body.SeedType, out var type)) problems.Add($"seed_type: must be one of {string.Join(", ", SeedTypes.All.Select(t => t.ToWire()))}");
         if (StorePath.Validate(body.Artifact) is { } pathError) problems.Add($"artifact: {pathError}");
-        var tags = ImmutableArray.CreateBuilder<Tag>();
-        for (var i = 0; i < (body.Tags?.Count ?? 0); i++)
-        {
-            var tag = body.Tags![i];
-            if (tag is null || string.IsNullOrEmpty(tag.Key)) problems.Add($"tags[{i}].key: must not be empty");
-            else tags.Add(new Tag(tag.Key, tag.Value ?? ""));
-        }
+        var tags = (body.Tags ?? []).Select(t => new Tag(t?.Key ?? "", t?.Value ?? "")).ToImmutableArray();
+        problems.AddRange(SeedLimits.CheckTags(tags).Select(p => p.ToString()));
         if (problems.Count > 0) return ApiWire.Error(422, "invalid seed", problems);
-        var command = new SubmitSeed(SeedIdentity.For(type, body.Artifact!), body.Name!, type, body.Artifact!, tags.ToImmutable(), rename, promote,
+        var command = new SubmitSeed(SeedIdentity.For(type, body.Artifact!), body.Name!, type, body.Artifact!, tags, rename, promote,
             ApiCaller.Actor(user));
-        var reply = await seedRegion.ActorRef.Ask<SeedSubmissionResult>(command, AskTimeout);
-        return ApiWire.Ok(ApiWire.Seed(reply.Seed), reply.Created ? 201 : 200);
+        // A submission is idempotent by (type, artifact): if this ask times out, the 503 says the seed may exist and
+        // that sending the same request again is safe (it answers 200 with the same seed).
+        object answer;
+        try
+        {
+            answer = await seedRegion.ActorRef.Ask(command, AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return ApiWire.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", message: ApiWire.SeedSubmitUnavailableMessage);
+        }
+        return answer switch
+        {
+            SeedSubmissionResult reply => ApiWire.Ok(ApiWire.Seed(reply.Seed), reply.Created ? 201 : 200),
+            Messages.CommandFailed failed => ApiWire.Error(422, "invalid seed", [.. failed.Problems.Select(p => p.ToString())]),
+            _ => ApiWire.Unavailable(),
+        };
     }
 
     private static async Task<IResult> Retire(string sid, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)

@@ -76,7 +76,7 @@ public sealed class CliHub(
         }
         catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
-            writer.TryWrite(Error("unavailable", "the server did not answer in time, retry"));
+            writer.TryWrite(Error("unavailable", ApiWire.UnavailableMessage));
         }
         catch (Exception e)
         {
@@ -103,21 +103,19 @@ public sealed class CliHub(
         var promote = Bool(request, "promote");
         var rename = Bool(request, "rename");
         var wait = Bool(request, "wait");
-        if (string.IsNullOrEmpty(name)) problems.Add("name: must not be empty");
+        problems.AddRange(SeedLimits.CheckName(name).Select(p => p.ToString()));
         if (!SeedTypes.TryParse(typeText, out var type)) problems.Add($"seed_type: must be one of {string.Join(", ", SeedTypes.All.Select(t => t.ToWire()))}");
         if (StorePath.Validate(artifact) is { } pathError) problems.Add($"artifact: {pathError}");
         var tags = ImmutableArray.CreateBuilder<Tag>();
         if (request.TryGetProperty("tags", out var tagList) && tagList.ValueKind == JsonValueKind.Array)
         {
-            var i = 0;
             foreach (var tag in tagList.EnumerateArray())
             {
-                var key = tag.ValueKind == JsonValueKind.Object ? String(tag, "key") : null;
-                if (string.IsNullOrEmpty(key)) problems.Add($"tags[{i}].key: must not be empty");
-                else tags.Add(new Tag(key, String(tag, "value") ?? ""));
-                i++;
+                tags.Add(tag.ValueKind == JsonValueKind.Object ? new Tag(String(tag, "key") ?? "", String(tag, "value") ?? "") : new Tag("", ""));
             }
         }
+        // The same limits as the REST API and garden reports (SeedLimits): one rule at every entry point.
+        problems.AddRange(SeedLimits.CheckTags(tags).Select(p => p.ToString()));
         if (problems.Count > 0)
         {
             await writer.WriteAsync(Error("invalid_seed", "the seed was rejected: " + string.Join("; ", problems), problems), cancellation);
@@ -125,7 +123,27 @@ public sealed class CliHub(
         }
 
         var command = new SubmitSeed(SeedIdentity.For(type, artifact!), name!, type, artifact!, tags.ToImmutable(), rename, promote, by);
-        var reply = await seeds.ActorRef.Ask<SeedSubmissionResult>(command, AskTimeout, cancellation);
+        object answer;
+        try
+        {
+            answer = await seeds.ActorRef.Ask(command, AskTimeout, cancellation);
+        }
+        catch (AskTimeoutException)
+        {
+            await writer.WriteAsync(Error("unavailable", ApiWire.SeedSubmitUnavailableMessage), cancellation);
+            return;
+        }
+        if (answer is Messages.CommandFailed failed)
+        {
+            var errors = failed.Problems.Select(p => p.ToString()).ToList();
+            await writer.WriteAsync(Error("invalid_seed", "the seed was rejected: " + string.Join("; ", errors), errors), cancellation);
+            return;
+        }
+        if (answer is not SeedSubmissionResult reply)
+        {
+            await writer.WriteAsync(Error("unavailable", ApiWire.SeedSubmitUnavailableMessage), cancellation);
+            return;
+        }
         var seed = reply.Seed;
         var fanOut = reply.Created || promote;
         await writer.WriteAsync(new JsonObject

@@ -252,7 +252,9 @@ public sealed class GardenHub(
                 if (string.IsNullOrEmpty(g.Path)) { problems.Add(new($"profiles[{i}].generations[{j}].path", "required")); continue; }
                 generations.Add(new ReportedGeneration(g.Path, g.Link ?? "", g.Created ?? "", g.GenerationNumber, g.IsCurrent ?? false));
             }
-            var tags = (p.Tags ?? []).Select(kv => new Tag(kv.Key, kv.Value)).ToImmutableArray();
+            var tags = (p.Tags ?? []).Select(kv => new Tag(kv.Key, kv.Value ?? "")).ToImmutableArray();
+            // The seed limits (SeedLimits) hold for reports too, whatever the server does with the tags.
+            problems.AddRange(SeedLimits.CheckTags(tags, $"profiles[{i}].tags").Select(x => new GatewayFieldError(x.Path, x.Message)));
             profiles.Add(new ReportedProfile(p.ProfilePath, tags, generations.ToImmutable()));
         }
         if (problems.Count > 0) return GatewayPayloads.Invalid(problems);

@@ -85,9 +85,15 @@ public sealed class ConsoleActions(
     /// <summary>Deliberate rollback (REFERENCE §2): re-submit the seed with promote=true, so it becomes the latest again.</summary>
     public Task<ConsoleOutcome> PromoteAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
     {
+        if (LegacyReportedSeeds.IsGardenReported(seed))
+        {
+            // Promoting would vouch for an artifact only a garden ever named: it must be submitted (with its tags) instead.
+            return ConsoleOutcome.Failure("This seed was reported by a garden, never submitted; submit the artifact to make it deployable");
+        }
         var command = new SubmitSeed(seed.Sid, seed.Name, seed.Type, seed.Artifact, [], Rename: false, Promote: true, ApiCaller.Actor(user));
-        await Region<SeedRegion>().Ask<SeedSubmissionResult>(command, AskTimeout);
-        return ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name);
+        return await Region<SeedRegion>().Ask(command, AskTimeout) is SeedSubmissionResult
+            ? ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name)
+            : ConsoleOutcome.Failure("The seed could not be promoted");
     });
 
     /// <summary>Delete a garden (admin, as the API): its live connection is dropped, its credential revoked, its
