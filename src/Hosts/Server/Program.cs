@@ -8,6 +8,7 @@ using Sower.Server.Api;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Sessions;
 using Sower.Server.Ui;
 
 var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
@@ -34,6 +35,7 @@ public static class SowerServerApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         configure?.Invoke(builder);
         builder.AddSowerServerInfrastructure(options);
+        builder.AddSowerLiveSessions();
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
         builder.AddSowerConsole();

@@ -6,6 +6,7 @@ using NodaTime.Text;
 using Sower.Actors.Tokens;
 using Sower.Messages.Domain;
 using Sower.Server.Auth;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -13,14 +14,17 @@ namespace Sower.Server.Ui.Auth;
 
 /// <summary>Is the token behind a console session still good: not revoked, not expired, its secret not regenerated?
 /// Every request of a session asks (the page and its assets), so a positive answer is remembered for a few seconds;
-/// a revocation through the console forgets it at once.</summary>
-public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log)
+/// a revocation (on any node) forgets it at once.</summary>
+public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log) : ICredentialRevocationHandler
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private static readonly Duration Remember = Duration.FromSeconds(5);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Issued, Instant Until)> _valid = new();
 
     public void Forget(TokenId token) => _valid.TryRemove(token.Value, out _);
+
+    /// <summary>A revocation on any node: the next request of that session asks the store again.</summary>
+    public void Handle(CredentialRevoked notice) => Forget(notice.TokenId);
 
     public async Task<bool> IsValidAsync(ClaimsPrincipal user, CancellationToken cancel)
     {
