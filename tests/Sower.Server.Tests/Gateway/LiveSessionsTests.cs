@@ -28,7 +28,7 @@ public sealed class LiveSessionsTests
     {
         var sid = TokenId.New();
         var closed = 0;
-        _sessions.Open("hub:a", "cli hub", User(sid, Issued), () => closed++); // closing takes a while: nothing happens yet
+        _sessions.Open("hub:a", "cli hub", User(sid, Issued), _ => closed++); // closing takes a while: nothing happens yet
         Assert.True(_sessions.IsUsable("hub:a"));
 
         _sessions.Handle(new CredentialRevoked(sid, null, CredentialRevoked.Revoked));
@@ -44,9 +44,9 @@ public sealed class LiveSessionsTests
     {
         var sid = TokenId.New();
         var regenerated = Issued + Duration.FromHours(1);
-        _sessions.Open("hub:old", "garden hub", User(sid, Issued), () => { });
-        _sessions.Open("hub:new", "garden hub", User(sid, regenerated), () => { });
-        _sessions.Open("hub:other", "garden hub", User(TokenId.New(), Issued), () => { });
+        _sessions.Open("hub:old", "garden hub", User(sid, Issued), _ => { });
+        _sessions.Open("hub:new", "garden hub", User(sid, regenerated), _ => { });
+        _sessions.Open("hub:other", "garden hub", User(TokenId.New(), Issued), _ => { });
 
         _sessions.Handle(new CredentialRevoked(sid, regenerated, CredentialRevoked.Regenerated));
 
@@ -62,7 +62,7 @@ public sealed class LiveSessionsTests
         _sessions.Handle(new CredentialRevoked(sid, null, CredentialRevoked.Revoked));
         var closed = false;
 
-        _sessions.Open("hub:late", "cli hub", User(sid, Issued), () => closed = true);
+        _sessions.Open("hub:late", "cli hub", User(sid, Issued), _ => closed = true);
 
         Assert.True(closed);
         Assert.False(_sessions.IsUsable("hub:late"));
@@ -73,7 +73,7 @@ public sealed class LiveSessionsTests
     {
         var today = _clock.GetCurrentInstant().InUtc().Date;
         var closed = false;
-        _sessions.Open("circuit:x", "console", User(TokenId.New(), Issued, today), () => closed = true);
+        _sessions.Open("circuit:x", "console", User(TokenId.New(), Issued, today), _ => closed = true);
         Assert.Equal(0, _sessions.EndExpired());
         Assert.True(_sessions.IsUsable("circuit:x"));
 
@@ -87,7 +87,7 @@ public sealed class LiveSessionsTests
     [Fact]
     public void A_principal_without_a_token_is_not_tracked()
     {
-        Assert.Null(_sessions.Open("hub:anon", "cli hub", new ClaimsPrincipal(new ClaimsIdentity()), () => { }));
+        Assert.Null(_sessions.Open("hub:anon", "cli hub", new ClaimsPrincipal(new ClaimsIdentity()), _ => { }));
         Assert.True(_sessions.IsUsable("hub:anon"));
     }
 }

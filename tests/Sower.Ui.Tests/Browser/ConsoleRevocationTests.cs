@@ -26,6 +26,7 @@ public sealed class ConsoleRevocationTests(ConsoleFixture fx) : IClassFixture<Co
         Assert.Equal(204, (int)revoked.StatusCode);
 
         await Expect(page).ToHaveURLAsync(new Regex("/signin"), new() { Timeout = Promise });
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was revoked");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class LiveSessionHubFilter(LiveSessions sessions) : IHubFilter
         if (IsTracked(context.Hub))
         {
             var connection = context.Context;
-            sessions.Open(Key(connection.ConnectionId), Kind(context.Hub), connection.User, connection.Abort);
+            sessions.Open(Key(connection.ConnectionId), Kind(context.Hub), connection.User, _ => connection.Abort());
         }
         await next(context);
     }

@@ -50,7 +50,7 @@ public sealed class LiveSessionSweeper(LiveSessions sessions, LiveSessionOptions
             var today = clock.GetCurrentInstant().InUtc().Date;
             if (reply is AccessTokenFound { Token: var token })
             {
-                if (!token.IsValidOn(today)) sessions.Handle(new CredentialRevoked(sid, null, "expired"));
+                if (!token.IsValidOn(today)) sessions.Handle(new CredentialRevoked(sid, null, LiveSessions.Expired));
                 else sessions.Handle(new CredentialRevoked(sid, token.SecretIssuedAt, CredentialRevoked.Regenerated));
             }
             else if (reply is AccessTokenError) sessions.Handle(new CredentialRevoked(sid, null, CredentialRevoked.Revoked));

@@ -35,7 +35,7 @@ public sealed record SessionCredential(TokenId Sid, Instant? SecretIssuedAt, Loc
 }
 
 /// <summary>One live hub connection or console circuit on this node.</summary>
-public sealed class LiveSession(string key, string kind, SessionCredential credential, Action end)
+public sealed class LiveSession(string key, string kind, SessionCredential credential, Action<string> end)
 {
     private int _ended;
 
@@ -46,10 +46,10 @@ public sealed class LiveSession(string key, string kind, SessionCredential crede
     public bool Ended => Volatile.Read(ref _ended) == 1;
 
     /// <summary>Marks the session ended (every later message is refused) and closes it, once.</summary>
-    internal bool End()
+    internal bool End(string reason)
     {
         if (Interlocked.Exchange(ref _ended, 1) == 1) return false;
-        end();
+        end(reason);
         return true;
     }
 }
@@ -61,6 +61,9 @@ public sealed class LiveSession(string key, string kind, SessionCredential crede
 /// </summary>
 public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogger<LiveSessions> log) : ICredentialRevocationHandler
 {
+    /// <summary>The reason a session ends when its token's expiry date has passed.</summary>
+    public const string Expired = "expired";
+
     private readonly ConcurrentDictionary<string, LiveSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (CredentialRevoked Notice, Instant Until)> _recent = new(StringComparer.Ordinal);
 
@@ -68,7 +71,7 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
 
     /// <summary>Registers a session; it is ended at once when its credential is already expired or was revoked moments
     /// ago. Null when <paramref name="user"/> carries no token (nothing to track).</summary>
-    public LiveSession? Open(string key, string kind, ClaimsPrincipal? user, Action end)
+    public LiveSession? Open(string key, string kind, ClaimsPrincipal? user, Action<string> end)
     {
         if (SessionCredential.From(user) is not { } credential) return null;
         var session = new LiveSession(key, kind, credential, end);
@@ -77,7 +80,7 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
         {
             EndOne(session, recent.Notice.Reason);
         }
-        else if (credential.IsExpiredOn(Today)) EndOne(session, "expired");
+        else if (credential.IsExpiredOn(Today)) EndOne(session, Expired);
         return session;
     }
 
@@ -91,7 +94,7 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
         if (!_sessions.TryGetValue(key, out var session)) return true; // not tracked (no token): nothing to refuse here
         if (session.Ended) return false;
         if (!session.Credential.IsExpiredOn(Today)) return true;
-        EndOne(session, "expired");
+        EndOne(session, Expired);
         return false;
     }
 
@@ -111,7 +114,7 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
             if (recent.Until <= now) _recent.TryRemove(sid, out _);
         }
         var today = now.InUtc().Date;
-        return End(s => s.Credential.IsExpiredOn(today), "expired");
+        return End(s => s.Credential.IsExpiredOn(today), Expired);
     }
 
     /// <summary>The distinct credentials of the sessions still open, for the periodic re-check with the token store.</summary>
@@ -134,7 +137,7 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
     {
         try
         {
-            if (!session.End()) return false;
+            if (!session.End(reason)) return false;
             log.LogInformation("{Kind} session of token {Token} ended: {Reason}", session.Kind, session.Credential.Sid, reason);
             return true;
         }

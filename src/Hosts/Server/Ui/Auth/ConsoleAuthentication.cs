@@ -32,6 +32,9 @@ public static class ConsoleAuthentication
     public const string SignOutEndpoint = "/ui/session/signout";
     public const string SecretIssuedClaim = AccessTokenPrincipal.SecretIssuedClaim;
     public const string CookieName = "sower_session";
+    /// <summary>On the anonymous identity of a console page whose session ended while it was open: why (a revocation
+    /// reason, or <c>expired</c>).</summary>
+    public const string EndedClaim = "session_ended";
 
     /// <summary>Browser sessions last at most 60 days (REFERENCE §6.2) and never beyond the token's expiry.</summary>
     public static readonly Duration MaxSession = Duration.FromDays(60);

@@ -14,6 +14,8 @@ public sealed class ConsoleAuthenticationStateProvider(ILoggerFactory logs, Cons
     protected override Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken cancel) =>
         validator.IsValidAsync(state.User, cancel);
 
-    /// <summary>The circuit becomes anonymous: its pages re-render as signed out (and send the browser to sign-in).</summary>
-    public void SignOut() => SetAuthenticationState(Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity()))));
+    /// <summary>The circuit becomes anonymous: its pages re-render as signed out and send the browser to sign-in, which
+    /// says why (<see cref="ConsoleAuthentication.EndedClaim"/> on the anonymous identity carries the reason).</summary>
+    public void SignOut(string reason) =>
+        SetAuthenticationState(Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ConsoleAuthentication.EndedClaim, reason)])))));
 }
