@@ -12,7 +12,9 @@ using Sower.Messages.Gardens;
 using Sower.Messages.Gateway;
 using Sower.Messages.Seeds;
 using Sower.Messages.Subscriptions;
+using Sower.Actors.Tokens;
 using static Sower.Actors.Server.GardenProxyProtocol;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Deployments.DeploymentCommands;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Gardens.GardenEvents;
@@ -209,6 +211,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 _shards.Subscriptions.Tell(new Messages.Subscriptions.SubscriptionCommands.RemoveSubscription(sub.Sid, _gid));
             }
             sender.Tell(new GardenDeleted(_gid, credential));
+            // Also here, not only when the caller then revokes the credential: the deleted garden's sessions end on every node.
+            if (credential is { } ended) CredentialRevocations.Publish(Context.System, new CredentialRevoked(ended, null, CredentialRevoked.GardenDeleted));
         });
     }
 

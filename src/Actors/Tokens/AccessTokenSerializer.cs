@@ -9,6 +9,7 @@ using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenCommands;
 using static Sower.Messages.Tokens.AccessTokenEvents;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -41,6 +42,7 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system) : Manifest
         [typeof(AccessTokenRevocationConfirmed)] = "tok-revocation-confirmed-v1",
         [typeof(AdminTokenAlreadyBootstrapped)] = "tok-already-bootstrapped-v1",
         [typeof(AccessTokenError)] = "tok-error-v1",
+        [typeof(CredentialRevoked)] = "tok-credential-revoked-v1",
     }.ToFrozenDictionary();
 
     /// <summary>Every type this serializer handles (for round-trip tests).</summary>

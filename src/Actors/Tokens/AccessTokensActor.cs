@@ -5,6 +5,8 @@ using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenCommands;
+using static Sower.Messages.Tokens.AccessTokenEvents;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -75,6 +77,13 @@ public sealed class AccessTokensActor : ReceivePersistentActor
         return sid;
     }
 
+    private static CredentialRevoked? Ended(ITokenEvent evt) => evt switch
+    {
+        AccessTokenRevoked e => new CredentialRevoked(e.TokenId, null, CredentialRevoked.Revoked),
+        AccessTokenRegenerated e => new CredentialRevoked(e.TokenId, e.At, CredentialRevoked.Regenerated),
+        _ => null,
+    };
+
     private void Execute(AccessTokenDecision decision)
     {
         if (decision.Error is { } error)
@@ -95,6 +104,8 @@ public sealed class AccessTokensActor : ReceivePersistentActor
             _store = _store.Apply(persisted);
             // Before replying, so a revoked or replaced secret stops working on this node at once.
             _cache?.Invalidate(persisted.TokenId);
+            // Every node forgets its cached answers and closes the live sessions of the old secret.
+            if (Ended(persisted) is { } notice) CredentialRevocations.Publish(Context.System, notice);
             sender.Tell(plaintext is not null
                 ? new AccessTokenIssued(persisted.TokenId, plaintext, _store.Find(persisted.TokenId, null)!)
                 : new AccessTokenRevocationConfirmed(persisted.TokenId));

@@ -11,12 +11,17 @@ public static class AccessTokensHostingExtensions
     /// <summary>Registers the token serializer and starts <see cref="AccessTokensActor"/> as a cluster singleton (one
     /// store per cluster, so two nodes never write the same persistence id), behind a backoff supervisor so a
     /// struggling journal is retried rather than hammered. The proxy is registered under <see cref="AccessTokensActorKey"/>.
-    /// The actor takes <c>NodaTime.IClock</c> and <see cref="AccessTokenCache"/> from DI when registered.</summary>
+    /// The actor takes <c>NodaTime.IClock</c> and <see cref="AccessTokenCache"/> from DI when registered. Every node also
+    /// runs a <see cref="CredentialRevocationSubscriber"/> (DistributedPubSub), which invalidates its cache and calls the
+    /// <see cref="ICredentialRevocationHandler"/>s registered in DI when a credential is revoked or regenerated.</summary>
     public static AkkaConfigurationBuilder WithAccessTokens(this AkkaConfigurationBuilder builder, AccessTokensSettings? settings = null)
     {
         var effective = settings ?? AccessTokensSettings.Default;
         return builder
             .WithAccessTokenSerializer()
+            .WithDistributedPubSub("")
+            .WithActors((system, _, resolver) =>
+                system.ActorOf(resolver.Props<CredentialRevocationSubscriber>(), CredentialRevocationSubscriber.Name))
             .WithSingleton<AccessTokensActorKey>(
                 "access-tokens",
                 (_, _, resolver) => BackoffSupervisor.Props(Backoff.OnStop(

@@ -8,6 +8,7 @@ using Sower.Server.Api;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Sessions;
 using Sower.Server.Ui;
 
 if (ServerConfigCheck.IsRequested(args)) return ServerConfigCheck.Run(args, Console.Out, Console.Error);
@@ -36,6 +37,7 @@ public static class SowerServerApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         configure?.Invoke(builder);
         builder.AddSowerServerInfrastructure(options);
+        builder.AddSowerLiveSessions();
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
         builder.AddSowerConsole();

@@ -8,6 +8,7 @@ using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenCommands;
 using static Sower.Messages.Tokens.AccessTokenEvents;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -54,6 +55,8 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
         new AccessTokenRevocationConfirmed(Sid),
         AdminTokenAlreadyBootstrapped.Instance,
         new AccessTokenError(AccessTokenErrorCodes.Invalid, "bad", ["description: required", "roles: x"]),
+        new CredentialRevoked(Sid, null, CredentialRevoked.Revoked),
+        new CredentialRevoked(Sid, At, CredentialRevoked.Regenerated),
     ];
 
     [Theory]
@@ -89,6 +92,7 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("tok-regenerated-v1", serializer.Manifest(new AccessTokenRegenerated(Sid, null, "", At)));
         Assert.Equal("tok-revoked-v1", serializer.Manifest(new AccessTokenRevoked(Sid, At)));
         Assert.Equal("tok-snapshot-v1", serializer.Manifest(new AccessTokenStoreSnapshot([], false)));
+        Assert.Equal("tok-credential-revoked-v1", serializer.Manifest(new CredentialRevoked(Sid, null, CredentialRevoked.Revoked)));
     }
 
     [Fact]

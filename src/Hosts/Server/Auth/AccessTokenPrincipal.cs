@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using NodaTime;
 using NodaTime.Text;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
@@ -15,6 +16,8 @@ public static class AccessTokenPrincipal
     public const string GardenClaim = "garden";
     public const string ExpiresOnClaim = "expires_on";
     public const string DescriptionClaim = "description";
+    /// <summary>When the presented secret was issued: a regeneration ends only the sessions of older secrets.</summary>
+    public const string SecretIssuedClaim = "secret_issued_at";
 
     public static ClaimsPrincipal Create(AccessTokenInfo info, string scheme)
     {
@@ -27,6 +30,7 @@ public static class AccessTokenPrincipal
         claims.AddRange(info.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
         if (info.GardenId is { } garden) claims.Add(new Claim(GardenClaim, garden.Value));
         if (info.ExpiresOn is { } expires) claims.Add(new Claim(ExpiresOnClaim, LocalDatePattern.Iso.Format(expires)));
+        claims.Add(new Claim(SecretIssuedClaim, InstantPattern.ExtendedIso.Format(info.SecretIssuedAt)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, SidClaim, ClaimTypes.Role));
     }
 
@@ -34,5 +38,9 @@ public static class AccessTokenPrincipal
     public static string? OwnerSid(this ClaimsPrincipal user) => user.FindFirstValue(OwnerClaim);
     public static GardenId? GardenSid(this ClaimsPrincipal user) => user.FindFirstValue(GardenClaim) is { } g ? new GardenId(g) : null;
     public static ImmutableArray<string> TokenRoles(this ClaimsPrincipal user) => [.. user.FindAll(ClaimTypes.Role).Select(c => c.Value)];
+    public static Instant? SecretIssuedAt(this ClaimsPrincipal user) =>
+        user.FindFirstValue(SecretIssuedClaim) is { } text && InstantPattern.ExtendedIso.Parse(text) is { Success: true } parsed ? parsed.Value : null;
+    public static LocalDate? ExpiresOn(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ExpiresOnClaim) is { } text && LocalDatePattern.Iso.Parse(text) is { Success: true } parsed ? parsed.Value : null;
     public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(ClaimTypes.Role, Roles.Admin);
 }

@@ -5,7 +5,8 @@ namespace Sower.Server.Gateway;
 
 public static class GatewayHostingExtensions
 {
-    /// <summary>SignalR with the JSON protocol in snake_case, the frame limit, the 60 s silence timeout and the gateway filter.</summary>
+    /// <summary>SignalR with the JSON protocol in snake_case, the frame limit, the 60 s silence timeout, the live-session
+    /// filter (needs <c>AddSowerLiveSessions</c>) and the gateway filter.</summary>
     public static WebApplicationBuilder AddSowerGateway(this WebApplicationBuilder builder, GatewayOptions? options = null)
     {
         var effective = options ?? new GatewayOptions();
@@ -17,6 +18,8 @@ public static class GatewayHostingExtensions
                 o.ClientTimeoutInterval = effective.ClientTimeout;
                 o.KeepAliveInterval = effective.KeepAlive;
                 o.EnableDetailedErrors = false;
+                // Outermost: a connection whose token was revoked is refused before anything else looks at its message.
+                o.AddFilter<Sessions.LiveSessionHubFilter>();
                 o.AddFilter<GatewayHubFilter>();
             })
             .AddJsonProtocol(o =>

@@ -31,8 +31,11 @@ public static class ConsoleAuthentication
     public const string SignInPath = "/signin";
     public const string SignInEndpoint = "/ui/session/signin";
     public const string SignOutEndpoint = "/ui/session/signout";
-    public const string SecretIssuedClaim = "secret_issued_at";
+    public const string SecretIssuedClaim = AccessTokenPrincipal.SecretIssuedClaim;
     public const string CookieName = "sower_session";
+    /// <summary>On the anonymous identity of a console page whose session ended while it was open: why (a revocation
+    /// reason, or <c>expired</c>).</summary>
+    public const string EndedClaim = "session_ended";
 
     /// <summary>Browser sessions last at most 60 days (REFERENCE §6.2) and never beyond the token's expiry.</summary>
     public static readonly Duration MaxSession = Duration.FromDays(60);
@@ -120,7 +123,6 @@ public static class ConsoleAuthentication
         if (info.GardenId is not null || info.Roles.Contains(Roles.Garden)) return Back("garden", back);
 
         var principal = AccessTokenPrincipal.Create(info, CookieScheme);
-        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(SecretIssuedClaim, InstantPattern.ExtendedIso.Format(info.SecretIssuedAt)));
         var now = clock.GetCurrentInstant();
         var expires = now + MaxSession;
         if (info.ExpiresOn is { } last)

@@ -6,6 +6,7 @@ using NodaTime.Text;
 using Sower.Actors.Tokens;
 using Sower.Messages.Domain;
 using Sower.Server.Auth;
+using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -21,8 +22,8 @@ public enum SessionCheck
 
 /// <summary>Is the token behind a console session still good: not revoked, not expired, its secret not regenerated?
 /// Every request of a session asks (the page and its assets), so a positive answer is remembered for a few seconds;
-/// a revocation through the console forgets it at once.</summary>
-public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log)
+/// a revocation (on any node) forgets it at once.</summary>
+public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log) : ICredentialRevocationHandler
 {
     /// <summary>How long a check waits for the token store; settable so a test can make a slow store fail fast.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -30,6 +31,9 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Issued, Instant Until)> _valid = new();
 
     public void Forget(TokenId token) => _valid.TryRemove(token.Value, out _);
+
+    /// <summary>A revocation on any node: the next request of that session asks the store again.</summary>
+    public void Handle(CredentialRevoked notice) => Forget(notice.TokenId);
 
     /// <summary>
     /// For viewing: a store that does not answer keeps the session (a slow store must not sign everyone out; the next
