@@ -110,7 +110,7 @@ public static class SeedEndpoints
         }
         if (problems.Count > 0) return ApiWire.Error(422, "invalid seed", problems);
         var command = new SubmitSeed(SeedIdentity.For(type, body.Artifact!), body.Name!, type, body.Artifact!, tags.ToImmutable(), rename, promote,
-            ApiCaller.Actor(user));
+            ApiCaller.Sid(user));
         var reply = await seedRegion.ActorRef.Ask<SeedSubmissionResult>(command, AskTimeout);
         return ApiWire.Ok(ApiWire.Seed(reply.Seed), reply.Created ? 201 : 200);
     }
@@ -149,6 +149,10 @@ public static class SeedEndpoints
 
 public static class ApiCaller
 {
-    /// <summary>Who did it, for audit: the token's owner (the user), else the token sid.</summary>
-    public static string Actor(ClaimsPrincipal user) => user.OwnerSid() ?? user.TokenSid()?.Value ?? "unknown";
+    /// <summary>Who did it, for audit: the acting token's sid and description (a garden credential: its garden).</summary>
+    public static Sower.Messages.Domain.Actor Actor(ClaimsPrincipal user) => user.AuditActor();
+
+    /// <summary>The acting token's sid, where a record still keeps only a sid (a seed's <c>registered_by</c>, which is
+    /// also the actor of the realtime deployments it starts).</summary>
+    public static string Sid(ClaimsPrincipal user) => user.AuditActor().Sid;
 }

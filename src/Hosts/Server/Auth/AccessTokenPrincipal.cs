@@ -35,4 +35,10 @@ public static class AccessTokenPrincipal
     public static GardenId? GardenSid(this ClaimsPrincipal user) => user.FindFirstValue(GardenClaim) is { } g ? new GardenId(g) : null;
     public static ImmutableArray<string> TokenRoles(this ClaimsPrincipal user) => [.. user.FindAll(ClaimTypes.Role).Select(c => c.Value)];
     public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(ClaimTypes.Role, Roles.Admin);
+
+    /// <summary>The audit actor of a request: the token's sid and description (garden credentials: the garden).</summary>
+    public static Actor AuditActor(this ClaimsPrincipal user) =>
+        user.GardenSid() is { } garden ? Actor.Garden(garden)
+        : user.TokenSid() is { } sid ? Actor.Token(sid, user.FindFirstValue(DescriptionClaim))
+        : new Actor(ActorKind.Token, "unknown", null);
 }
