@@ -45,8 +45,8 @@ public sealed class AccessTokenRulesTests
     [Fact]
     public void Token_string_is_sower_sid_secret_with_a_48_byte_base64_secret_and_only_its_hash_is_stored()
     {
-        var (_, admin) = Bootstrapped();
-        var decision = Try(Bootstrapped().Store, admin, null, Roles.SeedRead);
+        var (store, admin) = Bootstrapped();
+        var decision = Try(store, admin, null, Roles.SeedRead);
         var created = Assert.IsType<AccessTokenCreated>(decision.Event);
         var parts = decision.Plaintext!.Split('_');
         Assert.Equal(["sower", created.TokenId.Value], parts[..2]);
@@ -174,7 +174,7 @@ public sealed class AccessTokenRulesTests
         (store, var childA, _) = Create(store, writerA, null, Roles.SeedWrite);
         (store, var childB, _) = Create(store, writerB, null, Roles.SeedRead);
 
-        Assert.Equal([writerA.Sid, childA.Sid], store.Visible(As(writerA), false, Now).Tokens.Select(t => t.Sid));
+        Assert.Equal(new[] { writerA.Sid.Value, childA.Sid.Value }.Order(), store.Visible(As(writerA), false, Now).Tokens.Select(t => t.Sid.Value).Order());
         Assert.Equal(5, store.Visible(As(admin), false, Now).Tokens.Length);
 
         foreach (var other in new[] { admin, writerB, childB })

@@ -22,8 +22,7 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override int Identifier => SerializerId;
 
-    public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();
-
+    // Declared before ManifestByType: static fields initialize in order, and BuildManifests reads it.
     /// <summary>Types whose stored shape changed, with their current version. Each earlier version's manifest still
     /// reads into the same type (the converters read the old shape: an audit actor stored as a plain sid string).</summary>
     /// <remarks>v2: the audit actor became an <see cref="Sower.Messages.Domain.Actor"/> object (sid, kind, description).</remarks>
@@ -50,6 +49,8 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedRetired)] = 2,
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedTagRemoved)] = 2,
     }.ToFrozenDictionary();
+
+    public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();
 
     private static readonly FrozenDictionary<string, Type> TypeByManifest = ManifestByType
         .SelectMany(kv => Enumerable.Range(1, Versions.GetValueOrDefault(kv.Key, 1)).Select(v => KeyValuePair.Create(Versioned(kv.Value, v), kv.Key)))

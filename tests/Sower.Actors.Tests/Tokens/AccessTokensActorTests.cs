@@ -51,12 +51,12 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
         var store = Store();
         var writerA = CreateToken(store, null, Roles.SeedWrite);
         var writerB = CreateToken(store, null, Roles.SeedWrite);
-        var issued = CreateToken(store, writerA, Roles.SeedRead, Roles.SeedWrite);
+        var issued = CreateToken(store, writerA, Roles.SeedWrite);
         Assert.Equal(issued.TokenId, Authenticate(store, issued.Plaintext)!.Sid);
         Assert.Equal(writerA.TokenId.Value, issued.Token.OwnerSid);
 
         store.Tell(new GetAccessTokens(As(writerA)));
-        Assert.Equal([writerA.TokenId, issued.TokenId], ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid));
+        Assert.Equal(new[] { writerA.TokenId.Value, issued.TokenId.Value }.Order(), ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid.Value).Order());
         store.Tell(new GetAccessTokens(As(writerB)));
         Assert.Equal([writerB.TokenId], ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid));
     }
@@ -99,7 +99,7 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
         var store = Store();
         var writerA = CreateToken(store, null, Roles.SeedWrite);
         var writerB = CreateToken(store, null, Roles.SeedWrite);
-        var issued = CreateToken(store, writerA);
+        var issued = CreateToken(store, writerA, Roles.SeedWrite);
         store.Tell(new RevokeAccessToken(issued.TokenId, As(writerB)));
         ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
         store.Tell(new GetAccessToken(issued.TokenId, As(writerB)));
