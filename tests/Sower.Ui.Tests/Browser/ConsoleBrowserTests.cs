@@ -267,9 +267,10 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
         await Expect(page.Locator("tr[data-token]")).ToHaveCountAsync(1);
         await Expect(page.Locator($"tr[data-token='{Server.AdminToken.Split('_')[1]}']")).ToHaveCountAsync(0);
         await page.Locator("#token-description").FillAsync("writer child");
+        await page.Locator("input[type=checkbox][value='seed:write']").CheckAsync();
         await page.Locator("#token-expiry").FillAsync("2999-12-31");
         await page.Locator("#create-token").ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("expires_on: must be at most");
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("expires_on: must not be later than the expiry of the requesting token");
         await Expect(page.Locator("tr[data-token]")).ToHaveCountAsync(1);
     }
 
