@@ -40,14 +40,14 @@ public class DeploymentPlannerBenchmarks
         for (var i = 0; i < Deployments; i++)
         {
             var seed = Seed(i);
-            var record = DeploymentPlanner.NewRecord(DeploymentId.New(), garden, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, "u",
+            var record = DeploymentPlanner.NewRecord(DeploymentId.New(), garden, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("u"),
                 ContentHash.Of([seed.Sid]), Now - Duration.FromMinutes(Deployments - i), false, [],
                 [new PlannedSeed(sub.Sid, "system", PolicyAction.Activate, seed)], null, 0);
             var summary = record.ToSummary() with { State = DeploymentState.Completed, Result = DeploymentResult.Success, Executed = [ExecutedAction.Activate] };
             index.Add(summary.Sid.Value, summary);
         }
         _state = state with { Deployments = index.ToImmutable() };
-        _request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Manual, AuditReason.UserTriggered, "ci", false, null);
+        _request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("ci"), false, null);
         _latest = new Dictionary<SubscriptionId, SeedInfo?> { [sub.Sid] = Seed(Deployments + 1) };
     }
 

@@ -20,14 +20,22 @@ public abstract class ManifestJsonSerializer : SerializerWithStringManifest
     private readonly JsonSerializerOptions json;
 
     protected ManifestJsonSerializer(ExtendedActorSystem system, FrozenDictionary<Type, string> manifests, JsonSerializerOptions json,
-        params object[] singletons) : base(system)
+        params object[] singletons) : this(system, manifests, FrozenDictionary<string, Type>.Empty, json, singletons) { }
+
+    /// <param name="legacy">Older manifests still read, each into the type that replaced it (whose added members
+    /// read as their defaults); they are never written.</param>
+    protected ManifestJsonSerializer(ExtendedActorSystem system, FrozenDictionary<Type, string> manifests, FrozenDictionary<string, Type> legacy,
+        JsonSerializerOptions json, params object[] singletons) : base(system)
     {
         name = GetType().Name;
         this.manifests = manifests;
-        types = manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        types = manifests.Select(kv => KeyValuePair.Create(kv.Value, kv.Key)).Concat(legacy).ToFrozenDictionary(StringComparer.Ordinal);
         this.singletons = singletons.ToFrozenDictionary(s => s.GetType());
         this.json = json;
     }
+
+    /// <summary>Every manifest this serializer reads (current and legacy).</summary>
+    public IReadOnlyCollection<string> ReadableManifests => types.Keys;
 
     public override string Manifest(object o) =>
         manifests.TryGetValue(o.GetType(), out var manifest)

@@ -62,6 +62,7 @@ public static class SowerJson
         options.Converters.Add(new StringIdConverterFactory());
         options.Converters.Add(new SeedLineKeyConverter());
         options.Converters.Add(new SubscriptionSpecConverter());
+        options.Converters.Add(new ActorConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
@@ -100,6 +101,42 @@ public static class SowerJson
             var json = SubscriptionJson.ToJson(value);
             json["name"] = value.Name;
             json.WriteTo(writer);
+        }
+    }
+
+    /// <summary>An audit <see cref="Actor"/> is <c>{"kind","sid","description"}</c>. Records written before actors
+    /// existed (their "-v1" manifests) hold a plain sid string, read through <see cref="Actor.FromLegacy"/>.</summary>
+    public sealed class ActorConverter : JsonConverter<Actor>
+    {
+        public override Actor Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.String) return Actor.FromLegacy(reader.GetString());
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("an actor must be a sid string or an object");
+            ActorKind? kind = null;
+            string? sid = null, description = null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                switch (name)
+                {
+                    case "kind": kind = Enum.TryParse<ActorKind>(reader.GetString(), ignoreCase: true, out var k) ? k : throw new JsonException("unknown actor kind"); break;
+                    case "sid": sid = reader.GetString(); break;
+                    case "description": description = reader.TokenType == JsonTokenType.Null ? null : reader.GetString(); break;
+                    default: reader.Skip(); break;
+                }
+            }
+            return new Actor(kind ?? throw new JsonException("actor without kind"), sid ?? throw new JsonException("actor without sid"), description);
+        }
+
+        public override void Write(Utf8JsonWriter writer, Actor value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kind", value.Kind.ToString().ToLowerInvariant());
+            writer.WriteString("sid", value.Sid);
+            if (value.Description is { } d) writer.WriteString("description", d);
+            else writer.WriteNull("description");
+            writer.WriteEndObject();
         }
     }
 

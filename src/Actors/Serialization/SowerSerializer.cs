@@ -22,9 +22,44 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override int Identifier => SerializerId;
 
+    // Declared before ManifestByType: static fields initialize in order, and BuildManifests reads it.
+    /// <summary>Types whose stored shape changed, with their current version. Each earlier version's manifest still
+    /// reads into the same type (the converters read the old shape: an audit actor stored as a plain sid string).</summary>
+    /// <remarks>v2: the audit actor became an <see cref="Sower.Messages.Domain.Actor"/> object (sid, kind, description).</remarks>
+    public static readonly FrozenDictionary<Type, int> Versions = new Dictionary<Type, int>
+    {
+        [typeof(Sower.Messages.Deployments.DeploymentCommands.ApproveDeployment)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentCommands.RejectDeployment)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentCommands.CancelDeployment)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentCommands.CreateDeployment)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentEvents.DeploymentApproved)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentEvents.DeploymentCanceled)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentEvents.DeploymentCreated)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentQueries.DeploymentFound)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentAuditEvent)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentRecord)] = 2,
+        [typeof(Sower.Messages.Deployments.DeploymentEntityState)] = 2,
+        [typeof(Sower.Messages.Gardens.CreationRequest)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenCommands.DeleteGarden)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenCommands.DeploySubscription)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenCommands.RetryDeployment)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenEvents.GardenRemoved)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedCommands.RetireSeed)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedCommands.RemoveSeedTag)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedEvents.SeedRetired)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedEvents.SeedTagRemoved)] = 2,
+    }.ToFrozenDictionary();
+
     public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();
 
-    private static readonly FrozenDictionary<string, Type> TypeByManifest = ManifestByType.ToFrozenDictionary(kv => kv.Value, kv => kv.Key);
+    private static readonly FrozenDictionary<string, Type> TypeByManifest = ManifestByType
+        .SelectMany(kv => Enumerable.Range(1, Versions.GetValueOrDefault(kv.Key, 1)).Select(v => KeyValuePair.Create(Versioned(kv.Value, v), kv.Key)))
+        .ToFrozenDictionary();
+
+    /// <summary>Every manifest this serializer reads: the current ones and every earlier version of a changed type.</summary>
+    public static IEnumerable<string> ReadableManifests => TypeByManifest.Keys;
+
+    private static string Versioned(string manifest, int version) => manifest[..manifest.LastIndexOf("-v", StringComparison.Ordinal)] + "-v" + version;
 
     public static IEnumerable<Type> SerializableTypes => ManifestByType.Keys;
 
@@ -50,7 +85,7 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
         var seen = new Dictionary<string, Type>();
         foreach (var type in types)
         {
-            var manifest = Kebab(type.Name) + "-v1";
+            var manifest = Kebab(type.Name) + "-v" + Versions.GetValueOrDefault(type, 1);
             if (seen.TryGetValue(manifest, out var clash))
             {
                 throw new InvalidOperationException($"manifest {manifest} of {type} clashes with {clash}");

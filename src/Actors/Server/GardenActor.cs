@@ -96,7 +96,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 Sender.Tell(new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId));
                 return;
             }
-            var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Realtime, AuditReason.RealtimeTriggered, cmd.Actor, false, cmd.Seed);
+            var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Realtime, AuditReason.RealtimeTriggered, Actor.FromLegacy(cmd.Actor), false, cmd.Seed);
             StartCreation(new CreationJob(request, null, new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId), PushErrors: false));
         });
         Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
@@ -326,7 +326,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         // so the garden's admin socket can say "approval required" (§5.15).
         var awaiting = decisions.Any(d => d.Kind == DecisionKind.Confirm && d.Action is not null);
         Sender.Tell(new DeploymentRequested(cmd.RequestId, null, awaiting, false));
-        var request = new CreationRequest(cmd.RequestId, cmd.Subscriptions, cmd.Trigger, reason.Value, _gid.Value, cmd.Force, null);
+        var request = new CreationRequest(cmd.RequestId, cmd.Subscriptions, cmd.Trigger, reason.Value, Actor.Garden(_gid), cmd.Force, null);
         StartCreation(new CreationJob(request, null, null, PushErrors: true));
     }
 
@@ -408,7 +408,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Become(Idle);
     }
 
-    private void Create(CreationOutcome.Planned planned, string actor, IActorRef? replyTo, Action done)
+    private void Create(CreationOutcome.Planned planned, Actor actor, IActorRef? replyTo, Action done)
     {
         var record = planned.Deployment;
         var summary = record.ToSummary();
@@ -422,7 +422,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
             foreach (var (sid, reason) in planned.Cancellations)
             {
-                _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? "system" : actor));
+                _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? Actor.Server : actor));
             }
             if (record.State == DeploymentState.Dispatched) Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(summary, record.RequestId, skipped: false));
             replyTo?.Tell(new DeploymentRequested(record.RequestId, record.Sid, record.State == DeploymentState.AwaitingApproval, Duplicate: false));
@@ -469,7 +469,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var now = Now;
         foreach (var sub in DeploymentPlanner.OverdueSubscriptions(_state, now, warning => _log.Warning("garden {0}: {1}", _gid, warning)))
         {
-            Self.Tell(new RunCreation(new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Scheduled, AuditReason.ScheduleTriggered, _gid.Value, false, null)));
+            Self.Tell(new RunCreation(new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Scheduled, AuditReason.ScheduleTriggered, Actor.Garden(_gid), false, null)));
         }
         Self.Tell(ReplayNow.Instance);
     }
@@ -483,7 +483,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         {
             if (step == DeploymentPlanner.ReplayStep.Supersede)
             {
-                _shards.Deployments.Tell(new CancelDeployment(deployment.Sid, CancelReason.Superseded, _gid.Value));
+                _shards.Deployments.Tell(new CancelDeployment(deployment.Sid, CancelReason.Superseded, Actor.Garden(_gid)));
                 events.Add(new GardenDeploymentIndexed(_gid, deployment with { State = DeploymentState.Canceled }));
             }
             else

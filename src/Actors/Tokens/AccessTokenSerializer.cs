@@ -17,23 +17,26 @@ namespace Sower.Actors.Tokens;
 
 /// <summary>System.Text.Json serializer for every <see cref="ITokenMessage"/>: persisted events and snapshot, and the
 /// protocol that crosses cluster nodes. Manifests are stable: NEVER change one; add a "-v2" and keep reading "-v1".</summary>
-public sealed class AccessTokenSerializer(ExtendedActorSystem system) : ManifestJsonSerializer(system, Manifests, Json, BootstrapAdminToken.Instance, AdminTokenAlreadyBootstrapped.Instance)
+public sealed class AccessTokenSerializer(ExtendedActorSystem system)
+    : ManifestJsonSerializer(system, Manifests, Legacy, Json, BootstrapAdminToken.Instance, AdminTokenAlreadyBootstrapped.Instance)
 {
     public const int SerializerId = 201;
     public const string Name = "sower-tokens";
 
     private static readonly FrozenDictionary<Type, string> Manifests = new Dictionary<Type, string>
     {
-        [typeof(AccessTokenCreated)] = "tok-created-v1",
-        [typeof(AccessTokenRegenerated)] = "tok-regenerated-v1",
-        [typeof(AccessTokenRevoked)] = "tok-revoked-v1",
-        [typeof(AccessTokenStoreSnapshot)] = "tok-snapshot-v1",
-        [typeof(CreateAccessToken)] = "tok-create-v1",
-        [typeof(RegenerateAccessToken)] = "tok-regenerate-v1",
-        [typeof(RevokeAccessToken)] = "tok-revoke-v1",
+        // v2: events and snapshot record who acted (an Actor); v1 (below) still reads, with no actor.
+        [typeof(AccessTokenCreated)] = "tok-created-v2",
+        [typeof(AccessTokenRegenerated)] = "tok-regenerated-v2",
+        [typeof(AccessTokenRevoked)] = "tok-revoked-v2",
+        [typeof(AccessTokenStoreSnapshot)] = "tok-snapshot-v2",
+        // v2: commands and queries carry the requesting Actor instead of an owner sid and role list (never persisted).
+        [typeof(CreateAccessToken)] = "tok-create-v2",
+        [typeof(RegenerateAccessToken)] = "tok-regenerate-v2",
+        [typeof(RevokeAccessToken)] = "tok-revoke-v2",
         [typeof(BootstrapAdminToken)] = "tok-bootstrap-v1",
-        [typeof(GetAccessTokens)] = "tok-get-all-v1",
-        [typeof(GetAccessToken)] = "tok-get-v1",
+        [typeof(GetAccessTokens)] = "tok-get-all-v2",
+        [typeof(GetAccessToken)] = "tok-get-v2",
         [typeof(AuthenticateAccessToken)] = "tok-authenticate-v1",
         [typeof(AccessTokenIssued)] = "tok-issued-v1",
         [typeof(AccessTokenAuthenticated)] = "tok-authenticated-v1",
@@ -45,6 +48,16 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system) : Manifest
         [typeof(CredentialRevoked)] = "tok-credential-revoked-v1",
     }.ToFrozenDictionary();
 
+    /// <summary>Persisted v1 shapes: the same fields without the actor, which reads as null. A v1 owner sid (always
+    /// <c>system</c> before owners were recorded) keeps meaning "admin-owned".</summary>
+    private static readonly FrozenDictionary<string, Type> Legacy = new Dictionary<string, Type>
+    {
+        ["tok-created-v1"] = typeof(AccessTokenCreated),
+        ["tok-regenerated-v1"] = typeof(AccessTokenRegenerated),
+        ["tok-revoked-v1"] = typeof(AccessTokenRevoked),
+        ["tok-snapshot-v1"] = typeof(AccessTokenStoreSnapshot),
+    }.ToFrozenDictionary();
+
     /// <summary>Every type this serializer handles (for round-trip tests).</summary>
     public static IReadOnlyCollection<Type> SupportedTypes => Manifests.Keys;
 
@@ -52,7 +65,7 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system) : Manifest
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         IgnoreReadOnlyProperties = true,
-        Converters = { new LocalDateConverter(), new InstantConverter(), new TokenIdConverter(), new GardenIdConverter() },
+        Converters = { new LocalDateConverter(), new InstantConverter(), new TokenIdConverter(), new GardenIdConverter(), new JsonStringEnumConverter() },
     };
 
     public override int Identifier => SerializerId;

@@ -15,8 +15,11 @@ namespace Sower.Actors.Tokens;
 /// <summary>Registry key for the access-token store (a cluster singleton proxy in the <c>ActorRegistry</c>).</summary>
 public sealed class AccessTokensActorKey;
 
-public sealed record AccessTokensSettings(int SnapshotEvery = 100)
+/// <param name="Limits">Expiry limits for tokens a non-admin creates (the server's <c>max_token_lifetime_days</c>).</param>
+public sealed record AccessTokensSettings(int SnapshotEvery = 100, AccessTokenLimits? Limits = null)
 {
+    public AccessTokenLimits EffectiveLimits => Limits ?? AccessTokenLimits.Default;
+
     public static readonly AccessTokensSettings Default = new();
 }
 
@@ -47,20 +50,26 @@ public sealed class AccessTokensActor : ReceivePersistentActor
         Command<CreateAccessToken>(cmd =>
         {
             var secret = AccessTokenFormat.NewSecret();
-            Execute(_store.Decide(cmd, NewSid(), secret, _clock.GetCurrentInstant()));
+            Execute(_store.Decide(cmd, NewSid(), secret, _clock.GetCurrentInstant(), _settings.EffectiveLimits));
         });
         Command<RegenerateAccessToken>(cmd =>
-            Execute(_store.Decide(cmd, AccessTokenFormat.NewSecret(), _clock.GetCurrentInstant())));
+            Execute(_store.Decide(cmd, AccessTokenFormat.NewSecret(), _clock.GetCurrentInstant(), _settings.EffectiveLimits)));
         Command<RevokeAccessToken>(cmd => Execute(_store.Decide(cmd, _clock.GetCurrentInstant())));
         Command<BootstrapAdminToken>(_ =>
             Execute(_store.DecideBootstrap(NewSid(), AccessTokenFormat.NewSecret(), _clock.GetCurrentInstant())));
 
         Command<AuthenticateAccessToken>(q =>
             Sender.Tell(new AccessTokenAuthenticated(_store.Authenticate(q.Presented, AccessTokenStore.TodayUtc(_clock.GetCurrentInstant())))));
-        Command<GetAccessTokens>(q => Sender.Tell(new AccessTokenList(_store.List(q.OwnerSid))));
-        Command<GetAccessToken>(q => Sender.Tell(_store.Find(q.TokenId, q.OwnerSid) is { } info
-            ? new AccessTokenFound(info)
-            : new AccessTokenError(AccessTokenErrorCodes.NotFound, AccessTokenStore.NotFoundMessage, [])));
+        Command<GetAccessTokens>(q =>
+        {
+            var (tokens, error) = _store.Visible(q.By, q.ByServer, _clock.GetCurrentInstant());
+            Sender.Tell(error is null ? new AccessTokenList(tokens) : error);
+        });
+        Command<GetAccessToken>(q =>
+        {
+            var (token, error) = _store.Find(q.TokenId, q.By, q.ByServer, _clock.GetCurrentInstant());
+            Sender.Tell(token is not null ? new AccessTokenFound(token) : error!);
+        });
 
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Saving the access-token snapshot failed"));
@@ -107,7 +116,7 @@ public sealed class AccessTokensActor : ReceivePersistentActor
             // Every node forgets its cached answers and closes the live sessions of the old secret.
             if (Ended(persisted) is { } notice) CredentialRevocations.Publish(Context.System, notice);
             sender.Tell(plaintext is not null
-                ? new AccessTokenIssued(persisted.TokenId, plaintext, _store.Find(persisted.TokenId, null)!)
+                ? new AccessTokenIssued(persisted.TokenId, plaintext, _store.Get(persisted.TokenId)!)
                 : new AccessTokenRevocationConfirmed(persisted.TokenId));
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_store.ToSnapshot());
         });

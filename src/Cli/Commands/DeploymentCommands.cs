@@ -143,7 +143,7 @@ public static class DeploymentCommands
             ["result"] = Output.Str(s, "result"),
             ["log"] = Output.Str(s, "log") ?? "",
         })]);
-        detail["events"] = new JsonArray([.. Output.Array(d, "events").Select(e => (JsonNode)Output.Pick(e, "type", "reason", "actor", "at", "detail"))]);
+        detail["events"] = new JsonArray([.. Output.Array(d, "events").Select(e => (JsonNode)Output.Pick(e, "type", "reason", "actor", "actor_kind", "actor_description", "at", "detail"))]);
         return detail;
     }
 
@@ -182,12 +182,16 @@ public static class DeploymentCommands
             io.Out.WriteLine("events:");
             foreach (var e in Output.Array(detail, "events"))
             {
-                io.Out.WriteLine($"  {Output.Str(e, "at")}  {Output.Str(e, "type")}{(Output.Str(e, "reason") is { } r ? "/" + r : "")} by {Output.Str(e, "actor")}");
+                io.Out.WriteLine($"  {Output.Str(e, "at")}  {Output.Str(e, "type")}{(Output.Str(e, "reason") is { } r ? "/" + r : "")} by {ActorText(e)}");
             }
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>"deploy bot (sid)" for a token with a description, else the actor's sid (a garden, <c>system</c>).</summary>
+    private static string ActorText(JsonNode? e) =>
+        Output.Str(e, "actor_description") is { Length: > 0 } description ? $"{description} ({Output.Str(e, "actor")})" : Output.Str(e, "actor") ?? "-";
 
     private static Command FollowCommand(CliIo io)
     {

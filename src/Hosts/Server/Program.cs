@@ -5,6 +5,7 @@ using Sower.Actors.Server;
 using Sower.Actors.Server.Inspection;
 using Sower.Actors.Server.Projections;
 using Sower.Server.Api;
+using Sower.Server.Auth;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
@@ -12,12 +13,24 @@ using Sower.Server.Sessions;
 using Sower.Server.Ui;
 
 if (ServerConfigCheck.IsRequested(args)) return ServerConfigCheck.Run(args, Console.Out, Console.Error);
+if (args is [BreakGlassCommand.Name, ..])
+{
+    return await BreakGlassCommand.RunAsync(args[1..], ServerOptionsLoader.ProcessEnvironment(), Console.Out, Console.Error);
+}
 
 var loaded = ServerOptionsLoader.LoadAndPrepare(args, ServerOptionsLoader.ProcessEnvironment());
 if (!loaded.IsValid)
 {
     loaded.WriteProblems(Console.Error);
     return ServerOptionsResult.ExitCode;
+}
+
+// Held for the process lifetime: the offline break-glass (admin-token) refuses to run while any server holds it.
+using var dataDirLock = DataDirectoryLock.TryShared(loaded.Options!.DataDir);
+if (dataDirLock is null)
+{
+    Console.Error.WriteLine($"sower-server: \"sower-server {BreakGlassCommand.Name}\" is writing to {loaded.Options.DataDir}; start the server when it has finished.");
+    return BreakGlassCommand.ServerRunningExitCode;
 }
 
 var app = SowerServerApp.Build(loaded.Options!);

@@ -25,12 +25,12 @@ public static class DeploymentCommands
     public sealed record RecordDeploymentResult(DeploymentId DeploymentId, GardenId Caller, DeploymentResult Result, Instant DeployedAt)
         : IWithDeploymentId, ISowerSerializable;
 
-    public sealed record ApproveDeployment(DeploymentId DeploymentId, string Actor) : IWithDeploymentId, ISowerSerializable;
+    public sealed record ApproveDeployment(DeploymentId DeploymentId, Actor Actor) : IWithDeploymentId, ISowerSerializable;
 
-    public sealed record RejectDeployment(DeploymentId DeploymentId, string Actor) : IWithDeploymentId, ISowerSerializable;
+    public sealed record RejectDeployment(DeploymentId DeploymentId, Actor Actor) : IWithDeploymentId, ISowerSerializable;
 
     /// <summary>From the owning garden: superseded (create/replay) or stale-cancel (create step 5).</summary>
-    public sealed record CancelDeployment(DeploymentId DeploymentId, CancelReason Reason, string Actor) : IWithDeploymentId, ISowerSerializable;
+    public sealed record CancelDeployment(DeploymentId DeploymentId, CancelReason Reason, Actor Actor) : IWithDeploymentId, ISowerSerializable;
 
     /// <summary>Replay on reconnect: keep it dispatched, last_dispatched_at = now, fresh request id (REFERENCE §6.7).</summary>
     public sealed record RedispatchDeployment(DeploymentId DeploymentId, RequestId RequestId) : IWithDeploymentId, ISowerSerializable;
@@ -63,9 +63,9 @@ public static class DeploymentEvents
     public sealed record DeploymentCompleted(DeploymentId DeploymentId, DeploymentResult Result, Instant DeployedAt, bool Late, GardenId Actor, Instant At)
         : IDeploymentEvent;
 
-    public sealed record DeploymentApproved(DeploymentId DeploymentId, string Actor, Instant At) : IDeploymentEvent;
+    public sealed record DeploymentApproved(DeploymentId DeploymentId, Actor Actor, Instant At) : IDeploymentEvent;
 
-    public sealed record DeploymentCanceled(DeploymentId DeploymentId, CancelReason Reason, string Actor, Instant At) : IDeploymentEvent;
+    public sealed record DeploymentCanceled(DeploymentId DeploymentId, CancelReason Reason, Actor Actor, Instant At) : IDeploymentEvent;
 
     public sealed record DeploymentMarkedStale(DeploymentId DeploymentId, Instant At) : IDeploymentEvent;
 

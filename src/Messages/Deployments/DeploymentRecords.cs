@@ -22,7 +22,7 @@ public sealed record SeedDeployment(
     string Log) : ISowerSerializable;
 
 /// <summary>An audit record: `created`, `approval_requested`, `approved`, `canceled`, `acknowledged`, `completed`, `redispatched`, `late_result`.</summary>
-public sealed record DeploymentAuditEvent(string Type, string? Reason, string Actor, Instant At, string? Detail) : ISowerSerializable;
+public sealed record DeploymentAuditEvent(string Type, string? Reason, Actor Actor, Instant At, string? Detail) : ISowerSerializable;
 
 /// <summary>The full state of one deployment, as its DeploymentActor holds it.</summary>
 public sealed record DeploymentRecord(

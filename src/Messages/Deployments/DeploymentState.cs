@@ -23,7 +23,7 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
         if (d is null) return this;
         d = e switch
         {
-            DeploymentAcknowledged a => d with { State = DeploymentState.Acknowledged, Events = d.Events.Add(new("acknowledged", null, d.Garden.Value, a.At, null)) },
+            DeploymentAcknowledged a => d with { State = DeploymentState.Acknowledged, Events = d.Events.Add(new("acknowledged", null, Actor.Garden(d.Garden), a.At, null)) },
             SeedStatusChanged s => d with { Seeds = UpdateSeed(d.Seeds, s.Seed, x => x with { State = s.Status }) },
             SeedResultRecorded r => d with
             {
@@ -39,7 +39,7 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
                 State = c.Late ? d.State : DeploymentState.Completed,
                 Result = c.Result,
                 DeployedAt = c.DeployedAt,
-                Events = d.Events.Add(new(c.Late ? "late_result" : "completed", c.Result.ToWire(), c.Actor.Value, c.At,
+                Events = d.Events.Add(new(c.Late ? "late_result" : "completed", c.Result.ToWire(), Actor.Garden(c.Actor), c.At,
                     c.Late ? $"result arrived after the deployment was {d.State.ToWire()}" : null)),
             },
             DeploymentApproved a => d with
@@ -51,11 +51,11 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
             DeploymentMarkedStale s => d with
             {
                 State = DeploymentState.Stale, Result = DeploymentResult.Failure, DeployedAt = s.At,
-                Events = d.Events.Add(new("canceled", "stale", "system", s.At, null)),
+                Events = d.Events.Add(new("canceled", "stale", Actor.Server, s.At, null)),
             },
             DeploymentRedispatched r => d with
             {
-                LastDispatchedAt = r.At, RequestId = r.RequestId, Events = d.Events.Add(new("redispatched", null, d.Garden.Value, r.At, null)),
+                LastDispatchedAt = r.At, RequestId = r.RequestId, Events = d.Events.Add(new("redispatched", null, Actor.Garden(d.Garden), r.At, null)),
             },
             _ => d,
         };
@@ -115,6 +115,6 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
     /// <summary>REFERENCE §6.9: undecided for approval_expiry_seconds → canceled/expired.</summary>
     public IDeploymentEvent? ExpiryCheck(Instant now, Duration expiry) =>
         Deployment is { State: DeploymentState.AwaitingApproval } d && now - d.CreatedAt >= expiry
-            ? new DeploymentCanceled(d.Sid, CancelReason.Expired, "system", now)
+            ? new DeploymentCanceled(d.Sid, CancelReason.Expired, Actor.Server, now)
             : null;
 }

@@ -13,7 +13,7 @@ public sealed record CreationRequest(
     ImmutableArray<SubscriptionId> Subscriptions,
     Trigger Trigger,
     AuditReason Reason,
-    string Actor,
+    Actor Actor,
     bool Force,
     SeedInfo? ExplicitSeed) : ISowerSerializable;
 
@@ -125,7 +125,7 @@ public static class DeploymentPlanner
         return result.ToImmutable();
     }
 
-    public static DeploymentRecord NewRecord(DeploymentId sid, GardenId garden, RequestId requestId, Trigger trigger, AuditReason reason, string actor,
+    public static DeploymentRecord NewRecord(DeploymentId sid, GardenId garden, RequestId requestId, Trigger trigger, AuditReason reason, Actor actor,
         string hash, Instant now, bool awaiting, ImmutableArray<string> confirmRules, ImmutableArray<PlannedSeed> seeds, DeploymentId? parent, int retryOrdinal)
     {
         var events = ImmutableArray.CreateBuilder<DeploymentAuditEvent>();
@@ -143,7 +143,7 @@ public static class DeploymentPlanner
     }
 
     /// <summary>REFERENCE §6.10: retry a completed, stale or canceled deployment as a linked child, policy evaluated again as manual.</summary>
-    public static CreationOutcome Retry(GardenState state, DeploymentId original, string actor, Instant now, DeploymentId newId, RequestId requestId)
+    public static CreationOutcome Retry(GardenState state, DeploymentId original, Actor actor, Instant now, DeploymentId newId, RequestId requestId)
     {
         var parent = state.FindDeployment(original);
         if (parent is null) return new CreationOutcome.Failed(DeploymentEntityState.NotFound, "deployment not found");

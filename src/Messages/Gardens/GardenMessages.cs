@@ -22,7 +22,7 @@ public static class GardenCommands
 
     /// <summary>Delete the garden (REFERENCE §5.4): its credential is revoked by the caller, its live connection dropped,
     /// its subscriptions and generations removed; its deployments and their events are kept.</summary>
-    public sealed record DeleteGarden(GardenId GardenId, string Actor) : IWithGardenId, ISowerSerializable;
+    public sealed record DeleteGarden(GardenId GardenId, Actor Actor) : IWithGardenId, ISowerSerializable;
 
     /// <summary>Reply to DeleteGarden: the credential to revoke.</summary>
     public sealed record GardenDeleted(GardenId GardenId, TokenId? Credential) : ISowerSerializable;
@@ -42,11 +42,11 @@ public static class GardenCommands
         : IWithGardenId, ISowerSerializable;
 
     /// <summary>Manual deploy from the API (REFERENCE §6.5); ExplicitSeed was resolved by the caller.</summary>
-    public sealed record DeploySubscription(GardenId GardenId, SubscriptionId Subscription, SeedInfo? ExplicitSeed, string Actor)
+    public sealed record DeploySubscription(GardenId GardenId, SubscriptionId Subscription, SeedInfo? ExplicitSeed, Actor Actor)
         : IWithGardenId, ISowerSerializable;
 
     /// <summary>Retry (REFERENCE §6.10).</summary>
-    public sealed record RetryDeployment(GardenId GardenId, DeploymentId Deployment, string Actor) : IWithGardenId, ISowerSerializable;
+    public sealed record RetryDeployment(GardenId GardenId, DeploymentId Deployment, Actor Actor) : IWithGardenId, ISowerSerializable;
 
     /// <summary>Realtime fan-out delivery from a seed line (REFERENCE §6.8); the garden acks with RealtimeDeliveryDone.</summary>
     public sealed record DeployRealtime(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, string Actor, SeedLineKey Line, long DeliveryId)
@@ -94,7 +94,7 @@ public static class GardenEvents
 
     public sealed record GardenCredentialBound(GardenId GardenId, TokenId Credential) : IGardenEvent;
 
-    public sealed record GardenRemoved(GardenId GardenId, string Actor, Instant At) : IGardenEvent;
+    public sealed record GardenRemoved(GardenId GardenId, Actor Actor, Instant At) : IGardenEvent;
 
     public sealed record GardenVersionReported(GardenId GardenId, string Version, Instant At) : IGardenEvent;
 

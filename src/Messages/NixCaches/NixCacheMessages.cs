@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sower.Messages.Domain;
 
 namespace Sower.Messages.NixCaches;
 
@@ -17,13 +18,14 @@ public sealed record NixCache(string Sid, string Url, string PublicKey)
     public const string Prefix = "nxc";
 }
 
+/// <summary><c>By</c>: who asked, for the audit trail (recorded on the event).</summary>
 public static class NixCacheCommands
 {
-    public sealed record AddNixCache(string Url, string PublicKey) : INixCacheMessage;
+    public sealed record AddNixCache(string Url, string PublicKey, Actor? By = null) : INixCacheMessage;
 
-    public sealed record EditNixCache(string Sid, string Url, string PublicKey) : INixCacheMessage;
+    public sealed record EditNixCache(string Sid, string Url, string PublicKey, Actor? By = null) : INixCacheMessage;
 
-    public sealed record RemoveNixCache(string Sid) : INixCacheMessage;
+    public sealed record RemoveNixCache(string Sid, Actor? By = null) : INixCacheMessage;
 }
 
 public static class NixCacheQueries
@@ -34,13 +36,14 @@ public static class NixCacheQueries
     }
 }
 
+/// <summary><c>By</c>: who made the change (null in events written before actors were recorded).</summary>
 public static class NixCacheEvents
 {
-    public sealed record NixCacheAdded(string Sid, string Url, string PublicKey) : INixCacheEvent;
+    public sealed record NixCacheAdded(string Sid, string Url, string PublicKey, Actor? By = null) : INixCacheEvent;
 
-    public sealed record NixCacheEdited(string Sid, string Url, string PublicKey) : INixCacheEvent;
+    public sealed record NixCacheEdited(string Sid, string Url, string PublicKey, Actor? By = null) : INixCacheEvent;
 
-    public sealed record NixCacheRemoved(string Sid) : INixCacheEvent;
+    public sealed record NixCacheRemoved(string Sid, Actor? By = null) : INixCacheEvent;
 }
 
 public static class NixCacheErrorCodes

@@ -47,18 +47,18 @@ public sealed record NixCacheRegistry(ImmutableSortedDictionary<string, NixCache
     public NixCacheDecision Decide(AddNixCache cmd, string newSid)
     {
         if (Check(cmd.Url, cmd.PublicKey, null) is { } error) return new(null, error);
-        return new(new NixCacheAdded(newSid, cmd.Url, cmd.PublicKey), null);
+        return new(new NixCacheAdded(newSid, cmd.Url, cmd.PublicKey, cmd.By), null);
     }
 
     public NixCacheDecision Decide(EditNixCache cmd)
     {
         if (!Caches.ContainsKey(cmd.Sid)) return new(null, NotFound);
         if (Check(cmd.Url, cmd.PublicKey, cmd.Sid) is { } error) return new(null, error);
-        return new(new NixCacheEdited(cmd.Sid, cmd.Url, cmd.PublicKey), null);
+        return new(new NixCacheEdited(cmd.Sid, cmd.Url, cmd.PublicKey, cmd.By), null);
     }
 
     public NixCacheDecision Decide(RemoveNixCache cmd) =>
-        Caches.ContainsKey(cmd.Sid) ? new(new NixCacheRemoved(cmd.Sid), null) : new(null, NotFound);
+        Caches.ContainsKey(cmd.Sid) ? new(new NixCacheRemoved(cmd.Sid, cmd.By), null) : new(null, NotFound);
 
     public NixCacheRegistry Apply(INixCacheEvent evt) => evt switch
     {

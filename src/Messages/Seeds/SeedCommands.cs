@@ -35,10 +35,10 @@ public static class SeedCommands
         string By) : IWithSeedId, ISowerSerializable;
 
     /// <summary>Retire a seed: kept for history, excluded from latest-selection and realtime (REFERENCE §2). Audited.</summary>
-    public sealed record RetireSeed(SeedId SeedId, string By) : IWithSeedId, ISowerSerializable;
+    public sealed record RetireSeed(SeedId SeedId, Actor By) : IWithSeedId, ISowerSerializable;
 
     /// <summary>Remove one tag (key and value) from a seed (REFERENCE §2, pitfall 21). Audited.</summary>
-    public sealed record RemoveSeedTag(SeedId SeedId, Tag Tag, string By) : IWithSeedId, ISowerSerializable;
+    public sealed record RemoveSeedTag(SeedId SeedId, Tag Tag, Actor By) : IWithSeedId, ISowerSerializable;
 
     /// <summary>Reply to SubmitSeed (a CommandFailed "invalid_seed" when it breaks a limit).</summary>
     public sealed record SeedSubmissionResult(SeedInfo Seed, bool Created) : ISowerSerializable;
@@ -72,7 +72,7 @@ public static class SeedEvents
 
     public sealed record SeedPromoted(SeedId SeedId, Instant Recency, string By) : ISeedEvent;
 
-    public sealed record SeedRetired(SeedId SeedId, string By, Instant At) : ISeedEvent;
+    public sealed record SeedRetired(SeedId SeedId, Actor By, Instant At) : ISeedEvent;
 
-    public sealed record SeedTagRemoved(SeedId SeedId, Tag Tag, string By, Instant At) : ISeedEvent;
+    public sealed record SeedTagRemoved(SeedId SeedId, Tag Tag, Actor By, Instant At) : ISeedEvent;
 }

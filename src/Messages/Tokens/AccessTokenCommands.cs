@@ -4,30 +4,28 @@ using Sower.Messages.Domain;
 
 namespace Sower.Messages.Tokens;
 
-/// <summary>Commands to the access-token store. <c>OwnerSid</c> on regenerate/revoke restricts the command to that
-/// owner's tokens (another owner's token answers not found); null acts for the system or an admin.
-/// <c>CallerRoles</c> is the role set of the token making the request (no token can mint a role it does not hold);
-/// null means a trusted system caller (e.g. garden enrollment).</summary>
+/// <summary>Commands to the access-token store. <c>By</c> is who asks: for a token (<see cref="ActorKind.Token"/>) the
+/// store checks that token against its own state and applies the management rules of <see cref="AccessTokenStore"/>
+/// (only managers may act; a non-admin sees and manages only itself and the tokens it created; expiry limits).
+/// <c>ByServer</c> marks a command the server issues on its own behalf (garden enrollment and deletion, bootstrap,
+/// break-glass): no caller rules apply. The REST API and the console never set it.</summary>
 public static class AccessTokenCommands
 {
-    /// <param name="ExpiresOn">Null means tomorrow (UTC) for user tokens, and never for garden credentials.</param>
+    /// <param name="ExpiresOn">Null means tomorrow (UTC, never later than the creator allows) for user tokens, and
+    /// never for garden credentials.</param>
     public sealed record CreateAccessToken(
         string Description,
         ImmutableArray<string> Roles,
         LocalDate? ExpiresOn,
-        string OwnerSid,
+        Actor By,
         GardenId? GardenId = null,
-        ImmutableArray<string>? CallerRoles = null) : ITokenMessage;
+        bool ByServer = false) : ITokenMessage;
 
     /// <summary>Issues a new secret under the same sid. Null <paramref name="ExpiresOn"/> keeps the current expiry
-    /// (or tomorrow if that has passed); garden credentials keep no expiry.</summary>
-    public sealed record RegenerateAccessToken(
-        TokenId TokenId,
-        LocalDate? ExpiresOn,
-        string? OwnerSid,
-        ImmutableArray<string>? CallerRoles = null) : ITokenMessage;
+    /// (or tomorrow if that has passed, never later than the limits allow); garden credentials keep no expiry.</summary>
+    public sealed record RegenerateAccessToken(TokenId TokenId, LocalDate? ExpiresOn, Actor By, bool ByServer = false) : ITokenMessage;
 
-    public sealed record RevokeAccessToken(TokenId TokenId, string? OwnerSid) : ITokenMessage;
+    public sealed record RevokeAccessToken(TokenId TokenId, Actor By, bool ByServer = false) : ITokenMessage;
 
     /// <summary>Creates the initial admin token if and only if no token was ever issued (first start).</summary>
     public sealed record BootstrapAdminToken : ITokenMessage
@@ -39,10 +37,10 @@ public static class AccessTokenCommands
 
 public static class AccessTokenQueries
 {
-    /// <summary>Null owner lists every token (admin).</summary>
-    public sealed record GetAccessTokens(string? OwnerSid) : ITokenMessage;
+    /// <summary>The tokens <paramref name="By"/> may see (an admin: every token).</summary>
+    public sealed record GetAccessTokens(Actor By, bool ByServer = false) : ITokenMessage;
 
-    public sealed record GetAccessToken(TokenId TokenId, string? OwnerSid) : ITokenMessage;
+    public sealed record GetAccessToken(TokenId TokenId, Actor By, bool ByServer = false) : ITokenMessage;
 
     /// <summary>Checks a presented <c>sower_…</c> string: format, sid, expiry and secret.</summary>
     public sealed record AuthenticateAccessToken(string Presented) : ITokenMessage
@@ -85,4 +83,6 @@ public static class AccessTokenErrorCodes
     public const string Invalid = "invalid";
     public const string NotFound = "not_found";
     public const string Forbidden = "forbidden";
+    /// <summary>The request is valid but would break an invariant (the last admin token): HTTP 409.</summary>
+    public const string Conflict = "conflict";
 }

@@ -7,6 +7,9 @@ namespace Sower.Messages.Tokens;
 public static class AccessTokenEvents
 {
     /// <param name="SecretHash">SHA-256 of the secret, hex; the plaintext is never persisted.</param>
+    /// <param name="OwnerSid">The creating token's sid, or <c>system</c> for tokens the server issued (bootstrap,
+    /// break-glass, garden credentials) and for every token created before owners were recorded.</param>
+    /// <param name="By">Who created it (null in events written before actors were recorded).</param>
     public sealed record AccessTokenCreated(
         TokenId TokenId,
         string Description,
@@ -15,12 +18,13 @@ public static class AccessTokenEvents
         string OwnerSid,
         GardenId? GardenId,
         string SecretHash,
-        Instant At) : ITokenEvent;
+        Instant At,
+        Actor? By = null) : ITokenEvent;
 
     /// <summary>A new secret (and possibly a new expiry) under the same sid; the old secret stops working.</summary>
-    public sealed record AccessTokenRegenerated(TokenId TokenId, LocalDate? ExpiresOn, string SecretHash, Instant At) : ITokenEvent;
+    public sealed record AccessTokenRegenerated(TokenId TokenId, LocalDate? ExpiresOn, string SecretHash, Instant At, Actor? By = null) : ITokenEvent;
 
-    public sealed record AccessTokenRevoked(TokenId TokenId, Instant At) : ITokenEvent;
+    public sealed record AccessTokenRevoked(TokenId TokenId, Instant At, Actor? By = null) : ITokenEvent;
 }
 
 /// <summary>One token as stored: what may be shown, plus the secret hash.</summary>

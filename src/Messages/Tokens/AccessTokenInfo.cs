@@ -6,8 +6,10 @@ namespace Sower.Messages.Tokens;
 
 /// <summary>What may be shown about a token: never its secret or hash.</summary>
 /// <param name="ExpiresOn">Last valid date (UTC), inclusive; null only for garden credentials.</param>
-/// <param name="OwnerSid">The user the token belongs to (only the owner, or an admin, may manage it).</param>
+/// <param name="OwnerSid">The token that created it (only it, the token itself, or an admin may manage it);
+/// <c>system</c> for tokens the server issued and for tokens created before owners were recorded (admin-owned).</param>
 /// <param name="GardenId">Set for a garden's own credential.</param>
+/// <param name="CreatedBy">Who created it, with the creator's description at the time (null before actors were recorded).</param>
 public sealed record AccessTokenInfo(
     TokenId Sid,
     string Description,
@@ -16,7 +18,8 @@ public sealed record AccessTokenInfo(
     string OwnerSid,
     GardenId? GardenId,
     Instant CreatedAt,
-    Instant SecretIssuedAt)
+    Instant SecretIssuedAt,
+    Actor? CreatedBy = null)
 {
     /// <summary>Valid through the end of <see cref="ExpiresOn"/> (UTC).</summary>
     public bool IsValidOn(LocalDate todayUtc) => ExpiresOn is not { } last || todayUtc <= last;

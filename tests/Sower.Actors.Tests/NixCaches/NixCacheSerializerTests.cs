@@ -29,7 +29,10 @@ public sealed class NixCacheSerializerTests : Akka.TestKit.Xunit2.TestKit
         new NixCacheAdded(Sid, Url, Key),
         new NixCacheEdited(Sid, "file:///var/cache", Key),
         new NixCacheRemoved(Sid),
+        new NixCacheAdded(Sid, Url, Key, Sower.Messages.Domain.Actor.Token(new Sower.Messages.Domain.TokenId("abcdefghijklmnopqrstuvwx"), "ops")),
+        new NixCacheRemoved(Sid, Sower.Messages.Domain.Actor.Token(new Sower.Messages.Domain.TokenId("abcdefghijklmnopqrstuvwx"), "ops")),
         new AddNixCache(Url, Key),
+        new AddNixCache(Url, Key, Sower.Messages.Domain.Actor.Token(new Sower.Messages.Domain.TokenId("abcdefghijklmnopqrstuvwx"), "ops")),
         new EditNixCache(Sid, Url, Key),
         new RemoveNixCache(Sid),
         GetNixCaches.Instance,
@@ -66,13 +69,19 @@ public sealed class NixCacheSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Persisted_events_keep_their_manifests_and_snake_case_json()
+    public void Persisted_events_have_v2_manifests_with_the_actor_and_v1_events_still_read()
     {
         var serializer = new NixCacheSerializer((Akka.Actor.ExtendedActorSystem)Sys);
-        Assert.Equal("nxc-added-v1", serializer.Manifest(new NixCacheAdded(Sid, Url, Key)));
-        Assert.Equal("nxc-edited-v1", serializer.Manifest(new NixCacheEdited(Sid, Url, Key)));
-        Assert.Equal("nxc-removed-v1", serializer.Manifest(new NixCacheRemoved(Sid)));
-        Assert.Equal($$"""{"sid":"{{Sid}}","url":"{{Url}}","public_key":"{{Key}}"}""",
-            System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new NixCacheAdded(Sid, Url, Key))));
+        Assert.Equal("nxc-added-v2", serializer.Manifest(new NixCacheAdded(Sid, Url, Key)));
+        Assert.Equal("nxc-edited-v2", serializer.Manifest(new NixCacheEdited(Sid, Url, Key)));
+        Assert.Equal("nxc-removed-v2", serializer.Manifest(new NixCacheRemoved(Sid)));
+        var by = Sower.Messages.Domain.Actor.Token(new Sower.Messages.Domain.TokenId("abcdefghijklmnopqrstuvwx"), "ops");
+        Assert.Equal($$$"""{"sid":"{{{Sid}}}","url":"{{{Url}}}","public_key":"{{{Key}}}","by":{"kind":"Token","sid":"abcdefghijklmnopqrstuvwx","description":"ops"}}""",
+            System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new NixCacheAdded(Sid, Url, Key, by))));
+        var v1 = Assert.IsType<NixCacheAdded>(serializer.FromBinary(
+            System.Text.Encoding.UTF8.GetBytes($$"""{"sid":"{{Sid}}","url":"{{Url}}","public_key":"{{Key}}"}"""), "nxc-added-v1"));
+        Assert.Equal(Url, v1.Url);
+        Assert.Null(v1.By);
+        Assert.IsType<NixCacheRemoved>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes($$"""{"sid":"{{Sid}}"}"""), "nxc-removed-v1"));
     }
 }

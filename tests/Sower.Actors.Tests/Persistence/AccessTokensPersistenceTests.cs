@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Sower.Actors.Hosting;
 using Sower.Actors.Tokens;
+using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using Sower.Testing;
 using static Sower.Messages.Tokens.AccessTokenCommands;
@@ -57,12 +58,12 @@ public abstract class AccessTokensPersistenceTests(DatabaseProvider provider) : 
     {
         var first = await StartAsync();
         var admin = await Ask<AccessTokenIssued>(first, BootstrapAdminToken.Instance);
-        var kept = await Ask<AccessTokenIssued>(first, new CreateAccessToken("kept", [Roles.SeedRead], null, "user_a"));
-        var rotated = await Ask<AccessTokenIssued>(first, new CreateAccessToken("rotated", [Roles.SeedWrite], null, "user_a"));
-        var rotatedAgain = await Ask<AccessTokenIssued>(first, new RegenerateAccessToken(rotated.TokenId, null, "user_a"));
-        var revoked = await Ask<AccessTokenIssued>(first, new CreateAccessToken("revoked", [Roles.GardenRead], null, "user_b"));
-        await Ask<AccessTokenRevocationConfirmed>(first, new RevokeAccessToken(revoked.TokenId, null));
-        var before = await Ask<AccessTokenList>(first, new GetAccessTokens(null));
+        var kept = await Ask<AccessTokenIssued>(first, new CreateAccessToken("kept", [Roles.SeedRead], null, Actor.Server, ByServer: true));
+        var rotated = await Ask<AccessTokenIssued>(first, new CreateAccessToken("rotated", [Roles.SeedWrite], null, Actor.Server, ByServer: true));
+        var rotatedAgain = await Ask<AccessTokenIssued>(first, new RegenerateAccessToken(rotated.TokenId, null, Actor.Server, ByServer: true));
+        var revoked = await Ask<AccessTokenIssued>(first, new CreateAccessToken("revoked", [Roles.GardenRead], null, Actor.Server, ByServer: true));
+        await Ask<AccessTokenRevocationConfirmed>(first, new RevokeAccessToken(revoked.TokenId, Actor.Server, ByServer: true));
+        var before = await Ask<AccessTokenList>(first, new GetAccessTokens(Actor.Server, ByServer: true));
         await StopAsync(first);
 
         var second = await StartAsync();
@@ -74,7 +75,7 @@ public abstract class AccessTokensPersistenceTests(DatabaseProvider provider) : 
             Assert.Equal(rotated.TokenId, (await Ask<AccessTokenAuthenticated>(second, new AuthenticateAccessToken(rotatedAgain.Plaintext))).Token?.Sid);
             Assert.Null((await Ask<AccessTokenAuthenticated>(second, new AuthenticateAccessToken(revoked.Plaintext))).Token);
 
-            var after = await Ask<AccessTokenList>(second, new GetAccessTokens(null));
+            var after = await Ask<AccessTokenList>(second, new GetAccessTokens(Actor.Server, ByServer: true));
             Assert.Equal(before.Tokens.Select(Describe), after.Tokens.Select(Describe));
             await Ask<AdminTokenAlreadyBootstrapped>(second, BootstrapAdminToken.Instance);
         }
@@ -90,7 +91,7 @@ public abstract class AccessTokensPersistenceTests(DatabaseProvider provider) : 
         var first = await StartAsync(snapshotEvery: 3);
         var issued = new List<AccessTokenIssued>();
         for (var i = 0; i < 7; i++)
-            issued.Add(await Ask<AccessTokenIssued>(first, new CreateAccessToken($"token {i}", [Roles.SeedRead], null, "user_a")));
+            issued.Add(await Ask<AccessTokenIssued>(first, new CreateAccessToken($"token {i}", [Roles.SeedRead], null, Actor.Server, ByServer: true)));
         await StopAsync(first);
 
         // Snapshots at sequence numbers 3 and 6, the older one pruned; event 7 only in the journal.
@@ -101,7 +102,7 @@ public abstract class AccessTokensPersistenceTests(DatabaseProvider provider) : 
         {
             foreach (var token in issued)
                 Assert.Equal(token.TokenId, (await Ask<AccessTokenAuthenticated>(second, new AuthenticateAccessToken(token.Plaintext))).Token?.Sid);
-            Assert.Equal(7, (await Ask<AccessTokenList>(second, new GetAccessTokens("user_a"))).Tokens.Length);
+            Assert.Equal(7, (await Ask<AccessTokenList>(second, new GetAccessTokens(Actor.Server, ByServer: true))).Tokens.Length);
         }
         finally
         {

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sower.Actors.Hosting;
 using Sower.Actors.Tokens;
+using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using Sower.Testing;
 using static Sower.Messages.Tokens.AccessTokenCommands;
@@ -71,15 +72,15 @@ public sealed class TwoNodeTokenStoreTests : IAsyncLifetime
         {
             Assert.Equal(2, Cluster.Get(second.Services.GetRequiredService<ActorSystem>()).State.Members.Count);
 
-            var issued = await Ask<AccessTokenIssued>(second, new CreateAccessToken("from node 2", [Roles.SeedRead], null, "user_a"));
+            var issued = await Ask<AccessTokenIssued>(second, new CreateAccessToken("from node 2", [Roles.SeedRead], null, Actor.Server, ByServer: true));
             Assert.Equal(issued.TokenId, (await Ask<AccessTokenAuthenticated>(first, new AuthenticateAccessToken(issued.Plaintext))).Token?.Sid);
             Assert.Equal(issued.TokenId, (await Ask<AccessTokenAuthenticated>(second, new AuthenticateAccessToken(issued.Plaintext))).Token?.Sid);
-            Assert.Single((await Ask<AccessTokenList>(second, new GetAccessTokens("user_a"))).Tokens);
+            Assert.Single((await Ask<AccessTokenList>(second, new GetAccessTokens(Actor.Server, ByServer: true))).Tokens);
 
-            await Ask<AccessTokenRevocationConfirmed>(second, new RevokeAccessToken(issued.TokenId, "user_a"));
+            await Ask<AccessTokenRevocationConfirmed>(second, new RevokeAccessToken(issued.TokenId, Actor.Server, ByServer: true));
             Assert.Null((await Ask<AccessTokenAuthenticated>(second, new AuthenticateAccessToken(issued.Plaintext))).Token);
             Assert.Equal(AccessTokenErrorCodes.NotFound,
-                (await Ask<AccessTokenError>(second, new RevokeAccessToken(issued.TokenId, "user_a"))).Code);
+                (await Ask<AccessTokenError>(second, new RevokeAccessToken(issued.TokenId, Actor.Server, ByServer: true))).Code);
         }
         finally
         {

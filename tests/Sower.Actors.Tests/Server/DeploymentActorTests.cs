@@ -24,7 +24,7 @@ public sealed class DeploymentActorTests(EntityFixture fixture) : IClassFixture<
     {
         var seed = Seed("sys-" + Guid.NewGuid().ToString("N")[..8]);
         var id = DeploymentId.New();
-        var record = Messages.Gardens.DeploymentPlanner.NewRecord(id, Owner, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, "user_a",
+        var record = Messages.Gardens.DeploymentPlanner.NewRecord(id, Owner, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("user_a"),
             ContentHash.Of([seed.Sid]), fixture.Clock.GetCurrentInstant(), awaiting, awaiting ? ["careful"] : [],
             [new PlannedSeed(SubscriptionId.New(), "system", PolicyAction.Activate, seed)], null, 0);
         await _host.Ask<DeploymentChanged>(_host.Deployments, new CreateDeployment(id, record));
@@ -93,7 +93,7 @@ public sealed class DeploymentActorTests(EntityFixture fixture) : IClassFixture<
         fixture.Clock.Advance(Duration.FromHours(2) + Duration.FromMinutes(1));
         var stale = await Eventually(id, d => d.State == DeploymentState.Stale);
         Assert.Equal(DeploymentResult.Failure, stale.Result);
-        Assert.Contains(stale.Events, e => e is { Type: "canceled", Reason: "stale", Actor: "system" });
+        Assert.Contains(stale.Events, e => e is { Type: "canceled", Reason: "stale" } && e.Actor == Actor.Server);
 
         await _host.Ask<CommandAccepted>(_host.Deployments, new RecordDeploymentResult(id, Owner, DeploymentResult.Success, Instant.FromUtc(2026, 5, 1, 15, 0)));
         var late = await Get(id);
@@ -108,12 +108,12 @@ public sealed class DeploymentActorTests(EntityFixture fixture) : IClassFixture<
         var (approved, _) = await Create(awaiting: true);
         var (expiring, _) = await Create(awaiting: true);
         fixture.Clock.Advance(Duration.FromHours(3));
-        await _host.Ask<CommandAccepted>(_host.Deployments, new ApproveDeployment(approved, "user_b"));
+        await _host.Ask<CommandAccepted>(_host.Deployments, new ApproveDeployment(approved, Actor.FromLegacy("user_b")));
         var a = await Get(approved);
         Assert.Equal(DeploymentState.Dispatched, a.State);
         Assert.True(a.Approved);
-        Assert.Contains(a.Events, e => e is { Type: "approved", Actor: "user_b" });
-        Assert.Equal(DeploymentEntityState.InvalidState, (await _host.Ask<CommandFailed>(_host.Deployments, new RejectDeployment(approved, "user_b"))).Code);
+        Assert.Contains(a.Events, e => e.Type == "approved" && e.Actor == Actor.FromLegacy("user_b"));
+        Assert.Equal(DeploymentEntityState.InvalidState, (await _host.Ask<CommandFailed>(_host.Deployments, new RejectDeployment(approved, Actor.FromLegacy("user_b")))).Code);
         Assert.Equal(DeploymentState.AwaitingApproval, (await Get(expiring)).State);
 
         fixture.Clock.Advance(Duration.FromHours(22));

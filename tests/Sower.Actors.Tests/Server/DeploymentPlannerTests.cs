@@ -34,7 +34,7 @@ public sealed class DeploymentPlannerTests
     private static GardenState With(GardenState state, DeploymentSummary d) => state with { Deployments = state.Deployments.SetItem(d.Sid.Value, d) };
 
     private static CreationRequest Request(SubscriptionRecord sub, Trigger trigger = Trigger.Manual, bool force = false) =>
-        new(RequestId.New(), [sub.Sid], trigger, AuditReasons.ForGardenRequest(trigger) ?? AuditReason.RealtimeTriggered, "grdn", force, null);
+        new(RequestId.New(), [sub.Sid], trigger, AuditReasons.ForGardenRequest(trigger) ?? AuditReason.RealtimeTriggered, Actor.FromLegacy("grdn"), force, null);
 
     private static DeploymentSummary Planned(GardenState state, SubscriptionRecord sub, SeedInfo seed, Trigger trigger = Trigger.Manual)
     {

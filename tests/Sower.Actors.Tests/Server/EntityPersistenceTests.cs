@@ -134,7 +134,7 @@ public sealed class RememberedDeploymentTests : IAsyncLifetime
         {
             var seed = new SeedInfo(SeedIdentity.For(SeedType.NixOS, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-r"), "r", SeedType.NixOS,
                 "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-r", [], clock.GetCurrentInstant(), clock.GetCurrentInstant(), false, "ci");
-            var record = DeploymentPlanner.NewRecord(id, GardenIdentity.For("remembered"), RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, "u",
+            var record = DeploymentPlanner.NewRecord(id, GardenIdentity.For("remembered"), RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("u"),
                 ContentHash.Of([seed.Sid]), clock.GetCurrentInstant(), false, [], [new PlannedSeed(SubscriptionId.New(), "s", PolicyAction.Activate, seed)], null, 0);
             await first.Ask<DeploymentChanged>(first.Deployments, new CreateDeployment(id, record));
         }

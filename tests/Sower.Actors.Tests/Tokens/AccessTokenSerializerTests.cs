@@ -27,25 +27,30 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
     private static readonly Instant At = Instant.FromUtc(2026, 1, 2, 3, 4, 5).PlusNanoseconds(123_456_700);
     private static readonly TokenId Sid = new("abcdefghijklmnopqrstuvwx");
     private static readonly GardenId Garden = new("grdn_abcdefghijklmnopqrstuvwx");
-    private static readonly AccessTokenInfo Info = new(Sid, "ci token", [Roles.SeedRead, Roles.Admin], new LocalDate(2026, 12, 31), "user_x", null, At, At);
+    private static readonly AccessTokenInfo Info = new(Sid, "ci token", [Roles.SeedRead, Roles.Admin], new LocalDate(2026, 12, 31), "user_x", null, At, At,
+        Actor.Token(new TokenId("creatorsidabcdefghijklmno"), "admin laptop"));
     private static readonly AccessTokenInfo GardenInfo = new(Sid, "garden", [Roles.Garden], null, "user_x", Garden, At, At.PlusTicks(1));
 
     public static TheoryData<ITokenMessage> Messages() =>
     [
         new AccessTokenCreated(Sid, "ci", [Roles.SeedRead], new LocalDate(2026, 2, 28), "user_x", null, new string('a', 64), At),
         new AccessTokenCreated(Sid, "garden", [Roles.Garden], null, "user_x", Garden, new string('b', 64), At),
+        new AccessTokenCreated(Sid, "ci", [Roles.SeedRead], new LocalDate(2026, 2, 28), "creatorsidabcdefghijklmno", null, new string('a', 64), At,
+            Actor.Token(new TokenId("creatorsidabcdefghijklmno"), "deploy bot")),
         new AccessTokenRegenerated(Sid, new LocalDate(2027, 1, 1), new string('c', 64), At),
+        new AccessTokenRegenerated(Sid, new LocalDate(2027, 1, 1), new string('c', 64), At, Actor.ServerAs("break-glass")),
         new AccessTokenRevoked(Sid, At),
+        new AccessTokenRevoked(Sid, At, Actor.Token(Sid, "itself")),
         new AccessTokenStoreSnapshot([new StoredAccessToken(Info, new string('d', 64)), new StoredAccessToken(GardenInfo, new string('e', 64))], true),
-        new CreateAccessToken("ci", [Roles.SeedRead], new LocalDate(2026, 2, 1), "user_x", null, [Roles.Admin]),
-        new CreateAccessToken("garden", [Roles.Garden], null, "user_x", Garden),
-        new RegenerateAccessToken(Sid, null, "user_x", [Roles.SeedRead]),
-        new RegenerateAccessToken(Sid, new LocalDate(2026, 3, 3), null),
-        new RevokeAccessToken(Sid, null),
+        new CreateAccessToken("ci", [Roles.SeedRead], new LocalDate(2026, 2, 1), Actor.Token(Sid, "ci bot")),
+        new CreateAccessToken("garden", [Roles.Garden], null, Actor.Token(Sid, "enroll"), Garden, ByServer: true),
+        new RegenerateAccessToken(Sid, null, Actor.Token(Sid, null)),
+        new RegenerateAccessToken(Sid, new LocalDate(2026, 3, 3), Actor.Server, ByServer: true),
+        new RevokeAccessToken(Sid, Actor.Garden(Garden)),
         BootstrapAdminToken.Instance,
-        new GetAccessTokens("user_x"),
-        new GetAccessTokens(null),
-        new GetAccessToken(Sid, "user_x"),
+        new GetAccessTokens(Actor.Token(Sid, "me")),
+        new GetAccessTokens(Actor.Server, ByServer: true),
+        new GetAccessToken(Sid, Actor.Token(Sid, "me")),
         new AuthenticateAccessToken("sower_abcdefghijklmnopqrstuvwx_c2VjcmV0"),
         new AccessTokenIssued(Sid, "sower_abcdefghijklmnopqrstuvwx_c2VjcmV0", Info),
         new AccessTokenAuthenticated(GardenInfo),
@@ -85,14 +90,29 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Manifests_are_versioned_and_stable()
+    public void Manifests_are_versioned_and_stable_and_v1_still_reads()
     {
         var serializer = (AccessTokenSerializer)Sys.Serialization.FindSerializerForType(typeof(AccessTokenCreated));
-        Assert.Equal("tok-created-v1", serializer.Manifest(new AccessTokenCreated(Sid, "", [], null, "", null, "", At)));
-        Assert.Equal("tok-regenerated-v1", serializer.Manifest(new AccessTokenRegenerated(Sid, null, "", At)));
-        Assert.Equal("tok-revoked-v1", serializer.Manifest(new AccessTokenRevoked(Sid, At)));
-        Assert.Equal("tok-snapshot-v1", serializer.Manifest(new AccessTokenStoreSnapshot([], false)));
+        Assert.Equal("tok-created-v2", serializer.Manifest(new AccessTokenCreated(Sid, "", [], null, "", null, "", At)));
+        Assert.Equal("tok-regenerated-v2", serializer.Manifest(new AccessTokenRegenerated(Sid, null, "", At)));
+        Assert.Equal("tok-revoked-v2", serializer.Manifest(new AccessTokenRevoked(Sid, At)));
+        Assert.Equal("tok-snapshot-v2", serializer.Manifest(new AccessTokenStoreSnapshot([], false)));
         Assert.Equal("tok-credential-revoked-v1", serializer.Manifest(new CredentialRevoked(Sid, null, CredentialRevoked.Revoked)));
+        foreach (var v1 in new[] { "tok-created-v1", "tok-regenerated-v1", "tok-revoked-v1", "tok-snapshot-v1" })
+            Assert.Contains(v1, serializer.ReadableManifests);
+    }
+
+    [Fact]
+    public void A_v1_created_event_of_todays_main_reads_with_owner_system_and_no_actor()
+    {
+        var serializer = (AccessTokenSerializer)Sys.Serialization.FindSerializerForType(typeof(AccessTokenCreated));
+        var v1 = """{"token_id":"abcdefghijklmnopqrstuvwx","description":"ci","roles":["seed:read"],"expires_on":"2026-02-28","owner_sid":"system","garden_id":null,"secret_hash":"hash","at":"2026-01-02T03:04:05.1234567Z"}""";
+        var back = Assert.IsType<AccessTokenCreated>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(v1), "tok-created-v1"));
+        Assert.Equal("system", back.OwnerSid);
+        Assert.Null(back.By);
+        var revoked = Assert.IsType<AccessTokenRevoked>(serializer.FromBinary(
+            """{"token_id":"abcdefghijklmnopqrstuvwx","at":"2026-01-02T03:04:05Z"}"""u8.ToArray(), "tok-revoked-v1"));
+        Assert.Null(revoked.By);
     }
 
     [Fact]
@@ -102,7 +122,7 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
             new AccessTokenSerializer((Akka.Actor.ExtendedActorSystem)Sys).ToBinary(
                 new AccessTokenCreated(Sid, "ci", [Roles.SeedRead], new LocalDate(2026, 2, 28), "user_x", null, "hash", At)));
         Assert.Equal(
-            """{"token_id":"abcdefghijklmnopqrstuvwx","description":"ci","roles":["seed:read"],"expires_on":"2026-02-28","owner_sid":"user_x","garden_id":null,"secret_hash":"hash","at":"2026-01-02T03:04:05.1234567Z"}""",
+            """{"token_id":"abcdefghijklmnopqrstuvwx","description":"ci","roles":["seed:read"],"expires_on":"2026-02-28","owner_sid":"user_x","garden_id":null,"secret_hash":"hash","at":"2026-01-02T03:04:05.1234567Z","by":null}""",
             json);
     }
 }

@@ -26,11 +26,18 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
 
     private IActorRef Store() => Sys.ActorOf(Props.Create(() => new AccessTokensActor(_clock, _cache, new AccessTokensSettings(2))));
 
-    private AccessTokenIssued CreateToken(IActorRef store, string owner = "user_a", params string[] roles)
+    private static readonly Actor Server = Actor.Server;
+
+    /// <summary>Created by the server (owner <c>system</c>), or by the given token.</summary>
+    private AccessTokenIssued CreateToken(IActorRef store, AccessTokenIssued? by = null, params string[] roles)
     {
-        store.Tell(new CreateAccessToken("ci", [.. roles.DefaultIfEmpty(Roles.SeedRead)], null, owner));
+        store.Tell(by is null
+            ? new CreateAccessToken("ci", [.. roles.DefaultIfEmpty(Roles.SeedRead)], null, Server, ByServer: true)
+            : new CreateAccessToken("ci", [.. roles.DefaultIfEmpty(Roles.SeedRead)], null, Actor.Token(by.TokenId, by.Token.Description)));
         return ExpectMsg<AccessTokenIssued>();
     }
+
+    private static Actor As(AccessTokenIssued token) => Actor.Token(token.TokenId, token.Token.Description);
 
     private AccessTokenInfo? Authenticate(IActorRef store, string presented)
     {
@@ -39,16 +46,19 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Created_token_authenticates_and_is_listed_for_its_owner_only()
+    public void Created_token_authenticates_and_is_listed_for_its_creator_only()
     {
         var store = Store();
-        var issued = CreateToken(store, "user_a", Roles.SeedRead, Roles.SeedWrite);
+        var writerA = CreateToken(store, null, Roles.SeedWrite);
+        var writerB = CreateToken(store, null, Roles.SeedWrite);
+        var issued = CreateToken(store, writerA, Roles.SeedWrite);
         Assert.Equal(issued.TokenId, Authenticate(store, issued.Plaintext)!.Sid);
+        Assert.Equal(writerA.TokenId.Value, issued.Token.OwnerSid);
 
-        store.Tell(new GetAccessTokens("user_a"));
-        Assert.Equal([issued.TokenId], ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid));
-        store.Tell(new GetAccessTokens("user_b"));
-        Assert.Empty(ExpectMsg<AccessTokenList>().Tokens);
+        store.Tell(new GetAccessTokens(As(writerA)));
+        Assert.Equal(new[] { writerA.TokenId.Value, issued.TokenId.Value }.Order(), ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid.Value).Order());
+        store.Tell(new GetAccessTokens(As(writerB)));
+        Assert.Equal([writerB.TokenId], ExpectMsg<AccessTokenList>().Tokens.Select(t => t.Sid));
     }
 
     [Fact]
@@ -58,7 +68,7 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
         var issued = CreateToken(store);
         _cache.Add(issued.Plaintext, Authenticate(store, issued.Plaintext)!);
 
-        store.Tell(new RegenerateAccessToken(issued.TokenId, null, "user_a"));
+        store.Tell(new RegenerateAccessToken(issued.TokenId, null, Server, ByServer: true));
         var again = ExpectMsg<AccessTokenIssued>();
 
         Assert.Equal(issued.TokenId, again.TokenId);
@@ -74,25 +84,27 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
         var issued = CreateToken(store);
         _cache.Add(issued.Plaintext, Authenticate(store, issued.Plaintext)!);
 
-        store.Tell(new RevokeAccessToken(issued.TokenId, "user_a"));
+        store.Tell(new RevokeAccessToken(issued.TokenId, Server, ByServer: true));
         ExpectMsg<AccessTokenRevocationConfirmed>(m => m.TokenId == issued.TokenId);
         Assert.False(_cache.TryGet(issued.Plaintext, out _));
         Assert.Null(Authenticate(store, issued.Plaintext));
 
-        store.Tell(new RevokeAccessToken(issued.TokenId, "user_a"));
+        store.Tell(new RevokeAccessToken(issued.TokenId, Server, ByServer: true));
         ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
     }
 
     [Fact]
-    public void Another_owners_token_answers_not_found()
+    public void Another_creators_token_answers_not_found()
     {
         var store = Store();
-        var issued = CreateToken(store, "user_a");
-        store.Tell(new RevokeAccessToken(issued.TokenId, "user_b"));
+        var writerA = CreateToken(store, null, Roles.SeedWrite);
+        var writerB = CreateToken(store, null, Roles.SeedWrite);
+        var issued = CreateToken(store, writerA, Roles.SeedWrite);
+        store.Tell(new RevokeAccessToken(issued.TokenId, As(writerB)));
         ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
-        store.Tell(new GetAccessToken(issued.TokenId, "user_b"));
+        store.Tell(new GetAccessToken(issued.TokenId, As(writerB)));
         ExpectMsg<AccessTokenError>(e => e.Code == AccessTokenErrorCodes.NotFound);
-        store.Tell(new GetAccessToken(issued.TokenId, "user_a"));
+        store.Tell(new GetAccessToken(issued.TokenId, As(writerA)));
         ExpectMsg<AccessTokenFound>();
     }
 
@@ -100,11 +112,11 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
     public void Invalid_commands_are_refused_without_persisting_anything()
     {
         var store = Store();
-        store.Tell(new CreateAccessToken("", ["nope"], new LocalDate(2026, 4, 30), "user_a"));
+        store.Tell(new CreateAccessToken("", ["nope"], new LocalDate(2026, 4, 30), Server, ByServer: true));
         var error = ExpectMsg<AccessTokenError>();
         Assert.Equal(AccessTokenErrorCodes.Invalid, error.Code);
         Assert.Equal(3, error.Errors.Length);
-        store.Tell(new GetAccessTokens(null));
+        store.Tell(new GetAccessTokens(Server, ByServer: true));
         Assert.Empty(ExpectMsg<AccessTokenList>().Tokens);
     }
 
@@ -135,7 +147,7 @@ public sealed class AccessTokensActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var store = Store();
         var tokens = Enumerable.Range(0, 5).Select(_ => CreateToken(store)).ToList();
-        store.Tell(new RevokeAccessToken(tokens[0].TokenId, null));
+        store.Tell(new RevokeAccessToken(tokens[0].TokenId, Server, ByServer: true));
         ExpectMsg<AccessTokenRevocationConfirmed>();
         Watch(store);
         Sys.Stop(store);

@@ -75,6 +75,69 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         }
     }
 
+    /// <summary>The token endpoints, each against the caller's own token ("own") or another token ("other": for a
+    /// non-admin the fixture's admin token, for an admin a spare admin token so the fixture keeps working).</summary>
+    public static TheoryData<string, string, string> TokenEndpoints => new()
+    {
+        { "GET", "/api/v1/tokens", "" },
+        { "GET", "/api/v1/tokens/{own}", "own" },
+        { "GET", "/api/v1/tokens/{other}", "other" },
+        { "POST", "/api/v1/tokens", "" },
+        { "POST", "/api/v1/tokens/{own}/regenerate", "own" },
+        { "POST", "/api/v1/tokens/{other}/regenerate", "other" },
+        { "DELETE", "/api/v1/tokens/{own}", "own" },
+        { "DELETE", "/api/v1/tokens/{other}", "other" },
+    };
+
+    /// <summary>Issue 12 finding 1, per role (token kind: a user token minted by the admin): enrollment and read-only
+    /// tokens get 403 everywhere; seed:write and deployment:write manage only themselves (another token is 404);
+    /// admin manages every token. No token: 401.</summary>
+    [Theory]
+    [MemberData(nameof(TokenEndpoints))]
+    public async Task Token_endpoint_by_role_managers_manage_their_own_only_admin_manages_others_and_the_rest_get_403(string method, string path, string target)
+    {
+        using var anonymous = server.Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Call(anonymous, method, path.Replace("{own}", "aaaaaaaaaaaaaaaaaaaaaaaa").Replace("{other}", "aaaaaaaaaaaaaaaaaaaaaaaa")));
+        var fixtureAdmin = server.AdminToken.Split('_')[1];
+        foreach (var held in MintableRoles)
+        {
+            var token = await server.TokenWith(held);
+            var own = token.Split('_')[1];
+            var other = held == Roles.Admin ? (await server.TokenWith(Roles.Admin)).Split('_')[1] : fixtureAdmin;
+            using var client = server.Client(token);
+            var status = await CallToken(client, method, path.Replace("{own}", own).Replace("{other}", other), held);
+            var expected = held switch
+            {
+                Roles.Admin => method switch { "POST" when target == "" => HttpStatusCode.Created, "DELETE" => HttpStatusCode.NoContent, _ => HttpStatusCode.OK },
+                Roles.SeedWrite or Roles.DeploymentWrite when target == "other" => HttpStatusCode.NotFound,
+                Roles.SeedWrite or Roles.DeploymentWrite => method switch { "POST" when target == "" => HttpStatusCode.Created, "DELETE" => HttpStatusCode.NoContent, _ => HttpStatusCode.OK },
+                _ => HttpStatusCode.Forbidden,
+            };
+            Assert.True(status == expected, $"{method} {path} with {held} answered {(int)status}, expected {(int)expected}");
+        }
+        using var admin = server.Client(server.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/auth/verify")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_garden_credential_gets_403_on_every_token_endpoint()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "roles-token-garden");
+        using var client = server.Client(garden.Credential);
+        var own = garden.Credential.Split('_')[1];
+        foreach (var (method, path, _) in TokenEndpoints.Select(row => ((string)row[0], (string)row[1], (string)row[2])))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, await CallToken(client, method, path.Replace("{own}", own).Replace("{other}", server.AdminToken.Split('_')[1]), Roles.Garden));
+        }
+    }
+
+    private static async Task<HttpStatusCode> CallToken(HttpClient client, string method, string path, string role) =>
+        (await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = method == "POST" && path == "/api/v1/tokens" ? JsonContent.Create(new { description = "matrix", roles = new[] { role } })
+                : method == "POST" ? JsonContent.Create(new { }) : null,
+        })).StatusCode;
+
     [Fact]
     public async Task The_nix_cache_list_is_open_to_seed_readers_seed_writers_nix_cache_readers_and_admin_only()
     {

@@ -44,6 +44,35 @@ public sealed class ApprovalAndRetryTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task Approve_and_reject_record_the_acting_tokens_sid_and_description_in_the_audit_trail()
+    {
+        await using var garden = await TestGarden.EnrollAndConnect(server, "ap-audit");
+        await garden.Sync(Subscriptions.NixOS("system", "ap-audit", Subscriptions.ConfirmRealtimePolicy));
+        await Seeds.Submit(server, "ap-audit");
+        var first = await LatestDeploymentOf(garden.Sid);
+        var created = (await Deployment(first)).GetProperty("events").EnumerateArray().First(e => e.GetProperty("type").GetString() == "created");
+        Assert.NotEqual("system", created.GetProperty("actor").GetString());
+
+        var approver = await server.TokenWith(Sower.Messages.Tokens.Roles.DeploymentWrite);
+        var approverSid = approver.Split('_')[1];
+        using var asApprover = server.Client(approver);
+        var (status, approved) = await server.PostJson($"/api/v1/deployments/{first}/approve", null, asApprover);
+        Assert.Equal(200, status);
+        var approval = approved.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "approved");
+        Assert.Equal(approverSid, approval.GetProperty("actor").GetString());
+        Assert.Equal("token", approval.GetProperty("actor_kind").GetString());
+        Assert.Equal("test deployment:write", approval.GetProperty("actor_description").GetString());
+
+        await Seeds.Submit(server, "ap-audit", Seeds.Artifact("nixos-system-ap-audit-24.11"));
+        var second = await Wait.ForAsync(async () => await LatestDeploymentOf(garden.Sid) is var latest && latest != first ? latest : null, "a second deployment");
+        var (rejectStatus, rejected) = await server.PostJson($"/api/v1/deployments/{second}/reject", null, asApprover);
+        Assert.Equal(200, rejectStatus);
+        var rejection = rejected.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "canceled");
+        Assert.Equal(approverSid, rejection.GetProperty("actor").GetString());
+        Assert.Equal("test deployment:write", rejection.GetProperty("actor_description").GetString());
+    }
+
+    [Fact]
     public async Task A_rejected_deployment_is_canceled_and_never_pushed()
     {
         await using var garden = await TestGarden.EnrollAndConnect(server, "ap-web02");

@@ -25,7 +25,7 @@ public sealed class AdminTokenBootstrapTests : IDisposable
 
             using var client = first.Client(firstContent.Trim());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/probe/{Roles.Admin}")).StatusCode);
-            var tokens = await first.AskTokensAsync<AccessTokenList>(new GetAccessTokens(null));
+            var tokens = await first.AskTokensAsync<AccessTokenList>(new GetAccessTokens(Sower.Messages.Domain.Actor.Server, ByServer: true));
             var only = Assert.Single(tokens.Tokens);
             Assert.Equal("initial admin token", only.Description);
         }
@@ -34,7 +34,7 @@ public sealed class AdminTokenBootstrapTests : IDisposable
         {
             Assert.Equal(firstContent, await File.ReadAllTextAsync(second.Options.AdminTokenFile));
             Assert.Equal(firstWrite, File.GetLastWriteTimeUtc(second.Options.AdminTokenFile));
-            Assert.Single((await second.AskTokensAsync<AccessTokenList>(new GetAccessTokens(null))).Tokens);
+            Assert.Single((await second.AskTokensAsync<AccessTokenList>(new GetAccessTokens(Sower.Messages.Domain.Actor.Server, ByServer: true))).Tokens);
             using var client = second.Client(firstContent.Trim());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/auth/verify")).StatusCode);
         }

@@ -146,32 +146,94 @@ public sealed class TokenApiTests(InfraHostFixture fixture) : IClassFixture<Infr
     }
 
     [Fact]
-    public async Task Users_see_and_manage_only_their_own_tokens_and_another_owners_token_answers_404()
+    public async Task A_non_admin_manager_sees_and_manages_only_itself_and_the_tokens_it_created_and_others_answer_404()
     {
-        var alice = await Host.AskTokensAsync<AccessTokenIssued>(new CreateAccessToken("alice cli", [Roles.SeedRead], null, "user_alice"));
-        var bob = await Host.AskTokensAsync<AccessTokenIssued>(new CreateAccessToken("bob cli", [Roles.SeedRead], null, "user_bob"));
-        using var asAlice = Host.Client(alice.Plaintext);
+        var (aliceSid, alice) = await CreateAsync(Host.AdminToken, "alice ci", Roles.SeedWrite);
+        var (bobSid, bob) = await CreateAsync(Host.AdminToken, "bob ci", Roles.SeedWrite);
+        using var asAlice = Host.Client(alice);
 
-        var own = await asAlice.PostAsJsonAsync("/api/v1/tokens", new { description = "alice second", roles = new[] { Roles.SeedRead } });
-        Assert.Equal(HttpStatusCode.Created, own.StatusCode);
-        var listed = (await Json(await asAlice.GetAsync("/api/v1/tokens"))).EnumerateArray().Select(t => t.GetProperty("owner").GetString()).ToList();
-        Assert.Equal(2, listed.Count);
-        Assert.All(listed, owner => Assert.Equal("user_alice", owner));
+        var (childSid, _) = await CreateAsync(alice, "alice child", Roles.SeedWrite);
+        var listed = (await Json(await asAlice.GetAsync("/api/v1/tokens"))).EnumerateArray().ToList();
+        Assert.Equal(new[] { aliceSid, childSid }.Order(), listed.Select(t => t.GetProperty("sid").GetString()!).Order());
+        var child = listed.Single(t => t.GetProperty("sid").GetString() == childSid);
+        Assert.Equal(aliceSid, child.GetProperty("owner").GetString());
+        Assert.Equal(aliceSid, child.GetProperty("created_by").GetProperty("sid").GetString());
+        Assert.Equal("alice ci", child.GetProperty("created_by").GetProperty("description").GetString());
 
-        await AssertJson(await asAlice.DeleteAsync($"/api/v1/tokens/{bob.TokenId}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
-        await AssertJson(await asAlice.GetAsync($"/api/v1/tokens/{bob.TokenId}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
-        Assert.Equal("alice cli", (await Json(await asAlice.GetAsync($"/api/v1/tokens/{alice.TokenId}"))).GetProperty("description").GetString());
+        var adminSid = Host.AdminToken.Split('_')[1];
+        foreach (var other in new[] { bobSid, adminSid })
+        {
+            await AssertJson(await asAlice.DeleteAsync($"/api/v1/tokens/{other}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
+            await AssertJson(await asAlice.GetAsync($"/api/v1/tokens/{other}"), HttpStatusCode.NotFound, """{"error":"not found"}""");
+            await AssertJson(await asAlice.PostAsync($"/api/v1/tokens/{other}/regenerate", null), HttpStatusCode.NotFound, """{"error":"not found"}""");
+        }
         await AssertJson(await asAlice.GetAsync("/api/v1/tokens/not_a_sid"), HttpStatusCode.NotFound, """{"error":"not found"}""");
-        await AssertJson(await asAlice.PostAsync($"/api/v1/tokens/{bob.TokenId}/regenerate", null), HttpStatusCode.NotFound, """{"error":"not found"}""");
-        using var asBob = Host.Client(bob.Plaintext);
+        using var asBob = Host.Client(bob);
         Assert.Equal(HttpStatusCode.OK, (await asBob.GetAsync("/api/v1/auth/verify")).StatusCode);
-
         using var admin = Host.Client(Host.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/auth/verify")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await asAlice.PostAsync($"/api/v1/tokens/{childSid}/regenerate", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await asAlice.DeleteAsync($"/api/v1/tokens/{childSid}")).StatusCode);
+
         var all = (await Json(await admin.GetAsync("/api/v1/tokens"))).EnumerateArray().Select(t => t.GetProperty("sid").GetString()).ToList();
-        Assert.Contains(bob.TokenId.Value, all);
-        Assert.Contains(alice.TokenId.Value, all);
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/tokens/{bob.TokenId}")).StatusCode);
+        Assert.Contains(bobSid, all);
+        Assert.Contains(aliceSid, all);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/tokens/{bobSid}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await asBob.GetAsync("/api/v1/auth/verify")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(Roles.GardenRegister)]
+    [InlineData(Roles.SeedRead)]
+    [InlineData(Roles.GardenRead)]
+    [InlineData(Roles.DeploymentRead)]
+    [InlineData(Roles.NixCacheRead)]
+    public async Task Enrollment_and_read_only_tokens_get_403_on_every_token_endpoint_and_the_admin_token_survives(string role)
+    {
+        var (ownSid, token) = await CreateAsync(Host.AdminToken, "limited " + role, role);
+        var adminSid = Host.AdminToken.Split('_')[1];
+        using var client = Host.Client(token);
+        await AssertJson(await client.GetAsync("/api/v1/tokens"), HttpStatusCode.Forbidden, """{"error":"forbidden"}""");
+        await AssertJson(await client.GetAsync($"/api/v1/tokens/{ownSid}"), HttpStatusCode.Forbidden, """{"error":"forbidden"}""");
+        await AssertJson(await client.DeleteAsync($"/api/v1/tokens/{adminSid}"), HttpStatusCode.Forbidden, """{"error":"forbidden"}""");
+        await AssertJson(await client.PostAsync($"/api/v1/tokens/{adminSid}/regenerate", null), HttpStatusCode.Forbidden, """{"error":"forbidden"}""");
+        await AssertJson(await client.PostAsJsonAsync("/api/v1/tokens", new { description = "x", roles = new[] { role }, expires_on = "9999-12-31" }),
+            HttpStatusCode.Forbidden, """{"error":"forbidden"}""");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/auth/verify")).StatusCode);
+        using var admin = Host.Client(Host.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/auth/verify")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_cannot_outlive_its_creator_nor_the_maximum_lifetime_and_422_names_expires_on()
+    {
+        var limit = SystemClock.Instance.GetCurrentInstant().InUtc().Date.PlusDays(10);
+        using var admin = Host.Client(Host.AdminToken);
+        var writer = await Json(await admin.PostAsJsonAsync("/api/v1/tokens",
+            new { description = "short writer", roles = new[] { Roles.SeedWrite }, expires_on = LocalDatePattern.Iso.Format(limit) }));
+        using var asWriter = Host.Client(writer.GetProperty("token").GetString()!);
+
+        var beyond = await asWriter.PostAsJsonAsync("/api/v1/tokens",
+            new { description = "longer", roles = new[] { Roles.SeedWrite }, expires_on = LocalDatePattern.Iso.Format(limit.PlusDays(1)) });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, beyond.StatusCode);
+        var error = Assert.Single((await Json(beyond)).GetProperty("errors").EnumerateArray()).GetString()!;
+        Assert.StartsWith($"expires_on: must not be later than the expiry of the requesting token ({LocalDatePattern.Iso.Format(limit)})", error);
+
+        var (_, longWriter) = await CreateAsync(Host.AdminToken, "long writer", Roles.SeedWrite);
+        using (var asLong = Host.Client(longWriter))
+        {
+            var regenerated = await asLong.PostAsync($"/api/v1/tokens/{longWriter.Split('_')[1]}/regenerate", Body("""{"expires_on":"9999-12-31"}"""));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, regenerated.StatusCode);
+            Assert.StartsWith("expires_on: must be at most 365 days from today",
+                Assert.Single((await Json(regenerated)).GetProperty("errors").EnumerateArray()).GetString());
+        }
+        var farAway = await asWriter.PostAsJsonAsync("/api/v1/tokens", new { description = "forever", roles = new[] { Roles.SeedWrite }, expires_on = "9999-12-31" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, farAway.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await asWriter.PostAsJsonAsync("/api/v1/tokens",
+            new { description = "fits", roles = new[] { Roles.SeedWrite }, expires_on = LocalDatePattern.Iso.Format(limit) })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/tokens",
+            new { description = "admin may", roles = new[] { Roles.SeedRead }, expires_on = "2999-12-31" })).StatusCode);
     }
 
     [Fact]
@@ -216,15 +278,15 @@ public sealed class TokenApiTests(InfraHostFixture fixture) : IClassFixture<Infr
     [Fact]
     public async Task No_token_can_mint_a_role_it_does_not_hold_and_nobody_mints_garden()
     {
-        var (_, reader) = await CreateAsync(Host.AdminToken, "reader", Roles.SeedRead);
-        using var asReader = Host.Client(reader);
-        var escalate = await asReader.PostAsJsonAsync("/api/v1/tokens", new { description = "more", roles = new[] { Roles.SeedRead, Roles.SeedWrite } });
+        var (_, writer) = await CreateAsync(Host.AdminToken, "writer", Roles.SeedWrite);
+        using var asWriter = Host.Client(writer);
+        var escalate = await asWriter.PostAsJsonAsync("/api/v1/tokens", new { description = "more", roles = new[] { Roles.SeedWrite, Roles.DeploymentWrite } });
         Assert.Equal(HttpStatusCode.Forbidden, escalate.StatusCode);
         var body = await Json(escalate);
         Assert.Equal("forbidden", body.GetProperty("error").GetString());
-        Assert.Equal(["roles: cannot grant \"seed:write\", which the requesting token does not hold"],
+        Assert.Equal(["roles: cannot grant \"deployment:write\", which the requesting token does not hold"],
             body.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToArray());
-        var same = await asReader.PostAsJsonAsync("/api/v1/tokens", new { description = "same", roles = new[] { Roles.SeedRead } });
+        var same = await asWriter.PostAsJsonAsync("/api/v1/tokens", new { description = "same", roles = new[] { Roles.SeedWrite } });
         Assert.Equal(HttpStatusCode.Created, same.StatusCode);
 
         using var admin = Host.Client(Host.AdminToken);
@@ -236,7 +298,7 @@ public sealed class TokenApiTests(InfraHostFixture fixture) : IClassFixture<Infr
     public async Task A_garden_credential_authenticates_but_cannot_manage_tokens()
     {
         var garden = GardenId.New();
-        var credential = await Host.AskTokensAsync<AccessTokenIssued>(new CreateAccessToken("garden web01", [Roles.Garden], null, "user_alice", garden));
+        var credential = await Host.AskTokensAsync<AccessTokenIssued>(new CreateAccessToken("garden web01", [Roles.Garden], null, Actor.Server, garden, ByServer: true));
         using var client = Host.Client(credential.Plaintext);
         var verify = await Json(await client.GetAsync("/api/v1/auth/verify"));
         Assert.Equal(JsonValueKind.Null, verify.GetProperty("expires_at").ValueKind);

@@ -243,7 +243,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
     [Fact]
     public async Task Revoking_the_sessions_own_token_ends_the_session()
     {
-        var token = await Server.TokenWith(Roles.GardenRead, Roles.DeploymentRead);
+        var token = await Server.TokenWith(Roles.GardenRead, Roles.DeploymentWrite);
         var page = await fx.SignedIn(token, "/settings/tokens");
         var own = page.Locator("tr", new() { Has = page.Locator(".pill", new() { HasText = "this session" }) });
         await own.Locator("button.revoke").ClickAsync();
@@ -251,6 +251,27 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was revoked");
         await page.GotoAsync("/deployments");
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+    }
+
+    [Fact]
+    public async Task The_token_page_follows_the_token_rules_read_only_tokens_manage_nothing_and_writers_see_only_their_own()
+    {
+        var reader = await Server.TokenWith(Roles.SeedRead, Roles.GardenRead);
+        var page = await fx.SignedIn(reader, "/settings/tokens");
+        await Expect(page.Locator(".alert-error")).ToContainTextAsync("may not manage access tokens");
+        await Expect(page.Locator("#create-token")).ToHaveCountAsync(0);
+        await Expect(page.Locator("tr[data-token]")).ToHaveCountAsync(0);
+
+        var writer = await Server.TokenWith(Roles.SeedWrite);
+        page = await fx.SignedIn(writer, "/settings/tokens");
+        await Expect(page.Locator("tr[data-token]")).ToHaveCountAsync(1);
+        await Expect(page.Locator($"tr[data-token='{Server.AdminToken.Split('_')[1]}']")).ToHaveCountAsync(0);
+        await page.Locator("#token-description").FillAsync("writer child");
+        await page.Locator("input[type=checkbox][value='seed:write']").CheckAsync();
+        await page.Locator("#token-expiry").FillAsync("2999-12-31");
+        await page.Locator("#create-token").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("expires_on: must not be later than the expiry of the requesting token");
+        await Expect(page.Locator("tr[data-token]")).ToHaveCountAsync(1);
     }
 
     [Fact]

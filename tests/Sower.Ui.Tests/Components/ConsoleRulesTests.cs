@@ -33,7 +33,7 @@ public sealed class ConsoleRulesTests
         var sub = new SubscriptionRecord(SubscriptionId.New(), gid, new SubscriptionSpec("system", "web01", SeedType.NixOS, [], null, null, Policy.Default), now);
         var seed = new SeedInfo(SeedId.New(), "web01", SeedType.NixOS, "/nix/store/" + new string('a', 32) + "-x", [], now, now, false, "admin");
         DeploymentRecord Record(DeploymentState s, DeploymentId? parent) =>
-            DeploymentPlanner.NewRecord(DeploymentId.New(), gid, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, "admin", "h", now, false, [],
+            DeploymentPlanner.NewRecord(DeploymentId.New(), gid, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("admin"), "h", now, false, [],
                 [new PlannedSeed(sub.Sid, "system", PolicyAction.Activate, seed)], parent, parent is null ? 0 : 1) with { State = s };
         var original = Record(state, null);
         var records = childState is { } c ? ImmutableArray.Create(original, Record(c, original.Sid)) : [original];
@@ -45,7 +45,7 @@ public sealed class ConsoleRulesTests
         };
         var model = Sower.Actors.Server.Projections.ServerReadModel.Empty with { Deployments = records.ToImmutableDictionary(r => r.Sid.Value) };
 
-        var server = DeploymentPlanner.Retry(garden, original.Sid, "admin", now, DeploymentId.New(), RequestId.New());
+        var server = DeploymentPlanner.Retry(garden, original.Sid, Actor.FromLegacy("admin"), now, DeploymentId.New(), RequestId.New());
         Assert.Equal(server is CreationOutcome.Planned, ConsoleQueries.CanRetry(model, original));
     }
 

@@ -96,7 +96,7 @@ public abstract class ConsoleTestContext : BunitContext
     protected static DeploymentRecord Deployment(FakeReadModel model, GardenId garden, SubscriptionRecord sub, SeedInfo seed, bool awaiting = false,
         DeploymentId? parent = null, Instant? at = null)
     {
-        var record = DeploymentPlanner.NewRecord(DeploymentId.New(), garden, RequestId.New(), Trigger.Realtime, AuditReason.RealtimeTriggered, "admin",
+        var record = DeploymentPlanner.NewRecord(DeploymentId.New(), garden, RequestId.New(), Trigger.Realtime, AuditReason.RealtimeTriggered, Actor.Token(new TokenId("adminsidabcdefghijklmnop"), "admin laptop"),
             ContentHash.Of([seed.Sid]), at ?? Now, awaiting, awaiting ? ["careful"] : ImmutableArray<string>.Empty,
             [new PlannedSeed(sub.Sid, sub.Spec.Name, PolicyAction.Activate, seed)], parent, parent is null ? 0 : 1);
         model.Apply(new DeploymentEvents.DeploymentCreated(record.Sid, record));

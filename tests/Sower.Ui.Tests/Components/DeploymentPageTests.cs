@@ -94,7 +94,7 @@ public sealed class DeploymentPageTests : ConsoleTestContext
         var garden = Garden(Model, "web01", out var sub);
         var d = Deployment(Model, garden, sub, Seed(Model, "web01"));
         var sid = DeploymentId.New();
-        var odd = d with { Sid = sid, Events = d.Events.Add(new DeploymentAuditEvent("garden_rebooted", "kernel_changed", garden.Value, ConsoleTestContext.Now, "5.15 → 6.6")) };
+        var odd = d with { Sid = sid, Events = d.Events.Add(new DeploymentAuditEvent("garden_rebooted", "kernel_changed", Actor.Garden(garden), ConsoleTestContext.Now, "5.15 → 6.6")) };
         Model.Apply(new DeploymentCreated(sid, odd));
 
         var page = RenderPage<DeploymentDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, sid.Value));

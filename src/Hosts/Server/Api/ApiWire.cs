@@ -42,7 +42,10 @@ public sealed record GardenDetailWire(string Sid, string Name, bool Online, stri
 public sealed record SeedDeploymentWire(string SubscriptionSid, string SubscriptionName, SeedWire Seed, string AuthorizedAction, string? ExecutedAction,
     string State, string? Result, string Log);
 
-public sealed record DeploymentEventWire(string Type, string? Reason, string Actor, string At, string? Detail);
+/// <param name="Actor">Who did it: a token sid, a garden sid, or <c>system</c> (the server).</param>
+/// <param name="ActorKind">token, garden, server or person.</param>
+/// <param name="ActorDescription">The acting token's description when it acted (null for gardens and the server).</param>
+public sealed record DeploymentEventWire(string Type, string? Reason, string Actor, string At, string? Detail, string ActorKind, string? ActorDescription);
 
 public sealed record DeploymentDetailWire(string Sid, string GardenSid, string State, string? Result, string Trigger, string Reason, bool Approved,
     string ContentHash, string RequestId, string CreatedAt, string LastDispatchedAt, string? DeployedAt, string? Parent, int RetryOrdinal,
@@ -96,7 +99,7 @@ public static class ApiWire
         d.RequestId.Value, Time(d.CreatedAt), Time(d.LastDispatchedAt), Time(d.DeployedAt), d.Parent?.Value, d.RetryOrdinal, d.ConfirmRules,
         [.. d.Seeds.Select(s => new SeedDeploymentWire(s.Subscription.Value, s.SubscriptionName, Seed(s.Seed), s.Authorized.ToWire(), s.Executed?.ToWire(),
             s.State.ToWire(), s.Result?.ToWire(), s.Log))],
-        [.. d.Events.Select(e => new DeploymentEventWire(e.Type, e.Reason, e.Actor, Time(e.At), e.Detail))]);
+        [.. d.Events.Select(e => new DeploymentEventWire(e.Type, e.Reason, e.Actor.Sid, Time(e.At), e.Detail, e.Actor.Kind.ToString().ToLowerInvariant(), e.Actor.Description))]);
 
     public static GenerationWire Generation(GenerationRow g) =>
         new(g.ProfilePath, g.Seed.Value, g.Artifact, g.Link, Time(g.Created), g.Number, g.IsCurrent);

@@ -8,6 +8,7 @@ using Sower.Messages;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;
 using Sower.Messages.Tokens;
+using Sower.Server.Auth;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Tokens.AccessTokenCommands;
 using static Sower.Messages.Tokens.AccessTokenReplies;
@@ -41,16 +42,18 @@ public static class GardenEndpoints
         if (body.Version is { Length: > 200 }) problems.Add("version: at most 200 characters");
         if (problems.Count > 0) return ApiWire.Error(422, "invalid garden", problems);
 
-        var actor = ApiCaller.Actor(user);
+        var actor = ApiCaller.Sid(user);
+        var by = user.AuditActor();
         var gid = GardenIdentity.For(body.HostIdentifier!);
         var enrolled = await gardens.ActorRef.Ask<GardenEnrolled>(new RegisterGarden(gid, body.Name!, body.HostIdentifier!, body.Version, actor), AskTimeout);
+        // The server issues garden credentials itself (ByServer): the enrollment token may not manage tokens.
         object issued = enrolled.PreviousCredential is { } previous
-            ? await tokens.ActorRef.Ask(new RegenerateAccessToken(previous, null, null), AskTimeout)
-            : await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, actor, gid), AskTimeout);
+            ? await tokens.ActorRef.Ask(new RegenerateAccessToken(previous, null, by, ByServer: true), AskTimeout)
+            : await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, by, gid, ByServer: true), AskTimeout);
         if (issued is AccessTokenError { Code: AccessTokenErrorCodes.NotFound } && enrolled.PreviousCredential is not null)
         {
             // The old credential was revoked: issue a fresh one for the same garden.
-            issued = await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, actor, gid), AskTimeout);
+            issued = await tokens.ActorRef.Ask(new CreateAccessToken($"garden {body.Name}", [Roles.Garden], null, by, gid, ByServer: true), AskTimeout);
         }
         if (issued is not AccessTokenIssued token)
         {
@@ -61,7 +64,7 @@ public static class GardenEndpoints
         if (bound.Replaced is { } replaced)
         {
             // A concurrent enrolment of the same host bound another credential first: only the latest stays valid.
-            await tokens.ActorRef.Ask(new RevokeAccessToken(replaced, null), AskTimeout);
+            await tokens.ActorRef.Ask(new RevokeAccessToken(replaced, by, ByServer: true), AskTimeout);
         }
         return ApiWire.Ok(new GardenEnrolledWire(gid.Value, enrolled.Name, token.Plaintext, enrolled.Rebound), 201);
     }
@@ -71,7 +74,7 @@ public static class GardenEndpoints
         if (!Sid.IsValid(sid, GardenId.Prefix)) return ApiWire.NotFound();
         var reply = await gardens.ActorRef.Ask(new DeleteGarden(new GardenId(sid), ApiCaller.Actor(user)), AskTimeout);
         if (reply is not GardenDeleted deleted) return ApiWire.NotFound();
-        if (deleted.Credential is { } credential) await tokens.ActorRef.Ask(new RevokeAccessToken(credential, null), AskTimeout);
+        if (deleted.Credential is { } credential) await tokens.ActorRef.Ask(new RevokeAccessToken(credential, user.AuditActor(), ByServer: true), AskTimeout);
         return Results.NoContent();
     }
 

@@ -39,7 +39,7 @@ public static class NixCacheEndpoints
         if (error is not null) return error;
         var problems = NixCacheRegistry.Validate(body!.Url, body.PublicKey);
         if (problems.Length > 0) return ApiWire.Error(422, "invalid nix cache", problems);
-        return Reply(await registry.ActorRef.Ask(new AddNixCache(body.Url!, body.PublicKey!), AskTimeout), 201);
+        return Reply(await registry.ActorRef.Ask(new AddNixCache(body.Url!, body.PublicKey!, http.User.AuditActor()), AskTimeout), 201);
     }
 
     private static async Task<IResult> Edit(string sid, HttpContext http, IRequiredActor<NixCachesActorKey> registry)
@@ -49,13 +49,13 @@ public static class NixCacheEndpoints
         if (error is not null) return error;
         var problems = NixCacheRegistry.Validate(body!.Url, body.PublicKey);
         if (problems.Length > 0) return ApiWire.Error(422, "invalid nix cache", problems);
-        return Reply(await registry.ActorRef.Ask(new EditNixCache(sid, body.Url!, body.PublicKey!), AskTimeout), 200);
+        return Reply(await registry.ActorRef.Ask(new EditNixCache(sid, body.Url!, body.PublicKey!, http.User.AuditActor()), AskTimeout), 200);
     }
 
-    private static async Task<IResult> Delete(string sid, IRequiredActor<NixCachesActorKey> registry)
+    private static async Task<IResult> Delete(string sid, System.Security.Claims.ClaimsPrincipal user, IRequiredActor<NixCachesActorKey> registry)
     {
         if (!Messages.Domain.Sid.IsValid(sid, NixCache.Prefix)) return ApiWire.NotFound();
-        return Reply(await registry.ActorRef.Ask(new RemoveNixCache(sid), AskTimeout), 204);
+        return Reply(await registry.ActorRef.Ask(new RemoveNixCache(sid, user.AuditActor()), AskTimeout), 204);
     }
 
     private static IResult Reply(object reply, int status) => reply switch

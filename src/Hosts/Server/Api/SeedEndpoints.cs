@@ -105,7 +105,7 @@ public static class SeedEndpoints
         problems.AddRange(SeedLimits.CheckTags(tags).Select(p => p.ToString()));
         if (problems.Count > 0) return ApiWire.Error(422, "invalid seed", problems);
         var command = new SubmitSeed(SeedIdentity.For(type, body.Artifact!), body.Name!, type, body.Artifact!, tags, rename, promote,
-            ApiCaller.Actor(user));
+            ApiCaller.Sid(user));
         // A submission is idempotent by (type, artifact): if this ask times out, the 503 says the seed may exist and
         // that sending the same request again is safe (it answers 200 with the same seed).
         object answer;
@@ -159,6 +159,10 @@ public static class SeedEndpoints
 
 public static class ApiCaller
 {
-    /// <summary>Who did it, for audit: the token's owner (the user), else the token sid.</summary>
-    public static string Actor(ClaimsPrincipal user) => user.OwnerSid() ?? user.TokenSid()?.Value ?? "unknown";
+    /// <summary>Who did it, for audit: the acting token's sid and description (a garden credential: its garden).</summary>
+    public static Sower.Messages.Domain.Actor Actor(ClaimsPrincipal user) => user.AuditActor();
+
+    /// <summary>The acting token's sid, where a record still keeps only a sid (a seed's <c>registered_by</c>, which is
+    /// also the actor of the realtime deployments it starts).</summary>
+    public static string Sid(ClaimsPrincipal user) => user.AuditActor().Sid;
 }

@@ -43,4 +43,10 @@ public static class AccessTokenPrincipal
     public static LocalDate? ExpiresOn(this ClaimsPrincipal user) =>
         user.FindFirstValue(ExpiresOnClaim) is { } text && LocalDatePattern.Iso.Parse(text) is { Success: true } parsed ? parsed.Value : null;
     public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(ClaimTypes.Role, Roles.Admin);
+
+    /// <summary>The audit actor of a request: the token's sid and description (garden credentials: the garden).</summary>
+    public static Actor AuditActor(this ClaimsPrincipal user) =>
+        user.GardenSid() is { } garden ? Actor.Garden(garden)
+        : user.TokenSid() is { } sid ? Actor.Token(sid, user.FindFirstValue(DescriptionClaim))
+        : new Actor(ActorKind.Token, "unknown", null);
 }

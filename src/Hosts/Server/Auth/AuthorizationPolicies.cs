@@ -4,8 +4,9 @@ using Sower.Messages.Tokens;
 namespace Sower.Server.Auth;
 
 /// <summary>One policy per role, named after it (<c>RequireAuthorization(Roles.SeedRead)</c>): the token must hold the
-/// role, and admin satisfies every policy except <see cref="Roles.Garden"/>. <see cref="ManageTokens"/>: any user
-/// token (not a garden credential) may manage its owner's tokens.</summary>
+/// role, and admin satisfies every policy except <see cref="Roles.Garden"/>. <see cref="ManageTokens"/>: only a token
+/// holding admin, seed:write or deployment:write (<see cref="AccessTokenStore.MayManageTokens"/>) reaches the token
+/// API or the console's token page; which tokens it may then see and change the token store decides.</summary>
 public static class AuthorizationPolicies
 {
     public const string ManageTokens = "tokens:manage";
@@ -33,6 +34,6 @@ public static class AuthorizationPolicies
         options.AddPolicy(ManageTokens, policy => policy
             .AddAuthenticationSchemes(AccessTokenAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
-            .RequireAssertion(ctx => ctx.User.GardenSid() is null && !ctx.User.TokenRoles().Contains(Roles.Garden)));
+            .RequireAssertion(ctx => ctx.User.GardenSid() is null && AccessTokenStore.MayManageTokens(ctx.User.TokenRoles())));
     }
 }

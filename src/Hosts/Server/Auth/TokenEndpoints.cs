@@ -14,7 +14,9 @@ using static Sower.Messages.Tokens.AccessTokenReplies;
 namespace Sower.Server.Auth;
 
 /// <summary><c>GET /api/v1/auth/verify</c> and the token API (REFERENCE §6.14, §6.15). Bad bodies answer 400/422 with
-/// an <c>errors</c> list; another owner's token answers 404; only an admin sees and manages every token.</summary>
+/// an <c>errors</c> list; only tokens that may manage tokens get past the policy (403 otherwise); a token the caller may
+/// not see answers 404; only an admin sees and manages every token; the last valid admin token answers 409 on revoke.
+/// Every rule is the token store's (<see cref="AccessTokenStore"/>): this only translates HTTP.</summary>
 public static class TokenEndpoints
 {
     public const string ShownOnceWarning = "Store this token now: it cannot be shown again.";
@@ -46,8 +48,7 @@ public static class TokenEndpoints
 
     private static async Task<IResult> List(HttpContext http, ActorRegistry registry)
     {
-        var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
-        return await AskStore(http, registry, new GetAccessTokens(owner), reply => reply is AccessTokenList list
+        return await AskStore(http, registry, new GetAccessTokens(http.User.AuditActor()), reply => reply is AccessTokenList list
             ? Results.Ok(list.Tokens.Select(ToWire))
             : null);
     }
@@ -55,8 +56,7 @@ public static class TokenEndpoints
     private static async Task<IResult> Get(HttpContext http, ActorRegistry registry, string sid)
     {
         if (!Sid.IsValid(sid, "")) return NotFound();
-        var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
-        return await AskStore(http, registry, new GetAccessToken(new TokenId(sid), owner), reply => reply is AccessTokenFound found
+        return await AskStore(http, registry, new GetAccessToken(new TokenId(sid), http.User.AuditActor()), reply => reply is AccessTokenFound found
             ? Results.Ok(ToWire(found.Token))
             : null);
     }
@@ -72,7 +72,7 @@ public static class TokenEndpoints
         ReadUnknown(body, errors, "description", "roles", "expires_on");
         if (errors.Count > 0) return Invalid(errors);
 
-        var command = new CreateAccessToken(description ?? "", roles, expiresOn, http.User.OwnerSid()!, null, http.User.TokenRoles());
+        var command = new CreateAccessToken(description ?? "", roles, expiresOn, http.User.AuditActor());
         return await AskStore(http, registry, command, reply => reply is AccessTokenIssued issued
             ? Results.Json(IssuedWire(issued), statusCode: StatusCodes.Status201Created)
             : null);
@@ -88,8 +88,7 @@ public static class TokenEndpoints
         ReadUnknown(body, errors, "expires_on");
         if (errors.Count > 0) return Invalid(errors);
 
-        var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
-        var command = new RegenerateAccessToken(new TokenId(sid), expiresOn, owner, http.User.TokenRoles());
+        var command = new RegenerateAccessToken(new TokenId(sid), expiresOn, http.User.AuditActor());
         return await AskStore(http, registry, command, reply =>
         {
             if (reply is not AccessTokenIssued issued) return null;
@@ -101,8 +100,7 @@ public static class TokenEndpoints
     private static async Task<IResult> Revoke(HttpContext http, ActorRegistry registry, AccessTokenCache cache, string sid)
     {
         if (!Sid.IsValid(sid, "")) return NotFound();
-        var owner = http.User.IsAdmin() ? null : http.User.OwnerSid();
-        return await AskStore(http, registry, new RevokeAccessToken(new TokenId(sid), owner), reply =>
+        return await AskStore(http, registry, new RevokeAccessToken(new TokenId(sid), http.User.AuditActor()), reply =>
         {
             if (reply is not AccessTokenRevocationConfirmed confirmed) return null;
             // The store already cleared this node's cache when it runs here; the singleton may live elsewhere.
@@ -129,7 +127,8 @@ public static class TokenEndpoints
         return reply switch
         {
             AccessTokenError { Code: AccessTokenErrorCodes.NotFound } => NotFound(),
-            AccessTokenError { Code: AccessTokenErrorCodes.Forbidden } e => Results.Json(new { error = "forbidden", errors = e.Errors }, statusCode: StatusCodes.Status403Forbidden),
+            AccessTokenError { Code: AccessTokenErrorCodes.Forbidden } e => Results.Json(new { error = "forbidden", errors = e.Errors.IsDefaultOrEmpty ? [e.Message] : e.Errors }, statusCode: StatusCodes.Status403Forbidden),
+            AccessTokenError { Code: AccessTokenErrorCodes.Conflict } e => Results.Json(new { error = e.Message, errors = e.Errors }, statusCode: StatusCodes.Status409Conflict),
             AccessTokenError e => Results.Json(new { error = e.Message, errors = e.Errors }, statusCode: StatusCodes.Status422UnprocessableEntity),
             _ => Results.Json(new { error = "unexpected reply from the token store" }, statusCode: StatusCodes.Status500InternalServerError),
         };
@@ -144,6 +143,7 @@ public static class TokenEndpoints
         roles = t.Roles,
         expires_on = FormatDate(t.ExpiresOn),
         owner = t.OwnerSid,
+        created_by = t.CreatedBy is { } by ? new { kind = by.Kind.ToString().ToLowerInvariant(), sid = by.Sid, description = by.Description } : null,
         garden_sid = t.GardenId?.Value,
         created_at = InstantPattern.ExtendedIso.Format(t.CreatedAt),
         token_hint = t.Hint,

@@ -49,7 +49,7 @@ public sealed class CliHub(
     public ChannelReader<JsonObject> SubmitSeed(JsonElement request, CancellationToken cancellation)
     {
         var channel = Channel.CreateUnbounded<JsonObject>();
-        var by = ApiCaller.Actor(Context.User!);
+        var by = ApiCaller.Sid(Context.User!);
         _ = Task.Run(() => Run(channel.Writer, w => Submit(w, request, by, cancellation)), CancellationToken.None);
         return channel.Reader;
     }

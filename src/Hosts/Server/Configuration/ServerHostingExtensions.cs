@@ -74,7 +74,7 @@ public static class ServerHostingExtensions
             })
             .WithSowerPersistence(options.Persistence, journal)
             .WithSowerCluster(options.Cluster)
-            .WithAccessTokens(tokens)
+            .WithAccessTokens(tokens ?? new AccessTokensSettings(Limits: new Sower.Messages.Tokens.AccessTokenLimits(options.MaxTokenLifetimeDays)))
             .WithNixCaches();
 
     private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch

@@ -18,6 +18,8 @@ public sealed class ServerOptions
     public int StaleAfterSeconds { get; init; } = 7200;
     public int StaleCheckIntervalSeconds { get; init; } = 60;
     public int ApprovalExpirySeconds { get; init; } = 86400;
+    /// <summary>The longest a token created by a non-admin may live, in days from its creation (default one year).</summary>
+    public int MaxTokenLifetimeDays { get; init; } = Sower.Messages.Tokens.AccessTokenLimits.DefaultMaxLifetimeDays;
     public string? PublicUrl { get; init; }
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";

@@ -58,7 +58,7 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
         try
         {
             var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
-            var reply = await store.Ask<object>(new GetAccessToken(sid, null), Timeout, cancel);
+            var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), Timeout, cancel);
             if (reply is not AccessTokenFound { Token: var token }) return SessionCheck.Invalid;
             var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt);
             if (valid) _valid[sid.Value] = (issued, now + Remember);

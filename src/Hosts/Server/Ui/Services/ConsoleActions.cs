@@ -90,7 +90,7 @@ public sealed class ConsoleActions(
             // Promoting would vouch for an artifact only a garden ever named: it must be submitted (with its tags) instead.
             return ConsoleOutcome.Failure("This seed was reported by a garden, never submitted; submit the artifact to make it deployable");
         }
-        var command = new SubmitSeed(seed.Sid, seed.Name, seed.Type, seed.Artifact, [], Rename: false, Promote: true, ApiCaller.Actor(user));
+        var command = new SubmitSeed(seed.Sid, seed.Name, seed.Type, seed.Artifact, [], Rename: false, Promote: true, ApiCaller.Sid(user));
         return await Region<SeedRegion>().Ask(command, AskTimeout) is SeedSubmissionResult
             ? ConsoleOutcome.Success("Promoted: it is now the latest seed of " + seed.Name)
             : ConsoleOutcome.Failure("The seed could not be promoted");
@@ -106,7 +106,7 @@ public sealed class ConsoleActions(
         }
         if (deleted.Credential is { } credential)
         {
-            await TokenStore(new RevokeAccessToken(credential, null));
+            await TokenStore(new RevokeAccessToken(credential, user.AuditActor(), ByServer: true));
             services.GetRequiredService<AccessTokenCache>().Invalidate(credential);
         }
         return ConsoleOutcome.Success("Garden deleted; its deployments stay in the history", "/gardens");
@@ -127,12 +127,16 @@ public sealed class ConsoleActions(
     public async Task<(ImmutableArray<AccessTokenInfo> Tokens, string? Error)> ListTokensAsync()
     {
         var user = await UserAsync();
-        if (!await Allowed(user, AuthorizationPolicies.ManageTokens)) return ([], "Your token may not manage access tokens.");
-        var owner = user.IsAdmin() ? null : user.OwnerSid();
+        if (!await Allowed(user, AuthorizationPolicies.ManageTokens)) return ([], AccessTokenStore.NotAManagerMessage[..1].ToUpperInvariant() + AccessTokenStore.NotAManagerMessage[1..] + ".");
         try
         {
-            var reply = await TokenStore(new GetAccessTokens(owner));
-            return reply is AccessTokenList list ? (list.Tokens, null) : ([], "The token store gave an unexpected answer.");
+            var reply = await TokenStore(new GetAccessTokens(user.AuditActor()));
+            return reply switch
+            {
+                AccessTokenList list => (list.Tokens, null),
+                AccessTokenError e => ([], e.Message),
+                _ => ([], "The token store gave an unexpected answer."),
+            };
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException)
         {
@@ -148,7 +152,7 @@ public sealed class ConsoleActions(
     public Task<ConsoleOutcome> CreateTokenAsync(string description, IReadOnlyCollection<string> roles, LocalDate? expiresOn) =>
         Guarded(AuthorizationPolicies.ManageTokens, async user =>
         {
-            var reply = await TokenStore(new CreateAccessToken(description.Trim(), [.. roles], expiresOn, user.OwnerSid()!, null, user.TokenRoles()));
+            var reply = await TokenStore(new CreateAccessToken(description.Trim(), [.. roles], expiresOn, user.AuditActor()));
             return reply switch
             {
                 AccessTokenIssued issued => new ConsoleOutcome(true, TokenEndpoints.ShownOnceWarning, null, issued.Plaintext),
@@ -159,9 +163,9 @@ public sealed class ConsoleActions(
 
     public Task<ConsoleOutcome> RevokeTokenAsync(TokenId token) => Guarded(AuthorizationPolicies.ManageTokens, async user =>
     {
-        var owner = user.IsAdmin() ? null : user.OwnerSid();
-        var reply = await TokenStore(new RevokeAccessToken(token, owner));
-        if (reply is not AccessTokenRevocationConfirmed confirmed) return ConsoleOutcome.Failure(reply is AccessTokenError e ? e.Message : "Token not found");
+        var reply = await TokenStore(new RevokeAccessToken(token, user.AuditActor()));
+        if (reply is not AccessTokenRevocationConfirmed confirmed)
+            return ConsoleOutcome.Failure(reply is AccessTokenError e ? e.Code == AccessTokenErrorCodes.NotFound ? "Token not found" : e.Message : "Token not found");
         services.GetRequiredService<AccessTokenCache>().Invalidate(confirmed.TokenId);
         services.GetRequiredService<ConsoleSessionValidator>().Forget(confirmed.TokenId);
         return ConsoleOutcome.Success("Revoked: the token no longer works.");
@@ -199,7 +203,7 @@ public sealed class ConsoleActions(
     private async Task<bool> Allowed(ClaimsPrincipal user, string policy) =>
         user.Identity?.IsAuthenticated == true && ConsoleAuthentication.IsConsoleUser(user) && (await authorization.AuthorizeAsync(user, null, policy)).Succeeded;
 
-    private static string Describe(string policy) => policy == AuthorizationPolicies.ManageTokens ? "a user token" : $"the {policy} role";
+    private static string Describe(string policy) => policy == AuthorizationPolicies.ManageTokens ? "admin, seed:write or deployment:write" : $"the {policy} role";
 
     private IActorRef Region<TKey>() => services.GetRequiredService<IRequiredActor<TKey>>().ActorRef;
 
