@@ -1,3 +1,4 @@
+using Sower.Messages.Domain;
 using Xunit.Abstractions;
 using Akka.Actor;
 using Akka.Configuration;
@@ -29,7 +30,7 @@ public sealed class CredentialRevocationTests : Akka.TestKit.Xunit2.TestKit
 
     private AccessTokenIssued Create(IActorRef store)
     {
-        store.Tell(new CreateAccessToken("ci", [Roles.SeedRead], null, "user_a"));
+        store.Tell(new CreateAccessToken("ci", [Roles.SeedRead], null, Actor.Server, ByServer: true));
         return ExpectMsg<AccessTokenIssued>();
     }
 
@@ -40,7 +41,7 @@ public sealed class CredentialRevocationTests : Akka.TestKit.Xunit2.TestKit
         var issued = Create(store);
         Sys.EventStream.Subscribe(TestActor, typeof(CredentialRevoked));
 
-        store.Tell(new RevokeAccessToken(issued.TokenId, "user_a"));
+        store.Tell(new RevokeAccessToken(issued.TokenId, Actor.Server, ByServer: true));
 
         // Published before the reply, so the caller's answer never comes before the other nodes could hear of it.
         var notice = ExpectMsg<CredentialRevoked>();
@@ -58,7 +59,7 @@ public sealed class CredentialRevocationTests : Akka.TestKit.Xunit2.TestKit
         Sys.EventStream.Subscribe(TestActor, typeof(CredentialRevoked));
         _clock.Advance(Duration.FromMinutes(5));
 
-        store.Tell(new RegenerateAccessToken(issued.TokenId, null, "user_a"));
+        store.Tell(new RegenerateAccessToken(issued.TokenId, null, Actor.Server, ByServer: true));
 
         var notice = ExpectMsg<CredentialRevoked>();
         var again = ExpectMsg<AccessTokenIssued>();
@@ -73,7 +74,7 @@ public sealed class CredentialRevocationTests : Akka.TestKit.Xunit2.TestKit
         Sys.EventStream.Subscribe(TestActor, typeof(CredentialRevoked));
         var store = Store();
         var issued = Create(store);
-        store.Tell(new GetAccessToken(issued.TokenId, null));
+        store.Tell(new GetAccessToken(issued.TokenId, Actor.Server, ByServer: true));
         ExpectMsg<AccessTokenFound>();
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }

@@ -1,3 +1,4 @@
+using Sower.Messages.Domain;
 using Akka.Actor;
 using Akka.Hosting;
 using NodaTime;
@@ -46,7 +47,7 @@ public sealed class LiveSessionSweeper(LiveSessions sessions, LiveSessionOptions
         var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(AskTimeout, cancel);
         foreach (var sid in credentials.Select(c => c.Sid).Distinct())
         {
-            var reply = await store.Ask<object>(new GetAccessToken(sid, null), AskTimeout, cancel);
+            var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), AskTimeout, cancel);
             var today = clock.GetCurrentInstant().InUtc().Date;
             if (reply is AccessTokenFound { Token: var token })
             {
