@@ -18,6 +18,8 @@ public sealed class ServerOptions
     public int StaleAfterSeconds { get; init; } = 7200;
     public int StaleCheckIntervalSeconds { get; init; } = 60;
     public int ApprovalExpirySeconds { get; init; } = 86400;
+    /// <summary>How long a parked garden re-enrollment waits for an admin.</summary>
+    public int EnrollmentExpirySeconds { get; init; } = 86400;
     public string? PublicUrl { get; init; }
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";

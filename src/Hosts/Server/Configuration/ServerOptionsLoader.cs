@@ -23,7 +23,7 @@ public static class ServerOptionsLoader
         "public_url", "data_dir", "database.provider", "database.connection_string", "database.connection_string_file",
         "cluster.hostname", "cluster.port", "cluster.public_hostname",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
-        "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "log_level",
+        "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "enrollment_expiry_seconds", "log_level",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
     private static readonly string[] Sections = ["database", "cluster", "auth"];
@@ -305,6 +305,7 @@ public static class ServerOptionsLoader
             StaleAfterSeconds = PositiveInt("stale_after_seconds", 7200),
             StaleCheckIntervalSeconds = PositiveInt("stale_check_interval_seconds", 60),
             ApprovalExpirySeconds = PositiveInt("approval_expiry_seconds", 86400),
+            EnrollmentExpirySeconds = PositiveInt("enrollment_expiry_seconds", 86400),
             LogLevel = matchedLevel ?? "Information",
             ConfigFile = configPath,
         };
