@@ -48,6 +48,9 @@ public sealed class EnrollmentApprovalTests(TestServer server) : IClassFixture<T
             new { garden_sid = parked.GetProperty("sid").GetString(), claim = claim ?? parked.GetProperty("claim").GetString() }, enroller);
     }
 
+    /// <summary>The garden's name once the read model has it.</summary>
+    private Task<string> Name(string sid) => Wait.ForAsync(async () => (await server.GetJson($"/api/v1/gardens/{sid}")).GetProperty("name").GetString(), "the garden listed");
+
     private async Task<bool> Listed(string enrollment) =>
         (await server.GetJson("/api/v1/gardens/enrollments")).GetProperty("items").EnumerateArray().Any(e => e.GetProperty("sid").GetString() == enrollment);
 
@@ -63,7 +66,7 @@ public sealed class EnrollmentApprovalTests(TestServer server) : IClassFixture<T
         Assert.Contains("sower garden enrollments approve " + enrollment, parked.GetProperty("message").GetString());
 
         Assert.Equal(200, await Verify(credential));
-        Assert.Equal("takeover-web", (await server.GetJson($"/api/v1/gardens/{sid}")).GetProperty("name").GetString());
+        Assert.Equal("takeover-web", await Name(sid));
         await using (var garden = await TestGarden.Connect(server, sid, "takeover-web", credential))
         {
             await garden.Join();
@@ -105,7 +108,7 @@ public sealed class EnrollmentApprovalTests(TestServer server) : IClassFixture<T
             await garden.Join();
         }
         Assert.Equal(401, await Verify(credential));
-        Assert.Equal("approve-web-reinstalled", (await server.GetJson($"/api/v1/gardens/{sid}")).GetProperty("name").GetString());
+        await Wait.ForAsync(async () => await Name(sid) == "approve-web-reinstalled" ? "" : null, "the garden renamed by the approval");
         await Wait.ForAsync(async () => await Listed(enrollment) ? null : "", "the completed enrollment gone from the list");
         // Collected once: the claim is spent, a second approval finds nothing.
         Assert.Equal(404, (await Claim(parked)).Status);
@@ -129,7 +132,7 @@ public sealed class EnrollmentApprovalTests(TestServer server) : IClassFixture<T
         Assert.Equal("enrollment_rejected", body.GetProperty("error").GetString());
         Assert.Equal(409, (await server.PostJson($"/api/v1/gardens/enrollments/{enrollment}/approve", null)).Status);
         Assert.Equal(200, await Verify(credential));
-        Assert.Equal("reject-web", (await server.GetJson($"/api/v1/gardens/{sid}")).GetProperty("name").GetString());
+        Assert.Equal("reject-web", await Name(sid));
         await Wait.ForAsync(async () => await Listed(enrollment) ? null : "", "the rejected enrollment gone from the list");
     }
 
