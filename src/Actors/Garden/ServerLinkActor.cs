@@ -175,8 +175,9 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentRejected)
         {
+            var enrollment = store.Current.PendingEnrollment?.EnrollmentSid;
             store.Update(s => s with { PendingEnrollment = null });
-            return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Rejected);
+            return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Rejected, enrollment);
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentLapsed)
         {
@@ -225,7 +226,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void OnEnrollmentWait(ConnectOutcome outcome)
     {
         var sid = store.Current.GardenSid ?? "?";
-        var enrollment = store.Current.PendingEnrollment?.EnrollmentSid ?? "?";
+        var enrollment = outcome.Enrollment ?? store.Current.PendingEnrollment?.EnrollmentSid ?? "?";
         var cap = config.Timeouts.EffectiveEnrollmentPoll;
         switch (outcome.Wait)
         {
@@ -422,7 +423,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         public static readonly Resend Instance = new();
     }
 
-    private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow, LinkWait Wait = LinkWait.None);
+    private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow, LinkWait Wait = LinkWait.None,
+        string? Enrollment = null);
 
     /// <summary>Why the link waits on an admin rather than on the network.</summary>
     private enum LinkWait
