@@ -282,8 +282,8 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Contains(sid, waiting);
             // The old credential keeps working while the request waits.
             await server.CallAsync(HttpMethod.Get, "/api/v1/auth/verify", oldCredential);
-            var listed = (JsonArray)(await server.CallAsync(HttpMethod.Get, "/api/v1/gardens/enrollments", server.AdminToken))["items"]!;
-            Assert.Contains(listed, e => (string?)e!["sid"] == enrollment);
+            AwaitTrue(() => ((JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens/enrollments", server.AdminToken).GetAwaiter().GetResult()["items"]!)
+                .Any(e => (string?)e!["sid"] == enrollment), TimeSpan.FromSeconds(30), "the enrollment listed for the admin");
 
             await server.CallAsync(HttpMethod.Post, $"/api/v1/gardens/enrollments/{enrollment}/reject", server.AdminToken);
             var rejected = again.WaitForLine("An admin rejected enrollment", TimeSpan.FromSeconds(30));
@@ -300,6 +300,8 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
             var second = System.Text.RegularExpressions.Regex.Match(again.Lines.Last(l => l.Contains("enrollments approve", StringComparison.Ordinal)),
                 @"enrollments approve (enr_[a-z0-9]+)").Groups[1].Value;
             Assert.NotEqual(enrollment, second);
+            AwaitTrue(() => ((JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens/enrollments", server.AdminToken).GetAwaiter().GetResult()["items"]!)
+                .Any(e => (string?)e!["sid"] == second), TimeSpan.FromSeconds(30), "the second enrollment listed for the admin");
             await server.CallAsync(HttpMethod.Post, $"/api/v1/gardens/enrollments/{second}/approve", server.AdminToken);
             Assert.Equal(sid, SessionSid(again.WaitForLine("garden session established", TimeSpan.FromSeconds(30))));
             await Assert.ThrowsAsync<HttpRequestException>(() => server.CallAsync(HttpMethod.Get, "/api/v1/auth/verify", oldCredential));
