@@ -43,6 +43,8 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
         ["state_directory"] = dir.File("garden"),
         ["admin_socket"] = dir.File("admin.sock"),
         ["activator_socket"] = activator.SocketPath,
+        // Parked enrollments and deleted gardens are checked every second at most here (default 60 s).
+        ["timeouts"] = new JsonObject { ["enrollment_poll"] = 1 },
         ["profiles"] = new JsonObject { ["system_profile"] = dir.File("p/system"), ["current_system"] = dir.File("p/cur"), ["booted_system"] = dir.File("p/boot") },
         ["subscriptions"] = new JsonObject { ["web"] = new JsonObject { ["seed_type"] = "nixos", ["seed_name"] = "web01", ["policy"] = JsonNode.Parse(policy) } },
     }.ToJsonString());
@@ -206,37 +208,108 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    private async Task<JsonArray> GardensAsync() => (JsonArray)(await server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken))["items"]!;
+
+    private static string SessionSid(string line) => System.Text.RegularExpressions.Regex.Match(line, @"sid=(grdn_[a-z0-9]+)").Groups[1].Value;
+
+    private static int Count(GardenProcess garden, string text) => garden.Lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
     [Fact]
-    public async Task A_garden_whose_credential_the_server_revoked_enrolls_again_and_reconnects()
+    public async Task A_deleted_garden_stays_deleted_retrying_slowly_until_an_admin_restores_it()
     {
-        // Deleting a garden revokes its credential and drops its connection (REFERENCE §5.4); the WebSocket upgrade is
-        // then refused with 401, which the garden must recognise as "credential unknown" and re-enrol, not retry forever.
+        // Deleting a garden revokes its credential (REFERENCE §5.4); the garden re-enrolls, and the server refuses its
+        // host identifier (issue 12, finding 5) until an admin restores it: then it comes back under the same sid.
         var token = await server.CreateTokenAsync("garden:register");
         var config = GardenConfig(token, """{"live":{"actions":["activate"],"triggers":["manual"]}}""");
         using var garden = new GardenProcess(config);
         try
         {
-            var first = garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
-            var firstSid = (string)(await server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken))["items"]![0]!["sid"]!;
-            Assert.Contains(firstSid, first);
+            var firstSid = SessionSid(garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30)));
             await server.CallAsync(HttpMethod.Delete, $"/api/v1/gardens/{firstSid}", server.AdminToken);
 
-            garden.WaitForLine("re-enrolling", TimeSpan.FromSeconds(30));
-            AwaitTrue(() => garden.Lines.Count(l => l.Contains("garden session established", StringComparison.Ordinal)) >= 2,
-                TimeSpan.FromSeconds(30), "a second session after re-enrolment");
-            // The same host identifier enrolled again: the server re-binds it (one garden, never a duplicate), online.
+            var refused = garden.WaitForLine("garden was deleted; an admin must restore it", TimeSpan.FromSeconds(30));
+            Assert.Contains($"sower garden restore {firstSid}", refused);
+            var at = DateTime.UtcNow;
+            Thread.Sleep(TimeSpan.FromSeconds(4));
+            // Still deleted, no second session, and retried about once a second (timeouts.enrollment_poll), not in a hot loop.
+            Assert.Equal(1, Count(garden, "garden session established"));
+            Assert.Empty(await GardensAsync());
+            var attempts = Count(garden, "garden was deleted; an admin must restore it");
+            Assert.InRange(attempts, 2, 3 + (int)(DateTime.UtcNow - at).TotalSeconds);
+
+            await server.CallAsync(HttpMethod.Post, $"/api/v1/gardens/{firstSid}/restore", server.AdminToken);
+            AwaitTrue(() => Count(garden, "garden session established") >= 2, TimeSpan.FromSeconds(30), "a second session after the restore");
             JsonArray gardens = [];
             AwaitTrue(() =>
             {
-                gardens = (JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens", server.AdminToken).GetAwaiter().GetResult()["items"]!;
+                gardens = GardensAsync().GetAwaiter().GetResult();
                 return gardens.Count > 0 && (bool?)gardens[0]!["online"] == true;
-            }, TimeSpan.FromSeconds(15), "the re-enrolled garden listed and online");
+            }, TimeSpan.FromSeconds(30), "the restored garden listed and online");
             var again = Assert.Single(gardens)!;
+            Assert.Equal(firstSid, (string?)again["sid"]);
             Assert.Equal("web01", (string?)again["name"]);
         }
         finally
         {
             foreach (var line in garden.Lines) output.WriteLine("garden: " + line);
+        }
+    }
+
+    [Fact]
+    public async Task A_garden_that_lost_its_state_directory_waits_for_approval_then_rejection_and_approval_are_honoured()
+    {
+        // The enrollment token alone never re-binds a known host (issue 12, finding 4): the garden parks, tells the operator
+        // what to run, polls with backoff; a rejection is logged and ends the polling; after a reload it asks again and
+        // an approval lets it in with a new credential while the old one stops working.
+        var token = await server.CreateTokenAsync("garden:register");
+        var config = GardenConfig(token, """{"live":{"actions":["activate"],"triggers":["manual"]}}""");
+        string sid, oldCredential;
+        using (var garden = new GardenProcess(config))
+        {
+            sid = SessionSid(garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30)));
+            garden.Signal(GardenProcess.SIGTERM);
+            garden.WaitForExit(TimeSpan.FromSeconds(60));
+        }
+        oldCredential = (string)JsonNode.Parse(File.ReadAllText(Path.Combine(dir.File("garden"), "state.json")))!["credential"]!;
+        Directory.Delete(dir.File("garden"), recursive: true);
+
+        using var again = new GardenProcess(config);
+        try
+        {
+            var waiting = again.WaitForLine("waits for an admin's approval", TimeSpan.FromSeconds(30));
+            var enrollment = System.Text.RegularExpressions.Regex.Match(waiting, @"enrollments approve (enr_[a-z0-9]+)").Groups[1].Value;
+            Assert.StartsWith("enr_", enrollment);
+            Assert.Contains(sid, waiting);
+            // The old credential keeps working while the request waits.
+            await server.CallAsync(HttpMethod.Get, "/api/v1/auth/verify", oldCredential);
+            AwaitTrue(() => ((JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens/enrollments", server.AdminToken).GetAwaiter().GetResult()["items"]!)
+                .Any(e => (string?)e!["sid"] == enrollment), TimeSpan.FromSeconds(30), "the enrollment listed for the admin");
+
+            await server.CallAsync(HttpMethod.Post, $"/api/v1/gardens/enrollments/{enrollment}/reject", server.AdminToken);
+            var rejected = again.WaitForLine("An admin rejected enrollment", TimeSpan.FromSeconds(30));
+            Assert.Contains(enrollment, rejected);
+            var polls = Count(again, "waits for an admin's approval");
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            Assert.Equal(polls, Count(again, "waits for an admin's approval"));
+            Assert.Equal(0, Count(again, "garden session established"));
+            await server.CallAsync(HttpMethod.Get, "/api/v1/auth/verify", oldCredential);
+
+            // A reload asks again; this time the admin approves.
+            again.Signal(GardenProcess.SIGHUP);
+            AwaitTrue(() => Count(again, "waits for an admin's approval. An admin approves it") >= 2, TimeSpan.FromSeconds(30), "a second enrollment request");
+            var second = System.Text.RegularExpressions.Regex.Match(again.Lines.Last(l => l.Contains("enrollments approve", StringComparison.Ordinal)),
+                @"enrollments approve (enr_[a-z0-9]+)").Groups[1].Value;
+            Assert.NotEqual(enrollment, second);
+            AwaitTrue(() => ((JsonArray)server.CallAsync(HttpMethod.Get, "/api/v1/gardens/enrollments", server.AdminToken).GetAwaiter().GetResult()["items"]!)
+                .Any(e => (string?)e!["sid"] == second), TimeSpan.FromSeconds(30), "the second enrollment listed for the admin");
+            await server.CallAsync(HttpMethod.Post, $"/api/v1/gardens/enrollments/{second}/approve", server.AdminToken);
+            Assert.Equal(sid, SessionSid(again.WaitForLine("garden session established", TimeSpan.FromSeconds(30))));
+            await Assert.ThrowsAsync<HttpRequestException>(() => server.CallAsync(HttpMethod.Get, "/api/v1/auth/verify", oldCredential));
+            AwaitTrue(() => GardensAsync().GetAwaiter().GetResult() is [{ } only] && (string?)only["sid"] == sid, TimeSpan.FromSeconds(30), "one garden, the same sid");
+        }
+        finally
+        {
+            foreach (var line in again.Lines) output.WriteLine("garden: " + line);
         }
     }
 }

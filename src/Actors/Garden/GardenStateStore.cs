@@ -88,6 +88,10 @@ public sealed class GardenStateStore
             ["credential"] = state.Credential,
             ["host_identifier"] = state.HostIdentifier,
         };
+        if (state.PendingEnrollment is { } ticket)
+        {
+            o["pending_enrollment"] = new JsonObject { ["garden_sid"] = ticket.GardenSid, ["enrollment_sid"] = ticket.EnrollmentSid, ["claim"] = ticket.Claim };
+        }
         if (state.Subscriptions is { } subs)
         {
             o["subscriptions"] = new JsonArray(subs.Select(s => (JsonNode?)new JsonObject
@@ -147,6 +151,9 @@ public sealed class GardenStateStore
                 if ((string?)value?["name"] is { } name && (string?)value?["path"] is { } path) services[sid] = new Sower.Messages.Activator.ServiceSeed(name, path);
             }
         }
-        return new GardenLocalState((string?)o["garden_sid"], (string?)o["credential"], (string?)o["host_identifier"], subs, fires.ToImmutable(), services.ToImmutable());
+        EnrollmentTicket? ticket = o["pending_enrollment"] is JsonObject p && (string?)p["garden_sid"] is { } g && (string?)p["enrollment_sid"] is { } e
+            && (string?)p["claim"] is { } c ? new EnrollmentTicket(g, e, c) : null;
+        return new GardenLocalState((string?)o["garden_sid"], (string?)o["credential"], (string?)o["host_identifier"], subs, fires.ToImmutable(), services.ToImmutable(),
+            ticket);
     }
 }

@@ -9,7 +9,12 @@ namespace Sower.Actors.Garden;
 /// </summary>
 public interface IGardenGateway
 {
+    /// <summary>Enrolls; a host the server already knows gets a <see cref="EnrollmentResult.Pending"/> ticket instead of a credential.</summary>
     Task<EnrollmentResult> EnrollAsync(GardenConfig config, string hostIdentifier, string version, CancellationToken cancellationToken);
+
+    /// <summary>Polls a parked enrollment: the credential once approved, the ticket again while it waits.</summary>
+    Task<EnrollmentResult> ClaimAsync(GardenConfig config, EnrollmentTicket ticket, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("this gateway cannot poll parked enrollments");
 
     Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken);
 }
@@ -30,7 +35,8 @@ public interface IGatewayListener
     void OnClosed(Exception? error);
 }
 
-public sealed record EnrollmentResult(string GardenSid, string Name, string Credential);
+/// <summary>Either a credential, or (Credential null) a ticket for an enrollment that waits for an admin.</summary>
+public sealed record EnrollmentResult(string GardenSid, string Name, string? Credential, EnrollmentTicket? Pending = null, string? Message = null);
 
 public enum GatewayRejection
 {
@@ -42,6 +48,15 @@ public enum GatewayRejection
 
     /// <summary>Enrollment itself was refused (bad or expired enrollment token).</summary>
     EnrollmentRefused,
+
+    /// <summary>The server deleted this garden; its host identifier is refused until an admin restores it.</summary>
+    GardenDeleted,
+
+    /// <summary>An admin rejected the parked enrollment.</summary>
+    EnrollmentRejected,
+
+    /// <summary>The parked enrollment expired or is gone: ask again.</summary>
+    EnrollmentLapsed,
 }
 
 public sealed class GatewayRejectedException(GatewayRejection rejection, string message) : Exception(message)

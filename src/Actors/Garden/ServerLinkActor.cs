@@ -36,6 +36,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private bool draining;
     private long nextSeq = 1;
     private long? inFlight;
+    private int pendingPolls;
+    private bool rejected;
 
     public ServerLinkActor(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version)
     {
@@ -64,6 +66,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         {
             this.config = a.Config;
             if (session is not null) StartSync();
+            // A reload is the operator's way to ask again after a rejected enrollment.
+            else if (rejected) { rejected = false; StartConnect(); }
         });
         Command<GardenCommands.SendDurable>(OnSendDurable);
         Command<SendOutcome>(OnSendOutcome);
@@ -141,8 +145,16 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                     return new ConnectOutcome(gen, null, "no stored garden credential and no enrollment token (access_token)", false);
                 }
                 var hostId = state.HostIdentifier ?? HostIdentifier(cfg.Name);
-                var enrolled = await gateway.EnrollAsync(cfg, hostId, version, lifetime.Token).ConfigureAwait(false);
-                state = store.Update(s => s with { GardenSid = enrolled.GardenSid, Credential = enrolled.Credential, HostIdentifier = hostId });
+                var enrolled = state.PendingEnrollment is { } ticket
+                    ? await gateway.ClaimAsync(cfg, ticket, lifetime.Token).ConfigureAwait(false)
+                    : await gateway.EnrollAsync(cfg, hostId, version, lifetime.Token).ConfigureAwait(false);
+                if (enrolled.Credential is null)
+                {
+                    var first = state.PendingEnrollment is null;
+                    store.Update(s => s with { GardenSid = enrolled.GardenSid, HostIdentifier = hostId, PendingEnrollment = enrolled.Pending });
+                    return new ConnectOutcome(gen, null, enrolled.Message, false, first ? LinkWait.Parked : LinkWait.StillPending);
+                }
+                state = store.Update(s => s with { GardenSid = enrolled.GardenSid, Credential = enrolled.Credential, HostIdentifier = hostId, PendingEnrollment = null });
             }
             var listener = new Listener(self, gen);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
@@ -156,6 +168,22 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
             store.Update(s => s with { Credential = null });
             return new ConnectOutcome(gen, null, $"garden credential rejected ({e.Message}); re-enrolling", true);
         }
+        catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.GardenDeleted)
+        {
+            store.Update(s => s with { Credential = null, PendingEnrollment = null });
+            return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Deleted);
+        }
+        catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentRejected)
+        {
+            var enrollment = store.Current.PendingEnrollment?.EnrollmentSid;
+            store.Update(s => s with { PendingEnrollment = null });
+            return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Rejected, enrollment);
+        }
+        catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentLapsed)
+        {
+            store.Update(s => s with { PendingEnrollment = null });
+            return new ConnectOutcome(gen, null, $"the enrollment waiting for approval lapsed ({e.Message}); asking again", false);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return new ConnectOutcome(gen, null, e.Message, false);
@@ -166,6 +194,12 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         connecting = false;
         if (outcome.Generation != generation) { _ = outcome.Session?.DisposeAsync().AsTask(); return; }
+        if (outcome.Session is null && outcome.Wait != LinkWait.None)
+        {
+            OnEnrollmentWait(outcome);
+            return;
+        }
+        pendingPolls = 0;
         if (outcome.Session is null)
         {
             log.Warning("Connection to {0} failed: {1}", config.Endpoint, outcome.Error);
@@ -183,6 +217,50 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(true, sid));
         StartSync();
         TrySendNext();
+    }
+
+    /// <summary>
+    /// Waiting on an admin: a parked enrollment is polled with a backoff doubling from 2 s to timeouts.enrollment_poll; a deleted
+    /// garden is retried every timeouts.enrollment_poll; a rejected one waits for a restart or a reload. Never a hot loop.
+    /// </summary>
+    private void OnEnrollmentWait(ConnectOutcome outcome)
+    {
+        var sid = store.Current.GardenSid ?? "?";
+        var enrollment = outcome.Enrollment ?? store.Current.PendingEnrollment?.EnrollmentSid ?? "?";
+        var cap = config.Timeouts.EffectiveEnrollmentPoll;
+        switch (outcome.Wait)
+        {
+            case LinkWait.Parked:
+            case LinkWait.StillPending:
+                var delay = TimeSpan.FromSeconds(Math.Min(cap.TotalSeconds, 2 * Math.Pow(2, Math.Min(pendingPolls++, 20))));
+                if (outcome.Wait == LinkWait.Parked || pendingPolls % 20 == 0)
+                {
+                    log.Warning("This host is already enrolled on the server as garden {0}, and this garden has no valid credential for it (a lost or new " +
+                        "state directory, or a revoked credential): enrollment {1} waits for an admin's approval. An admin approves it with " +
+                        "`sower garden enrollments approve {1}` (or rejects it with `sower garden enrollments reject {1}`); this garden checks again " +
+                        "every {2} s at most.", sid, enrollment, (int)Math.Ceiling(cap.TotalSeconds));
+                }
+                else
+                {
+                    log.Info("Enrollment {0} still waits for an admin's approval; checking again in {1} s", enrollment, (int)Math.Ceiling(delay.TotalSeconds));
+                }
+                Publish("waiting for enrollment approval");
+                Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
+                break;
+            case LinkWait.Deleted:
+                log.Error("The server refused this garden: {0}. It was deleted on the server; until an admin restores it with " +
+                    "`sower garden restore {1}` this garden stays offline and tries again every {2} s.",
+                    outcome.Error, sid, (int)Math.Ceiling(cap.TotalSeconds));
+                Publish("deleted on the server");
+                Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, cap);
+                break;
+            case LinkWait.Rejected:
+                log.Error("An admin rejected enrollment {0} of garden {1} ({2}). This garden stays offline; restart sower-garden (or run " +
+                    "`sower garden reload`) to ask again.", enrollment, sid, outcome.Error);
+                Publish("enrollment rejected");
+                rejected = true;
+                break;
+        }
     }
 
     private void ScheduleReconnect()
@@ -345,7 +423,18 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         public static readonly Resend Instance = new();
     }
 
-    private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow);
+    private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow, LinkWait Wait = LinkWait.None,
+        string? Enrollment = null);
+
+    /// <summary>Why the link waits on an admin rather than on the network.</summary>
+    private enum LinkWait
+    {
+        None,
+        Parked,
+        StillPending,
+        Deleted,
+        Rejected,
+    }
 
     private sealed record SessionClosed(int Generation, Exception? Error);
 

@@ -145,7 +145,7 @@ public static class SowerJson
     {
         private static readonly FrozenSet<Type> IdTypes = new[]
         {
-            typeof(SeedId), typeof(GardenId), typeof(SubscriptionId), typeof(DeploymentId), typeof(RequestId), typeof(ConnectionId), typeof(TokenId),
+            typeof(SeedId), typeof(GardenId), typeof(SubscriptionId), typeof(DeploymentId), typeof(RequestId), typeof(ConnectionId), typeof(TokenId), typeof(EnrollmentId),
         }.ToFrozenSet();
 
         public override bool CanConvert(Type typeToConvert) => IdTypes.Contains(typeToConvert);

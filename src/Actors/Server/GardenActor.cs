@@ -77,6 +77,29 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Idle()
     {
         Command<RegisterGarden>(HandleRegister);
+        Command<ApproveEnrollment>(cmd => HandleDecision(cmd.Enrollment, cmd.Actor, approve: true));
+        Command<RejectEnrollment>(cmd => HandleDecision(cmd.Enrollment, cmd.Actor, approve: false));
+        Command<ClaimEnrollment>(cmd =>
+        {
+            var outcome = GardenEnrollmentRules.Claim(_state, cmd.Enrollment, cmd.ClaimHash, Now);
+            Sender.Tell(new EnrollmentClaimed(_gid, cmd.Enrollment, outcome, _state.Registration?.Name));
+        });
+        Command<CompleteEnrollment>(cmd =>
+        {
+            var sender = Sender;
+            PersistThen(_state.FindEnrollment(cmd.Enrollment) is null ? [] : [new GardenEnrollmentCompleted(_gid, cmd.Enrollment, Now)],
+                () => sender.Tell(CommandAccepted.Instance));
+        });
+        Command<RestoreGarden>(cmd =>
+        {
+            if (GardenEnrollmentRules.CanRestore(_state) is { } refused)
+            {
+                Sender.Tell(refused);
+                return;
+            }
+            var sender = Sender;
+            PersistThen([new GardenRestored(_gid, cmd.Actor, Now)], () => sender.Tell(CommandAccepted.Instance));
+        });
         Command<BindGardenCredential>(cmd => IfRegistered(() =>
         {
             var sender = Sender;
@@ -145,12 +168,47 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     {
         var sender = Sender;
         var now = Now;
+        var request = new EnrollmentRequest(cmd.Name, cmd.HostIdentifier, cmd.Version, cmd.Actor, cmd.CallerIsAdmin, cmd.ProvenCredential, cmd.ClaimHash);
+        switch (GardenEnrollmentRules.Decide(_state, request, now, _settings.EnrollmentExpiry, EnrollmentId.New()))
+        {
+            case GardenEnrollmentRules.Refuse refuse:
+                sender.Tell(CommandFailed.Of(refuse.Code, refuse.Message));
+                return;
+            case GardenEnrollmentRules.Park park:
+                _log.Info("garden {0}: enrollment {1} by {2} parked for an admin's approval", _gid, park.Enrollment.Sid, cmd.Actor);
+                PersistThen([new GardenEnrollmentParked(_gid, park.Enrollment)],
+                    () => sender.Tell(new EnrollmentParked(_gid, park.Enrollment.Sid, park.Enrollment.ExpiresAt)));
+                return;
+        }
         var events = new List<IGardenEvent>();
         var rebound = _state.Exists;
         var previous = _state.Registration?.Credential;
         events.Add(rebound ? new GardenRebound(_gid, cmd.Name, cmd.Actor, now) : new GardenRegistered(_gid, cmd.Name, cmd.HostIdentifier, cmd.Actor, now));
         if (!string.IsNullOrEmpty(cmd.Version)) events.Add(new GardenVersionReported(_gid, cmd.Version, now));
         PersistThen(events, () => sender.Tell(new GardenEnrolled(_gid, cmd.Name, rebound, previous)));
+    }
+
+    /// <summary>An admin's approval re-binds (and renames) the garden; its current credential is revoked by the caller.</summary>
+    private void HandleDecision(EnrollmentId id, string actor, bool approve)
+    {
+        var now = Now;
+        if (GardenEnrollmentRules.CanDecide(_state, id, now) is { } refused)
+        {
+            Sender.Tell(refused);
+            return;
+        }
+        var sender = Sender;
+        var enrollment = _state.FindEnrollment(id)!;
+        if (!approve)
+        {
+            PersistThen([new GardenEnrollmentRejected(_gid, id, actor, now)],
+                () => sender.Tell(new EnrollmentDecided(_gid, id, EnrollmentStatus.Rejected, null)));
+            return;
+        }
+        var previous = _state.Registration!.Credential;
+        var events = new List<IGardenEvent> { new GardenEnrollmentApproved(_gid, id, actor, now), new GardenRebound(_gid, enrollment.Name, actor, now) };
+        if (!string.IsNullOrEmpty(enrollment.Version)) events.Add(new GardenVersionReported(_gid, enrollment.Version, now));
+        PersistThen(events, () => sender.Tell(new EnrollmentDecided(_gid, id, EnrollmentStatus.Approved, previous)));
     }
 
     private void HandleAttach(AttachGardenProxy cmd)
@@ -203,7 +261,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             _proxy = null;
             _connection = null;
         }
-        PersistThen([new GardenRemoved(_gid, cmd.Actor, Now)], () =>
+        var registration = _state.Registration!;
+        var now = Now;
+        PersistThen([new GardenRemoved(_gid, cmd.Actor, now), new GardenTombstoned(_gid, registration.Name, registration.HostIdentifier, cmd.Actor, now)], () =>
         {
             foreach (var sub in subscriptions)
             {

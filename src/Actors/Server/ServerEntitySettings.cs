@@ -8,6 +8,8 @@ public sealed record ServerEntitySettings
     public Duration StaleAfter { get; init; } = Duration.FromSeconds(7200);
     public TimeSpan StaleCheckInterval { get; init; } = TimeSpan.FromSeconds(60);
     public Duration ApprovalExpiry { get; init; } = Duration.FromSeconds(86400);
+    /// <summary>How long a parked re-enrollment waits for an admin before it lapses.</summary>
+    public Duration EnrollmentExpiry { get; init; } = Duration.FromSeconds(86400);
     public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromMinutes(2);
     public TimeSpan FanOutRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ResolveTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -27,7 +27,101 @@ public static class GardenCommands
         garden.Subcommands.Add(Status(io));
         garden.Subcommands.Add(Deploy(io));
         garden.Subcommands.Add(Reload(io));
+        garden.Subcommands.Add(Enrollments(io));
+        garden.Subcommands.Add(Deleted(io));
+        garden.Subcommands.Add(Restore(io));
         return garden;
+    }
+
+    // ── enrollment approval and tombstones (admin) ──
+
+    private static Command Enrollments(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var json = SeedCommands.JsonOption();
+        var command = new Command("enrollments",
+            "Re-enrollments of known hosts waiting for an admin (list; approve or reject ENROLLMENT). Approval re-binds the garden and revokes its current credential")
+            { json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var page = await api.Get("/gardens/enrollments?per_page=200", "admin");
+            var items = Output.Array(page, "items")
+                .Select(e => Output.Pick(e, "sid", "garden_sid", "garden_name", "name", "version", "requested_by", "requested_at", "expires_at", "status")).ToList();
+            if (result.GetValue(json))
+            {
+                Output.Json(io, new JsonObject { ["enrollments"] = new JsonArray([.. items]), ["total"] = Output.Int(page, "total") });
+                return ExitCodes.Ok;
+            }
+            Output.Table(io, ["ENROLLMENT", "GARDEN", "CURRENT NAME", "REQUESTED NAME", "REQUESTED BY", "REQUESTED AT", "EXPIRES AT"], items.Select(e =>
+                (IReadOnlyList<string>)[Output.Text(e["sid"]), Output.Text(e["garden_sid"]), Output.Text(e["garden_name"]), Output.Text(e["name"]),
+                    Output.Text(e["requested_by"]), Output.Text(e["requested_at"]), Output.Text(e["expires_at"])]));
+            return ExitCodes.Ok;
+        });
+        command.Subcommands.Add(Decide(io, "approve", "Approve a re-enrollment: the garden is re-bound to the requester and its current credential revoked"));
+        command.Subcommands.Add(Decide(io, "reject", "Reject a re-enrollment: the garden keeps its current credential"));
+        return command;
+    }
+
+    private static Command Decide(CliIo io, string verb, string description)
+    {
+        var connection = new ConnectionOptions();
+        var id = new Argument<string>("ENROLLMENT") { Description = "The enrollment's sid (enr_…), as the garden's log and `sower garden enrollments` show it" };
+        var json = SeedCommands.JsonOption();
+        var command = new Command(verb, description) { id, json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var sid = result.GetValue(id)!;
+            var reply = await api.Post($"/gardens/enrollments/{Uri.EscapeDataString(sid)}/{verb}", new JsonObject(), "admin", () => $"no waiting enrollment {sid}");
+            var decided = Output.Pick(reply, "sid", "garden_sid", "status");
+            if (result.GetValue(json)) Output.Json(io, decided);
+            else io.Out.WriteLine($"enrollment {Output.Str(decided, "sid")} of garden {Output.Str(decided, "garden_sid")}: {Output.Str(decided, "status")}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Deleted(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var json = SeedCommands.JsonOption();
+        var command = new Command("deleted", "Deleted gardens: their hosts are refused until `sower garden restore SID`") { json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var page = await api.Get("/gardens/deleted?per_page=200", "admin");
+            var items = Output.Array(page, "items").Select(g => Output.Pick(g, "sid", "name", "deleted_by", "deleted_at")).ToList();
+            if (result.GetValue(json))
+            {
+                Output.Json(io, new JsonObject { ["gardens"] = new JsonArray([.. items]), ["total"] = Output.Int(page, "total") });
+                return ExitCodes.Ok;
+            }
+            Output.Table(io, ["NAME", "SID", "DELETED BY", "DELETED AT"], items.Select(g =>
+                (IReadOnlyList<string>)[Output.Text(g["name"]), Output.Text(g["sid"]), Output.Text(g["deleted_by"]), Output.Text(g["deleted_at"])]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Restore(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var target = new Argument<string>("GARDEN") { Description = "The deleted garden's sid (grdn_…), as `sower garden deleted` and the garden's log show it" };
+        var command = new Command("restore", "Let a deleted garden enroll again (its host was refused since the deletion)") { target };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var sid = result.GetValue(target)!;
+            await api.Post($"/gardens/{Uri.EscapeDataString(sid)}/restore", new JsonObject(), "admin", () => $"no deleted garden {sid}");
+            io.Out.WriteLine($"garden {sid} restored: its host may enroll again");
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static JsonObject ListItem(JsonNode? g, DateTimeOffset now)

@@ -26,18 +26,51 @@ public sealed class SignalRGardenGateway : IGardenGateway
         {
             Content = JsonContent.Create(new JsonObject { ["name"] = config.Name, ["host_identifier"] = hostIdentifier, ["version"] = version }),
         };
+        return await SendEnrollmentAsync(config, request, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<EnrollmentResult> ClaimAsync(GardenConfig config, EnrollmentTicket ticket, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, config.ApiBase + "/gardens/enrollments/" + Uri.EscapeDataString(ticket.EnrollmentSid) + "/claim")
+        {
+            Content = JsonContent.Create(new JsonObject { ["garden_sid"] = ticket.GardenSid, ["claim"] = ticket.Claim }),
+        };
+        return await SendEnrollmentAsync(config, request, ticket, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>201 credential, 202 parked for approval (the ticket), 403 deleted/rejected/refused, 404/410 lapsed.</summary>
+    private static async Task<EnrollmentResult> SendEnrollmentAsync(GardenConfig config, HttpRequestMessage request, EnrollmentTicket? polled,
+        CancellationToken cancellationToken)
+    {
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", config.AccessToken);
         using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        JsonObject? body;
+        try { body = JsonNode.Parse(text) as JsonObject; }
+        catch (JsonException) { body = null; }
+        var error = (string?)body?["error"];
+        var message = (string?)body?["message"] ?? text;
+        if (error == "garden_deleted") throw new GatewayRejectedException(GatewayRejection.GardenDeleted, message);
+        if (error == "enrollment_rejected") throw new GatewayRejectedException(GatewayRejection.EnrollmentRejected, message);
+        if (polled is not null && response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            throw new GatewayRejectedException(GatewayRejection.EnrollmentLapsed, message);
+        }
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
             throw new GatewayRejectedException(GatewayRejection.EnrollmentRefused, $"enrollment refused ({(int)response.StatusCode}): {text}");
         }
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"enrollment failed ({(int)response.StatusCode}): {text}");
-        var body = JsonNode.Parse(text) as JsonObject ?? throw new HttpRequestException("enrollment reply is not a JSON object");
-        return new EnrollmentResult(
-            (string?)body["sid"] ?? throw new HttpRequestException("enrollment reply has no sid"),
-            (string?)body["name"] ?? config.Name,
+        if (body is null) throw new HttpRequestException("enrollment reply is not a JSON object");
+        var sid = (string?)body["sid"] ?? throw new HttpRequestException("enrollment reply has no sid");
+        if (response.StatusCode == HttpStatusCode.Accepted)
+        {
+            var ticket = polled ?? new EnrollmentTicket(sid,
+                (string?)body["enrollment_sid"] ?? throw new HttpRequestException("enrollment reply has no enrollment_sid"),
+                (string?)body["claim"] ?? throw new HttpRequestException("enrollment reply has no claim"));
+            return new EnrollmentResult(sid, config.Name, null, ticket, (string?)body["message"]);
+        }
+        return new EnrollmentResult(sid, (string?)body["name"] ?? config.Name,
             (string?)body["credential"] ?? throw new HttpRequestException("enrollment reply has no credential"));
     }
 

@@ -60,6 +60,7 @@ public static class SowerServerApp
             StaleAfter = Duration.FromSeconds(options.StaleAfterSeconds),
             StaleCheckInterval = TimeSpan.FromSeconds(options.StaleCheckIntervalSeconds),
             ApprovalExpiry = Duration.FromSeconds(options.ApprovalExpirySeconds),
+            EnrollmentExpiry = Duration.FromSeconds(options.EnrollmentExpirySeconds),
         };
         settings = entities?.Invoke(settings) ?? settings;
         var readModel = new ReadModelStore();

@@ -78,6 +78,14 @@ public readonly record struct ConnectionId(string Value)
     public override string ToString() => Value;
 }
 
+/// <summary>A garden enrollment parked for an admin's approval (a known host identifier without proof).</summary>
+public readonly record struct EnrollmentId(string Value)
+{
+    public const string Prefix = "enr";
+    public static EnrollmentId New() => new(Sid.New(Prefix));
+    public override string ToString() => Value;
+}
+
 /// <summary>Access-token sids carry no prefix and never contain '_' (REFERENCE §6.15).</summary>
 public readonly record struct TokenId(string Value)
 {

@@ -12,8 +12,15 @@ public sealed record GardenTimeouts(
     TimeSpan AdminReceive,
     TimeSpan? Drain = null,
     TimeSpan? Reconcile = null,
-    TimeSpan? JournalRecovery = null)
+    TimeSpan? JournalRecovery = null,
+    TimeSpan? EnrollmentPoll = null)
 {
+    /// <summary>
+    /// The longest wait between two checks of an enrollment that waits for an admin's approval, and between two attempts
+    /// of a garden the server refuses as deleted (<c>timeouts.enrollment_poll</c>, default 60 s).
+    /// </summary>
+    public TimeSpan EffectiveEnrollmentPoll => EnrollmentPoll ?? TimeSpan.FromSeconds(60);
+
     /// <summary>How long SIGTERM waits for running deployments before the process exits (<c>timeouts.drain</c>, default 60 s).</summary>
     public TimeSpan EffectiveDrain => Drain ?? TimeSpan.FromSeconds(60);
 

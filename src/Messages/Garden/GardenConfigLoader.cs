@@ -279,15 +279,16 @@ public static class GardenConfigLoader
         }
         foreach (var key in o.Select(kv => kv.Key))
         {
-            if (key is not ("activator_connect" or "realise" or "activation" or "server_reply" or "admin_receive" or "drain" or "reconcile" or "journal_recovery"))
-                problems.Add(new($"timeouts.{key}", "unknown timeout (known: activator_connect, realise, activation, server_reply, admin_receive, drain, reconcile, journal_recovery)"));
+            if (key is not ("activator_connect" or "realise" or "activation" or "server_reply" or "admin_receive" or "drain" or "reconcile" or "journal_recovery" or "enrollment_poll"))
+                problems.Add(new($"timeouts.{key}", "unknown timeout (known: activator_connect, realise, activation, server_reply, admin_receive, drain, reconcile, journal_recovery, enrollment_poll)"));
         }
         return new GardenTimeouts(
             Seconds("activator_connect", d.ActivatorConnect), Seconds("realise", d.Realise), Seconds("activation", d.Activation),
             Seconds("server_reply", d.ServerReply), Seconds("admin_receive", d.AdminReceive),
             o["drain"] is null ? null : Seconds("drain", TimeSpan.FromSeconds(60)),
             o["reconcile"] is null ? null : Seconds("reconcile", d.EffectiveReconcile),
-            o["journal_recovery"] is null ? null : Seconds("journal_recovery", d.EffectiveJournalRecovery));
+            o["journal_recovery"] is null ? null : Seconds("journal_recovery", d.EffectiveJournalRecovery),
+            o["enrollment_poll"] is null ? null : Seconds("enrollment_poll", d.EffectiveEnrollmentPoll));
     }
 
     private static ProfileRoots ParseProfiles(JsonNode? node, ConfigEnvironment env, ImmutableArray<ValidationProblem>.Builder problems)

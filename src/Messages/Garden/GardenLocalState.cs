@@ -19,10 +19,14 @@ public sealed record GardenLocalState(
     string? HostIdentifier,
     ImmutableArray<SyncedSubscription>? Subscriptions,
     ImmutableDictionary<string, Instant> LastFires,
-    ImmutableDictionary<string, ServiceSeed>? ActiveServices = null)
+    ImmutableDictionary<string, ServiceSeed>? ActiveServices = null,
+    EnrollmentTicket? PendingEnrollment = null)
 {
     public static GardenLocalState Empty { get; } = new(null, null, null, null, ImmutableDictionary<string, Instant>.Empty);
 
     /// <summary>The service seed last activated per subscription sid: the activator always gets the complete set (§7.4).</summary>
     public ImmutableDictionary<string, ServiceSeed> Services => ActiveServices ?? ImmutableDictionary<string, ServiceSeed>.Empty;
 }
+
+/// <summary>An enrollment the server parked for an admin's approval: the garden polls it with the claim (kept 0600 in state.json).</summary>
+public sealed record EnrollmentTicket(string GardenSid, string EnrollmentSid, string Claim);

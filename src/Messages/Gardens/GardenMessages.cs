@@ -14,8 +14,32 @@ public interface IWithGardenId
 
 public static class GardenCommands
 {
-    /// <summary>Enrollment (REFERENCE §5.4). GardenId is GardenIdentity.For(HostIdentifier).</summary>
-    public sealed record RegisterGarden(GardenId GardenId, string Name, string HostIdentifier, string? Version, string Actor) : IWithGardenId, ISowerSerializable;
+    /// <summary>Enrollment (REFERENCE §5.4). GardenId is GardenIdentity.For(HostIdentifier). Without proof (an admin caller, or the
+    /// garden's current credential) a known host identifier is parked for approval (GardenEnrollmentRules).</summary>
+    public sealed record RegisterGarden(GardenId GardenId, string Name, string HostIdentifier, string? Version, string Actor,
+        bool CallerIsAdmin = false, TokenId? ProvenCredential = null, string ClaimHash = "") : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Reply to RegisterGarden: the host is known and the request waits for an admin (the caller holds the claim secret).</summary>
+    public sealed record EnrollmentParked(GardenId GardenId, EnrollmentId Enrollment, Instant ExpiresAt) : ISowerSerializable;
+
+    /// <summary>An admin approves a parked enrollment: the garden is re-bound (renamed) and its current credential must be revoked.</summary>
+    public sealed record ApproveEnrollment(GardenId GardenId, EnrollmentId Enrollment, string Actor) : IWithGardenId, ISowerSerializable;
+
+    public sealed record RejectEnrollment(GardenId GardenId, EnrollmentId Enrollment, string Actor) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>Reply to ApproveEnrollment / RejectEnrollment: the credential to revoke (approval only).</summary>
+    public sealed record EnrollmentDecided(GardenId GardenId, EnrollmentId Enrollment, EnrollmentStatus Status, TokenId? RevokeCredential) : ISowerSerializable;
+
+    /// <summary>The requester polls its parked enrollment with the hash of its claim secret.</summary>
+    public sealed record ClaimEnrollment(GardenId GardenId, EnrollmentId Enrollment, string ClaimHash) : IWithGardenId, ISowerSerializable;
+
+    public sealed record EnrollmentClaimed(GardenId GardenId, EnrollmentId Enrollment, GardenEnrollmentRules.ClaimOutcome Outcome, string? Name) : ISowerSerializable;
+
+    /// <summary>After the approved requester got its credential the request is done and forgotten.</summary>
+    public sealed record CompleteEnrollment(GardenId GardenId, EnrollmentId Enrollment) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>An admin lets a deleted garden's host identifier enroll again.</summary>
+    public sealed record RestoreGarden(GardenId GardenId, string Actor) : IWithGardenId, ISowerSerializable;
 
     /// <summary>Reply: Rebound when the host was already enrolled; PreviousCredential is its token to rotate.</summary>
     public sealed record GardenEnrolled(GardenId GardenId, string Name, bool Rebound, TokenId? PreviousCredential) : ISowerSerializable;
@@ -95,6 +119,19 @@ public static class GardenEvents
     public sealed record GardenCredentialBound(GardenId GardenId, TokenId Credential) : IGardenEvent;
 
     public sealed record GardenRemoved(GardenId GardenId, Actor Actor, Instant At) : IGardenEvent;
+
+    /// <summary>Persisted with GardenRemoved: the host identifier stays refused until GardenRestored (audit: who deleted it).</summary>
+    public sealed record GardenTombstoned(GardenId GardenId, string Name, string HostIdentifier, string Actor, Instant At) : IGardenEvent;
+
+    public sealed record GardenRestored(GardenId GardenId, string Actor, Instant At) : IGardenEvent;
+
+    public sealed record GardenEnrollmentParked(GardenId GardenId, PendingEnrollment Enrollment) : IGardenEvent;
+
+    public sealed record GardenEnrollmentApproved(GardenId GardenId, EnrollmentId Enrollment, string Actor, Instant At) : IGardenEvent;
+
+    public sealed record GardenEnrollmentRejected(GardenId GardenId, EnrollmentId Enrollment, string Actor, Instant At) : IGardenEvent;
+
+    public sealed record GardenEnrollmentCompleted(GardenId GardenId, EnrollmentId Enrollment, Instant At) : IGardenEvent;
 
     public sealed record GardenVersionReported(GardenId GardenId, string Version, Instant At) : IGardenEvent;
 

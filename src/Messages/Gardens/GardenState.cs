@@ -20,12 +20,29 @@ public sealed record GardenState(
     ImmutableArray<GenerationRow> Generations,
     ImmutableDictionary<string, DeploymentSummary> Deployments,
     Instant? OnlineAt,
-    Instant? LastSeen) : ISowerSerializable
+    Instant? LastSeen,
+    GardenAdmission? Admission = null) : ISowerSerializable
 {
     public static GardenState Empty(GardenId sid) => new(sid, null, null, ImmutableDictionary<string, SubscriptionRecord>.Empty, [],
         ImmutableDictionary<string, DeploymentSummary>.Empty, null, null);
 
     public bool Exists => Registration is not null;
+
+    /// <summary>Set while the garden is deleted: its host identifier may not enroll until an admin restores it.</summary>
+    public GardenTombstone? Tombstone => Admission?.Tombstone;
+
+    /// <summary>Re-enrollments waiting for (or decided by) an admin.</summary>
+    public ImmutableArray<PendingEnrollment> Enrollments => (Admission ?? GardenAdmission.None).All;
+
+    public PendingEnrollment? FindEnrollment(EnrollmentId sid) => Enrollments.FirstOrDefault(e => e.Sid == sid);
+
+    private GardenAdmission AdmissionOrNone => Admission ?? GardenAdmission.None;
+
+    private GardenState WithEnrollment(EnrollmentId sid, Func<PendingEnrollment, PendingEnrollment?> change)
+    {
+        var list = Enrollments.Select(e => e.Sid == sid ? change(e) : e).OfType<PendingEnrollment>().ToImmutableArray();
+        return this with { Admission = AdmissionOrNone with { Enrollments = list } };
+    }
 
     public SubscriptionRecord? FindSubscription(SubscriptionId sid) => Subscriptions.Values.FirstOrDefault(s => s.Sid == sid);
 
@@ -44,7 +61,18 @@ public sealed record GardenState(
         GardenRemoved => this with
         {
             Registration = null, Subscriptions = ImmutableDictionary<string, SubscriptionRecord>.Empty, Generations = [], Version = null,
+            Admission = Admission is null ? null : Admission with { Enrollments = [] },
         },
+        GardenTombstoned t => this with { Admission = AdmissionOrNone with { Tombstone = new GardenTombstone(t.Name, t.HostIdentifier, t.Actor, t.At) } },
+        GardenRestored => this with { Admission = AdmissionOrNone with { Tombstone = null } },
+        // Expired requests are dropped when the next one arrives, so the list stays bounded.
+        GardenEnrollmentParked p => this with
+        {
+            Admission = AdmissionOrNone with { Enrollments = [.. Enrollments.Where(e => !e.IsExpired(p.Enrollment.RequestedAt)), p.Enrollment] },
+        },
+        GardenEnrollmentApproved a => WithEnrollment(a.Enrollment, e => e with { Status = EnrollmentStatus.Approved, DecidedBy = a.Actor, DecidedAt = a.At }),
+        GardenEnrollmentRejected r => WithEnrollment(r.Enrollment, e => e with { Status = EnrollmentStatus.Rejected, DecidedBy = r.Actor, DecidedAt = r.At }),
+        GardenEnrollmentCompleted c => WithEnrollment(c.Enrollment, _ => null),
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
         _ => this,
     };

@@ -59,6 +59,19 @@ public sealed class SowerSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_garden_state_stored_before_tombstones_and_enrollments_existed_still_loads()
+    {
+        var sample = (Sower.Messages.Gardens.GardenState)Samples.Create(typeof(Sower.Messages.Gardens.GardenState));
+        var serializer = (SowerSerializer)Sys.Serialization.FindSerializerFor(sample);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToBinary(sample))!.AsObject();
+        Assert.True(node.Remove("admission"));
+        var old = (Sower.Messages.Gardens.GardenState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), "garden-state-v1");
+        Assert.Null(old.Tombstone);
+        Assert.Empty(old.Enrollments);
+        Assert.Equal(sample.Registration, old.Registration);
+    }
+
+    [Fact]
     public void Serializer_identifier_is_200() => Assert.Equal(200, SowerSerializer.SerializerId);
 
     /// <summary>Every stored shape that holds an audit actor changed when the actor became a record: each must be at

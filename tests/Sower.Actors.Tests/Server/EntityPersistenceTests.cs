@@ -106,6 +106,33 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
         Assert.Equal("downloading closure\nswitched", done.Seeds[0].Log);
         await second.ReadModelWhere(m => m.Gardens[gid.Value].FindDeployment(deployment)?.State == DeploymentState.Completed, "the garden index to mirror completion");
     }
+
+    [Fact]
+    public async Task A_deleted_gardens_tombstone_and_a_parked_enrollment_survive_a_restart()
+    {
+        var clock = new NodaTime.Testing.FakeClock(Instant.FromUtc(2026, 5, 1, 12, 0), Duration.FromMilliseconds(1));
+        var deleted = GardenIdentity.For("host-tombstone");
+        var waiting = GardenIdentity.For("host-waiting");
+        EnrollmentId enrollment;
+        await using (var first = await EntityHost.StartAsync(_database.Settings, clock, Snapshotting))
+        {
+            await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(deleted, "gone", "host-tombstone", null, "user_a"));
+            await first.Ask<GardenDeleted>(first.Gardens, new DeleteGarden(deleted, "admin_a"));
+            await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(waiting, "web", "host-waiting", null, "user_a"));
+            enrollment = (await first.Ask<EnrollmentParked>(first.Gardens, new RegisterGarden(waiting, "web-2", "host-waiting", null, "user_b", ClaimHash: "h")))
+                .Enrollment;
+        }
+
+        await using var second = await EntityHost.StartAsync(_database.Settings, clock, Snapshotting);
+        var refused = await second.Ask<CommandFailed>(second.Gardens, new RegisterGarden(deleted, "gone", "host-tombstone", null, "admin_a", CallerIsAdmin: true));
+        Assert.Equal(GardenEnrollmentRules.GardenDeleted, refused.Code);
+        await second.ReadModelWhere(m => m.Gardens.TryGetValue(deleted.Value, out var g) && g.Tombstone?.DeletedBy == "admin_a"
+            && m.Gardens.TryGetValue(waiting.Value, out var w) && w.FindEnrollment(enrollment) is not null, "the tombstone and the enrollment in the read model");
+        var decided = await second.Ask<EnrollmentDecided>(second.Gardens, new ApproveEnrollment(waiting, enrollment, "admin_a"));
+        Assert.Equal(EnrollmentStatus.Approved, decided.Status);
+        await second.Ask<CommandAccepted>(second.Gardens, new RestoreGarden(deleted, "admin_a"));
+        Assert.False((await second.Ask<GardenEnrolled>(second.Gardens, new RegisterGarden(deleted, "back", "host-tombstone", null, "user_a"))).Rebound);
+    }
 }
 
 public sealed class EntityPersistenceOnSqliteTests() : EntityPersistenceTests(DatabaseProvider.Sqlite);

@@ -38,13 +38,18 @@ public sealed class GardenActorTests(EntityFixture fixture) : IClassFixture<Enti
     private static string Artifact(string name) => "/nix/store/" + new string("0123456789abcdfghijklmnpqrsvwxyz".OrderBy(_ => Random.Shared.Next()).ToArray()) + "-" + name;
 
     [Fact]
-    public async Task Re_enrolling_the_same_host_rebinds_the_garden_instead_of_duplicating_it()
+    public async Task Re_enrolling_the_same_host_with_its_credential_rebinds_the_garden_instead_of_duplicating_it()
     {
         var gid = GardenIdentity.For("same-host");
         var first = await _host.Ask<GardenEnrolled>(_host.Gardens, new RegisterGarden(gid, "web-01", "same-host", null, "user_a"));
         Assert.False(first.Rebound);
         Assert.Null((await _host.Ask<GardenCredentialReplaced>(_host.Gardens, new BindGardenCredential(gid, new TokenId("abcdefghijklmnopqrstuvwx")))).Replaced);
-        var second = await _host.Ask<GardenEnrolled>(_host.Gardens, new RegisterGarden(GardenIdentity.For("same-host"), "web-01b", "same-host", null, "user_a"));
+        // Without proof the same host only parks a request for an admin, and nothing changes.
+        var parked = await _host.Ask<EnrollmentParked>(_host.Gardens, new RegisterGarden(gid, "intruder", "same-host", null, "user_b", ClaimHash: "h"));
+        Assert.Equal(gid, parked.GardenId);
+        Assert.Equal("web-01", (await _host.Ask<GardenFound>(_host.Gardens, new GetGarden(gid))).Garden!.Name);
+        var second = await _host.Ask<GardenEnrolled>(_host.Gardens, new RegisterGarden(GardenIdentity.For("same-host"), "web-01b", "same-host", null, "user_a",
+            ProvenCredential: new TokenId("abcdefghijklmnopqrstuvwx")));
         Assert.True(second.Rebound);
         Assert.Equal(gid, second.GardenId);
         Assert.Equal(new TokenId("abcdefghijklmnopqrstuvwx"), second.PreviousCredential);

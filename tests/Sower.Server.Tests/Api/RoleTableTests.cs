@@ -18,6 +18,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
     private const string SeedSid = "seed_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string Nxc = "nxc_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string Enr = "enr_aaaaaaaaaaaaaaaaaaaaaaaa";
 
     public static TheoryData<string, string, string> Endpoints => new()
     {
@@ -31,6 +32,12 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "GET", "/api/v1/gardens", Roles.GardenRead },
         { "GET", $"/api/v1/gardens/{GardenSid}", Roles.GardenRead },
         { "DELETE", $"/api/v1/gardens/{GardenSid}", Roles.Admin },
+        { "GET", "/api/v1/gardens/enrollments", Roles.Admin },
+        { "POST", $"/api/v1/gardens/enrollments/{Enr}/approve", Roles.Admin },
+        { "POST", $"/api/v1/gardens/enrollments/{Enr}/reject", Roles.Admin },
+        { "POST", $"/api/v1/gardens/enrollments/{Enr}/claim", Roles.GardenRegister },
+        { "GET", "/api/v1/gardens/deleted", Roles.Admin },
+        { "POST", $"/api/v1/gardens/{GardenSid}/restore", Roles.Admin },
         { "GET", "/api/v1/deployments", Roles.DeploymentRead },
         { "GET", $"/api/v1/deployments/{Dply}", Roles.DeploymentRead },
         { "POST", $"/api/v1/subscriptions/{Sub}/deploy", Roles.DeploymentWrite },

@@ -34,6 +34,7 @@ public sealed class TestServer : IAsyncLifetime
     public IClock? Clock { get; init; }
     public int StaleAfterSeconds { get; init; } = 7200;
     public int ApprovalExpirySeconds { get; init; } = 86400;
+    public int EnrollmentExpirySeconds { get; init; } = 86400;
 
     public async Task InitializeAsync()
     {
@@ -42,6 +43,7 @@ public sealed class TestServer : IAsyncLifetime
         {
             DataDir = DataDir, Urls = ["http://127.0.0.1:0"], LogLevel = "Warning",
             StaleAfterSeconds = StaleAfterSeconds, ApprovalExpirySeconds = ApprovalExpirySeconds,
+            EnrollmentExpirySeconds = EnrollmentExpirySeconds,
         };
         _app = SowerServerApp.Build(options, b =>
         {

@@ -21,7 +21,20 @@ public sealed record PageWire<T>(IReadOnlyList<T> Items, int Page, int PerPage, 
 
 public sealed record SubmitSeedBody(string? Name, string? SeedType, string? Artifact, IReadOnlyList<TagWire>? Tags);
 
-public sealed record RegisterGardenBody(string? Name, string? HostIdentifier, string? Version);
+/// <param name="CurrentCredential">The garden's current credential: proves it is the same garden, so a known host re-binds at once.</param>
+public sealed record RegisterGardenBody(string? Name, string? HostIdentifier, string? Version, string? CurrentCredential = null);
+
+/// <summary>202 to a re-enrollment without proof: it waits for an admin; poll <c>…/enrollments/{enrollment_sid}/claim</c> with the claim.</summary>
+public sealed record EnrollmentPendingWire(string Status, string Sid, string EnrollmentSid, string Claim, string ExpiresAt, string Message);
+
+public sealed record ClaimEnrollmentBody(string? GardenSid, string? Claim);
+
+public sealed record EnrollmentWire(string Sid, string GardenSid, string? GardenName, string Name, string? Version, string RequestedBy, string RequestedAt,
+    string ExpiresAt, string Status);
+
+public sealed record EnrollmentDecisionWire(string Sid, string GardenSid, string Status);
+
+public sealed record DeletedGardenWire(string Sid, string Name, string DeletedBy, string DeletedAt);
 
 public sealed record GardenEnrolledWire(string Sid, string Name, string Credential, bool Rebound);
 

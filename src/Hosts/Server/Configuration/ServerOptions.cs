@@ -20,6 +20,8 @@ public sealed class ServerOptions
     public int ApprovalExpirySeconds { get; init; } = 86400;
     /// <summary>The longest a token created by a non-admin may live, in days from its creation (default one year).</summary>
     public int MaxTokenLifetimeDays { get; init; } = Sower.Messages.Tokens.AccessTokenLimits.DefaultMaxLifetimeDays;
+    /// <summary>How long a parked garden re-enrollment waits for an admin.</summary>
+    public int EnrollmentExpirySeconds { get; init; } = 86400;
     public string? PublicUrl { get; init; }
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";

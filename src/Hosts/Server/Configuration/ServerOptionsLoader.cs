@@ -23,7 +23,7 @@ public static class ServerOptionsLoader
         "public_url", "data_dir", "database.provider", "database.connection_string", "database.connection_string_file",
         "cluster.hostname", "cluster.port", "cluster.public_hostname",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
-        "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "log_level",
+        "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
     private static readonly string[] Sections = ["database", "cluster", "auth"];
@@ -312,6 +312,7 @@ public static class ServerOptionsLoader
             StaleCheckIntervalSeconds = PositiveInt("stale_check_interval_seconds", 60),
             ApprovalExpirySeconds = PositiveInt("approval_expiry_seconds", 86400),
             MaxTokenLifetimeDays = PositiveInt("max_token_lifetime_days", Sower.Messages.Tokens.AccessTokenLimits.DefaultMaxLifetimeDays),
+            EnrollmentExpirySeconds = PositiveInt("enrollment_expiry_seconds", 86400),
             LogLevel = matchedLevel ?? "Information",
             ConfigFile = configPath,
         };

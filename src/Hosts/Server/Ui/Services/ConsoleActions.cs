@@ -112,6 +112,29 @@ public sealed class ConsoleActions(
         return ConsoleOutcome.Success("Garden deleted; its deployments stay in the history", "/gardens");
     });
 
+    /// <summary>Approve or reject a parked re-enrollment (admin, as the API): approval re-binds the garden and revokes its credential.</summary>
+    public Task<ConsoleOutcome> DecideEnrollmentAsync(GardenId garden, EnrollmentId enrollment, bool approve) => Guarded(Roles.Admin, async user =>
+    {
+        var actor = ApiCaller.Actor(user);
+        var reply = await Region<GardenRegion>().Ask(approve ? new ApproveEnrollment(garden, enrollment, actor) : new RejectEnrollment(garden, enrollment, actor),
+            AskTimeout);
+        if (reply is not EnrollmentDecided decided) return ConsoleOutcome.Failure(reply is CommandFailed f ? f.Message : "Enrollment not found");
+        if (decided.RevokeCredential is { } old)
+        {
+            await TokenStore(new RevokeAccessToken(old, null));
+            services.GetRequiredService<AccessTokenCache>().Invalidate(old);
+        }
+        return ConsoleOutcome.Success(approve
+            ? "Approved: the garden collects its new credential on its next check; its old credential is revoked"
+            : "Rejected: the garden keeps its current credential");
+    });
+
+    /// <summary>Let a deleted garden's host enroll again (admin, as the API).</summary>
+    public Task<ConsoleOutcome> RestoreGardenAsync(GardenId garden) => Guarded(Roles.Admin, async user =>
+        await Region<GardenRegion>().Ask(new RestoreGarden(garden, ApiCaller.Actor(user)), AskTimeout) is CommandAccepted
+            ? ConsoleOutcome.Success("Restored: its host may enroll again")
+            : ConsoleOutcome.Failure("Garden is not deleted"));
+
     /// <summary>Retire (REFERENCE §2): kept for history, never the latest again, never deployed in realtime. Audited.</summary>
     public Task<ConsoleOutcome> RetireAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
         await Region<SeedRegion>().Ask(new RetireSeed(seed.Sid, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
