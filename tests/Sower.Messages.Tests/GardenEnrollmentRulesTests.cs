@@ -51,7 +51,7 @@ public sealed class GardenEnrollmentRulesTests
     [Fact]
     public void A_tombstoned_host_is_refused_even_for_an_admin_until_restored()
     {
-        var deleted = Enrolled().Apply(new GardenRemoved(Gid, "admin", T0)).Apply(new GardenTombstoned(Gid, "web", "host-a", "admin", T0));
+        var deleted = Enrolled().Apply(new GardenRemoved(Gid, Actor.FromLegacy("admin"), T0)).Apply(new GardenTombstoned(Gid, "web", "host-a", "admin", T0));
         var refuse = Assert.IsType<Refuse>(Decide(deleted, Request(admin: true), T0, Day, EnrollmentId.New()));
         Assert.Equal(GardenDeleted, refuse.Code);
         Assert.Equal("garden was deleted; an admin must restore it", refuse.Message);
@@ -65,7 +65,7 @@ public sealed class GardenEnrollmentRulesTests
     public void Deleting_a_garden_drops_its_parked_enrollments()
     {
         var enrollment = Parked(Enrolled(), T0, out var state);
-        var deleted = state.Apply(new GardenRemoved(Gid, "admin", T0));
+        var deleted = state.Apply(new GardenRemoved(Gid, Actor.FromLegacy("admin"), T0));
         Assert.Null(deleted.FindEnrollment(enrollment.Sid));
     }
 

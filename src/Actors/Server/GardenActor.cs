@@ -263,7 +263,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }
         var registration = _state.Registration!;
         var now = Now;
-        PersistThen([new GardenRemoved(_gid, cmd.Actor, now), new GardenTombstoned(_gid, registration.Name, registration.HostIdentifier, cmd.Actor, now)], () =>
+        PersistThen([new GardenRemoved(_gid, cmd.Actor, now), new GardenTombstoned(_gid, registration.Name, registration.HostIdentifier, cmd.Actor.Sid, now)], () =>
         {
             foreach (var sub in subscriptions)
             {

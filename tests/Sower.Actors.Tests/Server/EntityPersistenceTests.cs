@@ -117,7 +117,7 @@ public abstract class EntityPersistenceTests(DatabaseProvider provider) : IAsync
         await using (var first = await EntityHost.StartAsync(_database.Settings, clock, Snapshotting))
         {
             await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(deleted, "gone", "host-tombstone", null, "user_a"));
-            await first.Ask<GardenDeleted>(first.Gardens, new DeleteGarden(deleted, "admin_a"));
+            await first.Ask<GardenDeleted>(first.Gardens, new DeleteGarden(deleted, Actor.FromLegacy("admin_a")));
             await first.Ask<GardenEnrolled>(first.Gardens, new RegisterGarden(waiting, "web", "host-waiting", null, "user_a"));
             enrollment = (await first.Ask<EnrollmentParked>(first.Gardens, new RegisterGarden(waiting, "web-2", "host-waiting", null, "user_b", ClaimHash: "h")))
                 .Enrollment;

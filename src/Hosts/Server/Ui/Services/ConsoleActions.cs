@@ -115,13 +115,13 @@ public sealed class ConsoleActions(
     /// <summary>Approve or reject a parked re-enrollment (admin, as the API): approval re-binds the garden and revokes its credential.</summary>
     public Task<ConsoleOutcome> DecideEnrollmentAsync(GardenId garden, EnrollmentId enrollment, bool approve) => Guarded(Roles.Admin, async user =>
     {
-        var actor = ApiCaller.Actor(user);
+        var actor = ApiCaller.Sid(user);
         var reply = await Region<GardenRegion>().Ask(approve ? new ApproveEnrollment(garden, enrollment, actor) : new RejectEnrollment(garden, enrollment, actor),
             AskTimeout);
         if (reply is not EnrollmentDecided decided) return ConsoleOutcome.Failure(reply is CommandFailed f ? f.Message : "Enrollment not found");
         if (decided.RevokeCredential is { } old)
         {
-            await TokenStore(new RevokeAccessToken(old, null));
+            await TokenStore(new RevokeAccessToken(old, user.AuditActor(), ByServer: true));
             services.GetRequiredService<AccessTokenCache>().Invalidate(old);
         }
         return ConsoleOutcome.Success(approve
@@ -131,7 +131,7 @@ public sealed class ConsoleActions(
 
     /// <summary>Let a deleted garden's host enroll again (admin, as the API).</summary>
     public Task<ConsoleOutcome> RestoreGardenAsync(GardenId garden) => Guarded(Roles.Admin, async user =>
-        await Region<GardenRegion>().Ask(new RestoreGarden(garden, ApiCaller.Actor(user)), AskTimeout) is CommandAccepted
+        await Region<GardenRegion>().Ask(new RestoreGarden(garden, ApiCaller.Sid(user)), AskTimeout) is CommandAccepted
             ? ConsoleOutcome.Success("Restored: its host may enroll again")
             : ConsoleOutcome.Failure("Garden is not deleted"));
 
