@@ -140,30 +140,9 @@ in
         LoadCredential = lib.optional (cfg.accessTokenFile != null) "access_token:${cfg.accessTokenFile}";
         MemoryAccounting = true;
         MemoryHigh = "250M";
-        # Hardening (.NET needs W^X left off: MemoryDenyWriteExecute stays unset).
-        NoNewPrivileges = true;
-        ProtectSystem = "strict";
+      } // import ./hardening.nix // {
         # Read-only, not hidden: the garden reports the Home-Manager profiles under users' homes.
         ProtectHome = "read-only";
-        PrivateTmp = true;
-        PrivateDevices = true;
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectClock = true;
-        ProtectHostname = true;
-        ProtectProc = "invisible";
-        ProcSubset = "pid";
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
-        LockPersonality = true;
-        RemoveIPC = true;
-        CapabilityBoundingSet = "";
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [ "~@mount @reboot @swap @obsolete @clock @cpu-emulation @debug @module @raw-io" ];
-        RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" "AF_NETLINK" ];
       };
     };
   };

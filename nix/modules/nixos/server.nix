@@ -149,31 +149,7 @@ in
           StateDirectoryMode = "0700";
           WorkingDirectory = stateDirectory;
           LoadCredential = lib.mapAttrsToList (name: path: "${name}:${path}") cfg.credentials;
-          # Hardening (.NET needs W^X left off: MemoryDenyWriteExecute stays unset).
-          NoNewPrivileges = true;
-          ProtectSystem = "strict";
-          ProtectHome = true;
-          PrivateTmp = true;
-          PrivateDevices = true;
-          ProtectKernelTunables = true;
-          ProtectKernelModules = true;
-          ProtectKernelLogs = true;
-          ProtectControlGroups = true;
-          ProtectClock = true;
-          ProtectHostname = true;
-          ProtectProc = "invisible";
-          ProcSubset = "pid";
-          RestrictNamespaces = true;
-          RestrictRealtime = true;
-          RestrictSUIDSGID = true;
-          LockPersonality = true;
-          RemoveIPC = true;
-          CapabilityBoundingSet = "";
-          AmbientCapabilities = "";
-          SystemCallArchitectures = "native";
-          SystemCallFilter = [ "~@mount @reboot @swap @obsolete @clock @cpu-emulation @debug @module @raw-io" ];
-          RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" "AF_NETLINK" ];
-        };
+        } // import ./hardening.nix;
       };
     }
 
