@@ -15,35 +15,23 @@ string? checkConfig = null;
 string? replacementLink = null;
 for (var i = 0; i < args.Length; i++)
 {
-    switch (args[i])
+    if (OptionValue("--config", ref i) is { } configPath) explicitConfig = configPath;
+    else if (OptionValue("--check-config", ref i) is { } check) checkConfig = check;
+    else if (OptionValue("--exit-when-replaced", ref i) is { } link) replacementLink = link;
+    else if (args[i] == "--version")
     {
-        case "--config" when i + 1 < args.Length:
-            explicitConfig = args[++i];
-            break;
-        case var a when a.StartsWith("--config=", StringComparison.Ordinal):
-            explicitConfig = a["--config=".Length..];
-            break;
-        case "--check-config" when i + 1 < args.Length:
-            checkConfig = args[++i];
-            break;
-        case var a when a.StartsWith("--check-config=", StringComparison.Ordinal):
-            checkConfig = a["--check-config=".Length..];
-            break;
-        case "--exit-when-replaced" when i + 1 < args.Length:
-            replacementLink = args[++i];
-            break;
-        case var a when a.StartsWith("--exit-when-replaced=", StringComparison.Ordinal):
-            replacementLink = a["--exit-when-replaced=".Length..];
-            break;
-        case "--version":
-            Console.WriteLine(GardenVersion.Current);
-            return 0;
-        case "--help" or "-h":
-            Console.WriteLine(Usage + "\n\nThe configuration file is located as described in the README (\"Running a garden\").");
-            return 0;
-        default:
-            Console.Error.WriteLine($"sower-garden: unknown argument {args[i]}\n{Usage}");
-            return GardenExitCodes.Usage;
+        Console.WriteLine(GardenVersion.Current);
+        return 0;
+    }
+    else if (args[i] is "--help" or "-h")
+    {
+        Console.WriteLine(Usage + "\n\nThe configuration file is located as described in the README (\"Running a garden\").");
+        return 0;
+    }
+    else
+    {
+        Console.Error.WriteLine($"sower-garden: unknown argument {args[i]}\n{Usage}");
+        return GardenExitCodes.Usage;
     }
 }
 if (checkConfig is not null)
@@ -129,3 +117,10 @@ var app = builder.Build();
 if (replacement is not null) replacement.LogStart(app.Services.GetRequiredService<ILogger<PackageReplacement>>());
 await app.RunAsync().ConfigureAwait(false);
 return 0;
+
+// `--name VALUE` (taking the next argument) or `--name=VALUE`; null when args[i] is not that option.
+string? OptionValue(string name, ref int i)
+{
+    if (args[i] == name && i + 1 < args.Length) return args[++i];
+    return args[i].StartsWith(name + "=", StringComparison.Ordinal) ? args[i][(name.Length + 1)..] : null;
+}
