@@ -159,6 +159,12 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
                 toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, $"subscription {item.SubscriptionSid} is not known locally; {item.Seed.Name} skipped") + "\n"));
                 continue;
             }
+            if (DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream) is { } held)
+            {
+                log.Warning("{0}", held);
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, held) + "\n"));
+                continue;
+            }
             var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, push.Trigger, now, type, SubscriptionActor.ZoneOf(sub.Spec));
             if (decision.Kind == DecisionKind.Deny || (decision.Kind == DecisionKind.Confirm && !push.Approved) || decision.Action is null)
             {

@@ -42,6 +42,7 @@ public sealed class GardenHostActor : ReceiveActor
     private IActorRef deployer = ActorRefs.Nobody;
     private IActorRef activator = ActorRefs.Nobody;
     private IActorRef reporter = ActorRefs.Nobody;
+    private IActorRef conditions = ActorRefs.Nobody;
 
     public GardenHostActor(GardenHostSettings settings)
     {
@@ -59,6 +60,7 @@ public sealed class GardenHostActor : ReceiveActor
         {
             var stored = settings.Store.Current.Subscriptions ?? [];
             reporter.Tell(new GardenCommands.ReportProfiles(stored, settings.Version));
+            conditions.Tell(new HostConditionCommands.Check(Always: true));
             foreach (var actor in subscriptions.Values) actor.Tell(new GardenCommands.PollOnConnect());
         });
         Receive<GardenCommands.ReportProfiles>(r => reporter.Forward(r));
@@ -120,6 +122,7 @@ public sealed class GardenHostActor : ReceiveActor
         link = Context.ActorOf(ServerLinkActor.Props(config, settings.Gateway, settings.Store, settings.Version), "link");
         activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
         reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
+        conditions = Context.ActorOf(HostConditionActor.Props(HostConditionStore.For(settings.Store), settings.Store, config.Profiles, settings.Clock, link), "host-condition");
         deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config), config.Parallelism), "deployer");
         EnsureSubscriptionActors();
     }

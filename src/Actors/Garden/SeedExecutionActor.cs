@@ -55,7 +55,7 @@ public static class SeedExecution
 /// Runs one seed of a deployment (REFERENCE §5.11): stage (realise + GC root) → decide (the less disruptive of A_sub and
 /// HighestPermittedAction now) → activate under the profile lock. Every path ends in exactly one <see cref="SeedExecution.Done"/>.
 /// </summary>
-public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
+public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 {
     private readonly PushedSeed seed;
     private readonly PolicyAction allowed;
@@ -193,9 +193,9 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
             switch (seed.SeedType)
             {
                 case SeedType.NixOS:
-                    mode = ActivationModes.NixosMode(executing)!;
-                    request = ActivatorRequest.NixOS(NewId(), seed.Artifact, mode);
-                    break;
+                    // First what changes (and whether only boot components do): see SeedExecutionActor.Changes.cs.
+                    CompareWithRunningSystem();
+                    return;
                 case SeedType.HomeManager:
                     mode = "activate";
                     request = ActivatorRequest.HomeManager(NewId(), seed.Artifact, user);
@@ -207,11 +207,16 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
                     request = ActivatorRequest.Services(NewId(), [.. others, new ServiceSeed(seed.Name, seed.Artifact)]);
                     break;
             }
-            Line($"activating {label} with mode: {mode}");
-            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "activating"));
-            Become(Activating);
-            Send(request, settings.Timeouts.Activation);
+            StartActivation(request, mode);
         });
+    }
+
+    private void StartActivation(ActivatorRequest request, string mode)
+    {
+        Line($"activating {label} with mode: {mode}");
+        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "activating"));
+        Become(Activating);
+        Send(request, settings.Timeouts.Activation);
     }
 
     private void Activating()
@@ -227,6 +232,7 @@ public sealed class SeedExecutionActor : ReceiveActor, IWithTimers
                 {
                     store.Update(s => s with { ActiveServices = s.Services.SetItem(subscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
                 }
+                if (seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
                 log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
                 Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
                 Finish("success", executing.ToWire(), executing);

@@ -140,6 +140,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             var sender = Sender;
             PersistThen([new GardenVersionReported(_gid, cmd.Version, Now)], () => sender.Tell(CommandAccepted.Instance));
         }));
+        Command<GardenConditionCommands.ReportGardenCondition>(cmd => IfRegistered(() =>
+        {
+            var sender = Sender;
+            // A garden reports its condition on every reconnect: only a change is an event.
+            var unchanged = _state.Condition is { } c && c.RebootPending == cmd.RebootPending && c.Drift == cmd.Drift
+                            || _state.Condition is null && cmd.RebootPending is null && cmd.Drift is null;
+            if (unchanged) { sender.Tell(CommandAccepted.Instance); return; }
+            PersistThen([new GardenConditionEvents.GardenConditionReported(_gid, cmd.RebootPending, cmd.Drift, Now)], () => sender.Tell(CommandAccepted.Instance));
+        }));
         Command<ReportGenerations>(cmd => IfRegistered(() => HandleGenerations(cmd)));
         Command<RequestDeployment>(cmd => IfRegistered(() => HandleGardenRequest(cmd)));
         Command<DeploySubscription>(cmd => IfRegistered(() =>
@@ -279,7 +288,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private GardenView View() => new(
         _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
         _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
-        _state.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault());
+        _state.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault(),
+        _state.Condition);
 
     // ── subscriptions, reports ──
 

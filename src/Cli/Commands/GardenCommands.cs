@@ -16,7 +16,7 @@ public static class GardenCommands
     /// <summary>A garden offline for longer than this is marked stale in listings.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(24);
 
-    public static readonly string[] ListFields = ["sid", "name", "online", "version", "last_seen", "created_at", "stale", "failing", "latest_deployment"];
+    public static readonly string[] ListFields = ["sid", "name", "online", "version", "last_seen", "created_at", "stale", "failing", "latest_deployment", "reboot_pending", "drifted"];
     public static readonly string[] LatestFields = ["sid", "state", "result", "trigger", "created_at", "deployed_at"];
 
     public static Command Create(CliIo io)
@@ -133,6 +133,8 @@ public static class GardenCommands
         item["stale"] = !online && (lastSeen is null || now - lastSeen > StaleAfter);
         item["failing"] = Output.Str(latest, "result") is "failure" or "partial" || Output.Str(latest, "state") == "stale";
         item["latest_deployment"] = latest is null ? null : Output.Pick(latest, LatestFields);
+        item["reboot_pending"] = g?["reboot_pending"] is JsonObject;
+        item["drifted"] = g?["drift"] is JsonObject;
         return item;
     }
 
@@ -158,6 +160,8 @@ public static class GardenCommands
                 var markers = new List<string>();
                 if (Output.Bool(g, "stale")) markers.Add("stale");
                 if (Output.Bool(g, "failing")) markers.Add("failing");
+                if (Output.Bool(g, "reboot_pending")) markers.Add("reboot-pending");
+                if (Output.Bool(g, "drifted")) markers.Add("drifted");
                 var latest = g["latest_deployment"];
                 return (IReadOnlyList<string>)[Output.Text(g["name"]), Output.Text(g["sid"]), Output.Bool(g, "online") ? "online" : "offline",
                     Output.Text(g["version"]), Output.Text(g["last_seen"]),
@@ -187,6 +191,8 @@ public static class GardenCommands
             detail["generations"] = new JsonArray([.. Output.Array(g, "generations").Select(x =>
                 (JsonNode)Output.Pick(x, "profile_path", "seed_sid", "artifact", "generation_number", "is_current", "created"))]);
             detail["latest_deployment"] = g["latest_deployment"] is { } latest ? Output.Pick(latest, LatestFields) : null;
+            detail["reboot_pending"] = g["reboot_pending"] is JsonObject pending ? Output.Pick(pending, "system", "reason", "since") : null;
+            detail["drift"] = g["drift"] is JsonObject drift ? Output.Pick(drift, "expected", "running", "detail", "since") : null;
             if (result.GetValue(json))
             {
                 Output.Json(io, detail);
@@ -198,6 +204,12 @@ public static class GardenCommands
                 ("online", Output.Style(io, Output.Bool(detail, "online") ? "online" : "offline", Output.Bool(detail, "online") ? "32" : "31")),
                 ("version", Output.Str(detail, "version")), ("last seen", Output.Str(detail, "last_seen")),
                 ("latest", detail["latest_deployment"] is { } l ? $"{Output.Str(l, "sid")} {Output.Str(l, "state")} {Output.Str(l, "result")}" : null),
+                ("reboot", detail["reboot_pending"] is { } r
+                    ? Output.Style(io, $"pending ({Output.Str(r, "reason")}): {Output.Str(r, "system")} is installed for the next boot since {Output.Str(r, "since")}", "33")
+                    : null),
+                ("drift", detail["drift"] is { } d
+                    ? Output.Style(io, $"drifted: {Output.Str(d, "detail")}; runs {Output.Str(d, "running") ?? "nothing"}, Sower deployed {Output.Str(d, "expected")} (since {Output.Str(d, "since")})", "31")
+                    : null),
             ]);
             io.Out.WriteLine();
             io.Out.WriteLine("subscriptions:");

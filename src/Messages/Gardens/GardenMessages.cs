@@ -102,7 +102,8 @@ public sealed record GardenView(
     Instant RegisteredAt,
     ImmutableArray<SubscriptionRecord> Subscriptions,
     ImmutableArray<GenerationRow> Generations,
-    DeploymentSummary? LatestDeployment) : ISowerSerializable;
+    DeploymentSummary? LatestDeployment,
+    GardenHostCondition? Condition = null) : ISowerSerializable;
 
 public static class GardenEvents
 {

@@ -21,7 +21,8 @@ public sealed record GardenState(
     ImmutableDictionary<string, DeploymentSummary> Deployments,
     Instant? OnlineAt,
     Instant? LastSeen,
-    GardenAdmission? Admission = null) : ISowerSerializable
+    GardenAdmission? Admission = null,
+    GardenHostCondition? Condition = null) : ISowerSerializable
 {
     public static GardenState Empty(GardenId sid) => new(sid, null, null, ImmutableDictionary<string, SubscriptionRecord>.Empty, [],
         ImmutableDictionary<string, DeploymentSummary>.Empty, null, null);
@@ -74,6 +75,7 @@ public sealed record GardenState(
         GardenEnrollmentRejected r => WithEnrollment(r.Enrollment, e => e with { Status = EnrollmentStatus.Rejected, DecidedBy = r.Actor, DecidedAt = r.At }),
         GardenEnrollmentCompleted c => WithEnrollment(c.Enrollment, _ => null),
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
+        GardenConditionEvents.GardenConditionReported c => this with { Condition = new GardenHostCondition(c.RebootPending, c.Drift, c.At) },
         _ => this,
     };
 

@@ -47,10 +47,12 @@ public sealed record DeploymentListItemWire(string Sid, string GardenSid, string
     bool Approved, string CreatedAt, string? DeployedAt, string? Parent, int RetryOrdinal, IReadOnlyList<string> Subscriptions);
 
 public sealed record GardenListItemWire(string Sid, string Name, bool Online, string? Version, string? LastSeen, string CreatedAt,
-    DeploymentListItemWire? LatestDeployment);
+    DeploymentListItemWire? LatestDeployment,
+    RebootPendingWire? RebootPending = null, DriftWire? Drift = null);
 
 public sealed record GardenDetailWire(string Sid, string Name, bool Online, string? OnlineAt, string? Version, string? LastSeen, string CreatedAt,
-    IReadOnlyList<SubscriptionWire> Subscriptions, IReadOnlyList<GenerationWire> Generations, DeploymentListItemWire? LatestDeployment);
+    IReadOnlyList<SubscriptionWire> Subscriptions, IReadOnlyList<GenerationWire> Generations, DeploymentListItemWire? LatestDeployment,
+    RebootPendingWire? RebootPending = null, DriftWire? Drift = null);
 
 public sealed record SeedDeploymentWire(string SubscriptionSid, string SubscriptionName, SeedWire Seed, string AuthorizedAction, string? ExecutedAction,
     string State, string? Result, string Log);

@@ -236,7 +236,7 @@ public static class GardenEndpoints
         var model = readModel.Current;
         var items = model.Gardens.Values.Where(g => g.Exists).OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
             .Select(g => new GardenListItemWire(g.Sid.Value, g.Registration!.Name, model.IsOnline(g.Sid), g.Version, ApiWire.Time(g.LastSeen),
-                ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g)));
+                ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g)));
         return ApiWire.Ok(ApiWire.Page(items, page, perPage));
     }
 
@@ -248,7 +248,7 @@ public static class GardenEndpoints
         return ApiWire.Ok(new GardenDetailWire(g.Sid.Value, g.Registration!.Name, online, online ? ApiWire.Time(g.OnlineAt) : null, g.Version,
             ApiWire.Time(g.LastSeen), ApiWire.Time(g.Registration.RegisteredAt),
             [.. g.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal).Select(ApiWire.Subscription)],
-            [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g)));
+            [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g)));
     }
 
     private static DeploymentListItemWire? Latest(ServerReadModel model, GardenState g) =>

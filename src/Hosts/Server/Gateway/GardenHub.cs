@@ -275,6 +275,23 @@ public sealed class GardenHub(
         return reply is CommandAccepted ? Ok(new { sid = session.Garden.Value }) : Failed(reply);
     }
 
+    /// <summary>The garden's pending reboot and drift (issue 16.4), checked against the sending garden; only a change is persisted.</summary>
+    [HubMethodName(GardenConditionReport.Method)]
+    public async Task<GatewayReply> ConditionReport(JsonElement payload)
+    {
+        if (!GatewayPayloads.TryRead<GardenConditionMessage>(payload, out var report, out var error)) return error!;
+        var session = Session;
+        var (pending, drift, problems) = GardenConditionReport.Validate(report, session.Garden, NodaTime.SystemClock.Instance.GetCurrentInstant());
+        if (problems.Any(p => p.Path == "garden_sid"))
+        {
+            log.LogWarning("garden {Garden} sent a condition report naming another garden", session.Garden);
+            return GatewayReply.Failure(GatewayErrors.Unauthorized, "a garden reports only its own condition");
+        }
+        if (!problems.IsEmpty) return GatewayPayloads.Invalid(problems.Select(p => new GatewayFieldError(p.Path, p.Message)));
+        var reply = await gardens.ActorRef.Ask(new GardenConditionCommands.ReportGardenCondition(session.Garden, pending, drift), options.AskTimeout);
+        return reply is CommandAccepted ? Ok(new { sid = session.Garden.Value }) : Failed(reply);
+    }
+
     // ── helpers ──
 
     private static DeploymentId DeploymentSid(string? value, List<GatewayFieldError> problems)

@@ -162,7 +162,7 @@ public static class ConsoleQueries
         return held.ToImmutable();
     }
 
-    /// <summary>Gardens an operator should look at: offline longer than the stale threshold, or failing repeatedly.</summary>
+    /// <summary>Gardens an operator should look at: offline longer than the stale threshold, failing repeatedly, waiting for a reboot, or drifted.</summary>
     public static ImmutableArray<GardenFlag> Flags(ServerReadModel model, IEnumerable<GardenState> gardens, Instant now, Duration staleAfter)
     {
         var flags = ImmutableArray.CreateBuilder<GardenFlag>();
@@ -177,6 +177,8 @@ public static class ConsoleQueries
                 .TakeWhile(d => d.Result is DeploymentResult.Failure or DeploymentResult.Partial)
                 .Count();
             if (failures >= RepeatedFailures) flags.Add(new GardenFlag(garden, $"failing: the last {failures} deployments failed"));
+            if (garden.Condition?.RebootPending is { } pending) flags.Add(new GardenFlag(garden, $"reboot pending: {pending.Reason.Replace('_', ' ')}, the new system waits for the next boot"));
+            if (garden.Condition?.Drift is { } drift) flags.Add(new GardenFlag(garden, $"drifted: {drift.Detail}"));
         }
         return flags.ToImmutable();
     }

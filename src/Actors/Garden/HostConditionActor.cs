@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Event;
+using NodaTime;
+using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
+
+namespace Sower.Actors.Garden;
+
+public static class HostConditionCommands
+{
+    /// <summary>Look at the host now (start, reconnect) and tell the server; <paramref name="Always"/> sends even when nothing changed.</summary>
+    public sealed record Check(bool Always);
+
+    /// <summary>Published on the event stream by whoever changed the <see cref="HostConditionStore"/> (an activation, the drift guard).</summary>
+    public sealed record Changed;
+}
+
+/// <summary>
+/// Keeps the server informed of the host's condition (issue 16.4): a reboot pending after a boot-only change, and drift
+/// (the host runs something other than what Sower deployed). It looks at the profile links on start and on every
+/// reconnect; deployments change the condition themselves and publish <see cref="HostConditionCommands.Changed"/>. The
+/// report is a state, not an event: it is sent (not queued in the outbox) whenever connected, and again on each reconnect,
+/// so a server that does not know the method never blocks the garden's outbox.
+/// </summary>
+public sealed class HostConditionActor : ReceiveActor
+{
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly HostConditionStore conditions;
+    private readonly GardenStateStore state;
+    private readonly ProfileRoots roots;
+    private readonly IClock clock;
+    private readonly IActorRef link;
+    private (RebootPending?, Drift?)? lastSent;
+
+    public HostConditionActor(HostConditionStore conditions, GardenStateStore state, ProfileRoots roots, IClock clock, IActorRef link)
+    {
+        this.conditions = conditions;
+        this.state = state;
+        this.roots = roots;
+        this.clock = clock;
+        this.link = link;
+        Receive<HostConditionCommands.Check>(c =>
+        {
+            if (conditions.Observe(roots, clock.GetCurrentInstant(), out var after)) Describe(after);
+            Send(after, c.Always);
+        });
+        Receive<HostConditionCommands.Changed>(_ => Send(conditions.Current, always: false));
+        Receive<GardenCommands.InvokeResult>(r =>
+        {
+            if (!r.Reply.Ok)
+            {
+                lastSent = null; // try again with the next change or session
+                if (r.Reply.ErrorCode == "not_connected") return;
+                log.Warning("The server did not take the host condition report: {0} {1}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
+            }
+        });
+    }
+
+    public static Props Props(HostConditionStore conditions, GardenStateStore state, ProfileRoots roots, IClock clock, IActorRef link) =>
+        Akka.Actor.Props.Create(() => new HostConditionActor(conditions, state, roots, clock, link));
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(HostConditionCommands.Changed));
+        if (conditions.ReadError is { } error) log.Warning("Host condition unknown: {0}", error);
+        if (conditions.Observe(roots, clock.GetCurrentInstant(), out var after)) Describe(after);
+        else if (after.RebootPending is not null || after.Drift is not null) Describe(after);
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private void Describe(HostCondition c)
+    {
+        if (c.RebootPending is { } p) log.Info("Reboot pending ({0}): {1} is installed for the next boot", p.Reason, p.System);
+        if (c.Drift is { } d) log.Warning("Host drifted: {0}; it runs {1}, Sower deployed {2}", d.Detail, d.Running ?? "nothing", d.Expected);
+        if (c.RebootPending is null && c.Drift is null && c.DeployedSystem is not null) log.Info("Host runs what Sower deployed: {0}", c.DeployedSystem);
+    }
+
+    private void Send(HostCondition c, bool always)
+    {
+        var reported = (c.RebootPending, c.Drift);
+        if (!always && lastSent == reported) return;
+        if (state.Current.GardenSid is not { } sid) return;
+        lastSent = reported;
+        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Method, GardenConditionReport.Payload(sid, c.RebootPending, c.Drift)));
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Sower.Messages.Activator;
+using Sower.Messages.Domain;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>
+/// Change-aware activation of a NixOS seed (issue 16.4), under the profile lock and before the activator is asked: the
+/// "what changes" summary against the running system goes into the deployment log, and when only boot components change
+/// while restart is not permitted, the system is installed for the next boot instead of switched live. Nothing here can
+/// fail the deployment: a comparison that cannot run says so and the activation goes on as before.
+/// </summary>
+public sealed partial class SeedExecutionActor
+{
+    private string? bootReason;
+    private string activationMode = NixosModes.Switch;
+
+    private sealed record Compared(ImmutableArray<string> Lines, IReadOnlyCollection<string>? Differing, string? Error);
+
+    private void CompareWithRunningSystem()
+    {
+        Become(Comparing);
+        var running = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var missing);
+        var next = seed.Artifact;
+        Task.Run(async () =>
+        {
+            if (running is null) return new Compared([$"what changes: unknown, no running system to compare with ({missing})"], null, missing);
+            if (running == next) return new Compared(["what changes: nothing, the host runs this system already"], [], null);
+            var lines = await ClosureDiffRunner.SummarizeAsync(running, next, ClosureDiffRunner.DefaultLimit).ConfigureAwait(false);
+            var differing = BootChangeClassifier.Differing(running, next, out var error);
+            return new Compared(lines, differing, error);
+        }).PipeTo(Self, failure: e => new Compared([ClosureDiffRunner.Unavailable(e.GetBaseException().Message)], null, e.Message));
+    }
+
+    private void Comparing()
+    {
+        Receive<SeedExecution.Flush>(_ => FlushLines());
+        Receive<Compared>(c =>
+        {
+            foreach (var line in c.Lines) Line(line);
+            var bootOnly = HostConditionRules.BootOnlyReason(c.Differing);
+            bootReason = HostConditionRules.BootReason(c.Differing);
+            activationMode = HostConditionRules.NixosMode(executing, bootOnly) ?? NixosModes.Switch;
+            if (executing == PolicyAction.Activate && activationMode == NixosModes.Boot)
+            {
+                Line($"only boot components change ({string.Join(", ", c.Differing ?? [])}) and restart is not permitted now: installing for the next boot " +
+                     "instead of switching live (the running kernel would meet new modules); the garden is marked reboot pending");
+            }
+            StartActivation(ActivatorRequest.NixOS(NewId(), seed.Artifact, activationMode), activationMode);
+        });
+    }
+
+    /// <summary>After a successful NixOS activation: Sower now runs (or will boot) this system; drift is over, a reboot may be pending.</summary>
+    private void RecordActivatedSystem()
+    {
+        var conditions = HostConditionStore.For(store);
+        try
+        {
+            if (conditions.Update(c => HostConditionRules.AfterActivation(c, seed.Artifact, seed.Sid, activationMode, bootReason, clock.GetCurrentInstant()), out var after))
+            {
+                if (after.RebootPending is { } pending) Line($"reboot pending ({pending.Reason}): the host boots {pending.System} next time");
+                Context.System.EventStream.Publish(new HostConditionCommands.Changed());
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The activation itself succeeded; only the bookkeeping of reboot pending and drift is behind.
+            Line($"could not record the host condition: {e.Message}");
+        }
+    }
+}
