@@ -33,17 +33,17 @@ public sealed record HostObservation(string? Profile, string? Current, string? B
 /// <summary>Pure decisions about boot-only changes, reboot pending and drift (issue 16.4).</summary>
 public static class HostConditionRules
 {
-    /// <summary>The top-level entries of a NixOS system that only take effect at boot.</summary>
+    /// <summary>The top-level entries of a NixOS system that only take effect at boot, in the order that names the reason.</summary>
     public static readonly ImmutableArray<(string Entry, string Reason)> BootComponents =
     [
         ("kernel", "kernel_changed"),
         ("initrd", "initrd_changed"),
         ("kernel-modules", "modules_changed"),
         ("kernel-params", "kernel_params_changed"),
-        // Derived from the four above (the bootloader's view of them).
-        ("boot.json", "kernel_changed"),
-        ("append-initrd-secrets", "initrd_changed"),
     ];
+
+    /// <summary>Entries derived from the boot components (the bootloader's view of them): they may differ in a boot-only change but name no reason.</summary>
+    public static readonly ImmutableArray<string> DerivedBootEntries = ["boot.json", "append-initrd-secrets"];
 
     public static readonly ImmutableArray<string> Reasons = ["kernel_changed", "initrd_changed", "modules_changed", "kernel_params_changed"];
 
@@ -54,15 +54,8 @@ public static class HostConditionRules
     public static string? BootOnlyReason(IReadOnlyCollection<string>? differing)
     {
         if (differing is null || differing.Count == 0) return null;
-        string? reason = null;
-        foreach (var entry in differing)
-        {
-            var match = BootComponents.FirstOrDefault(b => b.Entry == entry);
-            if (match.Entry is null) return null;
-            // The first component in BootComponents order names the reason (kernel before initrd before modules).
-            if (reason is null || Reasons.IndexOf(match.Reason) < Reasons.IndexOf(reason)) reason = match.Reason;
-        }
-        return reason;
+        if (differing.Any(e => !DerivedBootEntries.Contains(e) && BootComponents.All(b => b.Entry != e))) return null;
+        return BootReason(differing) ?? "kernel_changed";
     }
 
     /// <summary>The reason for a reboot when any boot component is among the differing entries (whatever else differs), else null.</summary>

@@ -36,6 +36,8 @@ public sealed class World : IAsyncLifetime
         new("fa-1", "fault-activator"),
         new("fo-1", "fault-offline"), new("fo-2", "fault-offline"),
         new("rs-1", "restart"),
+        new("chg-base", "changes-boot"), new("chg-kernel", "changes-boot", Userland: "chg-base"),
+        new("drift-1", "changes-drift"), new("drift-2", "changes-drift"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
