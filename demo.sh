@@ -67,6 +67,11 @@ cleanup() {
   wait 2>/dev/null || true
   if [ "$CREATED_USER" = 1 ]; then userdel "$DEMO_USER" 2>/dev/null && echo "removed user $DEMO_USER"; fi
   if [ "$CREATED_GROUP" = 1 ]; then groupdel "$DEMO_GROUP" 2>/dev/null && echo "removed group $DEMO_GROUP"; fi
+  if [ "$status" != 0 ] && [ -d "$D/logs" ]; then
+    # A failed demo keeps its logs (only them) for diagnosis.
+    local kept
+    kept=$(mktemp -d /tmp/sower-demo-failed-XXXXXX) && cp -r "$D/logs/." "$kept/" && echo "demo.sh failed (exit $status): its logs are in $kept" >&2
+  fi
   if [ -f "$D/.sower-demo" ]; then rm -rf "$D" && echo "removed $D"; fi
   exit "$status"
 }
@@ -101,12 +106,14 @@ sower() { "$CLI" "$@"; }
 say "Starting sower-server on $URL (SQLite in $D/server)"
 "$SERVER" --data-dir "$D/server" --urls "$URL" > "$D/logs/server.log" 2>&1 &
 started $!
-for _ in $(seq 1 180); do
-  curl -sf "$URL/healthz/ready" >/dev/null && break
+# Ready means this server answers /healthz/ready and has written the admin token (another process on the port does not count).
+server_ready() { kill -0 "${PIDS[0]}" 2>/dev/null && [ -s "$D/server/admin-token" ] && curl -sf "$URL/healthz/ready" >/dev/null; }
+for _ in $(seq 1 600); do
+  server_ready && break
   kill -0 "${PIDS[0]}" 2>/dev/null || { tail -n 30 "$D/logs/server.log" >&2; die "sower-server exited (is port $PORT taken? set SOWER_DEMO_PORT)"; }
   sleep 0.5
 done
-curl -sf "$URL/healthz/ready" >/dev/null || { tail -n 30 "$D/logs/server.log" >&2; die "sower-server did not become ready"; }
+server_ready || { tail -n 30 "$D/logs/server.log" >&2; die "sower-server did not become ready within 5 minutes"; }
 export SOWER_ENDPOINT=$URL SOWER_ACCESS_TOKEN_FILE=$D/server/admin-token
 echo "ready; admin token in $SOWER_ACCESS_TOKEN_FILE"
 
@@ -122,18 +129,22 @@ usermod -a -G "$DEMO_GROUP" "$DEMO_USER"
 # switch-to-configuration records how it was called and, like NixOS, points run/current-system at itself on switch/test.
 say "Building two small NixOS-shaped systems and signing them into file://$D/cache"
 mkdir -p "$D/records" && chmod 1777 "$D/records"
-cat > "$D/system.nix" <<'NIX'
-{ demo, version }:
-derivation {
-  name = "nixos-system-demo-${version}"; system = builtins.currentSystem; builder = "/bin/sh";
-  stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\ncase \"$1\" in switch|test) ln -sfn \"$self\" ${demo}/run/current-system ;; esac\necho \"$1 uid=$(id -u) $self\" >> ${demo}/records/activations\necho \"switch-to-configuration $1: ok\"\n";
-  args = [ "-c" "/bin/mkdir -p $out/bin $out/kernel-modules && echo ${version} > $out/nixos-version && echo linux-${version} > $out/kernel && echo initrd-${version} > $out/initrd && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration" ];
-}
+cat > "$D/systems.nix" <<'NIX'
+{ demo }:
+let
+  system = version: derivation {
+    name = "nixos-system-demo-${version}"; system = builtins.currentSystem; builder = "/bin/sh";
+    stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\ncase \"$1\" in switch|test) ln -sfn \"$self\" ${demo}/run/current-system ;; esac\necho \"$1 uid=$(id -u) $self\" >> ${demo}/records/activations\necho \"switch-to-configuration $1: ok\"\n";
+    args = [ "-c" "/bin/mkdir -p $out/bin $out/kernel-modules && echo ${version} > $out/nixos-version && echo linux-${version} > $out/kernel && echo initrd-${version} > $out/initrd && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration" ];
+  };
+# system0 stands for what the "machine" booted before Sower: never deployed, only linked.
+in { system0 = system "0"; system1 = system "1"; system2 = system "2"; }
 NIX
-build_system() { nix-build "$D/system.nix" --argstr demo "$D" --argstr version "$1" --no-out-link --option sandbox false --option substituters "" 2>>"$D/logs/nix.log"; }
-SYSTEM0=$(build_system 0)   # what the "machine" booted before Sower: never deployed, only linked
-SYSTEM1=$(build_system 1)
-SYSTEM2=$(build_system 2)
+mapfile -t SYSTEMS < <(nix-build "$D/systems.nix" --argstr demo "$D" -A system0 -A system1 -A system2 --no-out-link \
+  --option sandbox false --option substituters "" 2>>"$D/logs/nix.log")
+[ ${#SYSTEMS[@]} = 3 ] || die "nix-build failed (see $D/logs/nix.log)"
+pick() { printf '%s\n' "${SYSTEMS[@]}" | grep -- "-nixos-system-demo-$1\$"; }
+SYSTEM0=$(pick 0) SYSTEM1=$(pick 1) SYSTEM2=$(pick 2)
 nix-store --generate-binary-cache-key "sower-demo-1" "$D/cache.sk" "$D/cache.pk"
 nix --extra-experimental-features nix-command store sign --key-file "$D/cache.sk" "$SYSTEM1" "$SYSTEM2"
 nix --extra-experimental-features nix-command copy --to "file://$D/cache" "$SYSTEM1" "$SYSTEM2"
@@ -184,7 +195,7 @@ env -u SOWER_ENDPOINT -u SOWER_ACCESS_TOKEN_FILE HOME="$D/garden" \
 started $!
 echo $! > "$D/garden.pid"
 # Wait for the state, not for time: online on the server with its subscription synced.
-for _ in $(seq 1 120); do
+for _ in $(seq 1 360); do
   sower garden show demo-host --json 2>/dev/null | jq -e '.online == true and (.subscriptions | length) == 1' >/dev/null && break
   kill -0 "$(cat "$D/garden.pid")" 2>/dev/null || { tail -n 30 "$D/logs/garden.log" >&2; die "sower-garden exited"; }
   sleep 0.5

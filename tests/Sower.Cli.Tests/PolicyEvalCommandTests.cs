@@ -40,12 +40,9 @@ public sealed class PolicyEvalCommandTests : IDisposable
         Assert.Equal("", result.Stderr);
     }
 
-    private string GardenConfig() => PolicyFile($$"""
-        {"endpoint": "http://127.0.0.1:7150", "name": "demo-host",
-         "subscriptions": {
-           "system": {"seed_name": "demo", "seed_type": "nixos", "timezone": "Europe/Berlin", "policy": {{WeeklyPolicy}}},
-           "home": {"seed_name": "hm", "seed_type": "home-manager"}}}
-        """, "client.json");
+    private string GardenConfig() => PolicyFile(
+        """{"endpoint": "http://127.0.0.1:7150", "name": "demo-host", "subscriptions": {"system": {"seed_name": "demo", "seed_type": "nixos", "timezone": "Europe/Berlin", "policy": """
+        + WeeklyPolicy + """}, "home": {"seed_name": "hm", "seed_type": "home-manager"}}}""", "client.json");
 
     [Fact]
     public void A_garden_config_and_a_subscription_name_evaluate_that_subscriptions_policy_with_its_type_and_time_zone()

@@ -29,7 +29,7 @@ public sealed partial class DemoScriptTests(ITestOutputHelper output)
             ["SOWER_DEMO_GROUP"] = group,
         };
         // The test's own build made the binaries (the project references them): --no-build, as the script offers.
-        var run = await Shell.RunAsync(Path.Combine(Root, "demo.sh"), ["--once", "--no-build"], env, TimeSpan.FromMinutes(8));
+        var run = await Shell.RunAsync(Path.Combine(Root, "demo.sh"), ["--once", "--no-build"], env, TimeSpan.FromMinutes(12));
         output.WriteLine(run.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
 

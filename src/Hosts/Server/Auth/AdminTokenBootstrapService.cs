@@ -33,7 +33,10 @@ public sealed class AdminTokenBootstrapService(
     IHostApplicationLifetime lifetime,
     ILogger<AdminTokenBootstrapService> logger) : BackgroundService
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
+    // The store issues the token once and replies once: a reply that arrives after the ask gave up would lose the only
+    // plaintext (a retry then answers "already bootstrapped"). So the ask waits long, and says so while it waits.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan SlowNotice = TimeSpan.FromSeconds(20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,13 +50,27 @@ public sealed class AdminTokenBootstrapService(
         }
 
         var registry = services.GetRequiredService<ActorRegistry>();
+        var asked = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var store = await registry.GetAsync<AccessTokensActorKey>(stoppingToken);
-                var reply = await store.Ask<object>(BootstrapAdminToken.Instance, AskTimeout, stoppingToken);
+                var ask = store.Ask<object>(BootstrapAdminToken.Instance, AskTimeout, stoppingToken);
+                var retried = asked;
+                asked = true;
+                while (await Task.WhenAny(ask, Task.Delay(SlowNotice, stoppingToken)) != ask)
+                {
+                    stoppingToken.ThrowIfCancellationRequested();
+                    logger.LogInformation("Still waiting for the token store to answer the admin-token bootstrap (busy machine?)");
+                }
+                var reply = await ask;
                 if (reply is AccessTokenIssued issued) Publish(issued.Plaintext);
+                else if (retried && !File.Exists(options.AdminTokenFile))
+                {
+                    logger.LogError("The initial admin token was created but its answer was lost; create one with \"sower-server {Command}\" (see README, Break-glass)",
+                        BreakGlassCommand.Name);
+                }
                 state.MarkDone();
                 return;
             }
