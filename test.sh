@@ -4,29 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need_pkgs=()
-command -v nix-build >/dev/null 2>&1 || need_pkgs+=(nix-bin)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
-command -v systemd-socket-activate >/dev/null 2>&1 || need_pkgs+=(systemd)
-command -v git >/dev/null 2>&1 || need_pkgs+=(git)
-command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
-command -v runuser >/dev/null 2>&1 || need_pkgs+=(util-linux)
-command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
-[ -x /usr/bin/kill ] || need_pkgs+=(procps)   # the module tests verify units whose ExecReload is /usr/bin/kill
-
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "test.sh: installing ${need_pkgs[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
-  else
-    echo "test.sh: missing packages: ${need_pkgs[*]}" >&2
-    echo "install them with: sudo apt-get install -y ${need_pkgs[*]}  (or run this script as root)" >&2
-    exit 1
-  fi
-fi
-command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET 10 SDK (dotnet) is required: https://dot.net" >&2; exit 1; }
+source scripts/install-deps.sh
+ensure_packages test.sh nix-build:nix-bin /usr/lib/postgresql/15/bin/initdb:postgresql-15 \
+  systemd-socket-activate:systemd git:git chromium:chromium runuser:util-linux jq:jq \
+  /usr/bin/kill:procps   # the module tests verify units whose ExecReload is /usr/bin/kill
+ensure_dotnet test.sh
 
 # A throw-away PostgreSQL server for the multi-provider persistence tests (real server, never a mock).
 source "$(dirname "$0")/scripts/test-postgres.sh"

@@ -70,6 +70,56 @@ public sealed class AdminSocketCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_prints_the_connection_and_every_subscription_with_its_next_fire_and_next_window_change()
+    {
+        JsonObject Status() => new()
+        {
+            ["version"] = "1.2.3", ["active_deployments"] = new JsonArray(), ["connected"] = true, ["garden_sid"] = "grdn_aaaaaaaaaaaaaaaaaaaaaaa",
+            ["status"] = "synced",
+            ["subscriptions"] = new JsonArray(
+                new JsonObject
+                {
+                    ["name"] = "system", ["sid"] = "sub_a", ["seed_name"] = "demo", ["seed_type"] = "nixos", ["schedule"] = "0 4 * * *",
+                    ["timezone"] = "Europe/Berlin", ["next_fire"] = "2026-12-06T03:00:00Z", ["next_window_change"] = "2026-12-06T05:00:00Z",
+                    ["current_seed"] = "seed_cur", ["pending_seed"] = null,
+                },
+                new JsonObject { ["name"] = "home", ["seed_name"] = "hm", ["seed_type"] = "home-manager" }),
+        };
+        var served = Serve(r => AdminProtocol.Status((string)r["id"]!, Status()) + AdminProtocol.Complete((string)r["id"]!, 0));
+        var result = Run("garden", "status");
+        await served;
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("connection: connected as grdn_aaaaaaaaaaaaaaaaaaaaaaa (synced)", result.Stdout);
+        var lines = result.Stdout.Split('\n');
+        var system = Assert.Single(lines, l => l.StartsWith("system ", StringComparison.Ordinal));
+        foreach (var expected in new[] { "nixos/demo", "0 4 * * * (Europe/Berlin)", "2026-12-06T03:00:00Z", "2026-12-06T05:00:00Z", "seed_cur" })
+        {
+            Assert.Contains(expected, system);
+        }
+        Assert.Single(lines, l => l.StartsWith("home ", StringComparison.Ordinal) && l.Contains("home-manager/hm", StringComparison.Ordinal));
+
+        var servedJson = Serve(r => AdminProtocol.Status((string)r["id"]!, Status()) + AdminProtocol.Complete((string)r["id"]!, 0));
+        var json = JsonNode.Parse(Run("garden", "status", "--json").Stdout)!;
+        await servedJson;
+        Assert.True((bool)json["connected"]!);
+        Assert.Equal("2026-12-06T05:00:00Z", (string?)json["subscriptions"]![0]!["next_window_change"]);
+    }
+
+    [Fact]
+    public async Task Status_says_when_the_garden_is_not_connected_and_has_no_subscriptions()
+    {
+        var served = Serve(r => AdminProtocol.Status((string)r["id"]!, new JsonObject
+        {
+            ["version"] = "1.2.3", ["active_deployments"] = new JsonArray(), ["connected"] = false, ["status"] = "connecting",
+            ["subscriptions"] = new JsonArray(),
+        }) + AdminProtocol.Complete((string)r["id"]!, 0));
+        var result = Run("garden", "status");
+        await served;
+        Assert.Contains("connection: not connected (connecting)", result.Stdout);
+        Assert.Contains("subscriptions:\n(none)", result.Stdout);
+    }
+
+    [Fact]
     public async Task Deploy_sends_the_payload_and_prints_ok_data()
     {
         var served = Serve(r => AdminProtocol.Ok((string)r["id"]!, AdminProtocol.DeploymentEnqueued) + AdminProtocol.Complete((string)r["id"]!, 0));

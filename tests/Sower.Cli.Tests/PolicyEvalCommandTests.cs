@@ -40,6 +40,48 @@ public sealed class PolicyEvalCommandTests : IDisposable
         Assert.Equal("", result.Stderr);
     }
 
+    private string GardenConfig() => PolicyFile(
+        """{"endpoint": "http://127.0.0.1:7150", "name": "demo-host", "subscriptions": {"system": {"seed_name": "demo", "seed_type": "nixos", "timezone": "Europe/Berlin", "policy": """
+        + WeeklyPolicy + """}, "home": {"seed_name": "hm", "seed_type": "home-manager"}}}""", "client.json");
+
+    [Fact]
+    public void A_garden_config_and_a_subscription_name_evaluate_that_subscriptions_policy_with_its_type_and_time_zone()
+    {
+        // A wall-clock --at: the subscription's Europe/Berlin makes 04:30 the same instant as the --policy case above.
+        var result = CliRunner.InProcess("policy", "eval", "--config", GardenConfig(), "--subscription", "system",
+            "--at", "2026-11-29T04:30:00", "--trigger", "scheduled");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("""{"decision":"confirm","action":"restart","highest":"restart","realtime":false,"matched_rules":["weekly-reboot"],"next_change":"2026-11-29T05:00:00.0000001Z"}""",
+            result.Stdout.TrimEnd());
+        // A subscription without a policy has the default one (no realtime).
+        var home = SingleJsonObject(CliRunner.InProcess("policy", "eval", "--config", GardenConfig(), "--subscription", "home", "--trigger", "realtime"));
+        Assert.Equal("deny", (string?)home["decision"]);
+    }
+
+    [Fact]
+    public void A_garden_config_given_as_a_policy_or_a_missing_subscription_is_explained_in_one_sentence()
+    {
+        var asPolicy = CliRunner.InProcess("policy", "eval", "--policy", GardenConfig(), "--seed-type", "nixos", "--at", "2026-11-29T04:30:00Z");
+        Assert.Equal(2, asPolicy.ExitCode);
+        Assert.Equal($"error: \"{Path.Combine(directory, "client.json")}\" is a garden configuration, not a policy: use --config {Path.Combine(directory, "client.json")} --subscription NAME\n",
+            asPolicy.Stderr);
+
+        var unknown = CliRunner.InProcess("policy", "eval", "--config", GardenConfig(), "--subscription", "sytem");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal($"error: no subscription \"sytem\" in \"{Path.Combine(directory, "client.json")}\" (it has: system, home)\n", unknown.Stderr);
+
+        var unnamed = CliRunner.InProcess("policy", "eval", "--config", GardenConfig());
+        Assert.Equal("error: name the subscription with --subscription NAME (it has: system, home)\n", unnamed.Stderr);
+
+        var neither = CliRunner.InProcess("policy", "eval", "--seed-type", "nixos");
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Contains("needs either --policy FILE", neither.Stderr);
+        Assert.Equal("", neither.Stdout);
+
+        var notAConfig = CliRunner.InProcess("policy", "eval", "--config", PolicyFile(WeeklyPolicy));
+        Assert.Contains("is not a garden configuration (no \"subscriptions\" object); for a policy file use --policy FILE --seed-type TYPE", notAConfig.Stderr);
+    }
+
     [Fact]
     public void Without_a_trigger_decision_and_action_are_null_and_highest_ignores_triggers()
     {

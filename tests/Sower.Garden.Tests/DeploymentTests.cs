@@ -298,6 +298,19 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     }
 
     [Fact]
+    public void A_restart_whose_reboot_check_cannot_run_ends_as_warning_with_the_reason_and_never_reboots()
+    {
+        SystemTrees("kernel-2", currentIsNew: false);
+        File.Delete(Dir.File("run/booted-system")); // as on a machine whose config names links nothing creates
+        Connected(Nixos(policyJson: RestartPolicy));
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Assert.Equal("warning", (string?)AwaitResult(D1)["result"]);
+        Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
+        Assert.Contains(SeedResults(D1), r => ((string)r["log"]!).Contains("[garden] reboot check failed: ", StringComparison.Ordinal)
+                                              && ((string)r["log"]!).Contains("ends as warning", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Service_activations_always_send_the_complete_set_of_service_seeds()
     {
         var a = new Sower.Messages.Domain.SubscriptionSpec("svc-a", "svc-a", Sower.Messages.Domain.SeedType.Service, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default);

@@ -82,6 +82,8 @@ public sealed class RebootAndProfileTests : IDisposable
         var failed = RebootDecider.Decide("success", roots);
         Assert.Null(failed.Reason);
         Assert.StartsWith("reboot check failed: ", failed.Lines.Single());
+        Assert.True(failed.CheckFailed);
+        Assert.False(RebootDecider.Decide("success", Roots(booted, booted, booted)).CheckFailed);
     }
 
     [Fact]

@@ -328,7 +328,11 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             var decision = RebootDecider.Decide(provisional, settings.Roots);
             var now = clock.GetCurrentInstant();
             var text = string.Concat(decision.Lines.Select(l => LogLines.Garden(now, l) + "\n"));
-            foreach (var line in decision.Lines) log.Info("{0}", line);
+            foreach (var line in decision.Lines)
+            {
+                if (decision.CheckFailed) log.Warning("{0}", line);
+                else log.Info("{0}", line);
+            }
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, restarted.Seed.Sid, null, null, text)));
             rebootReason = decision.Reason;
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
@@ -342,6 +346,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
                 });
                 return;
             }
+            if (decision.CheckFailed) provisional = Sower.Messages.Deployments.DeploymentWire.ToWire(Sower.Messages.Deployments.DeploymentResult.Warning);
         }
         Complete(provisional);
     }

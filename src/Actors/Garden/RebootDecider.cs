@@ -2,8 +2,11 @@ using Sower.Messages.Garden;
 
 namespace Sower.Actors.Garden;
 
-/// <summary>The outcome of the reboot decision (REFERENCE §5.12).</summary>
-public sealed record RebootDecision(string? Reason, bool SwitchLive, string? NewSystem, IReadOnlyList<string> Lines);
+/// <summary>
+/// The outcome of the reboot decision (REFERENCE §5.12). <c>CheckFailed</c>: the check could not run (a link it compares is
+/// missing or unreadable), so the deployment must end as <c>warning</c>, never as a plain success.
+/// </summary>
+public sealed record RebootDecision(string? Reason, bool SwitchLive, string? NewSystem, IReadOnlyList<string> Lines, bool CheckFailed = false);
 
 /// <summary>
 /// Compares the canonical kernel, initrd and kernel modules of the new system with the booted one; never path strings
@@ -25,7 +28,9 @@ public static class RebootDecider
         var c = b is null ? null : SymlinkResolver.Canonicalize(roots.CurrentSystem, out error);
         if (n is null || b is null || c is null)
         {
-            return new RebootDecision(null, false, null, [$"reboot check failed: {error}"]);
+            return new RebootDecision(null, false, null,
+                [$"reboot check failed: {error}; the system was switched but neither rebooted nor checked, so the deployment ends as warning"],
+                CheckFailed: true);
         }
         foreach (var (component, reason) in Components)
         {

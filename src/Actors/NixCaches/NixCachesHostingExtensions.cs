@@ -1,6 +1,7 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Pattern;
+using Sower.Actors.Hosting;
 using Sower.Messages.NixCaches;
 
 namespace Sower.Actors.NixCaches;
@@ -21,7 +22,7 @@ public static class NixCachesHostingExtensions
                     maxBackoff: TimeSpan.FromSeconds(30),
                     randomFactor: 0.2,
                     maxNrOfRetries: -1)),
-                new ClusterSingletonOptions(),
+                SingletonProxyOptions.Quiet,
                 createProxyToo: true);
 
     /// <summary>Binds every <see cref="INixCacheMessage"/> to <see cref="NixCacheSerializer"/>.</summary>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Pattern;
+using Sower.Actors.Hosting;
 using Sower.Messages.Tokens;
 
 namespace Sower.Actors.Tokens;
@@ -31,7 +32,7 @@ public static class AccessTokensHostingExtensions
                     maxBackoff: TimeSpan.FromSeconds(30),
                     randomFactor: 0.2,
                     maxNrOfRetries: -1)),
-                new ClusterSingletonOptions(),
+                SingletonProxyOptions.Quiet,
                 createProxyToo: true);
     }
 

@@ -270,20 +270,7 @@ public static class GardenCommands
             switch (reply.Kind)
             {
                 case "ok" when reply.Line["status"] is JsonObject status:
-                    var active = Output.Array(status, "active_deployments").Select(a => a?.ToString() ?? "").ToList();
-                    if (json)
-                    {
-                        Output.Json(io, new JsonObject
-                        {
-                            ["version"] = Output.Str(status, "version"),
-                            ["active_deployments"] = new JsonArray([.. active.Select(a => (JsonNode?)a)]),
-                        });
-                    }
-                    else
-                    {
-                        io.Out.WriteLine($"version: {Output.Str(status, "version")}");
-                        io.Out.WriteLine($"active deployments: {(active.Count == 0 ? "none" : string.Join(", ", active))}");
-                    }
+                    GardenStatusOutput.Write(io, status, json);
                     break;
                 case "ok":
                     if (json) Output.Json(io, new JsonObject { ["ok"] = true, ["message"] = Output.Str(reply.Line, "data") });
@@ -316,7 +303,7 @@ public static class GardenCommands
     private static Command Status(CliIo io)
     {
         var json = SeedCommands.JsonOption();
-        var command = new Command("status", "This host's garden: version and active deployments (admin socket)") { json };
+        var command = new Command("status", "This host's garden: version, connection, active deployments and every subscription with its next fire and window change (admin socket)") { json };
         var connection = AdminConnection(command, out var socket);
         command.SetAsyncAction(io, (result, cancellation) => Admin(io, result, socket, connection, "status", null, cancellation, result.GetValue(json)));
         return command;

@@ -33,29 +33,36 @@ public static class PolicyCommands
 
     private static Command Eval(CliIo io)
     {
-        var file = new Option<string>("--policy")
+        var file = new Option<string?>("--policy")
         {
             HelpName = "FILE",
             Description = "JSON file holding the policy: a map of rule name to rule, a list of rules, or null ('-' reads stdin)",
-            Required = true,
         };
-        var seedType = new Option<string>("--seed-type")
+        var config = new Option<string?>("--config")
+        {
+            HelpName = "FILE",
+            Description = "A garden configuration (client.json): evaluate the policy of --subscription, with its seed type and time zone",
+        };
+        var subscription = new Option<string?>("--subscription")
+        {
+            HelpName = "NAME",
+            Description = "The subscription of --config whose policy is evaluated (may be left out when there is only one)",
+        };
+        var seedType = new Option<string?>("--seed-type")
         {
             HelpName = "TYPE",
-            Description = "nixos, home-manager, nix-darwin, service or gcroot",
-            Required = true,
+            Description = "nixos, home-manager, nix-darwin, service or gcroot (required with --policy; with --config the subscription's)",
         };
         var at = new Option<string>("--at")
         {
             HelpName = "ISO-8601",
             Description = "The instant, ISO-8601 with Z or an offset (2026-11-29T04:30:00Z); without one it is a wall-clock " +
-                          "time in --timezone (a time skipped by DST means the first instant after; a repeated one the first)",
-            Required = true,
+                          "time in --timezone (a time skipped by DST means the first instant after; a repeated one the first); default now",
         };
         var timezone = new Option<string?>("--timezone")
         {
             HelpName = "IANA",
-            Description = "The subscription's IANA time zone for windows without their own tz (default Etc/UTC)",
+            Description = "The subscription's IANA time zone for windows without their own tz (default Etc/UTC, or the subscription's with --config)",
         };
         var trigger = new Option<string?>("--trigger")
         {
@@ -67,17 +74,40 @@ public static class PolicyCommands
         var command = new Command("eval",
             "Evaluate a policy and print {\"decision\",\"action\",\"highest\",\"realtime\",\"matched_rules\",\"next_change\"}")
         {
-            file, seedType, at, timezone, trigger, explain,
+            file, config, subscription, seedType, at, timezone, trigger, explain,
         };
         command.SetAction(result =>
         {
+            var policyFile = result.GetValue(file);
+            var configFile = result.GetValue(config);
+            if ((policyFile is null) == (configFile is null))
+            {
+                io.Error("error: policy eval needs either --policy FILE (a policy: a map of rule name to rule) with --seed-type, " +
+                         "or --config client.json --subscription NAME (a garden configuration)");
+                return ExitCodes.InvalidInput;
+            }
             // Every invalid input is reported at once, then nothing is evaluated.
             var errors = new List<string>();
-            var type = Collect(errors, () => ParseSeedType(result.GetValue(seedType)!));
-            var zone = Collect(errors, () => ParseZone(result.GetValue(timezone)));
-            var instant = Collect(errors, () => ParseInstant(result.GetValue(at)!, zone));
+            var fromConfig = configFile is null ? null : Collect(errors, () => PolicyFromGardenConfig.Read(configFile, result.GetValue(subscription)));
+            if (configFile is not null && fromConfig is null)
+            {
+                foreach (var message in errors) io.Error($"error: {message}");
+                return ExitCodes.InvalidInput;
+            }
+            if (policyFile is not null && result.GetValue(subscription) is not null)
+            {
+                errors.Add("--subscription names a subscription of --config; with --policy give --seed-type instead");
+            }
+            var typeText = result.GetValue(seedType) ?? fromConfig?.SeedType;
+            if (typeText is null) errors.Add("--seed-type is required with --policy (nixos, home-manager, nix-darwin, service or gcroot)");
+            var type = typeText is null ? default : Collect(errors, () => ParseSeedType(typeText));
+            var zone = Collect(errors, () => ParseZone(result.GetValue(timezone) ?? fromConfig?.Timezone));
+            var atText = result.GetValue(at);
+            var instant = atText is null ? SystemClock.Instance.GetCurrentInstant() : Collect(errors, () => ParseInstant(atText, zone));
             Trigger? parsedTrigger = result.GetValue(trigger) is { } t ? Collect(errors, () => (Trigger?)ParseTrigger(t)) : null;
-            var parsedPolicy = Collect(errors, () => ReadPolicy(result.GetValue(file)!, io));
+            var parsedPolicy = fromConfig is not null
+                ? Collect(errors, () => ParsePolicy(fromConfig.Policy, fromConfig.Name))
+                : Collect(errors, () => ReadPolicy(policyFile!, io));
             if (errors.Count > 0)
             {
                 foreach (var message in errors) io.Error($"error: {message}");
@@ -187,6 +217,16 @@ public static class PolicyCommands
         {
             throw new InvalidInputException($"policy file {name} is not valid JSON: {e.Message}");
         }
+        if (node is JsonObject o && o.ContainsKey("subscriptions"))
+        {
+            // A garden configuration handed to --policy: say what to do instead of listing every key as a bad rule.
+            throw new InvalidInputException($"{name} is a garden configuration, not a policy: use --config {(path == "-" ? "FILE" : path)} --subscription NAME");
+        }
+        return ParsePolicy(node, name);
+    }
+
+    private static Policy ParsePolicy(JsonNode? node, string name)
+    {
         var parsed = PolicyJson.Parse(node);
         if (!parsed.Ok) throw new InvalidInputException([$"invalid policy in {name}:", .. parsed.Problems.Select(p => p.ToString())]);
         return parsed.Value!;

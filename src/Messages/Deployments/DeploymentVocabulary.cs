@@ -5,7 +5,11 @@ namespace Sower.Messages.Deployments;
 /// <summary>REFERENCE §6.4. Unresolved = Dispatched or Acknowledged.</summary>
 public enum DeploymentState { AwaitingApproval, Dispatched, Acknowledged, Completed, Stale, Canceled }
 
-public enum DeploymentResult { Success, Failure, Partial, Skipped }
+/// <summary>
+/// How a deployment ended. <c>Warning</c>: every seed was applied, but a check the policy asked for could not run (say, the
+/// reboot check without current-system/booted-system links); the deployment log says why. Members are appended, never reordered.
+/// </summary>
+public enum DeploymentResult { Success, Failure, Partial, Skipped, Warning }
 
 public enum SeedDeploymentState { Pending, Downloading, Activating, Completed }
 
@@ -31,6 +35,9 @@ public static class DeploymentWire
     };
 
     public static bool IsUnresolved(this DeploymentState s) => s is DeploymentState.Dispatched or DeploymentState.Acknowledged;
+
+    /// <summary>True when the deployment's seeds were applied: success, or success with a warning.</summary>
+    public static bool IsApplied(this DeploymentResult r) => r is DeploymentResult.Success or DeploymentResult.Warning;
 
     public static string ToWire(this DeploymentResult r) => r.ToString().ToLowerInvariant();
 

@@ -87,7 +87,7 @@ public static class DeploymentPlanner
         if (open is not null) return new CreationOutcome.Duplicate(open, RePush: request.Force && open.State.IsUnresolved());
         if (!request.Force)
         {
-            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success && CoversAll(d, seeds));
+            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied() && CoversAll(d, seeds));
             if (applied is not null) return new CreationOutcome.Duplicate(applied, RePush: false);
         }
 

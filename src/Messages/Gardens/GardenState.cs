@@ -93,7 +93,7 @@ public sealed record GardenState(
 
     /// <summary>Latest successful completion that covered the subscription (REFERENCE §6.7 step 1).</summary>
     public Instant? LatestSuccess(SubscriptionId sub) => Deployments.Values
-        .Where(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success && d.DeployedAt is not null
+        .Where(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied() && d.DeployedAt is not null
                     && d.Seeds.Any(s => s.Subscription == sub))
         .Select(d => d.DeployedAt)
         .Max();

@@ -64,7 +64,19 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
 
     private void Follow(string tag, string readJournalId)
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
+        IEventsByTagQuery journal;
+        try
+        {
+            journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
+        }
+        catch (Exception e) when (e is AskTimeoutException || e.InnerException is AskTimeoutException)
+        {
+            // On a busy first start the read journal's own set-up (it asks the journal, 5 s) can run out: try again
+            // shortly rather than fail the actor's creation with an error that asks for no action.
+            _log.Info("the read journal for {0} is not ready yet ({1}); following it in 2 s", tag, e.GetBaseException().Message);
+            Timers.StartSingleTimer("restart-" + tag, new Restart(tag), TimeSpan.FromSeconds(2));
+            return;
+        }
         var from = _offsets.GetValueOrDefault(tag, Offset.NoOffset());
         journal.EventsByTag(tag, from)
             .RunWith(Sink.ActorRef<EventEnvelope>(Self, StreamCompleted.Instance, ex => new StreamFailed(tag, ex)), Context.Materializer());

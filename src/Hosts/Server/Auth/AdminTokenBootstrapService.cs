@@ -23,8 +23,8 @@ public sealed class AdminTokenBootstrapHealthCheck(AdminTokenBootstrapState stat
 }
 
 /// <summary>On first start (a token store that never issued a token) creates one admin token, writes it to
-/// <c>&lt;data_dir&gt;/admin-token</c> (mode 0600) and prints it once to stdout, except under systemd, where only the
-/// file's path is printed (unless the file could not be written: then the printed token is the only copy). The store decides atomically, so later
+/// <c>&lt;data_dir&gt;/admin-token</c> (mode 0600) and prints only that file's path to stdout (the token itself only when the
+/// file could not be written: then the printed token is the only copy). The store decides atomically, so later
 /// starts, and other nodes, never create another.</summary>
 public sealed class AdminTokenBootstrapService(
     ServerOptions options,
@@ -33,7 +33,10 @@ public sealed class AdminTokenBootstrapService(
     IHostApplicationLifetime lifetime,
     ILogger<AdminTokenBootstrapService> logger) : BackgroundService
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
+    // The store issues the token once and replies once: a reply that arrives after the ask gave up would lose the only
+    // plaintext (a retry then answers "already bootstrapped"). So the ask waits long, and says so while it waits.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan SlowNotice = TimeSpan.FromSeconds(20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,13 +50,27 @@ public sealed class AdminTokenBootstrapService(
         }
 
         var registry = services.GetRequiredService<ActorRegistry>();
+        var asked = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var store = await registry.GetAsync<AccessTokensActorKey>(stoppingToken);
-                var reply = await store.Ask<object>(BootstrapAdminToken.Instance, AskTimeout, stoppingToken);
+                var ask = store.Ask<object>(BootstrapAdminToken.Instance, AskTimeout, stoppingToken);
+                var retried = asked;
+                asked = true;
+                while (await Task.WhenAny(ask, Task.Delay(SlowNotice, stoppingToken)) != ask)
+                {
+                    stoppingToken.ThrowIfCancellationRequested();
+                    logger.LogInformation("Still waiting for the token store to answer the admin-token bootstrap (busy machine?)");
+                }
+                var reply = await ask;
                 if (reply is AccessTokenIssued issued) Publish(issued.Plaintext);
+                else if (retried && !File.Exists(options.AdminTokenFile))
+                {
+                    logger.LogError("The initial admin token was created but its answer was lost; create one with \"sower-server {Command}\" (see README, Break-glass)",
+                        BreakGlassCommand.Name);
+                }
                 state.MarkDone();
                 return;
             }
@@ -80,17 +97,16 @@ public sealed class AdminTokenBootstrapService(
         {
             writeError = e.Message;
         }
-        var underSystemd = RunsUnderSystemd(Environment.GetEnvironmentVariable);
-        if (writeError is null && underSystemd)
+        if (writeError is null)
         {
-            // The journal keeps stdout for weeks and lets the adm/systemd-journal groups read it: the path only.
-            Console.Out.WriteLine($"Created the initial admin token: it is in {path} (mode 0600), and not printed because the journal would keep it.");
+            // Only the path: stdout ends up in logs (the journal, a redirected file) that others may read and that keep it for weeks.
+            Console.Out.WriteLine(RunsUnderSystemd(Environment.GetEnvironmentVariable)
+                ? $"Created the initial admin token: it is in {path} (mode 0600), and not printed because the journal would keep it."
+                : $"Created the initial admin token: it is in {path} (mode 0600), and not printed because logs would keep it.");
         }
         else
         {
-            Console.Out.WriteLine(writeError is null
-                ? $"Created the initial admin token (shown once; also written to {path}, mode 0600):"
-                : "Created the initial admin token (shown once):");
+            Console.Out.WriteLine("Created the initial admin token (shown once):");
             Console.Out.WriteLine(plaintext);
         }
         Console.Out.Flush();

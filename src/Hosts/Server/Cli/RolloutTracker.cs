@@ -149,7 +149,7 @@ public sealed class RolloutTracker
             ["held"] = matches.Count(m => m.Decision == "deny"),
             ["not_realtime"] = matches.Count(m => m.Decision == "not_realtime"),
             ["deployments"] = deployments.Count,
-            ["succeeded"] = Count(d => d.State == DeploymentState.Completed && d.Result is DeploymentResult.Success or DeploymentResult.Skipped),
+            ["succeeded"] = Count(d => d.State == DeploymentState.Completed && d.Result is DeploymentResult.Success or DeploymentResult.Skipped or DeploymentResult.Warning),
             ["failed"] = Count(d => d.State == DeploymentState.Stale
                                     || (d.State == DeploymentState.Completed && d.Result is DeploymentResult.Failure or DeploymentResult.Partial)),
             ["awaiting_approval"] = Count(d => d.State == DeploymentState.AwaitingApproval),

@@ -28,12 +28,18 @@ public static class ServerHostingExtensions
             foreach (var warning in DataDirectoryPermissions.Tighten(options)) Console.Error.WriteLine("warning: " + warning);
         }
         builder.WebHost.UseUrls(options.Urls);
+        var healthLogGate = new StartupHealthLogGate();
         if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
         {
             builder.Logging.SetMinimumLevel(level);
             // One line per HTTP request is debugging detail, not information.
             if (level == LogLevel.Information) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // The key ring is protected by the data directory's permissions (0700, enforced at every start); "no XML
+            // encryptor" would need a certificate nobody has, so its warning asks for no action.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
+            builder.Logging.AddFilter(StartupHealthLogGate.Category, l => healthLogGate.Allows(l, level));
         }
+        builder.Services.AddSingleton(healthLogGate);
 
         var services = builder.Services;
         services.AddSingleton(options);

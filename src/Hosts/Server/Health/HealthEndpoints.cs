@@ -39,6 +39,7 @@ public static class HealthEndpoints
     private static Task WriteJson(HttpContext http, HealthReport report)
     {
         http.Response.ContentType = "application/json";
+        if (report.Status == HealthStatus.Healthy) http.RequestServices.GetService<StartupHealthLogGate>()?.MarkHealthy();
         var body = new
         {
             status = report.Status.ToString(),

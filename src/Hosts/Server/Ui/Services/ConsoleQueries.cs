@@ -69,7 +69,7 @@ public static class ConsoleQueries
             if (Seed(model, row.Seed) is { } seed && seed.Name == subscription.Spec.SeedName && seed.Type == subscription.Spec.SeedType) return seed;
         }
         return DeploymentsOf(model, garden.Sid)
-            .Where(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success)
+            .Where(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied())
             .SelectMany(d => d.Seeds.Where(s => s.Subscription == subscription.Sid && s.Result != SeedResult.Failure).Select(s => s.Seed))
             .FirstOrDefault();
     }
@@ -82,10 +82,10 @@ public static class ConsoleQueries
     {
         if (CurrentSeed(model, garden, subscription)?.Sid == seed.Sid) return "active";
         var mine = DeploymentsOf(model, garden.Sid).Where(d => d.Seeds.Any(s => s.Subscription == subscription.Sid)).ToList();
-        var lastSuccess = mine.Where(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success).Select(d => d.DeployedAt).Max();
+        var lastSuccess = mine.Where(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied()).Select(d => d.DeployedAt).Max();
         if (LatestMatching(model, subscription)?.Sid == seed.Sid && (lastSuccess is null || seed.Recency > lastSuccess)) return "pending";
         var latestOfSeed = mine.FirstOrDefault(d => d.Seeds.Any(s => s.Seed.Sid == seed.Sid));
-        return latestOfSeed is { State: DeploymentState.Completed, Result: DeploymentResult.Success } ? "deployed" : null;
+        return latestOfSeed is { State: DeploymentState.Completed, Result: DeploymentResult.Success or DeploymentResult.Warning } ? "deployed" : null;
     }
 
     /// <summary>The gardens on which the seed is the current generation.</summary>

@@ -26,7 +26,7 @@ public static class Labels
     {
         "success" or "completed" => "ok",
         "failure" or "stale" => "bad",
-        "partial" or "awaiting_approval" => "warn",
+        "partial" or "warning" or "awaiting_approval" => "warn",
         "dispatched" or "acknowledged" or "downloading" or "activating" => "busy",
         "canceled" or "skipped" or "pending" => "muted",
         _ => "muted",
