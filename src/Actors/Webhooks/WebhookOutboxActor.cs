@@ -62,9 +62,13 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         Command<Tick>(_ => SendDue());
         Command<AttemptFinished>(f =>
         {
-            _inFlight.Remove(f.WebhookSid);
             if (f.Error is not null) _log.Warning("webhook {0}: delivery {1} failed: {2}", f.WebhookSid, f.DeliveryId, f.Error);
-            PersistThen(_outbox.AttemptFinished(f.DeliveryId, f.Error, Now, Limits), SendDue);
+            // Still "in flight" until the outcome is applied: a deferred SendDue of an earlier command may run in between.
+            PersistThen(_outbox.AttemptFinished(f.DeliveryId, f.Error, Now, Limits), () =>
+            {
+                _inFlight.Remove(f.WebhookSid);
+                SendDue();
+            });
         });
         Command<SaveSnapshotSuccess>(s =>
         {
