@@ -5,6 +5,7 @@ using Akka.Configuration;
 using NodaTime;
 using NodaTime.Testing;
 using Sower.Actors.Webhooks;
+using Sower.Testing;
 using Sower.Messages.Webhooks;
 using Xunit.Abstractions;
 using static Sower.Messages.Webhooks.WebhookCommands;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sower.Actors.Tests.Webhooks;
+namespace Sower.Testing;
 
 /// <summary>A real HTTP listener on loopback that records every request; per path it answers 200, a chosen status, or
 /// never (a hanging receiver).</summary>
