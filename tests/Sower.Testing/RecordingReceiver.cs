@@ -8,7 +8,8 @@ namespace Sower.Testing;
 /// never (a hanging receiver).</summary>
 public sealed class RecordingReceiver : IDisposable
 {
-    public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTime At);
+    /// <param name="Status">What the receiver answered (0: it never answered).</param>
+    public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTime At, int Status);
 
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -47,8 +48,8 @@ public sealed class RecordingReceiver : IDisposable
             await context.Request.InputStream.CopyToAsync(body);
             var headers = context.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
             var path = context.Request.Url!.AbsolutePath;
-            Requests.Enqueue(new Received(path, headers, body.ToArray(), DateTime.UtcNow));
             var status = Status.GetValueOrDefault(path, 200);
+            Requests.Enqueue(new Received(path, headers, body.ToArray(), DateTime.UtcNow, status));
             if (status == 0)
             {
                 _hanging.Add(context);
