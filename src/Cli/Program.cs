@@ -53,6 +53,7 @@ public static class Program
         root.Subcommands.Add(DeploymentCommands.CreateDeploy(io));
         root.Subcommands.Add(DeploymentCommands.Create(io));
         root.Subcommands.Add(TokenCommands.Create(io));
+        root.Subcommands.Add(WebhookCommands.Create(io));
         root.Subcommands.Add(ClusterCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));

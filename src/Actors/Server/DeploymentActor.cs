@@ -6,6 +6,7 @@ using Akka.Persistence;
 using NodaTime;
 using Sower.Messages;
 using Sower.Messages.Deployments;
+using Sower.Messages.Webhooks;
 using static Sower.Messages.Deployments.DeploymentCommands;
 using static Sower.Messages.Deployments.DeploymentEvents;
 using static Sower.Messages.Deployments.DeploymentQueries;
@@ -110,6 +111,11 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            // Webhook notifications (issue 14.5): raised once persisted; the outbox dedupes by key.
+            if (DeploymentNotifications.For(e, _state.Deployment!) is { } notification)
+            {
+                Context.System.EventStream.Publish(new NotificationRaised(notification));
+            }
         });
         DeferAsync(PersistenceId, _ =>
         {

@@ -4,6 +4,7 @@ using Sower.Actors.Hosting;
 using Sower.Actors.Server;
 using Sower.Actors.Server.Inspection;
 using Sower.Actors.Server.Projections;
+using Sower.Actors.Webhooks;
 using Sower.Server.Api;
 using Sower.Server.Auth;
 using Sower.Server.Cli;
@@ -69,6 +70,7 @@ public static class SowerServerApp
             .WithSowerServerInfrastructure(options, ServerEntitiesHostingExtensions.AddSowerEventTagger)
             .WithSowerServerEntities(settings, sp.GetRequiredService<IClock>(), readModel)
             .WithSowerInspection()
+            .WithSowerWebhooks(WebhookEndpoints.Settings(options), sp.GetRequiredService<IClock>())
             .WithStrictSerialization());
 
         var app = builder.Build();

@@ -19,6 +19,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
     private const string GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string Nxc = "nxc_aaaaaaaaaaaaaaaaaaaaaaaa";
     private const string Enr = "enr_aaaaaaaaaaaaaaaaaaaaaaaa";
+    private const string Whk = "whk_aaaaaaaaaaaaaaaaaaaaaaaa";
 
     public static TheoryData<string, string, string> Endpoints => new()
     {
@@ -47,6 +48,11 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "POST", "/api/v1/nix/caches", Roles.Admin },
         { "PUT", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
         { "DELETE", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
+        { "GET", "/api/v1/webhooks", Roles.Admin },
+        { "POST", "/api/v1/webhooks", Roles.Admin },
+        { "DELETE", $"/api/v1/webhooks/{Whk}", Roles.Admin },
+        { "POST", $"/api/v1/webhooks/{Whk}/test", Roles.Admin },
+        { "GET", "/api/v1/webhooks/outbox", Roles.Admin },
     };
 
     private static readonly string[] MintableRoles =

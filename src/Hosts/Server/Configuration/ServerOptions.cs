@@ -25,6 +25,8 @@ public sealed class ServerOptions
     public string? PublicUrl { get; init; }
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";
+    /// <summary>Webhook delivery (README "Notifications (webhooks)"); the webhooks themselves are configured over the API.</summary>
+    public WebhookOptions Webhooks { get; init; } = new();
     /// <summary>The JSON file the settings came from, if any.</summary>
     public string? ConfigFile { get; init; }
 
@@ -37,6 +39,15 @@ public sealed class ServerOptions
 
     /// <summary><c>&lt;data_dir&gt;/admin-token</c>: the initial admin token, written once, mode 0600.</summary>
     public string AdminTokenFile => Path.Combine(DataDir, "admin-token");
+}
+
+/// <summary>The <c>webhooks</c> section: the first retry's wait (doubling up to 6 h), attempts before an entry is dead,
+/// and one attempt's timeout.</summary>
+public sealed class WebhookOptions
+{
+    public int FirstRetrySeconds { get; init; } = 30;
+    public int MaxAttempts { get; init; } = 15;
+    public int TimeoutSeconds { get; init; } = 10;
 }
 
 public sealed class DatabaseOptions

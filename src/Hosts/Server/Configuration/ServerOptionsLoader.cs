@@ -24,9 +24,10 @@ public static class ServerOptionsLoader
         "cluster.hostname", "cluster.port", "cluster.public_hostname",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
         "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
+        "webhooks.first_retry_seconds", "webhooks.max_attempts", "webhooks.timeout_seconds",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
-    private static readonly string[] Sections = ["database", "cluster", "auth"];
+    private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -313,6 +314,12 @@ public static class ServerOptionsLoader
             ApprovalExpirySeconds = PositiveInt("approval_expiry_seconds", 86400),
             MaxTokenLifetimeDays = PositiveInt("max_token_lifetime_days", Sower.Messages.Tokens.AccessTokenLimits.DefaultMaxLifetimeDays),
             EnrollmentExpirySeconds = PositiveInt("enrollment_expiry_seconds", 86400),
+            Webhooks = new WebhookOptions
+            {
+                FirstRetrySeconds = PositiveInt("webhooks.first_retry_seconds", 30),
+                MaxAttempts = PositiveInt("webhooks.max_attempts", 15),
+                TimeoutSeconds = PositiveInt("webhooks.timeout_seconds", 10),
+            },
             LogLevel = matchedLevel ?? "Information",
             ConfigFile = configPath,
         };
