@@ -123,7 +123,7 @@ public static class RebootLockReplies
         ImmutableArray<RebootLease> Leases,
         ImmutableArray<RebootGroupRule> Rules,
         int DefaultMaxConcurrentReboots,
-        Duration LeaseTtl,
+        long LeaseTtlSeconds,
         ImmutableArray<GardenInhibition> Inhibitions,
         Instant At) : IRebootLockMessage;
 

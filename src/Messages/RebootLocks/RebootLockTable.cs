@@ -118,7 +118,7 @@ public sealed record RebootLockTable(
 
     public RebootLockList List(Instant now, RebootLockSettings settings) => new(
         [.. Leases.Values.OrderBy(l => l.Group, StringComparer.Ordinal).ThenBy(l => l.AcquiredAt)],
-        Rules, settings.DefaultMaxConcurrentReboots, settings.LeaseTtl,
+        Rules, settings.DefaultMaxConcurrentReboots, (long)settings.LeaseTtl.TotalSeconds,
         [.. Inhibitions.Values.OrderBy(i => i.GardenName, StringComparer.Ordinal)], now);
 
     public RebootLockTable Apply(IRebootLockEvent evt) => evt switch

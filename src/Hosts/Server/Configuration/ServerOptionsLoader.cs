@@ -24,9 +24,10 @@ public static class ServerOptionsLoader
         "cluster.hostname", "cluster.port", "cluster.public_hostname",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
         "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
+        "reboot_lock.default_max_concurrent_reboots", "reboot_lock.lease_ttl_seconds",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
-    private static readonly string[] Sections = ["database", "cluster", "auth"];
+    private static readonly string[] Sections = ["database", "cluster", "auth", "reboot_lock"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -313,6 +314,8 @@ public static class ServerOptionsLoader
             ApprovalExpirySeconds = PositiveInt("approval_expiry_seconds", 86400),
             MaxTokenLifetimeDays = PositiveInt("max_token_lifetime_days", Sower.Messages.Tokens.AccessTokenLimits.DefaultMaxLifetimeDays),
             EnrollmentExpirySeconds = PositiveInt("enrollment_expiry_seconds", 86400),
+            RebootLockDefaultMaxConcurrentReboots = PositiveInt("reboot_lock.default_max_concurrent_reboots", 1),
+            RebootLockLeaseTtlSeconds = PositiveInt("reboot_lock.lease_ttl_seconds", 1800),
             LogLevel = matchedLevel ?? "Information",
             ConfigFile = configPath,
         };
