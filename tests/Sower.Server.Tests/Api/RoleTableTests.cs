@@ -47,6 +47,9 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "POST", "/api/v1/nix/caches", Roles.Admin },
         { "PUT", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
         { "DELETE", $"/api/v1/nix/caches/{Nxc}", Roles.Admin },
+        { "GET", "/api/v1/reboot-locks", Roles.GardenRead },
+        { "PUT", "/api/v1/reboot-locks/rules", Roles.Admin },
+        { "DELETE", $"/api/v1/reboot-locks/{GardenSid}", Roles.Admin },
     };
 
     private static readonly string[] MintableRoles =

@@ -42,6 +42,7 @@ public static class ApiHostingExtensions
         app.MapGardenEndpoints();
         app.MapDeploymentEndpoints();
         app.MapNixCacheEndpoints();
+        app.MapRebootLockEndpoints();
         return app;
     }
 }
