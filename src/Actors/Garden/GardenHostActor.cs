@@ -42,6 +42,7 @@ public sealed class GardenHostActor : ReceiveActor
     private IActorRef deployer = ActorRefs.Nobody;
     private IActorRef activator = ActorRefs.Nobody;
     private IActorRef reporter = ActorRefs.Nobody;
+    private IActorRef gate = ActorRefs.Nobody;
 
     public GardenHostActor(GardenHostSettings settings)
     {
@@ -120,7 +121,8 @@ public sealed class GardenHostActor : ReceiveActor
         link = Context.ActorOf(ServerLinkActor.Props(config, settings.Gateway, settings.Store, settings.Version), "link");
         activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
         reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
-        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config), config.Parallelism), "deployer");
+        gate = Context.ActorOf(ActivationGateActor.Props(config.EffectiveInhibit, link, settings.Clock, config.Profiles, config.StateDirectory), "gate");
+        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config) with { Gate = gate }, config.Parallelism), "deployer");
         EnsureSubscriptionActors();
     }
 
@@ -233,6 +235,7 @@ public sealed class GardenHostActor : ReceiveActor
     {
         config = next;
         link.Tell(new GardenCommands.ApplyConfig(next)); // re-syncs when connected
+        gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
         EnsureSubscriptionActors();
         foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
     }
