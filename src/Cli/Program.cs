@@ -54,6 +54,7 @@ public static class Program
         root.Subcommands.Add(DeploymentCommands.Create(io));
         root.Subcommands.Add(TokenCommands.Create(io));
         root.Subcommands.Add(ClusterCommands.Create(io));
+        root.Subcommands.Add(RebootLockCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));
         root.Subcommands.Add(BuildCommand.Create(io));

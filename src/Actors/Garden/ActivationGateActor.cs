@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
-using NodaTime;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
 using GatewayReply = Sower.Messages.Garden.GatewayReply;
@@ -52,7 +51,6 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(60);
 
     private readonly IActorRef link;
-    private readonly IClock clock;
     private readonly ProfileRoots roots;
     private readonly string leaseFile;
     private readonly ILoggingAdapter log = Context.GetLogger();
@@ -66,21 +64,25 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     private bool connected;
     private ActivationGate.HeldLease? held;
 
-    public ActivationGateActor(InhibitSettings settings, IActorRef link, IClock clock, ProfileRoots roots, string stateDirectory)
+    public ActivationGateActor(InhibitSettings settings, IActorRef link, ProfileRoots roots, string stateDirectory)
     {
         this.settings = settings;
         this.link = link;
-        this.clock = clock;
         this.roots = roots;
         leaseFile = Path.Combine(stateDirectory, LeaseFileName);
         held = ReadLease();
 
         Receive<ActivationGate.Request>(r =>
         {
-            pending[r.Starting.SeedSid] = new Pending(r, Sender, null, false, clock.GetCurrentInstant(), FirstRetry);
+            pending[r.Starting.SeedSid] = new Pending(r, Sender, null, false, true, FirstRetry);
             Check(); // a fresh look at the host before every decision
         });
         Receive<Poll>(_ => Check());
+        Receive<RetryDue>(d =>
+        {
+            if (pending.TryGetValue(d.SeedSid, out var p)) pending[d.SeedSid] = p with { Due = true };
+            Evaluate();
+        });
         Receive<Checked>(OnChecked);
         Receive<GardenCommands.InvokeResult>(r => r.Correlation is Acquiring a, r => OnAcquired((Acquiring)r.Correlation!, r.Reply));
         Receive<GardenCommands.InvokeResult>(r => r.Correlation is Releasing, r => OnReleased(r.Reply));
@@ -102,8 +104,8 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(InhibitSettings settings, IActorRef link, IClock clock, ProfileRoots roots, string stateDirectory) =>
-        Akka.Actor.Props.Create(() => new ActivationGateActor(settings, link, clock, roots, stateDirectory));
+    public static Props Props(InhibitSettings settings, IActorRef link, ProfileRoots roots, string stateDirectory) =>
+        Akka.Actor.Props.Create(() => new ActivationGateActor(settings, link, roots, stateDirectory));
 
     protected override void PreStart()
     {
@@ -147,7 +149,6 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     private void Evaluate()
     {
         if (checking) return;
-        var now = clock.GetCurrentInstant();
         foreach (var (seedSid, p) in pending.ToList())
         {
             if (inhibited is { } reason)
@@ -161,7 +162,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
                 p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
                 continue;
             }
-            if (p.Asking || now < p.NextTry) continue;
+            if (p.Asking || !p.Due) continue;
             if (!connected)
             {
                 Tell(seedSid, p, "waiting for the reboot lock: not connected to the server");
@@ -189,9 +190,9 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         }
         var text = body?.Text ?? $"waiting for the reboot lock: {reply.ErrorMessage ?? "no answer from the server"}";
         var delay = p.Delay;
-        pending[a.SeedSid] = p with { Asking = false, NextTry = clock.GetCurrentInstant() + Duration.FromTimeSpan(delay), Delay = Min(delay * 2, MaxRetry) };
+        pending[a.SeedSid] = p with { Asking = false, Due = false, Delay = Min(delay * 2, MaxRetry) };
         Tell(a.SeedSid, pending[a.SeedSid], text);
-        Timers.StartSingleTimer("retry-" + a.SeedSid, Poll.Instance, delay);
+        Timers.StartSingleTimer("retry-" + a.SeedSid, new RetryDue(a.SeedSid), delay);
     }
 
     private void OnDeploymentEnded(ActivationGate.DeploymentEnded ended)
@@ -272,7 +273,9 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    private sealed record Pending(ActivationGate.Request Request, IActorRef ReplyTo, string? LastText, bool Asking, Instant NextTry, TimeSpan Delay);
+    private sealed record Pending(ActivationGate.Request Request, IActorRef ReplyTo, string? LastText, bool Asking, bool Due, TimeSpan Delay);
+
+    private sealed record RetryDue(string SeedSid);
 
     private sealed record Acquiring(string SeedSid);
 

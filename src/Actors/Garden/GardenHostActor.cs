@@ -121,7 +121,7 @@ public sealed class GardenHostActor : ReceiveActor
         link = Context.ActorOf(ServerLinkActor.Props(config, settings.Gateway, settings.Store, settings.Version), "link");
         activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
         reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
-        gate = Context.ActorOf(ActivationGateActor.Props(config.EffectiveInhibit, link, settings.Clock, config.Profiles, config.StateDirectory), "gate");
+        gate = Context.ActorOf(ActivationGateActor.Props(config.EffectiveInhibit, link, config.Profiles, config.StateDirectory), "gate");
         deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config) with { Gate = gate }, config.Parallelism), "deployer");
         EnsureSubscriptionActors();
     }
