@@ -55,6 +55,7 @@ public static class Program
         root.Subcommands.Add(TokenCommands.Create(io));
         root.Subcommands.Add(WebhookCommands.Create(io));
         root.Subcommands.Add(ClusterCommands.Create(io));
+        root.Subcommands.Add(RebootLockCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));
         root.Subcommands.Add(BuildCommand.Create(io));

@@ -32,6 +32,11 @@ public sealed class FakeGardenGateway : IGardenGateway
             }).ToArray()),
         }),
         GardenWire.DeploymentRequest => GatewayReply.Success(new JsonObject { ["request_id"] = payload["request_id"]?.DeepClone() }),
+        // Like a server whose reboot group is free: the lease is granted.
+        Sower.Messages.Gateway.GatewayProtocol.RebootLockAcquire => GatewayReply.Success(new JsonObject
+        {
+            ["granted"] = true, ["group"] = "default", ["expires_at"] = "2026-12-05T10:30:00Z", ["in_use"] = 0, ["max"] = 0, ["holders"] = new JsonArray(),
+        }),
         _ => GatewayReply.Success(new JsonObject()),
     };
 

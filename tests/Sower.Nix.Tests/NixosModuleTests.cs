@@ -183,6 +183,7 @@ public sealed class NixosModuleTests : IDisposable
         Assert.Equal("http://127.0.0.1:7150", (string)garden["endpoint"]!);
         Assert.Equal("/run/sower-garden/admin.sock", (string)garden["admin_socket"]!);
         Assert.Equal("/var/lib/sower-garden", (string)garden["state_directory"]!);
+        Assert.Equal("/run/sower/inhibit", (string)garden["inhibit_file"]!);
         var system = garden["subscriptions"]!["system"]!;
         Assert.Equal("nixos", (string)system["seed_type"]!);
         Assert.Equal("git_branch=production", (string)system["rules"]![0]!);

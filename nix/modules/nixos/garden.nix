@@ -73,6 +73,17 @@ in
             default = { };
             description = "Subscriptions keyed by name: `seed_type`, `seed_name`, `rules`, `schedule`, `timezone`, `policy`.";
           };
+          inhibit_file = lib.mkOption {
+            type = lib.types.str;
+            default = "/run/sower/inhibit";
+            description = "While this file exists the garden stages but defers activations and restarts (README \"Inhibiting deployments\").";
+          };
+          inhibit_command = lib.mkOption {
+            type = lib.types.nullOr (lib.types.listOf lib.types.str);
+            default = null;
+            example = [ "/run/current-system/sw/bin/pg_isready" "-q" ];
+            description = "Program (absolute path) and arguments, run without a shell as the garden's user; non-zero exit = inhibited.";
+          };
         };
       };
     };

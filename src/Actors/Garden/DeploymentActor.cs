@@ -79,7 +79,15 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, s.SeedSid, s.Status))));
         Command<SeedExecution.LogChunk>(c =>
             link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, c.SeedSid, null, null, c.Log))));
-        Command<SeedExecution.ActivationStarting>(OnActivationStarting);
+        Command<SeedExecution.ActivationStarting>(s =>
+        {
+            // Inhibition and the reboot lock hold the activation here (ActivationGateActor); staging went on before.
+            if (settings.Gate is { } gate) gate.Tell(ActivationGateRequest(s));
+            else OnActivationStarting(s);
+        });
+        Command<ActivationGate.Cleared>(c => OnActivationStarting(c.Starting));
+        Command<ActivationGate.Waiting>(w => link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult,
+            GardenWire.SeedResultPayload(push.Sid, w.SeedSid, null, null, LogLines.Garden(clock.GetCurrentInstant(), w.Text) + "\n"))));
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
         Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
         Command<LiveSwitchCheck>(OnLiveSwitchCheck);
@@ -214,6 +222,12 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             activationStarted[e.SeedSid] = e;
             deployer.Tell(new DeploymentCommands.AcquireProfile(starting.ProfileKey));
         });
+    }
+
+    private ActivationGate.Request ActivationGateRequest(SeedExecution.ActivationStarting s)
+    {
+        var seed = push.Seeds.First(x => x.Seed.Sid == s.SeedSid).Seed;
+        return new ActivationGate.Request(push.Sid, s, seed.Artifact, seed.SeedType == SeedType.NixOS && s.Action == PolicyAction.Restart);
     }
 
     private void OnProfileGranted(DeploymentCommands.ProfileGranted granted)
@@ -415,6 +429,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(push.RequestId, push.Sid, result, deployedAt),
             rebootReason is null ? null : Self, "result"));
         deployer.Tell(new DeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
+        settings.Gate?.Tell(new ActivationGate.DeploymentEnded(push.Sid, rebootReason is not null));
         if (rebootReason is null) Context.Stop(Self);
     }
 

@@ -43,6 +43,7 @@ public sealed class GardenHostActor : ReceiveActor
     private IActorRef activator = ActorRefs.Nobody;
     private IActorRef reporter = ActorRefs.Nobody;
     private IActorRef conditions = ActorRefs.Nobody;
+    private IActorRef gate = ActorRefs.Nobody;
 
     public GardenHostActor(GardenHostSettings settings)
     {
@@ -123,7 +124,8 @@ public sealed class GardenHostActor : ReceiveActor
         activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
         reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
         conditions = Context.ActorOf(HostConditionActor.Props(HostConditionStore.For(settings.Store), settings.Store, config.Profiles, settings.Clock, link), "host-condition");
-        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config), config.Parallelism), "deployer");
+        gate = Context.ActorOf(ActivationGateActor.Props(config.EffectiveInhibit, link, config.Profiles, config.StateDirectory), "gate");
+        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config) with { Gate = gate }, config.Parallelism), "deployer");
         EnsureSubscriptionActors();
     }
 
@@ -236,6 +238,7 @@ public sealed class GardenHostActor : ReceiveActor
     {
         config = next;
         link.Tell(new GardenCommands.ApplyConfig(next)); // re-syncs when connected
+        gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
         EnsureSubscriptionActors();
         foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
     }

@@ -10,7 +10,8 @@ namespace Sower.Actors.Garden;
 
 public static class SeedExecution
 {
-    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser, TimeSpan? LogStreamInterval = null);
+    /// <param name="Gate">The garden's <see cref="ActivationGateActor"/> (inhibition and reboot lock), when there is one.</param>
+    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser, TimeSpan? LogStreamInterval = null, IActorRef? Gate = null);
 
     /// <summary>To the deployment: output collected since the last chunk, streamed as a log-only seed result.</summary>
     public sealed record LogChunk(string SeedSid, string Log);

@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using NodaTime;
 using Sower.Actors.Hosting;
+using Sower.Actors.RebootLocks;
 using Sower.Actors.Server;
 using Sower.Actors.Server.Inspection;
 using Sower.Actors.Server.Projections;
@@ -69,6 +70,7 @@ public static class SowerServerApp
         builder.Services.AddAkka(ClusterSettings.ActorSystemName, (akka, sp) => akka
             .WithSowerServerInfrastructure(options, ServerEntitiesHostingExtensions.AddSowerEventTagger)
             .WithSowerServerEntities(settings, sp.GetRequiredService<IClock>(), readModel)
+            .WithRebootLocks(sp.GetRequiredService<IClock>(), options.RebootLock)
             .WithSowerInspection()
             .WithSowerWebhooks(WebhookEndpoints.Settings(options), sp.GetRequiredService<IClock>())
             .WithStrictSerialization());

@@ -79,8 +79,12 @@ public sealed record GardenConfig(
     GardenTimeouts Timeouts,
     int Parallelism,
     string UserName,
-    TimeSpan? LogStreamInterval = null)
+    TimeSpan? LogStreamInterval = null,
+    InhibitSettings? Inhibit = null)
 {
+    /// <summary>The inhibit file and command (issue 14.4); defaults when the configuration names none.</summary>
+    public InhibitSettings EffectiveInhibit => Inhibit ?? InhibitSettings.Default;
+
     /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
     public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
 

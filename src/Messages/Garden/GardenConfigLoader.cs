@@ -27,7 +27,11 @@ public static class GardenConfigLoader
     [
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
         "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles",
+        "inhibit_file", "inhibit_command", "inhibit_command_timeout_seconds", "inhibit_poll_seconds",
     ];
+
+    /// <summary>Keys that end in <c>_file</c> but name a file by path rather than hold a secret read from it.</summary>
+    private static readonly string[] PlainFileKeys = ["inhibit_file"];
     private static readonly string[] ProfileKeys =
         ["system_profile", "current_system", "booted_system", "per_user_profiles", "home", "sower_profiles", "services_state"];
 
@@ -42,7 +46,7 @@ public static class GardenConfigLoader
         var root = ReadFile(path, problems);
         foreach (var key in root.Select(kv => kv.Key))
         {
-            var plain = key.EndsWith("_file", StringComparison.Ordinal) ? key[..^"_file".Length] : key;
+            var plain = key.EndsWith("_file", StringComparison.Ordinal) && !PlainFileKeys.Contains(key) ? key[..^"_file".Length] : key;
             if (!KnownKeys.Contains(plain, StringComparer.Ordinal))
                 problems.Add(new(key, $"unknown setting (known: {string.Join(", ", KnownKeys)}, and X_file for a file holding X)"));
         }
@@ -100,6 +104,7 @@ public static class GardenConfigLoader
             if (streamNode is JsonValue sv && sv.TryGetValue<double>(out var seconds) && seconds > 0 && seconds <= 3600) logStream = TimeSpan.FromSeconds(seconds);
             else problems.Add(new("log_stream_seconds", $"expected a positive number of seconds, got {streamNode.ToJsonString()}"));
         }
+        var inhibit = InhibitSettings.Parse(root, env, problems);
         var activatorCommand = OptionalString(root, "activator_command", problems);
         if (string.IsNullOrWhiteSpace(activatorCommand)) activatorCommand = "sower-activator";
 
@@ -107,7 +112,7 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream), []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit), []);
     }
 
     /// <summary><c>&lt;USER&gt;@&lt;hostname&gt;</c>, or the host name alone when USER is empty or <c>sower-garden</c>.</summary>
@@ -214,7 +219,7 @@ public static class GardenConfigLoader
     private static HashSet<string> ResolveFileKeys(JsonObject root, ConfigEnvironment env, bool read, ImmutableArray<ValidationProblem>.Builder problems)
     {
         var unread = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var fileKey in root.Select(kv => kv.Key).Where(k => k.EndsWith("_file", StringComparison.Ordinal)).ToList())
+        foreach (var fileKey in root.Select(kv => kv.Key).Where(k => k.EndsWith("_file", StringComparison.Ordinal) && !PlainFileKeys.Contains(k)).ToList())
         {
             var key = fileKey[..^"_file".Length];
             if (root[key] is JsonValue existing && existing.TryGetValue<string>(out var set) && !string.IsNullOrEmpty(set)) continue;

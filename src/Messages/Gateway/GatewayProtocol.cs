@@ -26,6 +26,11 @@ public static class GatewayProtocol
     public const string GardenReport = "garden:report";
     public const string Ping = "ping";
 
+    // Reboot lock and inhibition (issue 14.3/14.4): see RebootLockWire.
+    public const string RebootLockAcquire = "reboot_lock:acquire";
+    public const string RebootLockRelease = "reboot_lock:release";
+    public const string GardenInhibition = "garden:inhibition";
+
     /// <summary><c>status</c> of a <c>deployment:request</c> reply: the deployment is being created and will be pushed.</summary>
     public const string RequestAccepted = "accepted";
 
@@ -72,4 +77,5 @@ public static class GatewayErrors
     public const string SubscriptionNotFound = "subscription_not_found";
     public const string PolicyDenied = "policy_denied";
     public const string Unavailable = "unavailable";
+    public const string NotLeaseHolder = "not_lease_holder";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NodaTime;
 using Sower.Actors.Hosting;
+using Sower.Actors.RebootLocks;
 using Sower.Actors.Server;
 using Sower.Actors.Server.Projections;
 
@@ -29,7 +30,11 @@ public sealed class EntityHost : IAsyncDisposable
         Gardens = registry.Get<GardenRegion>();
         Deployments = registry.Get<DeploymentRegion>();
         Subscriptions = registry.Get<SubscriptionRegion>();
+        RebootLocks = registry.Get<RebootLocksActorKey>();
     }
+
+    /// <summary>The reboot lease table's singleton proxy.</summary>
+    public IActorRef RebootLocks { get; }
 
     public ActorSystem System { get; }
     public ReadModelStore ReadModel { get; }
@@ -48,6 +53,7 @@ public sealed class EntityHost : IAsyncDisposable
             .WithSowerPersistence(persistence, ServerEntitiesHostingExtensions.AddSowerEventTagger)
             .WithSowerCluster(cluster ?? new ClusterSettings())
             .WithSowerServerEntities(settings ?? new ServerEntitySettings(), clock, store)
+            .WithRebootLocks(clock, Sower.Messages.RebootLocks.RebootLockSettings.Default)
             .WithStrictSerialization());
         var host = builder.Build();
         await host.StartAsync();

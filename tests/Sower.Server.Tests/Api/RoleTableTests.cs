@@ -53,6 +53,9 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "DELETE", $"/api/v1/webhooks/{Whk}", Roles.Admin },
         { "POST", $"/api/v1/webhooks/{Whk}/test", Roles.Admin },
         { "GET", "/api/v1/webhooks/outbox", Roles.Admin },
+        { "GET", "/api/v1/reboot-locks", Roles.GardenRead },
+        { "PUT", "/api/v1/reboot-locks/rules", Roles.Admin },
+        { "DELETE", $"/api/v1/reboot-locks/{GardenSid}", Roles.Admin },
     };
 
     private static readonly string[] MintableRoles =

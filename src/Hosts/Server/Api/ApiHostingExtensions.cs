@@ -43,6 +43,7 @@ public static class ApiHostingExtensions
         app.MapDeploymentEndpoints();
         app.MapNixCacheEndpoints();
         app.MapWebhookEndpoints();
+        app.MapRebootLockEndpoints();
         return app;
     }
 }

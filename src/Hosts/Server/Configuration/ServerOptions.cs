@@ -23,6 +23,13 @@ public sealed class ServerOptions
     /// <summary>How long a parked garden re-enrollment waits for an admin.</summary>
     public int EnrollmentExpirySeconds { get; init; } = 86400;
     public string? PublicUrl { get; init; }
+    /// <summary>Reboot lock (issue 14.3): how many gardens of the default group (no group rule matches) may reboot at once.</summary>
+    public int RebootLockDefaultMaxConcurrentReboots { get; init; } = 1;
+    /// <summary>Reboot lock: a lease not released by then (the garden never came back) frees itself.</summary>
+    public int RebootLockLeaseTtlSeconds { get; init; } = 1800;
+
+    public Sower.Messages.RebootLocks.RebootLockSettings RebootLock =>
+        new(RebootLockDefaultMaxConcurrentReboots, NodaTime.Duration.FromSeconds(RebootLockLeaseTtlSeconds));
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";
     /// <summary>Webhook delivery (README "Notifications (webhooks)"); the webhooks themselves are configured over the API.</summary>

@@ -25,9 +25,10 @@ public static class ServerOptionsLoader
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
         "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
         "webhooks.first_retry_seconds", "webhooks.max_attempts", "webhooks.timeout_seconds",
+        "reboot_lock.default_max_concurrent_reboots", "reboot_lock.lease_ttl_seconds",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
-    private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks"];
+    private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks", "reboot_lock"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -320,6 +321,8 @@ public static class ServerOptionsLoader
                 MaxAttempts = PositiveInt("webhooks.max_attempts", 15),
                 TimeoutSeconds = PositiveInt("webhooks.timeout_seconds", 10),
             },
+            RebootLockDefaultMaxConcurrentReboots = PositiveInt("reboot_lock.default_max_concurrent_reboots", 1),
+            RebootLockLeaseTtlSeconds = PositiveInt("reboot_lock.lease_ttl_seconds", 1800),
             LogLevel = matchedLevel ?? "Information",
             ConfigFile = configPath,
         };

@@ -27,7 +27,7 @@ namespace Sower.Server.Gateway;
 /// subscription or seed is refused. Each method validates its payload and answers with a GatewayReply.
 /// </summary>
 [Authorize(Policy = Roles.Garden)]
-public sealed class GardenHub(
+public sealed partial class GardenHub(
     GardenSessions sessions,
     IRequiredActor<GardenRegion> gardens,
     IRequiredActor<DeploymentRegion> deployments,

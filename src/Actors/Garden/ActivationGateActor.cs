@@ -1,0 +1,290 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
+using GatewayReply = Sower.Messages.Garden.GatewayReply;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>Messages of the garden's activation gate (issue 14.3/14.4).</summary>
+public static class ActivationGate
+{
+    /// <summary>From a deployment: may this activation go ahead? <paramref name="NeedsLease"/> for a NixOS restart.
+    /// Answered with <see cref="Waiting"/> (any number of times) and finally <see cref="Cleared"/>.</summary>
+    public sealed record Request(string DeploymentSid, SeedExecution.ActivationStarting Starting, string Artifact, bool NeedsLease);
+
+    public sealed record Cleared(SeedExecution.ActivationStarting Starting);
+
+    /// <summary>Why the activation waits, for the seed's deployment log.</summary>
+    public sealed record Waiting(string SeedSid, string Text);
+
+    /// <summary>From a deployment that finished: without a reboot to come, its lease (if any) goes back at once.</summary>
+    public sealed record DeploymentEnded(string DeploymentSid, bool RebootRequested);
+
+    /// <summary>A reloaded configuration's inhibit settings.</summary>
+    public sealed record Configure(InhibitSettings Settings);
+
+    public sealed record GetState
+    {
+        public static readonly GetState Instance = new();
+    }
+
+    /// <summary>The gate's state for the admin socket and tests.</summary>
+    public sealed record State(string? InhibitedBecause, string? LeaseDeployment, int Waiting);
+
+    /// <summary>The lease this host holds, kept in the state directory so it is released after the reboot it was for.</summary>
+    public sealed record HeldLease(string DeploymentSid, string System);
+}
+
+/// <summary>
+/// Holds activations of this garden until the host allows them (issue 14.4: inhibit file or command, polled every few
+/// seconds) and, for a NixOS restart, until the server granted a reboot lease for the garden's group (issue 14.3, retried
+/// with backoff). Staging is never gated. The lease is released when the deployment ends without a reboot, or, after the
+/// reboot, once a new connection runs on the deployed system (booted-system == the deployed system).
+/// </summary>
+public sealed class ActivationGateActor : ReceiveActor, IWithTimers
+{
+    public const string LeaseFileName = "reboot-lease.json";
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(60);
+
+    private readonly IActorRef link;
+    private readonly ProfileRoots roots;
+    private readonly string leaseFile;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource lifetime = new();
+    private InhibitSettings settings;
+    private string? inhibited;
+    private bool checking;
+    private bool recheck;
+    private bool releasing;
+    private bool connected;
+    private ActivationGate.HeldLease? held;
+
+    public ActivationGateActor(InhibitSettings settings, IActorRef link, ProfileRoots roots, string stateDirectory)
+    {
+        this.settings = settings;
+        this.link = link;
+        this.roots = roots;
+        leaseFile = Path.Combine(stateDirectory, LeaseFileName);
+        held = ReadLease();
+
+        Receive<ActivationGate.Request>(r =>
+        {
+            pending[r.Starting.SeedSid] = new Pending(r, Sender, null, false, true, FirstRetry);
+            Check(); // a fresh look at the host before every decision
+        });
+        Receive<Poll>(_ => Check());
+        Receive<RetryDue>(d =>
+        {
+            if (pending.TryGetValue(d.SeedSid, out var p)) pending[d.SeedSid] = p with { Due = true };
+            Evaluate();
+        });
+        Receive<Checked>(OnChecked);
+        Receive<GardenCommands.InvokeResult>(r => r.Correlation is Acquiring a, r => OnAcquired((Acquiring)r.Correlation!, r.Reply));
+        Receive<GardenCommands.InvokeResult>(r => r.Correlation is Releasing, r => OnReleased(r.Reply));
+        Receive<ActivationGate.DeploymentEnded>(OnDeploymentEnded);
+        Receive<GardenEvents.ConnectionChanged>(c =>
+        {
+            connected = c.Connected;
+            if (c.Connected) { ReleaseAfterBoot(); Evaluate(); }
+        });
+        Receive<ActivationGate.Configure>(c =>
+        {
+            settings = c.Settings;
+            Timers.StartPeriodicTimer("poll", Poll.Instance, settings.PollInterval);
+            Check();
+        });
+        Receive<ActivationGate.GetState>(_ => Sender.Tell(new ActivationGate.State(inhibited, held?.DeploymentSid, pending.Count)));
+        Receive<GardenCommands.DurableDelivered>(_ => { });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(InhibitSettings settings, IActorRef link, ProfileRoots roots, string stateDirectory) =>
+        Akka.Actor.Props.Create(() => new ActivationGateActor(settings, link, roots, stateDirectory));
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(GardenEvents.ConnectionChanged));
+        Timers.StartPeriodicTimer("poll", Poll.Instance, settings.PollInterval);
+        Self.Tell(Poll.Instance);
+    }
+
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        lifetime.Cancel();
+        lifetime.Dispose();
+    }
+
+    private void Check()
+    {
+        if (checking) { recheck = true; return; }
+        checking = true;
+        InhibitionProbe.CheckAsync(settings, lifetime.Token)
+            .ContinueWith(t => new Checked(t.IsCompletedSuccessfully ? t.Result : $"inhibit check failed: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnChecked(Checked c)
+    {
+        checking = false;
+        if (c.Reason != inhibited)
+        {
+            if (c.Reason is null) log.Info("No longer inhibited (was: {0})", inhibited);
+            else log.Info("Inhibited: {0}", c.Reason);
+            inhibited = c.Reason;
+            link.Tell(new GardenCommands.SendDurable(GatewayProtocol.GardenInhibition,
+                new JsonObject { ["inhibited"] = inhibited is not null, ["reason"] = inhibited }));
+        }
+        if (recheck) { recheck = false; Check(); return; }
+        ReleaseAfterBoot();
+        Evaluate();
+    }
+
+    private void Evaluate()
+    {
+        if (checking) return;
+        foreach (var (seedSid, p) in pending.ToList())
+        {
+            if (inhibited is { } reason)
+            {
+                Tell(seedSid, p, $"deferred: {reason}; waiting for the inhibition to end");
+                continue;
+            }
+            if (!p.Request.NeedsLease || held?.DeploymentSid == p.Request.DeploymentSid)
+            {
+                pending.Remove(seedSid);
+                p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
+                continue;
+            }
+            if (p.Asking || !p.Due) continue;
+            if (!connected)
+            {
+                Tell(seedSid, p, "waiting for the reboot lock: not connected to the server");
+                continue;
+            }
+            pending[seedSid] = p with { Asking = true };
+            link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockAcquire,
+                new JsonObject { ["deployment_sid"] = p.Request.DeploymentSid }, new Acquiring(seedSid)), Self);
+        }
+    }
+
+    private void OnAcquired(Acquiring a, GatewayReply reply)
+    {
+        if (!pending.TryGetValue(a.SeedSid, out var p)) return;
+        var body = reply.Ok ? reply.Body?.Deserialize<RebootLockAcquireReply>(GatewayProtocol.Json) : null;
+        if (body is { Granted: true })
+        {
+            held = new ActivationGate.HeldLease(p.Request.DeploymentSid, p.Request.Artifact);
+            WriteLease(held);
+            log.Info("Reboot lock granted for {0} (group {1}, until {2})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
+            Tell(a.SeedSid, p, $"reboot lock granted (group {body.Group}, until {body.ExpiresAt})");
+            pending.Remove(a.SeedSid);
+            p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
+            return;
+        }
+        var text = body?.Text ?? $"waiting for the reboot lock: {reply.ErrorMessage ?? "no answer from the server"}";
+        var delay = p.Delay;
+        pending[a.SeedSid] = p with { Asking = false, Due = false, Delay = Min(delay * 2, MaxRetry) };
+        Tell(a.SeedSid, pending[a.SeedSid], text);
+        Timers.StartSingleTimer("retry-" + a.SeedSid, new RetryDue(a.SeedSid), delay);
+    }
+
+    private void OnDeploymentEnded(ActivationGate.DeploymentEnded ended)
+    {
+        foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
+        if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
+        log.Info("Deployment {0} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
+        link.Tell(new GardenCommands.SendDurable(GatewayProtocol.RebootLockRelease,
+            new JsonObject { ["deployment_sid"] = ended.DeploymentSid, ["reason"] = RebootLockWire.NotNeeded }));
+        held = null;
+        DeleteLease();
+    }
+
+    /// <summary>After the reboot the lease was for: the host runs the deployed system, so a new connection gives it back.</summary>
+    private void ReleaseAfterBoot()
+    {
+        if (held is not { } lease || releasing || !connected) return;
+        var booted = SymlinkResolver.Canonicalize(roots.BootedSystem, out _);
+        var deployed = SymlinkResolver.Canonicalize(lease.System, out _) ?? lease.System;
+        if (booted is null || booted != deployed) return;
+        releasing = true;
+        link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockRelease,
+            new JsonObject { ["deployment_sid"] = lease.DeploymentSid, ["reason"] = RebootLockWire.Booted }, new Releasing()), Self);
+    }
+
+    private void OnReleased(GatewayReply reply)
+    {
+        releasing = false;
+        // Released, or the server no longer has it (expired, force-released): either way it is not ours any more.
+        if (reply.Ok || reply.ErrorCode == GatewayErrors.NotLeaseHolder)
+        {
+            log.Info("Booted the deployed system: reboot lock for {0} released", held?.DeploymentSid);
+            held = null;
+            DeleteLease();
+        }
+    }
+
+    private void Tell(string seedSid, Pending p, string text)
+    {
+        if (p.LastText == text) return;
+        pending[seedSid] = p with { LastText = text };
+        p.ReplyTo.Tell(new ActivationGate.Waiting(seedSid, text));
+    }
+
+    private ActivationGate.HeldLease? ReadLease()
+    {
+        try
+        {
+            return File.Exists(leaseFile) ? JsonSerializer.Deserialize<ActivationGate.HeldLease>(File.ReadAllText(leaseFile)) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            log.Warning("Ignoring unreadable {0}: {1}", leaseFile, e.Message);
+            return null;
+        }
+    }
+
+    private void WriteLease(ActivationGate.HeldLease lease)
+    {
+        try
+        {
+            var temp = leaseFile + ".tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(lease));
+            File.Move(temp, leaseFile, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The lease still expires on the server; only the early release after the reboot is lost.
+            log.Warning("Could not record the reboot lease in {0}: {1}", leaseFile, e.Message);
+        }
+    }
+
+    private void DeleteLease()
+    {
+        try { File.Delete(leaseFile); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {0}: {1}", leaseFile, e.Message); }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private sealed record Pending(ActivationGate.Request Request, IActorRef ReplyTo, string? LastText, bool Asking, bool Due, TimeSpan Delay);
+
+    private sealed record RetryDue(string SeedSid);
+
+    private sealed record Acquiring(string SeedSid);
+
+    private sealed record Releasing;
+
+    private sealed record Checked(string? Reason);
+
+    private sealed class Poll
+    {
+        public static readonly Poll Instance = new();
+    }
+}

@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using Sower.Messages.RebootLocks;
+using static Sower.Messages.RebootLocks.RebootLockCommands;
+using static Sower.Messages.RebootLocks.RebootLockEvents;
+using static Sower.Messages.RebootLocks.RebootLockQueries;
+
+namespace Sower.Actors.RebootLocks;
+
+/// <summary>Registry key for the reboot lock table (a cluster singleton proxy in the <c>ActorRegistry</c>).</summary>
+public sealed class RebootLocksActorKey;
+
+/// <summary>
+/// The event-sourced reboot lease table (issue 14.3), one per organization as a cluster singleton: a thin shell over
+/// <see cref="RebootLockTable"/> that decides, persists, applies, then replies. Expiry is checked on a timer and before
+/// every acquisition, and each expiry is published as <see cref="RebootLeaseHeldTooLong"/>.
+/// </summary>
+public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
+{
+    public const string Id = "reboot-locks";
+
+    private readonly IClock clock;
+    private readonly RebootLockSettings settings;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private RebootLockTable table = RebootLockTable.Empty;
+
+    public RebootLocksActor(IClock clock, RebootLockSettings settings, TimeSpan? expiryCheckInterval = null)
+    {
+        this.clock = clock;
+        this.settings = settings;
+        var every = expiryCheckInterval ?? TimeSpan.FromSeconds(30);
+
+        Recover<IRebootLockEvent>(evt => table = table.Apply(evt));
+        Recover<RecoveryCompleted>(_ => Timers.StartPeriodicTimer("expire", ExpireRebootLeases.Instance, every));
+
+        Command<AcquireRebootLease>(cmd => ExpireThen(() => Execute(table.Decide(cmd, clock.GetCurrentInstant(), settings))));
+        Command<ReleaseRebootLease>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<ForceReleaseRebootLease>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<SetRebootGroupRules>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<ReportGardenInhibition>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<ExpireRebootLeases>(_ => ExpireThen(() => { }));
+        Command<GetRebootLocks>(_ => Sender.Tell(table.List(clock.GetCurrentInstant(), settings)));
+    }
+
+    public override string PersistenceId => Id;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IClock clock, RebootLockSettings settings, TimeSpan? expiryCheckInterval = null) =>
+        Akka.Actor.Props.Create(() => new RebootLocksActor(clock, settings, expiryCheckInterval));
+
+    /// <summary>Persists the release of every overdue lease, then runs <paramref name="then"/> on the updated table.</summary>
+    private void ExpireThen(Action then)
+    {
+        var now = clock.GetCurrentInstant();
+        var expired = table.Expire(now);
+        if (expired.IsEmpty)
+        {
+            then();
+            return;
+        }
+        var overdue = expired.OfType<RebootLeaseReleased>().Select(e => table.Leases[e.Garden.Value]).ToList();
+        PersistAll(expired, e => table = table.Apply(e));
+        DeferAsync(now, _ =>
+        {
+            foreach (var lease in overdue)
+            {
+                log.Warning("Reboot lease of {0} ({1}) for {2} expired after {3}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
+                Context.System.EventStream.Publish(new RebootLeaseHeldTooLong(lease, now));
+            }
+            then();
+        });
+    }
+
+    private void Execute(RebootLockDecision decision)
+    {
+        if (decision.Events.IsEmpty)
+        {
+            Sender.Tell(decision.Reply);
+            return;
+        }
+        var sender = Sender;
+        PersistAll(decision.Events, e => table = table.Apply(e));
+        DeferAsync(decision.Reply, reply => sender.Tell(reply));
+    }
+}
