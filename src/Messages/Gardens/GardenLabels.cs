@@ -14,6 +14,9 @@ public static class GardenLabels
     public const int MaxNameLength = 63;
     public const int MaxPrefixLength = 253;
 
+    /// <summary>The error code when server-side labels would exceed <see cref="MaxLabels"/>.</summary>
+    public const string TooManyLabels = "too_many_labels";
+
     public static readonly ImmutableDictionary<string, string> None = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>The labels a garden carries: the server-side (admin) labels win over the garden's own for the same key.</summary>

@@ -21,8 +21,14 @@ public sealed record GardenState(
     ImmutableDictionary<string, DeploymentSummary> Deployments,
     Instant? OnlineAt,
     Instant? LastSeen,
-    GardenAdmission? Admission = null) : ISowerSerializable
+    GardenAdmission? Admission = null,
+    ImmutableDictionary<string, string>? OwnLabels = null,
+    ImmutableDictionary<string, string>? AdminLabels = null) : ISowerSerializable
 {
+    /// <summary>The labels selectors see: the server-side (admin) labels win over the garden's own (issue 14.1).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ImmutableDictionary<string, string> Labels => GardenLabels.Effective(OwnLabels, AdminLabels);
+
     public static GardenState Empty(GardenId sid) => new(sid, null, null, ImmutableDictionary<string, SubscriptionRecord>.Empty, [],
         ImmutableDictionary<string, DeploymentSummary>.Empty, null, null);
 
@@ -74,6 +80,8 @@ public sealed record GardenState(
         GardenEnrollmentRejected r => WithEnrollment(r.Enrollment, e => e with { Status = EnrollmentStatus.Rejected, DecidedBy = r.Actor, DecidedAt = r.At }),
         GardenEnrollmentCompleted c => WithEnrollment(c.Enrollment, _ => null),
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
+        GardenLabelsSynced l => this with { OwnLabels = l.Labels },
+        GardenAdminLabelsChanged c => this with { AdminLabels = c.Removed.Aggregate(GardenLabels.Effective(AdminLabels, c.Set), (labels, key) => labels.Remove(key)) },
         _ => this,
     };
 
