@@ -109,8 +109,9 @@ public sealed partial class SeedLineActor
             return;
         }
         var delay = (due - _clock.GetCurrentInstant()).ToTimeSpan();
-        // At least a moment, at most an hour (a long soak is re-checked, which also survives a clock jump).
-        delay = delay < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
+        // At least a moment, at most the check interval (a long soak is re-checked, which also follows a clock change).
+        var most = _settings.RolloutCheckInterval;
+        delay = delay < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : delay > most ? most : delay;
         Timers.StartSingleTimer(RolloutTimer, RolloutTick.Instance, delay);
     }
 
