@@ -291,6 +291,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         var payload = new JsonObject
         {
             ["subscriptions"] = new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
+            // The garden's own labels (issue 14.1) travel with every sync, so removing one from the file removes it on the server.
+            ["labels"] = new JsonObject(cfg.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
         };
         var gen = generation;
         InvokeWithTimeout(current, GardenWire.SubscriptionsSync, payload, cfg.Timeouts.ServerReply)

@@ -48,6 +48,23 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(Sower.Messages.Seeds.SeedCommands.RemoveSeedTag)] = 2,
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedRetired)] = 2,
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedTagRemoved)] = 2,
+        // Rollout plans and waves (issue 14.2) hold an audit Actor from their first version; the seed line state now holds them.
+        [typeof(Sower.Messages.Rollouts.RolloutPlan)] = 2,
+        [typeof(Sower.Messages.Rollouts.Rollout)] = 2,
+        [typeof(Sower.Messages.Rollouts.SeedLineRollouts)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutCommands.SetRolloutPlan)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutCommands.ClearRolloutPlan)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutCommands.ResumeRollout)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutCommands.AbortRollout)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutQueries.RolloutFound)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutEvents.RolloutPlanSet)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutEvents.RolloutPlanCleared)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutEvents.RolloutStarted)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutEvents.RolloutResumed)] = 2,
+        [typeof(Sower.Messages.Rollouts.RolloutEvents.RolloutAborted)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedLineState)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenCommands.ChangeGardenLabels)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenEvents.GardenAdminLabelsChanged)] = 2,
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();

@@ -163,6 +163,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }));
         Command<RetryDeployment>(cmd => IfRegistered(() => HandleRetry(cmd)));
         Command<DeleteGarden>(cmd => IfRegistered(() => HandleDelete(cmd)));
+        Command<ChangeGardenLabels>(cmd => IfRegistered(() => HandleChangeLabels(cmd)));
     }
 
     private void IfRegistered(Action action)
@@ -285,11 +286,58 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    // ── labels (issue 14.1) ──
+
+    private void HandleChangeLabels(ChangeGardenLabels cmd)
+    {
+        var sender = Sender;
+        var before = _state.AdminLabels ?? GardenLabels.None;
+        var removed = cmd.Remove.Where(before.ContainsKey).ToImmutableArray();
+        var changed = cmd.Set.Any(kv => !before.TryGetValue(kv.Key, out var v) || v != kv.Value) || !removed.IsEmpty;
+        var after = removed.Aggregate(GardenLabels.Effective(before, cmd.Set), (labels, key) => labels.Remove(key));
+        if (after.Count > GardenLabels.MaxLabels)
+        {
+            sender.Tell(CommandFailed.Of(GardenLabels.TooManyLabels, $"a garden may carry at most {GardenLabels.MaxLabels} server-side labels"));
+            return;
+        }
+        PersistThen(changed ? [new GardenAdminLabelsChanged(_gid, cmd.Set, removed, cmd.Actor, Now)] : [], () =>
+        {
+            if (changed) TellLinesLabels();
+            sender.Tell(new GardenFound(View()));
+        });
+    }
+
+    /// <summary>Every seed line this garden follows keeps the garden's effective labels, to place it in rollout waves.</summary>
+    private void TellLinesLabels()
+    {
+        foreach (var line in _state.Subscriptions.Values.Select(s => s.Line).Distinct())
+        {
+            _shards.SeedLines.Tell(new Messages.Rollouts.RolloutCommands.LabelSeedLineFollower(line, _gid, _state.Labels));
+        }
+    }
+
+    private static bool SameLabels(ImmutableDictionary<string, string> a, ImmutableDictionary<string, string>? b) =>
+        b is not null && a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    /// <summary>A realtime deployment that completed tells each of its seeds' lines how it went, for rollout waves (issue 14.2).
+    /// Skipped seeds (the policy chose not to act) count neither way.</summary>
+    private void ReportRolloutOutcomes(DeploymentSummary? previous, DeploymentSummary summary)
+    {
+        if (summary.Trigger != Trigger.Realtime || summary.State != DeploymentState.Completed || previous?.State == DeploymentState.Completed) return;
+        if (summary.Result is null or DeploymentResult.Skipped) return;
+        foreach (var seed in summary.Seeds)
+        {
+            if (_state.FindSubscription(seed.Subscription) is not { } sub) continue;
+            _shards.SeedLines.Tell(new Messages.Rollouts.RolloutCommands.ReportRolloutOutcome(sub.Line, seed.Seed.Sid, seed.Subscription,
+                summary.Result == DeploymentResult.Success));
+        }
+    }
+
     private GardenView View() => new(
         _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
         _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
         _state.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault(),
-        _state.Condition);
+        _state.Condition) { OwnLabels = _state.OwnLabels, AdminLabels = _state.AdminLabels };
 
     // ── subscriptions, reports ──
 
@@ -298,8 +346,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var before = _state.Subscriptions.Values.ToDictionary(s => s.Sid);
         var synced = _state.Sync(cmd.Subscriptions, Now, SubscriptionId.New);
         var sender = Sender;
-        PersistThen([synced], () =>
+        IGardenEvent[] events = cmd.Labels is { } labels && !SameLabels(labels, _state.OwnLabels)
+            ? [synced, new GardenLabelsSynced(_gid, labels, Now)]
+            : [synced];
+        PersistThen(events, () =>
         {
+            TellLinesLabels();
             foreach (var record in synced.Subscriptions)
             {
                 if (before.TryGetValue(record.Sid, out var old) && old.Line != record.Line)
@@ -521,6 +573,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         if (previous is not null && Same(previous, summary)) return;
         PersistThen([new GardenDeploymentIndexed(_gid, summary)], () =>
         {
+            ReportRolloutOutcomes(previous, summary);
             if (previous?.State == DeploymentState.AwaitingApproval && summary.State == DeploymentState.Dispatched)
             {
                 Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(summary, summary.RequestId, skipped: false));

@@ -4,6 +4,8 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Sower.Messages;
+using NodaTime;
+using Sower.Messages.Rollouts;
 using Sower.Messages.Seeds;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Seeds.SeedLineCommands;
@@ -18,7 +20,7 @@ namespace Sower.Actors.Server;
 /// matching seed (so bursts coalesce), re-delivered until the garden acknowledges it (at most 3 attempts per run),
 /// and re-delivered after a crash because the entity stays alive, and remembered, while deliveries are pending.
 /// </summary>
-public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
+public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
 {
     private const string FanOutTimer = "fan-out";
     private readonly ShardRefs _shards;
@@ -27,8 +29,9 @@ public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
     private readonly SeedLineKey _line;
     private SeedLineState _state = SeedLineState.Empty;
 
-    public SeedLineActor(string entityId, ShardRefs shards, ServerEntitySettings settings)
+    public SeedLineActor(string entityId, ShardRefs shards, ServerEntitySettings settings, IClock clock)
     {
+        _clock = clock;
         PersistenceId = "seedline-" + entityId;
         SeedLineKey.TryParse(entityId, out _line);
         _shards = shards;
@@ -39,7 +42,8 @@ public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
 
         Command<SetSeedInLine>(cmd =>
         {
-            var events = _state.Decide(cmd);
+            // With a rollout plan, the fan-out goes to the first wave only (issue 14.2).
+            var events = RolloutPlanner.Gate(_state, _state.Decide(cmd), _clock.GetCurrentInstant());
             var ack = new SeedInLineSet(cmd.Seed.Sid, cmd.Version);
             PersistThen(events, Sender, ack, deliver: events.Any(e => e is RealtimeFanOutScheduled));
         });
@@ -58,9 +62,10 @@ public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new SeedsInLine(ordered.Skip(Math.Max(0, q.Offset)).Take(Math.Max(0, q.Limit)).ToImmutableArray(), ordered.Count));
         });
         Command<DeliverPending>(_ => Deliver());
+        RolloutCommands();
         Command<ReceiveTimeout>(_ =>
         {
-            if (_state.Pending.IsEmpty) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (_state.Pending.IsEmpty && !RolloutWaiting) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
@@ -81,6 +86,7 @@ public sealed class SeedLineActor : ReceivePersistentActor, IWithTimers
     protected override void OnReplaySuccess()
     {
         if (!_state.Pending.IsEmpty) Self.Tell(DeliverPending.Instance);
+        ScheduleRolloutTick();
     }
 
     private void PersistThen(ImmutableArray<ISeedLineEvent> events, IActorRef replyTo, object? reply, bool deliver = false)

@@ -47,7 +47,7 @@ public static class ServerEntitiesHostingExtensions
                 (_, registry) => id => Props.Create(() => new SeedActor(id, clock, new ShardRefs(registry), settings)),
                 new SowerMessageExtractor(), Remembered())
             .WithShardRegion<SeedLineRegion>("seed-line",
-                (_, registry) => id => Props.Create(() => new SeedLineActor(id, new ShardRefs(registry), settings)),
+                (_, registry) => id => Props.Create(() => new SeedLineActor(id, new ShardRefs(registry), settings, clock)),
                 new SowerMessageExtractor(), Remembered());
 
     public static AkkaConfigurationBuilder WithSowerGardens(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>

@@ -14,4 +14,6 @@ public sealed record ServerEntitySettings
     public TimeSpan FanOutRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ResolveTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int SnapshotEvery { get; init; } = 100;
+    /// <summary>How often, at most, a running rollout re-checks its soak (issue 14.2): the timer also covers clock changes.</summary>
+    public TimeSpan RolloutCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

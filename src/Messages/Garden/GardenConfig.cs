@@ -85,6 +85,9 @@ public sealed record GardenConfig(
     /// <summary>The inhibit file and command (issue 14.4); defaults when the configuration names none.</summary>
     public InhibitSettings EffectiveInhibit => Inhibit ?? InhibitSettings.Default;
 
+    /// <summary>The garden's own labels (<c>labels</c>, issue 14.1), sent with every subscription sync.</summary>
+    public System.Collections.Immutable.ImmutableDictionary<string, string> Labels { get; init; } = Gardens.GardenLabels.None;
+
     /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
     public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
 

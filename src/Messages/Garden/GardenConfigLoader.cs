@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sower.Messages.Domain;
+using Sower.Messages.Gardens;
 
 namespace Sower.Messages.Garden;
 
@@ -28,6 +29,7 @@ public static class GardenConfigLoader
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
         "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles",
         "inhibit_file", "inhibit_command", "inhibit_command_timeout_seconds", "inhibit_poll_seconds",
+        "labels",
     ];
 
     /// <summary>Keys that end in <c>_file</c> but name a file by path rather than hold a secret read from it.</summary>
@@ -90,6 +92,7 @@ public static class GardenConfigLoader
         }
 
         var subscriptions = ParseSubscriptions(root["subscriptions"], defaultName, env.HostTimeZone, problems);
+        var labels = ParseLabels(root["labels"], problems);
         var timeouts = ParseTimeouts(root["timeouts"], problems);
         var profiles = ParseProfiles(root["profiles"], env, problems);
         var parallelism = 3;
@@ -112,7 +115,27 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit), []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit) { Labels = labels }, []);
+    }
+
+    /// <summary><c>labels</c>: an object of string values, validated like Kubernetes labels (GardenLabels), all problems at once.</summary>
+    private static ImmutableDictionary<string, string> ParseLabels(JsonNode? node, ImmutableArray<ValidationProblem>.Builder problems)
+    {
+        if (node is null) return GardenLabels.None;
+        if (node is not JsonObject map)
+        {
+            problems.Add(new("labels", $"expected an object of label keys and string values (for example {{\"role\": \"web\"}}), got {node.ToJsonString()}"));
+            return GardenLabels.None;
+        }
+        var pairs = new List<KeyValuePair<string, string?>>();
+        foreach (var (key, value) in map)
+        {
+            if (value is JsonValue v && v.TryGetValue<string>(out var text)) pairs.Add(KeyValuePair.Create(key, (string?)text));
+            else pairs.Add(KeyValuePair.Create(key, (string?)null));
+        }
+        var parsed = GardenLabels.Validate(pairs);
+        problems.AddRange(parsed.Problems);
+        return parsed.Value ?? GardenLabels.None;
     }
 
     /// <summary><c>&lt;USER&gt;@&lt;hostname&gt;</c>, or the host name alone when USER is empty or <c>sower-garden</c>.</summary>

@@ -57,7 +57,11 @@ public static class GardenCommands
     /// of one host thus leave exactly one valid credential.</summary>
     public sealed record GardenCredentialReplaced(GardenId GardenId, TokenId? Replaced) : ISowerSerializable;
 
-    public sealed record SyncSubscriptions(GardenId GardenId, ImmutableArray<SubscriptionSpec> Subscriptions) : IWithGardenId, ISowerSerializable;
+    public sealed record SyncSubscriptions(GardenId GardenId, ImmutableArray<SubscriptionSpec> Subscriptions) : IWithGardenId, ISowerSerializable
+    {
+        /// <summary>The garden's own labels (issue 14.1), validated by the gateway; null when the garden sent none (keep them).</summary>
+        public ImmutableDictionary<string, string>? Labels { get; init; }
+    }
 
     public sealed record SubscriptionsSynced(ImmutableArray<SubscriptionRecord> Subscriptions) : ISowerSerializable;
 
@@ -82,6 +86,10 @@ public static class GardenCommands
     public sealed record ReportGenerations(GardenId GardenId, ImmutableArray<ReportedProfile> Profiles) : IWithGardenId, ISowerSerializable;
 
     public sealed record ReportGardenVersion(GardenId GardenId, string Version) : IWithGardenId, ISowerSerializable;
+
+    /// <summary>An admin sets and removes server-side labels (issue 14.1); they win over the garden's own. Replies GardenFound.</summary>
+    public sealed record ChangeGardenLabels(GardenId GardenId, ImmutableDictionary<string, string> Set, ImmutableArray<string> Remove, Actor Actor)
+        : IWithGardenId, ISowerSerializable;
 }
 
 public static class GardenQueries
@@ -103,7 +111,16 @@ public sealed record GardenView(
     ImmutableArray<SubscriptionRecord> Subscriptions,
     ImmutableArray<GenerationRow> Generations,
     DeploymentSummary? LatestDeployment,
-    GardenHostCondition? Condition = null) : ISowerSerializable;
+    GardenHostCondition? Condition = null) : ISowerSerializable
+{
+    /// <summary>The garden's own labels (from its config file), the server-side ones an admin set, and the effective merge.</summary>
+    public ImmutableDictionary<string, string>? OwnLabels { get; init; }
+
+    public ImmutableDictionary<string, string>? AdminLabels { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ImmutableDictionary<string, string> Labels => GardenLabels.Effective(OwnLabels, AdminLabels);
+}
 
 public static class GardenEvents
 {
@@ -147,4 +164,11 @@ public static class GardenEvents
 
     /// <summary>The garden's index entry for one deployment: written when it plans one and on every DeploymentChanged.</summary>
     public sealed record GardenDeploymentIndexed(GardenId GardenId, DeploymentSummary Deployment) : IGardenEvent;
+
+    /// <summary>The labels of the garden's config file, as its last sync carried them (issue 14.1).</summary>
+    public sealed record GardenLabelsSynced(GardenId GardenId, ImmutableDictionary<string, string> Labels, Instant At) : IGardenEvent;
+
+    /// <summary>An admin changed the server-side labels (audited).</summary>
+    public sealed record GardenAdminLabelsChanged(GardenId GardenId, ImmutableDictionary<string, string> Set, ImmutableArray<string> Removed, Actor Actor, Instant At)
+        : IGardenEvent;
 }

@@ -22,8 +22,14 @@ public sealed record GardenState(
     Instant? OnlineAt,
     Instant? LastSeen,
     GardenAdmission? Admission = null,
-    GardenHostCondition? Condition = null) : ISowerSerializable
+    GardenHostCondition? Condition = null,
+    ImmutableDictionary<string, string>? OwnLabels = null,
+    ImmutableDictionary<string, string>? AdminLabels = null) : ISowerSerializable
 {
+    /// <summary>The labels selectors see: the server-side (admin) labels win over the garden's own (issue 14.1).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ImmutableDictionary<string, string> Labels => GardenLabels.Effective(OwnLabels, AdminLabels);
+
     public static GardenState Empty(GardenId sid) => new(sid, null, null, ImmutableDictionary<string, SubscriptionRecord>.Empty, [],
         ImmutableDictionary<string, DeploymentSummary>.Empty, null, null);
 
@@ -76,6 +82,8 @@ public sealed record GardenState(
         GardenEnrollmentCompleted c => WithEnrollment(c.Enrollment, _ => null),
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
         GardenConditionEvents.GardenConditionReported c => this with { Condition = new GardenHostCondition(c.RebootPending, c.Drift, c.At) },
+        GardenLabelsSynced l => this with { OwnLabels = l.Labels },
+        GardenAdminLabelsChanged c => this with { AdminLabels = c.Removed.Aggregate(GardenLabels.Effective(AdminLabels, c.Set), (labels, key) => labels.Remove(key)) },
         _ => this,
     };
 

@@ -25,7 +25,8 @@ public sealed record JoinMessage(int? ProtocolVersion, string? Version);
 
 public sealed record JoinAccepted(string GardenSid, string GardenName, string ConnectionSid, int ProtocolVersion);
 
-public sealed record SubscriptionsSyncMessage(JsonArray? Subscriptions);
+/// <summary>Labels (issue 14.1) are optional: a garden that sends none keeps the labels it had.</summary>
+public sealed record SubscriptionsSyncMessage(JsonArray? Subscriptions, JsonObject? Labels = null);
 
 public sealed record DeploymentRequestMessage(string? RequestId, ImmutableArray<string>? SubscriptionSids, string? Trigger, bool? Force);
 

@@ -18,7 +18,8 @@ public sealed record SeedLineState(
     long NextSequence,
     ImmutableDictionary<string, SeedLineFollower> Followers,
     ImmutableDictionary<string, PendingRealtimeDelivery> Pending,
-    long NextDeliveryId) : ISowerSerializable
+    long NextDeliveryId,
+    Rollouts.SeedLineRollouts? Rollouts = null) : ISowerSerializable
 {
     public const int MaxAttempts = 3;
 
@@ -73,7 +74,8 @@ public sealed record SeedLineState(
                 return Pending.TryGetValue(sub.Value, out var p) && p.DeliveryId == id ? this with { Pending = Pending.Remove(sub.Value) } : this;
             }
             default:
-                return this;
+                // Rollout plans, waves and follower labels (issue 14.2) keep their own state.
+                return this with { Rollouts = (Rollouts ?? Sower.Messages.Rollouts.SeedLineRollouts.Empty).Apply(e) };
         }
     }
 

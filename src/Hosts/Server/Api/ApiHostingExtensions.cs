@@ -40,6 +40,8 @@ public static class ApiHostingExtensions
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
         app.MapSeedEndpoints();
         app.MapGardenEndpoints();
+        app.MapGardenLabelEndpoints();
+        app.MapRolloutEndpoints();
         app.MapDeploymentEndpoints();
         app.MapNixCacheEndpoints();
         app.MapWebhookEndpoints();

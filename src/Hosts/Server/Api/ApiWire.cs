@@ -48,11 +48,25 @@ public sealed record DeploymentListItemWire(string Sid, string GardenSid, string
 
 public sealed record GardenListItemWire(string Sid, string Name, bool Online, string? Version, string? LastSeen, string CreatedAt,
     DeploymentListItemWire? LatestDeployment,
-    RebootPendingWire? RebootPending = null, DriftWire? Drift = null);
+    RebootPendingWire? RebootPending = null, DriftWire? Drift = null)
+{
+    /// <summary>The effective labels (issue 14.1): server-side ones win over the garden's own.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+}
 
 public sealed record GardenDetailWire(string Sid, string Name, bool Online, string? OnlineAt, string? Version, string? LastSeen, string CreatedAt,
     IReadOnlyList<SubscriptionWire> Subscriptions, IReadOnlyList<GenerationWire> Generations, DeploymentListItemWire? LatestDeployment,
-    RebootPendingWire? RebootPending = null, DriftWire? Drift = null);
+    RebootPendingWire? RebootPending = null, DriftWire? Drift = null)
+{
+    /// <summary>The effective labels (issue 14.1): server-side ones win over the garden's own.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>The labels of the garden's config file.</summary>
+    public IReadOnlyDictionary<string, string>? OwnLabels { get; init; }
+
+    /// <summary>The labels an admin set on the server.</summary>
+    public IReadOnlyDictionary<string, string>? AdminLabels { get; init; }
+}
 
 public sealed record SeedDeploymentWire(string SubscriptionSid, string SubscriptionName, SeedWire Seed, string AuthorizedAction, string? ExecutedAction,
     string State, string? Result, string Log);

@@ -46,7 +46,8 @@ public static class GardenEndpoints
             .WithSummary("Let a deleted garden enroll again");
         gardens.MapDelete("/{sid}", Delete).RequireAuthorization(Roles.Admin).Produces(204).Produces<ErrorWire>(404)
             .WithSummary("Delete a garden: revokes its credential and drops its live connection; deployments are kept");
-        gardens.MapGet("", List).RequireAuthorization(Roles.GardenRead).Produces<PageWire<GardenListItemWire>>().WithSummary("List gardens");
+        gardens.MapGet("", List).RequireAuthorization(Roles.GardenRead).Produces<PageWire<GardenListItemWire>>().Produces<ErrorWire>(422)
+            .WithSummary("List gardens (label_selector=role=web,zone=eu-1 keeps only the matching ones)");
         gardens.MapGet("/{sid}", Get).RequireAuthorization(Roles.GardenRead).Produces<GardenDetailWire>().Produces<ErrorWire>(404).WithSummary("One garden");
     }
 
@@ -233,10 +234,14 @@ public static class GardenEndpoints
     {
         var (page, perPage, error) = ApiWire.Paging(request);
         if (error is not null) return error;
+        var (selector, selectorError) = GardenLabelEndpoints.Selector(request);
+        if (selectorError is not null) return selectorError;
         var model = readModel.Current;
-        var items = model.Gardens.Values.Where(g => g.Exists).OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
+        var items = model.Gardens.Values.Where(g => g.Exists && (selector is null || selector.Matches(g.Labels)))
+            .OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
             .Select(g => new GardenListItemWire(g.Sid.Value, g.Registration!.Name, model.IsOnline(g.Sid), g.Version, ApiWire.Time(g.LastSeen),
-                ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g)));
+                ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
+                { Labels = GardenLabelEndpoints.Sorted(g.Labels) });
         return ApiWire.Ok(ApiWire.Page(items, page, perPage));
     }
 
@@ -248,7 +253,10 @@ public static class GardenEndpoints
         return ApiWire.Ok(new GardenDetailWire(g.Sid.Value, g.Registration!.Name, online, online ? ApiWire.Time(g.OnlineAt) : null, g.Version,
             ApiWire.Time(g.LastSeen), ApiWire.Time(g.Registration.RegisteredAt),
             [.. g.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal).Select(ApiWire.Subscription)],
-            [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g)));
+            [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
+        {
+            Labels = GardenLabelEndpoints.Sorted(g.Labels), OwnLabels = GardenLabelEndpoints.Sorted(g.OwnLabels), AdminLabels = GardenLabelEndpoints.Sorted(g.AdminLabels),
+        });
     }
 
     private static DeploymentListItemWire? Latest(ServerReadModel model, GardenState g) =>

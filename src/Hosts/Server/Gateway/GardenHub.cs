@@ -119,8 +119,17 @@ public sealed partial class GardenHub(
             if (parsed.Ok && parsed.Value is not null) specs.Add(parsed.Value);
             else problems.AddRange(parsed.Problems.Select(p => new GatewayFieldError(p.Path, p.Message)));
         }
+        // Labels apply to the sending garden only (the command names the session's garden, never one from the payload).
+        ImmutableDictionary<string, string>? labels = null;
+        if (sync.Labels is not null)
+        {
+            var parsedLabels = GardenLabels.Validate(sync.Labels.Select(kv =>
+                KeyValuePair.Create(kv.Key, kv.Value is JsonValue lv && lv.TryGetValue<string>(out var text) ? text : null)));
+            if (parsedLabels.Ok) labels = parsedLabels.Value;
+            else problems.AddRange(parsedLabels.Problems.Select(p => new GatewayFieldError(p.Path, p.Message)));
+        }
         if (problems.Count > 0) return GatewayPayloads.Invalid(problems);
-        var reply = await gardens.ActorRef.Ask(new SyncSubscriptions(session.Garden, specs.ToImmutable()), options.AskTimeout);
+        var reply = await gardens.ActorRef.Ask(new SyncSubscriptions(session.Garden, specs.ToImmutable()) { Labels = labels }, options.AskTimeout);
         return reply switch
         {
             SubscriptionsSynced synced => Ok(new JsonObject

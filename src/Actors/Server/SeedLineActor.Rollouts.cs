@@ -1,0 +1,122 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using Sower.Messages;
+using Sower.Messages.Rollouts;
+using static Sower.Messages.Rollouts.RolloutCommands;
+using static Sower.Messages.Rollouts.RolloutEvents;
+using static Sower.Messages.Rollouts.RolloutQueries;
+using static Sower.Messages.Seeds.SeedLineEvents;
+
+namespace Sower.Actors.Server;
+
+/// <summary>
+/// The rollout part of the seed line (issue 14.2), a thin shell over <see cref="RolloutPlanner"/>: it persists the plan,
+/// the garden labels and each rollout's progress in the line's journal, fans each wave out like any realtime seed, and
+/// wakes itself with a timer when the current wave's soak time ends. It stays alive while it waits for one.
+/// </summary>
+public sealed partial class SeedLineActor
+{
+    private const string RolloutTimer = "rollout";
+    private readonly IClock _clock;
+
+    private SeedLineRollouts Rollouts => _state.Rollouts ?? SeedLineRollouts.Empty;
+
+    /// <summary>A running rollout still has waves to offer: the entity must not passivate (its soak timer would be lost).</summary>
+    private bool RolloutWaiting => Rollouts.Current?.Status == RolloutStatus.Running;
+
+    private void RolloutCommands()
+    {
+        Command<SetRolloutPlan>(cmd => PersistRollout([new RolloutPlanSet(_line, cmd.Plan)], Sender));
+        Command<ClearRolloutPlan>(cmd =>
+            PersistRollout(Rollouts.Plan is null ? [] : [new RolloutPlanCleared(_line, cmd.Actor, _clock.GetCurrentInstant())], Sender));
+        Command<ResumeRollout>(cmd =>
+        {
+            if (Rollouts.Current is not { Status: RolloutStatus.Halted } halted)
+            {
+                Sender.Tell(CommandFailed.Of("rollout_not_halted", $"the rollout of {_line} is not halted ({Describe()})"));
+                return;
+            }
+            _log.Info("rollout of {0} in {1} resumed by {2}", halted.Seed, _line, cmd.Actor.Sid);
+            PersistRollout(RolloutPlanner.Resume(halted, _line, cmd.Actor, _state.NextDeliveryId, _clock.GetCurrentInstant()), Sender);
+        });
+        Command<AbortRollout>(cmd =>
+        {
+            if (Rollouts.Current is not { Status: RolloutStatus.Running or RolloutStatus.Halted } active)
+            {
+                Sender.Tell(CommandFailed.Of("rollout_not_active", $"the rollout of {_line} is not running or halted ({Describe()})"));
+                return;
+            }
+            _log.Info("rollout of {0} in {1} aborted by {2}", active.Seed, _line, cmd.Actor.Sid);
+            PersistRollout([new RolloutAborted(_line, active.Seed, cmd.Actor, _clock.GetCurrentInstant())], Sender);
+        });
+        Command<ReportRolloutOutcome>(cmd =>
+            PersistRollout(RolloutPlanner.Record(Rollouts.Current, _line, cmd.Seed, cmd.Subscription, cmd.Succeeded, _clock.GetCurrentInstant()), null));
+        Command<LabelSeedLineFollower>(cmd =>
+        {
+            var known = Rollouts.LabelsOf(cmd.Garden);
+            var same = known.Count == cmd.Labels.Count && cmd.Labels.All(kv => known.TryGetValue(kv.Key, out var v) && v == kv.Value);
+            PersistRollout(same ? [] : [new SeedLineFollowerLabeled(_line, cmd.Garden, cmd.Labels)], Sender, CommandAccepted.Instance);
+        });
+        Command<GetRollout>(_ => Sender.Tell(Found()));
+        Command<RolloutTick>(_ =>
+        {
+            if (Rollouts.Current is { Status: RolloutStatus.Running } running)
+            {
+                PersistRollout(RolloutPlanner.Advance(running, _line, ActorOf(running), _state.NextDeliveryId, _clock.GetCurrentInstant()), null);
+            }
+        });
+    }
+
+    private RolloutFound Found() => new(_line, Rollouts.Plan, Rollouts.Current is { } r ? RolloutView.Of(r) : null);
+
+    private string Describe() => Rollouts.Current is { } r ? $"{r.Seed} is {r.Status.ToString().ToLowerInvariant()}" : "there is none";
+
+    /// <summary>Later waves are offered in the name of whoever submitted the seed, as the first wave was.</summary>
+    private string ActorOf(Rollout r) => _state.Find(r.Seed)?.Seed.RegisteredBy ?? Sower.Messages.Domain.Actor.ServerSid;
+
+    /// <summary>Persists, then replies (the rollout as it now is, unless another reply is given), fans out any wave
+    /// that started, and sets the timer for the end of the current soak.</summary>
+    private void PersistRollout(ImmutableArray<ISeedLineEvent> events, IActorRef? replyTo, object? reply = null)
+    {
+        if (events.IsEmpty)
+        {
+            replyTo?.Tell(reply ?? Found());
+            ScheduleRolloutTick();
+            return;
+        }
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        });
+        var fanOut = events.Any(e => e is RealtimeFanOutScheduled);
+        DeferAsync(_line.EntityId, _ =>
+        {
+            replyTo?.Tell(reply ?? Found());
+            if (fanOut) Deliver();
+            ScheduleRolloutTick();
+        });
+    }
+
+    private void ScheduleRolloutTick()
+    {
+        if (RolloutPlanner.NextDue(Rollouts.Current) is not { } due)
+        {
+            Timers.Cancel(RolloutTimer);
+            return;
+        }
+        var delay = (due - _clock.GetCurrentInstant()).ToTimeSpan();
+        // At least a moment, at most the check interval (a long soak is re-checked, which also follows a clock change).
+        var most = _settings.RolloutCheckInterval;
+        delay = delay < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : delay > most ? most : delay;
+        Timers.StartSingleTimer(RolloutTimer, RolloutTick.Instance, delay);
+    }
+
+    private sealed class RolloutTick : INoSerializationVerificationNeeded
+    {
+        public static readonly RolloutTick Instance = new();
+    }
+}
