@@ -5,7 +5,8 @@ namespace Sower.Messages.Deployments;
 /// <summary>REFERENCE §6.4. Unresolved = Dispatched or Acknowledged.</summary>
 public enum DeploymentState { AwaitingApproval, Dispatched, Acknowledged, Completed, Stale, Canceled }
 
-public enum DeploymentResult { Success, Failure, Partial, Skipped }
+/// <summary>RolledBack: the switch happened, no confirmation came in time, and the host's activator went back to the previous generation.</summary>
+public enum DeploymentResult { Success, Failure, Partial, Skipped, RolledBack }
 
 public enum SeedDeploymentState { Pending, Downloading, Activating, Completed }
 
@@ -32,7 +33,10 @@ public static class DeploymentWire
 
     public static bool IsUnresolved(this DeploymentState s) => s is DeploymentState.Dispatched or DeploymentState.Acknowledged;
 
-    public static string ToWire(this DeploymentResult r) => r.ToString().ToLowerInvariant();
+    public static string ToWire(this DeploymentResult r) => r == DeploymentResult.RolledBack ? "rolled_back" : r.ToString().ToLowerInvariant();
+
+    /// <summary>Results that count as a failed rollout (stale aside): failure, partial and rolled_back.</summary>
+    public static bool IsFailure(this DeploymentResult r) => r is DeploymentResult.Failure or DeploymentResult.Partial or DeploymentResult.RolledBack;
 
     public static string ToWire(this SeedDeploymentState s) => s.ToString().ToLowerInvariant();
 

@@ -79,8 +79,17 @@ public sealed record GardenConfig(
     GardenTimeouts Timeouts,
     int Parallelism,
     string UserName,
-    TimeSpan? LogStreamInterval = null)
+    TimeSpan? LogStreamInterval = null,
+    ImmutableDictionary<string, int>? ConfirmTimeouts = null,
+    int ConfirmTimeoutDefault = GardenConfig.DefaultConfirmTimeoutSeconds)
 {
+    /// <summary>The magic-rollback confirm timeout when a subscription sets none (REFERENCE §5.16).</summary>
+    public const int DefaultConfirmTimeoutSeconds = 120;
+
+    /// <summary>A subscription's <c>confirm_timeout</c> in seconds (0: no rollback deadline), by subscription name.</summary>
+    public int ConfirmTimeoutFor(string subscriptionName) =>
+        ConfirmTimeouts is not null && ConfirmTimeouts.TryGetValue(subscriptionName, out var seconds) ? seconds : ConfirmTimeoutDefault;
+
     /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
     public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
 

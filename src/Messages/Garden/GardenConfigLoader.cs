@@ -26,7 +26,7 @@ public static class GardenConfigLoader
     private static readonly string[] KnownKeys =
     [
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
-        "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles",
+        "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles", ConfirmTimeouts.Key,
     ];
     private static readonly string[] ProfileKeys =
         ["system_profile", "current_system", "booted_system", "per_user_profiles", "home", "sower_profiles", "services_state"];
@@ -85,7 +85,9 @@ public static class GardenConfigLoader
             else problems.Add(new(key, error!));
         }
 
-        var subscriptions = ParseSubscriptions(root["subscriptions"], defaultName, env.HostTimeZone, problems);
+        var confirmTimeouts = ConfirmTimeouts.Read(root["subscriptions"], problems);
+        var confirmDefault = ConfirmTimeouts.ReadDefault(root[ConfirmTimeouts.Key], problems);
+        var subscriptions = ParseSubscriptions(ConfirmTimeouts.Without(root["subscriptions"]), defaultName, env.HostTimeZone, problems);
         var timeouts = ParseTimeouts(root["timeouts"], problems);
         var profiles = ParseProfiles(root["profiles"], env, problems);
         var parallelism = 3;
@@ -107,7 +109,7 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream), []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, confirmTimeouts, confirmDefault), []);
     }
 
     /// <summary><c>&lt;USER&gt;@&lt;hostname&gt;</c>, or the host name alone when USER is empty or <c>sower-garden</c>.</summary>

@@ -225,7 +225,7 @@ public sealed class GardenHub(
         if (!GatewayPayloads.TryRead<DeploymentResultMessage>(payload, out var result, out var error)) return error!;
         var problems = new List<GatewayFieldError>();
         var deployment = DeploymentSid(result.DeploymentSid, problems);
-        if (!DeploymentWire.TryParseResult(result.Result, out var outcome)) problems.Add(new("result", "must be success, failure, partial or skipped"));
+        if (!DeploymentWire.TryParseResult(result.Result, out var outcome)) problems.Add(new("result", "must be success, failure, partial, skipped or rolled_back"));
         var deployedAt = InstantPattern.ExtendedIso.Parse(result.DeployedAt ?? "");
         if (!deployedAt.Success) problems.Add(new("deployed_at", "required: an ISO-8601 UTC time"));
         if (problems.Count > 0) return GatewayPayloads.Invalid(problems);
