@@ -8,7 +8,8 @@ namespace Sower.EndToEnd.Tests.Support;
 /// <param name="Home">A Home-Manager generation (<c>activate</c>, <c>hm-version</c>) instead of a NixOS system.</param>
 /// <param name="SleepSeconds">switch-to-configuration sleeps this long before it records the activation.</param>
 /// <param name="Untrusted">Signed with a key the activators do not trust.</param>
-public sealed record ArtifactSpec(string Key, string Scenario, bool Home = false, int SleepSeconds = 0, bool Untrusted = false);
+/// <param name="KillsGarden">switch-to-configuration kills the process group named in the scenario's <c>garden.pgid</c> (a switch that takes the garden down).</param>
+public sealed record ArtifactSpec(string Key, string Scenario, bool Home = false, int SleepSeconds = 0, bool Untrusted = false, bool KillsGarden = false);
 
 /// <summary>
 /// The run's Nix world: fake NixOS systems and Home-Manager generations built with nix-build (builder /bin/sh, absolute
@@ -129,7 +130,7 @@ public sealed class FakeNix
         {
             body.Append(a.Home
                 ? $"  \"{a.Key}\" = home \"{a.Scenario}\" \"{a.Key}\";\n"
-                : $"  \"{a.Key}\" = system \"{a.Scenario}\" \"{a.Key}\" {a.SleepSeconds};\n");
+                : $"  \"{a.Key}\" = system \"{a.Scenario}\" \"{a.Key}\" {a.SleepSeconds} {(a.KillsGarden ? "true" : "false")};\n");
         }
         // Runtime scripts avoid "${" (Nix interpolation); the store path is found from $0 when they run.
         return $$"""
@@ -141,8 +142,9 @@ public sealed class FakeNix
                 builder = "/bin/sh";
                 args = [ "-c" attrs.script ];
               } // attrs);
-              system = scenario: key: sleep: mk "nixos-system-e2e-${scenario}-${nonce}.${key}" {
-                stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nr=${records}/${scenario}\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\necho \"started $1 $self\" >> $r/started\nsleep ${toString sleep}\ncase \"$1\" in switch|test) ln -sfn \"$self\" $r/current-system.new && mv -T $r/current-system.new $r/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> $r/activations\necho \"switch-to-configuration $1 done\"\n";
+              killPart = kill: if kill then "[ -f $r/garden.pgid ] && kill -KILL -- -$(cat $r/garden.pgid)\n" else "";
+              system = scenario: key: sleep: kill: mk "nixos-system-e2e-${scenario}-${nonce}.${key}" {
+                stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nr=${records}/${scenario}\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\necho \"started $1 $self\" >> $r/started\nsleep ${toString sleep}\n${killPart kill}case \"$1\" in switch|test) ln -sfn \"$self\" $r/current-system.new && mv -T $r/current-system.new $r/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> $r/activations\necho \"switch-to-configuration $1 done\"\n";
                 script = "/bin/mkdir -p $out/bin $out/kernel-modules && echo ${key} > $out/kernel && echo ${key} > $out/initrd && echo 24.11.${nonce} > $out/nixos-version && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration";
               };
               home = scenario: key: mk "home-manager-generation-e2e-${nonce}.${key}" {

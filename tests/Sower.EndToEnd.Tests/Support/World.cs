@@ -36,6 +36,9 @@ public sealed class World : IAsyncLifetime
         new("fa-1", "fault-activator"),
         new("fo-1", "fault-offline"), new("fo-2", "fault-offline"),
         new("rs-1", "restart"),
+        new("rb-base", "rollback"), new("rb-cut", "rollback", KillsGarden: true),
+        new("rk-base", "rollback-kept"), new("rk-1", "rollback-kept"),
+        new("rr-base", "rollback-reboot"), new("rr-1", "rollback-reboot"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
