@@ -238,11 +238,15 @@ public class RollbackTests
         var baseSystem = nix.StorePathOf("sys-rb-kept-base");
         var newSystem = nix.StorePathOf("sys-rb-kept-new");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
-        Assert.Equal(0, Run(dirs, Switch("new", newSystem, "dep-kept", 2)).Code);
+        // Long enough for the confirm below to arrive even on a loaded machine; the timer then ends on its own.
+        Assert.Equal(0, Run(dirs, Switch("new", newSystem, "dep-kept", 30)).Code);
 
         var confirm = Run(dirs, ActivatorRequest.Confirm("ok", "dep-kept"));
         Assert.Equal(0, confirm.Code);
-        Thread.Sleep(TimeSpan.FromSeconds(4));
+        var timerLog = new RollbackStore(dirs.State).LogOf("dep-kept.system");
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!(File.Exists(timerLog) && File.ReadAllText(timerLog).Contains("Nothing to fire", StringComparison.Ordinal)) && DateTime.UtcNow < until) Thread.Sleep(200);
+        Assert.Contains("Nothing to fire", File.ReadAllText(timerLog), StringComparison.Ordinal); // the timer saw the confirm and left
 
         Assert.Equal(newSystem, Target(dirs.SystemProfile));
         Assert.Equal(RollbackStates.Confirmed, new RollbackStore(dirs.State).Load("dep-kept.system")!.State);
