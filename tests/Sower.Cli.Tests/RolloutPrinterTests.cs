@@ -51,6 +51,15 @@ public sealed class RolloutPrinterTests
     }
 
     [Fact]
+    public async Task A_rolled_back_deployment_is_counted_on_its_own_and_exits_1()
+    {
+        var (code, text) = await Consume(Submitted,
+            """{"kind":"done","matched":1,"held":0,"not_realtime":0,"deployments":1,"succeeded":0,"failed":0,"rolled_back":1,"awaiting_approval":0,"canceled":0}""");
+        Assert.Equal(1, code);
+        Assert.Contains("rollout finished: 1 matched, 0 succeeded, 0 failed, 1 rolled back, 0 held by policy, 0 awaiting approval", text);
+    }
+
+    [Fact]
     public async Task Deployment_changes_and_log_lines_are_printed_once_each()
     {
         const string dispatched = """{"kind":"deployment","deployment_sid":"dply_a","garden_name":"web01","garden_online":false,"state":"dispatched","result":null,"confirm_rules":[],"seeds":[{"subscription_name":"web","seed_sid":"seed_a","action":"activate","state":"pending","result":null}]}""";

@@ -28,6 +28,9 @@ public sealed class FakeActivatorServer : IAsyncDisposable
     public ConcurrentQueue<ActivatorRequest> Requests { get; } = new();
     public Func<ActivatorRequest, Task<int>> Behaviour { get; set; } = _ => Task.FromResult(0);
 
+    /// <summary>Extra frames sent before complete (e.g. the error frame of a confirm that finds its deadline fired).</summary>
+    public Func<ActivatorRequest, IEnumerable<ActivatorFrame>> ExtraFrames { get; set; } = _ => [];
+
     public List<ActivatorRequest> OfType(string type) => Requests.Where(r => r.Type == type).ToList();
 
     private async Task AcceptLoop()
@@ -55,7 +58,11 @@ public sealed class FakeActivatorServer : IAsyncDisposable
         int exit;
         try { exit = await Behaviour(request); }
         catch (Exception) { return; } // simulates a dropped connection
-        try { await stream.WriteAsync(ActivatorProtocol.SerializeFrameLine(ActivatorFrame.Complete(request.Id, exit))); }
+        try
+        {
+            foreach (var frame in ExtraFrames(request)) await stream.WriteAsync(ActivatorProtocol.SerializeFrameLine(frame));
+            await stream.WriteAsync(ActivatorProtocol.SerializeFrameLine(ActivatorFrame.Complete(request.Id, exit)));
+        }
         catch (IOException) { }
     }
 

@@ -42,13 +42,17 @@ public abstract class GardenTestKit : TestKit, IAsyncLifetime
         Dir.Dispose();
     }
 
-    protected GardenConfig Config(params SubscriptionSpec[] subscriptions) => new(
+    /// <summary>A garden without magic rollback (confirm_timeout 0), as the tests written before it expect; <see cref="RollbackConfig"/> turns it on.</summary>
+    protected GardenConfig Config(params SubscriptionSpec[] subscriptions) => RollbackConfig(0, subscriptions);
+
+    protected GardenConfig RollbackConfig(int confirmTimeout, params SubscriptionSpec[] subscriptions) => new(
         Dir.File("client.json"), "http://127.0.0.1:1", "enroll-token", "web01", "web01",
         Path.Combine(Dir.Path, "state"), Dir.File("admin.sock"), Activator.SocketPath, "sower-activator-not-installed",
         [.. subscriptions],
         new ProfileRoots(Dir.File("profiles/system"), Dir.File("run/current-system"), Dir.File("run/booted-system"), Dir.File("per-user"), Dir.File("home")),
         GardenTimeouts.Default with { Realise = TimeSpan.FromSeconds(5), Activation = TimeSpan.FromSeconds(5), ServerReply = TimeSpan.FromSeconds(3) },
-        3, "root", TimeSpan.FromMinutes(5)); // no streaming mid-seed unless a test asks for it
+        3, "root", TimeSpan.FromMinutes(5), // no streaming mid-seed unless a test asks for it
+        ConfirmTimeoutDefault: confirmTimeout);
 
     protected static SubscriptionSpec Nixos(string name = "web", string? schedule = null, string policyJson = "null", string zone = "Etc/UTC")
     {

@@ -51,7 +51,40 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
 
     private string SeedLog() => string.Join("\n---\n", SeedResults(D1).Select(r => (string?)r["log"]));
 
-    private int Activations => Activator.Requests.Count(r => r.Type != ActivatorRequestTypes.Stage);
+    private int Activations => Activator.Requests.Count(r => r.Type is not (ActivatorRequestTypes.Stage or ActivatorRequestTypes.RollbackStatus or ActivatorRequestTypes.Confirm));
+
+    private static ActivatorFrame StatusLine(string id, string state, string reason) =>
+        ActivatorFrame.Output(id, new JsonObject { ["deadline"] = D1 + ".system", ["deployment"] = D1, ["state"] = state, ["reason"] = reason }.ToJsonString());
+
+    [Fact]
+    public void After_a_restart_a_rollback_the_activator_already_made_ends_the_deployment_rolled_back_with_its_reason()
+    {
+        SetProfile(SystemProfile, 1, Other);
+        var (never, config) = StopMidActivation(RollbackConfig(30, Nixos()));
+        Activator.ExtraFrames = r => r.Type == ActivatorRequestTypes.RollbackStatus
+            ? [StatusLine(r.Id, "rolled_back", "no confirmation from the garden within 30s of switching to " + Artifact)]
+            : [];
+        StartHost(config, name: "garden-again");
+        Assert.Equal("rolled_back", (string?)AwaitResult(D1)["result"]);
+        Assert.Contains("rolled back by the activator: no confirmation from the garden within 30s", SeedLog());
+        Assert.Equal("failure", (string?)SeedResults(D1).Last(r => r["result"] is not null)["result"]);
+        Assert.Equal(1, Activations);
+        GC.KeepAlive(never);
+    }
+
+    [Fact]
+    public void After_a_restart_a_switch_whose_deadline_is_still_armed_is_reconciled_then_confirmed()
+    {
+        SetProfile(SystemProfile, 1, Other);
+        var (never, config) = StopMidActivation(RollbackConfig(30, Nixos()));
+        SetProfile(SystemProfile, 2, Artifact);
+        Activator.ExtraFrames = r => r.Type == ActivatorRequestTypes.RollbackStatus ? [StatusLine(r.Id, "armed", "")] : [];
+        StartHost(config, name: "garden-again");
+        Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
+        Assert.Equal(D1, Assert.Single(Activator.OfType(ActivatorRequestTypes.Confirm)).Deployment);
+        Assert.Equal(1, Activations);
+        GC.KeepAlive(never);
+    }
 
     [Fact]
     public void An_activation_that_completed_while_the_garden_was_down_is_reconciled_as_success_from_the_system_profile()

@@ -53,6 +53,8 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
         new GardenJournalEvents.SeedFinished("seed_x", null, null, "log"),
         new GardenJournalEvents.DeploymentCompleted("partial", "2026-01-01T00:00:00Z"),
         new GardenJournalEvents.LiveSwitchStarted("seed_x", "/nix/store/x"),
+        new GardenJournalEvents.RollbackArmed("seed_x"),
+        new GardenJournalEvents.ConfirmationAwaited("success", true, 19),
     };
 
     [Theory]

@@ -42,6 +42,19 @@ public class VocabularyTests
         }
     }
 
+    [Theory]
+    [InlineData("success", Sower.Messages.Deployments.DeploymentResult.Success)]
+    [InlineData("partial", Sower.Messages.Deployments.DeploymentResult.Partial)]
+    [InlineData("rolled_back", Sower.Messages.Deployments.DeploymentResult.RolledBack)]
+    public void Deployment_result_wire_names_round_trip_and_rolled_back_counts_as_a_failure(string wire, Sower.Messages.Deployments.DeploymentResult result)
+    {
+        Assert.Equal(wire, Sower.Messages.Deployments.DeploymentWire.ToWire(result));
+        Assert.True(Sower.Messages.Deployments.DeploymentWire.TryParseResult(wire, out var parsed));
+        Assert.Equal(result, parsed);
+        Assert.Equal(result != Sower.Messages.Deployments.DeploymentResult.Success, Sower.Messages.Deployments.DeploymentWire.IsFailure(result));
+        Assert.False(Sower.Messages.Deployments.DeploymentWire.TryParseResult("rolledback", out _));
+    }
+
     [Fact]
     public void Actions_are_ordered_by_disruption()
     {

@@ -29,7 +29,7 @@ public static class DeploymentCommands
 /// again: its result is read back from the profile (<see cref="ActivationReconciler"/>), watching it for a bounded time
 /// because the activator finishes the work without the garden (§7.6). Stage-only work is idempotent and simply runs again.
 /// </summary>
-public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
+public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimers
 {
     /// <summary>How often the profile of an interrupted activation is looked at again while the activator may still run it.</summary>
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
@@ -72,6 +72,8 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Recover<GardenJournalEvents.SeedFinished>(e => finished[e.SeedSid] = e);
         Recover<GardenJournalEvents.DeploymentCompleted>(e => completed = e);
         Recover<GardenJournalEvents.LiveSwitchStarted>(e => liveSwitchStarted = e);
+        Recover<GardenJournalEvents.RollbackArmed>(e => armedSeeds.Add(e.SeedSid));
+        Recover<GardenJournalEvents.ConfirmationAwaited>(e => confirmationAwaited = e);
         Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
 
         Command<Start>(_ => OnStart());
@@ -92,8 +94,13 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
         Command<LiveSwitchCheck>(OnLiveSwitchCheck);
         Command<SeedExecution.Done>(OnSeedDone);
-        Command<ActivatorCommands.Output>(_ => { });
-        Command<ActivatorCommands.Finished>(OnLiveSwitchFinished);
+        Command<ActivatorCommands.Output>(OnRollbackOutput);
+        Command<ActivatorCommands.Finished>(f =>
+        {
+            if (!OnRollbackFinished(f)) OnLiveSwitchFinished(f);
+        });
+        Command<GardenEvents.ConnectionChanged>(OnConnectionChanged);
+        Command<RetryConfirm>(_ => SendConfirm());
         Command<GardenCommands.DurableDelivered>(d =>
         {
             if (d.Tag != "result") return;
@@ -137,6 +144,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             SendResult(completed.Result, completed.DeployedAt);
             return;
         }
+        if (ResumesRollbackWork()) return;
         if (LastSequenceNr == 0)
         {
             link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentStatus, GardenWire.Status(push.Sid)));
@@ -206,7 +214,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         while (running.Count < parallelism && waiting.Count > 0)
         {
             var (item, allowed) = waiting.Dequeue();
-            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, activator, store, clock, settings), "seed-" + item.Seed.Sid);
+            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, activator, store, clock, settings, push.Sid), "seed-" + item.Seed.Sid);
             running[item.Seed.Sid] = child;
             Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
         }
@@ -257,6 +265,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         if (done.Executed is { } action) executed[done.SeedSid] = action;
         var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
         if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
+        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => armedSeeds.Add(e.SeedSid));
         Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
         {
             RecordFinished(e);
@@ -316,6 +325,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             log.Warning("{0}", text);
         }
         var now = clock.GetCurrentInstant();
+        if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => armedSeeds.Add(e.SeedSid));
         Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
         {
             RecordFinished(e);
@@ -356,7 +366,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
                 Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
                 {
                     liveSwitchStarted = e;
-                    activator.Tell(new ActivatorCommands.Run(ActivatorRequest.NixOS(request, newSystem, "switch"), Self, settings.Timeouts.Activation));
+                    activator.Tell(new ActivatorCommands.Run(LiveSwitchWithDeadline(ActivatorRequest.NixOS(request, newSystem, "switch"), restarted), Self, settings.Timeouts.Activation));
                 });
                 return;
             }
@@ -414,6 +424,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     private void Complete(string result)
     {
+        if (AwaitsConfirmation(result)) return;
         var deployedAt = InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant());
         Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
         {

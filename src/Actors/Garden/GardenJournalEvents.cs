@@ -33,6 +33,15 @@ public static class GardenJournalEvents
     public sealed record LiveSwitchStarted(string SeedSid, string NewSystem) : IGardenJournalEvent;
 
     public sealed record DeploymentCompleted(string Result, string DeployedAt) : IGardenJournalEvent;
+
+    /// <summary>A seed's activation asked the activator for a rollback deadline: the deployment confirms before it completes.</summary>
+    public sealed record RollbackArmed(string SeedSid) : IGardenJournalEvent;
+
+    /// <summary>
+    /// All seeds are done; the deployment waits for a connection made after the switch, then confirms. <paramref name="Result"/> is
+    /// the result once confirmed; <paramref name="Reboot"/> says the reboot was requested (never again after a restart).
+    /// </summary>
+    public sealed record ConfirmationAwaited(string Result, bool Reboot, long AtUnixMs) : IGardenJournalEvent;
 }
 
 /// <summary>JSON with explicit, never-changed manifests for the garden's journal.</summary>
@@ -52,6 +61,8 @@ public sealed class GardenJournalSerializer(ExtendedActorSystem system) : Serial
         [typeof(GardenJournalEvents.SeedFinished)] = "seed-finished-v1",
         [typeof(GardenJournalEvents.LiveSwitchStarted)] = "live-switch-started-v1",
         [typeof(GardenJournalEvents.DeploymentCompleted)] = "deployment-completed-v1",
+        [typeof(GardenJournalEvents.RollbackArmed)] = "rollback-armed-v1",
+        [typeof(GardenJournalEvents.ConfirmationAwaited)] = "confirmation-awaited-v1",
     };
 
     /// <summary>Older manifests still read: a v1 activation-started has no user, which reads as null.</summary>

@@ -22,6 +22,9 @@ public static class GardenCommands
 
     public sealed record RequestReload(string Source);
 
+    /// <summary>Drop the session (or a connect in progress) and connect afresh: a magic-rollback confirmation needs a connection made after the switch.</summary>
+    public sealed record Reconnect(string Reason);
+
     /// <summary>A validated configuration to run on (initial start and reloads).</summary>
     public sealed record ApplyConfig(GardenConfig Config);
 

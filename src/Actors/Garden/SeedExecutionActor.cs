@@ -11,7 +11,13 @@ namespace Sower.Actors.Garden;
 public static class SeedExecution
 {
     /// <param name="Gate">The garden's <see cref="ActivationGateActor"/> (inhibition and reboot lock), when there is one.</param>
-    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser, TimeSpan? LogStreamInterval = null, IActorRef? Gate = null);
+    public sealed record Settings(ProfileRoots Roots, GardenTimeouts Timeouts, string GardenUser, TimeSpan? LogStreamInterval = null, IActorRef? Gate = null,
+        System.Collections.Immutable.ImmutableDictionary<string, int>? ConfirmTimeouts = null, int ConfirmTimeoutDefault = GardenConfig.DefaultConfirmTimeoutSeconds)
+    {
+        /// <summary>The confirm_timeout of a subscription (by name), default 120 s; 0: no rollback deadline.</summary>
+        public int ConfirmTimeoutFor(string? subscriptionName) =>
+            subscriptionName is not null && ConfirmTimeouts is not null && ConfirmTimeouts.TryGetValue(subscriptionName, out var s) ? s : ConfirmTimeoutDefault;
+    }
 
     /// <summary>To the deployment: output collected since the last chunk, streamed as a log-only seed result.</summary>
     public sealed record LogChunk(string SeedSid, string Log);
@@ -35,7 +41,7 @@ public static class SeedExecution
     }
 
     /// <summary>To the deployment: the seed's result. <see cref="Result"/> is success, failure or skipped; <see cref="Action"/> what was executed.</summary>
-    public sealed record Done(string SeedSid, string Result, string Action, string Log, PolicyAction? Executed);
+    public sealed record Done(string SeedSid, string Result, string Action, string Log, PolicyAction? Executed, bool RollbackArmed = false);
 
     public static string ProfileKey(PushedSeed seed, string? user) => seed.SeedType switch
     {
@@ -70,9 +76,13 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
     private readonly string label;
     private string? currentRequest;
     private PolicyAction executing;
+    private readonly string? deploymentSid;
+    private bool asksForRollbackDeadline;
 
-    public SeedExecutionActor(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings)
+    public SeedExecutionActor(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
+        string? deploymentSid = null)
     {
+        this.deploymentSid = deploymentSid;
         seed = item.Seed;
         subscriptionSid = item.SubscriptionSid;
         this.allowed = allowed;
@@ -86,8 +96,9 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings) =>
-        Akka.Actor.Props.Create(() => new SeedExecutionActor(item, allowed, activator, store, clock, settings));
+    public static Props Props(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
+        string? deploymentSid = null) =>
+        Akka.Actor.Props.Create(() => new SeedExecutionActor(item, allowed, activator, store, clock, settings, deploymentSid));
 
     protected override void PreStart()
     {
@@ -214,6 +225,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 
     private void StartActivation(ActivatorRequest request, string mode)
     {
+        request = WithRollbackDeadline(request, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec.Name);
         Line($"activating {label} with mode: {mode}");
         Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "activating"));
         Become(Activating);
@@ -236,7 +248,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
                 if (seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
                 log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
                 Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
-                Finish("success", executing.ToWire(), executing);
+                Finish("success", executing.ToWire(), executing, asksForRollbackDeadline);
                 return;
             }
             Line(f.Error ?? $"activator exited with code {f.ExitCode}");
@@ -267,11 +279,26 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         lines.Clear();
     }
 
-    private void Finish(string result, string action, PolicyAction? executed)
+    /// <summary>
+    /// A system switch or Home-Manager activation asks the activator for a rollback deadline (confirm_timeout of the
+    /// subscription, named by the deployment) which the deployment confirms after it reached the server again.
+    /// </summary>
+    private ActivatorRequest WithRollbackDeadline(ActivatorRequest request, string? subscriptionName)
+    {
+        var timeout = settings.ConfirmTimeoutFor(subscriptionName);
+        var switches = request.Type == ActivatorRequestTypes.HomeManager
+            || (request.Type == ActivatorRequestTypes.NixOS && request.Mode is { } m && NixosModes.SetsProfile(m));
+        if (deploymentSid is null || timeout <= 0 || !switches) return request;
+        asksForRollbackDeadline = true;
+        Line($"rollback deadline: the activator rolls back unless this garden reaches the server within {timeout}s" + (request.Mode == NixosModes.Boot ? " of the next boot" : " after the switch"));
+        return request with { Deployment = deploymentSid, ConfirmTimeout = timeout };
+    }
+
+    private void Finish(string result, string action, PolicyAction? executed, bool rollbackArmed = false)
     {
         Timers.CancelAll();
         // Only the lines not yet streamed: the server appends.
-        Context.Parent.Tell(new SeedExecution.Done(seed.Sid, result, action, lines.ToString(), executed));
+        Context.Parent.Tell(new SeedExecution.Done(seed.Sid, result, action, lines.ToString(), executed, rollbackArmed));
         Become(() => { ReceiveAny(_ => { }); });
     }
 

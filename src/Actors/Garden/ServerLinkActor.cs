@@ -69,6 +69,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
             // A reload is the operator's way to ask again after a rejected enrollment.
             else if (rejected) { rejected = false; StartConnect(); }
         });
+        Command<GardenCommands.Reconnect>(OnReconnect);
         Command<GardenCommands.SendDurable>(OnSendDurable);
         Command<SendOutcome>(OnSendOutcome);
         Command<Resend>(_ => TrySendNext());
@@ -281,6 +282,24 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         _ = old.DisposeAsync().AsTask();
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
         ScheduleReconnect();
+    }
+
+    /// <summary>A new connection on request: whatever the current one proves, it was made before the switch.</summary>
+    private void OnReconnect(GardenCommands.Reconnect reconnect)
+    {
+        if (draining || rejected) return;
+        log.Info("Reconnecting to the server: {0}", reconnect.Reason);
+        Timers.Cancel(ReconnectTimer);
+        if (session is { } old)
+        {
+            session = null;
+            inFlight = null;
+            _ = old.DisposeAsync().AsTask();
+            Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
+        }
+        // A connect in progress belongs to the old generation: its outcome is discarded when it arrives.
+        connecting = false;
+        StartConnect();
     }
 
     private void StartSync()

@@ -95,7 +95,7 @@ public static class DeploymentCommands
         var connection = new ConnectionOptions();
         var garden = new Option<string?>("--garden") { Description = "Only this garden (sid, or part of its name)" };
         var state = new Option<string?>("--state") { Description = "awaiting_approval, dispatched, acknowledged, completed, stale or canceled" };
-        var resultFilter = new Option<string?>("--result") { Description = "success, failure, partial, skipped or warning" };
+        var resultFilter = new Option<string?>("--result") { Description = "success, failure, partial, skipped, warning or rolled_back" };
         var limit = new Option<int>("--limit") { Description = "At most this many (1–200, default 50)", DefaultValueFactory = _ => 50 };
         var json = SeedCommands.JsonOption();
         var command = new Command("list", "List deployments, newest first") { garden, state, resultFilter, limit, json };

@@ -131,7 +131,7 @@ public static class GardenCommands
         var lastSeen = Output.Str(g, "last_seen") is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null;
         var latest = g?["latest_deployment"];
         item["stale"] = !online && (lastSeen is null || now - lastSeen > StaleAfter);
-        item["failing"] = Output.Str(latest, "result") is "failure" or "partial" || Output.Str(latest, "state") == "stale";
+        item["failing"] = Output.Str(latest, "result") is "failure" or "partial" or "rolled_back" || Output.Str(latest, "state") == "stale";
         item["latest_deployment"] = latest is null ? null : Output.Pick(latest, LatestFields);
         item["reboot_pending"] = g?["reboot_pending"] is JsonObject;
         item["drifted"] = g?["drift"] is JsonObject;

@@ -50,7 +50,7 @@ public static class Output
     public static string? StatusColour(string value) => value switch
     {
         "success" or "completed" or "online" or "up" or "yes" or "allow" or "ok" => "32",
-        "failure" or "partial" or "stale" or "failing" or "offline" or "down" or "unreachable" or "deny" or "no" => "31",
+        "failure" or "partial" or "rolled_back" or "stale" or "failing" or "offline" or "down" or "unreachable" or "deny" or "no" => "31",
         "warning" or "awaiting_approval" or "dispatched" or "acknowledged" or "confirm" or "pending" or "downloading" or "activating" or "joining" or "leaving" => "33",
         _ => null,
     };

@@ -71,7 +71,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
             _progress.Clear();
         }
         if (done is null) return Submitted is not null ? ExitCodes.Ok : ExitCodes.Failure;
-        if (Output.Int(done, "failed") > 0) return ExitCodes.Failure;
+        if (Output.Int(done, "failed") > 0 || Output.Int(done, "rolled_back") > 0) return ExitCodes.Failure;
         if (Output.Int(done, "held") > 0 && Output.Int(done, "deployments") == 0 && Output.Int(done, "held") == Output.Int(done, "matched") - Output.Int(done, "not_realtime"))
         {
             return ExitCodes.DeniedByPolicy;
@@ -143,6 +143,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
         if (Submitted is not null) parts.Add($"{Output.Int(e, "matched")} matched");
         parts.Add($"{Output.Int(e, "succeeded")} succeeded");
         parts.Add($"{Output.Int(e, "failed")} failed");
+        if (Output.Int(e, "rolled_back") > 0) parts.Add($"{Output.Int(e, "rolled_back")} rolled back");
         if (Submitted is not null) parts.Add($"{Output.Int(e, "held")} held by policy");
         parts.Add($"{Output.Int(e, "awaiting_approval")} awaiting approval");
         if (Output.Int(e, "canceled") > 0) parts.Add($"{Output.Int(e, "canceled")} canceled");

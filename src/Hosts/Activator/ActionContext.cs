@@ -13,6 +13,12 @@ public sealed class ActionContext
     public required IAccounts Accounts { get; init; }
     public required ProcessIdentity Self { get; init; }
 
+    /// <summary>The socket peer (null in pipe mode): who armed or confirms a rollback deadline.</summary>
+    public PeerCredentials? Peer { get; init; }
+
+    /// <summary>The account a rollback deadline is recorded for: the socket peer, else this process (pipe mode).</summary>
+    public uint CallerUid => Peer?.Uid ?? Self.EffectiveUid;
+
     /// <summary>True in pipe mode (stdin is not a socket): the caller's privileges, no peer check.</summary>
     public required bool PipeMode { get; init; }
 

@@ -11,6 +11,8 @@ public static class Actions
     private static readonly ProfileAction Profile = new();
     private static readonly ServicesAction Services = new();
     private static readonly RebootAction Reboot = new();
+    private static readonly ConfirmAction Confirm = new();
+    private static readonly RollbackStatusAction RollbackStatus = new();
 
     /// <summary>The action for a validated type (the validator has already refused unknown types).</summary>
     public static IActivatorAction For(string type) => type switch
@@ -21,6 +23,8 @@ public static class Actions
         ActivatorRequestTypes.Profile => Profile,
         ActivatorRequestTypes.Services => Services,
         ActivatorRequestTypes.Reboot => Reboot,
+        ActivatorRequestTypes.Confirm => Confirm,
+        ActivatorRequestTypes.RollbackStatus => RollbackStatus,
         _ => throw new ArgumentException($"invalid type: {type}", nameof(type)),
     };
 

@@ -27,6 +27,18 @@ public sealed record ActivatorConfig
     public int IdleExitSeconds { get; init; } = 60;
     public double RequestReadTimeoutSeconds { get; init; } = 5;
 
+    /// <summary>Where armed rollback deadlines are kept (one JSON file each, readable by the garden), so they outlive this process.</summary>
+    public string RollbackStateDir { get; init; } = "/var/lib/sower-activator/rollback";
+
+    /// <summary>The longest confirm_timeout a request may ask for; longer ones are cut to it; 0 turns magic rollback off on this host.</summary>
+    public int MaxConfirmTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>How a deadline is kept: <c>auto</c> (a transient systemd timer when systemd is PID 1, else a detached process), <c>systemd</c> or <c>process</c>.</summary>
+    public string RollbackTimer { get; init; } = "auto";
+
+    /// <summary>The program that creates a transient systemd timer.</summary>
+    public string SystemdRunCommand { get; init; } = "systemd-run";
+
     /// <summary>Who a root activator may run Home-Manager activations as; null (the default) means every account but uid 0.</summary>
     public IReadOnlyList<string>? AllowedHomeManagerUsers { get; init; }
 
@@ -126,6 +138,10 @@ public sealed record ActivatorConfig
             "idle_exit_seconds" => c with { IdleExitSeconds = (int)Whole(p, min: 0, max: 24 * 3600) },
             "request_read_timeout_seconds" => c with { RequestReadTimeoutSeconds = Number(p, min: 0.05, max: 600) },
             "allowed_home_manager_users" => c with { AllowedHomeManagerUsers = UserNames(p, StringList(p)) },
+            "rollback_state_dir" => c with { RollbackStateDir = AbsolutePath(p) },
+            "max_confirm_timeout_seconds" => c with { MaxConfirmTimeoutSeconds = (int)Whole(p, min: 0, max: Sower.Messages.Activator.ActivatorRequestValidator.MaxConfirmTimeoutSeconds) },
+            "rollback_timer" => c with { RollbackTimer = String(p) is "auto" or "systemd" or "process" ? String(p) : throw new ActivatorSetupException($"{p.Name} must be \"auto\", \"systemd\" or \"process\"") },
+            "systemd_run_command" => c with { SystemdRunCommand = NonEmpty(p, String(p)) },
             "require_signatures" => c with { RequireSignatures = SignatureRequirements.Parse(p) },
             _ => throw new ActivatorSetupException($"unknown key: {p.Name}"),
         };

@@ -36,6 +36,16 @@ public static class ActivatorHost
         }
 
         var self = ProcessIdentity.Current();
+        if (commandLine.FireRollback is not null || commandLine.ResumeRollbacks)
+        {
+            if (!self.IsRoot)
+            {
+                journal.WriteLine("sower-activator: " + ActivatorMessages.RootRequired);
+                return ActivatorExitCodes.Refused;
+            }
+            var firer = new RollbackFirer(settings, new ProcessCommandRunner(), log, time);
+            return commandLine.FireRollback is { } id ? await firer.FireAsync(id, CancellationToken.None).ConfigureAwait(false) : await firer.ResumeAsync().ConfigureAwait(false);
+        }
         var pipeline = new RequestPipeline(settings, new ProcessCommandRunner(), SystemAccounts.Instance, self, journal, time);
         var server = new SocketServer(pipeline, SystemAccounts.Instance, log);
 

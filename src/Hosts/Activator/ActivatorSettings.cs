@@ -7,6 +7,9 @@ public sealed record ActivatorSettings
     public required ActivatorConfig Config { get; init; }
     public required TimeSpan Timeout { get; init; }
 
+    /// <summary>The --config file this process was started with (null: the default), handed on to the rollback timer it starts.</summary>
+    public string? ConfigFile { get; init; }
+
     public TimeSpan RequestReadTimeout => TimeSpan.FromSeconds(Config.RequestReadTimeoutSeconds);
     public TimeSpan IdleExit => TimeSpan.FromSeconds(Config.IdleExitSeconds);
     public TimeSpan RebootDelay => TimeSpan.FromSeconds(Config.RebootDelaySeconds);
@@ -27,6 +30,7 @@ public sealed record ActivatorSettings
             AllowedGids = gids,
             Config = config,
             Timeout = TimeSpan.FromSeconds(commandLine.TimeoutSeconds ?? config.TimeoutSeconds),
+            ConfigFile = commandLine.ConfigFile,
         };
     }
 }

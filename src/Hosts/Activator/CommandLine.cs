@@ -8,9 +8,17 @@ namespace Sower.Activator;
 /// </summary>
 public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedGids, int? TimeoutSeconds, string? SocketPath, bool Help, string? CheckConfigFile = null)
 {
+    /// <summary><c>--fire-rollback ID</c>: what a rollback timer runs (no client).</summary>
+    public string? FireRollback { get; init; }
+
+    /// <summary><c>--resume-rollbacks</c>: run once at boot, restarts rollback timers (no client).</summary>
+    public bool ResumeRollbacks { get; init; }
+
     public const string Usage =
         "usage: sower-activator [--config FILE] [--allowed-gids <gid,...>] [--timeout <seconds>] [--socket PATH]\n" +
         "       sower-activator --check-config FILE   (validate FILE as a start would; exit 0, or 78 with every problem)\n" +
+        "       sower-activator [--config FILE] --resume-rollbacks   (at boot: restart rollback timers; boot-mode deadlines start now)\n" +
+        "       sower-activator [--config FILE] --fire-rollback ID   (what a rollback timer runs)\n" +
         "  Performs one privileged Nix activation per request (REFERENCE §7). Modes:\n" +
         "  stdin is a socket (systemd Accept=yes) or LISTEN_FDS is set: socket mode, peers are authorized;\n" +
         "  --socket PATH: bind PATH (mode 0660) and serve connections one at a time;\n" +
@@ -19,7 +27,8 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
     /// <summary>Parses the arguments; throws <see cref="ActivatorSetupException"/> with a clear message on bad input.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
-        string? config = null, socket = null, check = null;
+        string? config = null, socket = null, check = null, fire = null;
+        var resume = false;
         int? timeout = null;
         var gids = new HashSet<uint>();
         var help = false;
@@ -46,6 +55,8 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
                 case "--check-config": check = Value(); break;
                 case "--allowed-gids": gids.UnionWith(ParseGids(Value())); break;
                 case "--timeout": timeout = ParseTimeout(Value()); break;
+                case "--fire-rollback": fire = Value(); break;
+                case "--resume-rollbacks": resume = true; break;
                 case "--help" or "-h": help = true; break;
                 default: throw new ActivatorSetupException($"unknown argument: {arg}");
             }
@@ -53,7 +64,8 @@ public sealed record CommandLine(string? ConfigFile, IReadOnlySet<uint> AllowedG
         if (config is { Length: 0 }) throw new ActivatorSetupException("--config needs a file name");
         if (socket is { Length: 0 }) throw new ActivatorSetupException("--socket needs a path");
         if (check is { Length: 0 }) throw new ActivatorSetupException("--check-config needs a file name");
-        return new CommandLine(config, gids, timeout, socket, help, check);
+        if (fire is { Length: 0 }) throw new ActivatorSetupException("--fire-rollback needs a deadline id");
+        return new CommandLine(config, gids, timeout, socket, help, check) { FireRollback = fire, ResumeRollbacks = resume };
     }
 
     /// <summary>A comma-separated list of numeric GIDs; whitespace is tolerated, a bad entry fails with <c>invalid GID: &lt;x&gt;</c>.</summary>

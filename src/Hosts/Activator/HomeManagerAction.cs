@@ -50,9 +50,19 @@ public sealed class HomeManagerAction : IActivatorAction
             return ActivatorExitCodes.Refused;
         }
         var spec = SpecFor(context.Self, user, request.Path! + "/" + Script);
+        var timeout = context.Self.IsRoot ? RollbackRules.EffectiveTimeout(request.ConfirmTimeout, context.Settings.Config) : 0;
+        var previous = timeout > 0 && RollbackArming.HomeManagerProfile(user) is { } profile ? RollbackArming.FinalTarget(profile) : null;
         context.Log.Info("Activating Home-Manager generation", ("user", user.Name), ("uid", user.Uid), ("path", request.Path));
         var result = await context.RunAsync(spec).ConfigureAwait(false);
-        if (result.Succeeded) context.Log.Info("Activation finished", ("user", user.Name), ("path", request.Path));
+        if (result.Succeeded)
+        {
+            context.Log.Info("Activation finished", ("user", user.Name), ("path", request.Path));
+            // Only a root activator keeps deadlines (its state directory); a user's own pipe-mode activator does not.
+            if (timeout > 0 && RollbackArming.ForHomeManager(context, timeout, user, previous) is { } deadline)
+            {
+                await RollbackArming.ArmAsync(context, deadline).ConfigureAwait(false);
+            }
+        }
         return result.ExitCode;
     }
 

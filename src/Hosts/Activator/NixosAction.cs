@@ -32,9 +32,11 @@ public sealed class NixosAction : IActivatorAction
         var profile = context.Settings.Config.SystemProfile;
         var movesProfile = NixosModes.SetsProfile(mode);
         Previous? previous = null;
+        string? previousPath = null;
         if (movesProfile)
         {
             previous = new Previous(ProfileGenerations.Current(profile), new FileInfo(profile).LinkTarget);
+            previousPath = RollbackArming.FinalTarget(profile);
             Actions.EnsureDirectory(Path.GetDirectoryName(profile)!);
             var set = await context.RunAsync(new CommandSpec("nix-env", ["--profile", profile, "--set", request.Path!])).ConfigureAwait(false);
             if (!set.Succeeded)
@@ -58,6 +60,12 @@ public sealed class NixosAction : IActivatorAction
         if (switched.Succeeded)
         {
             context.Log.Info("Activation finished", ("mode", mode), ("path", request.Path));
+            var timeout = RollbackRules.EffectiveTimeout(request.ConfirmTimeout, context.Settings.Config);
+            if (movesProfile && timeout > 0
+                && RollbackArming.ForNixos(context, timeout, profile, previousPath, previous?.Generation, previous?.Generation is null ? previous?.LinkTarget : null) is { } deadline)
+            {
+                await RollbackArming.ArmAsync(context, deadline).ConfigureAwait(false);
+            }
             return 0;
         }
         context.Log.Error("switch-to-configuration failed", ("mode", mode), ("exit_code", switched.ExitCode));

@@ -18,7 +18,8 @@ public sealed record Connection(bool IsSocket, PeerCredentials? Peer)
 public sealed class RequestPipeline(ActivatorSettings settings, ICommandRunner runner, IAccounts accounts, ProcessIdentity self, TextWriter journal, TimeProvider time)
 {
     private static readonly HashSet<string> RootOnlyTypes =
-        [ActivatorRequestTypes.NixOS, ActivatorRequestTypes.Profile, ActivatorRequestTypes.Services, ActivatorRequestTypes.Reboot];
+        [ActivatorRequestTypes.NixOS, ActivatorRequestTypes.Profile, ActivatorRequestTypes.Services, ActivatorRequestTypes.Reboot,
+         ActivatorRequestTypes.Confirm, ActivatorRequestTypes.RollbackStatus];
 
     /// <summary>Handles one request and returns the exit code sent in the complete frame.</summary>
     public async Task<int> HandleAsync(Stream input, Stream output, Connection connection)
@@ -80,6 +81,7 @@ public sealed class RequestPipeline(ActivatorSettings settings, ICommandRunner r
             Accounts = accounts,
             Self = self,
             PipeMode = !connection.IsSocket,
+            Peer = connection.Peer,
             Deadline = deadline.Token,
         };
         var action = Actions.For(request.Type);

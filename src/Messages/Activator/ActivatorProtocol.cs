@@ -46,6 +46,8 @@ public static class ActivatorProtocol
             WriteOptional(w, "gcroot", request.Gcroot);
             WriteOptional(w, "profile", request.Profile);
             WriteOptional(w, "reason", request.Reason);
+            if (request.ConfirmTimeout is { } confirm) w.WriteNumber("confirm_timeout", confirm);
+            WriteOptional(w, "deployment", request.Deployment);
             if (request.Seeds is not null)
             {
                 w.WriteStartArray("seeds");
@@ -82,7 +84,8 @@ public static class ActivatorProtocol
             using var doc = JsonDocument.Parse(line.ToArray(), StrictOptions);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return RequestParseResult.Failed(InvalidJson);
-            string? id = null, type = null, path = null, mode = null, user = null, gcroot = null, profile = null, reason = null;
+            string? id = null, type = null, path = null, mode = null, user = null, gcroot = null, profile = null, reason = null, deployment = null;
+            int? confirmTimeout = null;
             List<ServiceSeed>? seeds = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
@@ -99,12 +102,19 @@ public static class ActivatorProtocol
                     case "profile": if (!TryString(p.Value, out profile)) return RequestParseResult.Failed(InvalidJson); break;
                     case "reason": if (!TryString(p.Value, out reason)) return RequestParseResult.Failed(InvalidJson); break;
                     case "seeds": if (!TrySeeds(p.Value, out seeds)) return RequestParseResult.Failed(InvalidJson); break;
+                    case "deployment": if (!TryString(p.Value, out deployment)) return RequestParseResult.Failed(InvalidJson); break;
+                    case "confirm_timeout":
+                        if (p.Value.ValueKind == JsonValueKind.Null) break;
+                        if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var seconds)) return RequestParseResult.Failed(InvalidJson);
+                        confirmTimeout = seconds;
+                        break;
                     default: break; // unknown keys: ignored (forward compatibility), never acted upon
                 }
             }
             var request = new ActivatorRequest(id ?? "", type ?? "")
             {
                 Path = path, Mode = mode, User = user, Gcroot = gcroot, Profile = profile, Reason = reason, Seeds = seeds,
+                ConfirmTimeout = confirmTimeout, Deployment = deployment,
             };
             return RequestParseResult.Parsed(request);
         }

@@ -25,6 +25,15 @@ public sealed record ActivatorRequest(string Id, string Type)
     /// <summary>Free text for the log (reboot reason, deployment id, …).</summary>
     public string? Reason { get; init; }
 
+    /// <summary>
+    /// nixos and home-manager: arm a rollback deadline of this many seconds after a switch (0 or absent: none). The activator
+    /// caps it with its own <c>max_confirm_timeout_seconds</c>; it never trusts the request for more.
+    /// </summary>
+    public int? ConfirmTimeout { get; init; }
+
+    /// <summary>The deployment a rollback deadline belongs to (nixos, home-manager with a confirm timeout; confirm; rollback-status).</summary>
+    public string? Deployment { get; init; }
+
     /// <summary>The complete set of service seeds for <c>services</c>.</summary>
     public IReadOnlyList<ServiceSeed>? Seeds { get; init; }
 
@@ -40,10 +49,17 @@ public sealed record ActivatorRequest(string Id, string Type)
 
     public static ActivatorRequest Reboot(string id, string reason) => new(id, ActivatorRequestTypes.Reboot) { Reason = reason };
 
+    /// <summary>The garden reached its server after the switch of <paramref name="deployment"/>: disarm its rollback deadlines.</summary>
+    public static ActivatorRequest Confirm(string id, string deployment) => new(id, ActivatorRequestTypes.Confirm) { Deployment = deployment };
+
+    /// <summary>What became of the rollback deadlines of <paramref name="deployment"/> (one JSON output frame per deadline).</summary>
+    public static ActivatorRequest RollbackStatus(string id, string deployment) => new(id, ActivatorRequestTypes.RollbackStatus) { Deployment = deployment };
+
     /// <summary>Structural equality, including the seed list (records compare lists by reference).</summary>
     public bool Equals(ActivatorRequest? other) =>
         other is not null && Id == other.Id && Type == other.Type && Path == other.Path && Mode == other.Mode && User == other.User
         && Gcroot == other.Gcroot && Profile == other.Profile && Reason == other.Reason
+        && ConfirmTimeout == other.ConfirmTimeout && Deployment == other.Deployment
         && (Seeds is null ? other.Seeds is null : other.Seeds is not null && Seeds.SequenceEqual(other.Seeds));
 
     public override int GetHashCode() => HashCode.Combine(Id, Type, Path, Mode, User, Gcroot, Profile, Seeds?.Count);

@@ -9,10 +9,12 @@ public static class ActivatorRequestTypes
     public const string Profile = "profile";
     public const string Services = "services";
     public const string Reboot = "reboot";
+    public const string Confirm = "confirm";
+    public const string RollbackStatus = "rollback-status";
 
-    public static readonly IReadOnlyList<string> All = [Stage, NixOS, HomeManager, Profile, Services, Reboot];
+    public static readonly IReadOnlyList<string> All = [Stage, NixOS, HomeManager, Profile, Services, Reboot, Confirm, RollbackStatus];
 
-    public static bool IsKnown(string? type) => type is Stage or NixOS or HomeManager or Profile or Services or Reboot;
+    public static bool IsKnown(string? type) => type is Stage or NixOS or HomeManager or Profile or Services or Reboot or Confirm or RollbackStatus;
 }
 
 /// <summary>The NixOS activation modes; only switch and boot move the system profile (REFERENCE §7.4, pitfall 44).</summary>
@@ -38,5 +40,9 @@ public static class ActivatorExitCodes
     /// <summary>EX_CONFIG: <c>--check-config</c> found problems in the configuration file.</summary>
     public const int ConfigInvalid = 78;
     public const int TimedOut = 124;
+    /// <summary>confirm: the deadline had already fired; the activator rolled the switch back (the reason is in an error frame).</summary>
+    public const int RolledBack = 10;
+    /// <summary>confirm: the deadline runs from the next boot, which has not happened yet; confirm again after it.</summary>
+    public const int NotYetBooted = 11;
     public const int SignalBase = 128;
 }

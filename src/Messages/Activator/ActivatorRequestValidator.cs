@@ -32,9 +32,12 @@ public static class ActivatorRequestValidator
             case ActivatorRequestTypes.Stage:
                 return StorePath.Validate(request.Path) ?? ValidateName(request.Gcroot);
             case ActivatorRequestTypes.NixOS:
-                return StorePath.Validate(request.Path) ?? (NixosModes.IsKnown(request.Mode) ? null : InvalidMode(request.Mode));
+                return StorePath.Validate(request.Path) ?? (NixosModes.IsKnown(request.Mode) ? null : InvalidMode(request.Mode)) ?? ValidateRollback(request);
             case ActivatorRequestTypes.HomeManager:
-                return StorePath.Validate(request.Path) ?? (string.IsNullOrEmpty(request.User) ? UnknownUser(request.User) : null);
+                return StorePath.Validate(request.Path) ?? (string.IsNullOrEmpty(request.User) ? UnknownUser(request.User) : null) ?? ValidateRollback(request);
+            case ActivatorRequestTypes.Confirm:
+            case ActivatorRequestTypes.RollbackStatus:
+                return ValidateDeployment(request.Deployment);
             case ActivatorRequestTypes.Profile:
                 return StorePath.Validate(request.Path) ?? ValidateName(request.Profile);
             case ActivatorRequestTypes.Services:
@@ -50,6 +53,23 @@ public static class ActivatorRequestValidator
             default:
                 return InvalidType(request.Type);
         }
+    }
+
+    public static string InvalidDeployment(string? deployment) => $"invalid deployment: {Echo(deployment)}";
+
+    public static string InvalidConfirmTimeout(int? seconds) => $"invalid confirm_timeout: {seconds} (0 to {MaxConfirmTimeoutSeconds} seconds)";
+
+    /// <summary>The protocol's own bound; the activator's config caps it further.</summary>
+    public const int MaxConfirmTimeoutSeconds = 24 * 3600;
+
+    /// <summary>A deployment id names files in the activator's state directory: the name rules, nothing else.</summary>
+    public static string? ValidateDeployment(string? deployment) => ValidateName(deployment) is null ? null : InvalidDeployment(deployment);
+
+    private static string? ValidateRollback(ActivatorRequest request)
+    {
+        if (request.ConfirmTimeout is { } t && (t < 0 || t > MaxConfirmTimeoutSeconds)) return InvalidConfirmTimeout(t);
+        if (request.ConfirmTimeout > 0 || request.Deployment is not null) return ValidateDeployment(request.Deployment);
+        return null;
     }
 
     /// <summary>GC-root and profile names: <c>[A-Za-z0-9._-]{1,100}</c>, not starting with '.'.</summary>

@@ -7,9 +7,11 @@ public enum DeploymentState { AwaitingApproval, Dispatched, Acknowledged, Comple
 
 /// <summary>
 /// How a deployment ended. <c>Warning</c>: every seed was applied, but a check the policy asked for could not run (say, the
-/// reboot check without current-system/booted-system links); the deployment log says why. Members are appended, never reordered.
+/// reboot check without current-system/booted-system links); the deployment log says why. <c>RolledBack</c>: the switch
+/// happened, no confirmation came in time, and the host's activator went back to the previous generation. Members are
+/// appended, never reordered.
 /// </summary>
-public enum DeploymentResult { Success, Failure, Partial, Skipped, Warning }
+public enum DeploymentResult { Success, Failure, Partial, Skipped, Warning, RolledBack }
 
 public enum SeedDeploymentState { Pending, Downloading, Activating, Completed }
 
@@ -39,7 +41,10 @@ public static class DeploymentWire
     /// <summary>True when the deployment's seeds were applied: success, or success with a warning.</summary>
     public static bool IsApplied(this DeploymentResult r) => r is DeploymentResult.Success or DeploymentResult.Warning;
 
-    public static string ToWire(this DeploymentResult r) => r.ToString().ToLowerInvariant();
+    public static string ToWire(this DeploymentResult r) => r == DeploymentResult.RolledBack ? "rolled_back" : r.ToString().ToLowerInvariant();
+
+    /// <summary>Results that count as a failed rollout (stale aside): failure, partial and rolled_back.</summary>
+    public static bool IsFailure(this DeploymentResult r) => r is DeploymentResult.Failure or DeploymentResult.Partial or DeploymentResult.RolledBack;
 
     public static string ToWire(this SeedDeploymentState s) => s.ToString().ToLowerInvariant();
 

@@ -80,8 +80,17 @@ public sealed record GardenConfig(
     int Parallelism,
     string UserName,
     TimeSpan? LogStreamInterval = null,
-    InhibitSettings? Inhibit = null)
+    InhibitSettings? Inhibit = null,
+    ImmutableDictionary<string, int>? ConfirmTimeouts = null,
+    int ConfirmTimeoutDefault = GardenConfig.DefaultConfirmTimeoutSeconds)
 {
+    /// <summary>The magic-rollback confirm timeout when a subscription sets none (REFERENCE §5.16).</summary>
+    public const int DefaultConfirmTimeoutSeconds = 120;
+
+    /// <summary>A subscription's <c>confirm_timeout</c> in seconds (0: no rollback deadline), by subscription name.</summary>
+    public int ConfirmTimeoutFor(string subscriptionName) =>
+        ConfirmTimeouts is not null && ConfirmTimeouts.TryGetValue(subscriptionName, out var seconds) ? seconds : ConfirmTimeoutDefault;
+
     /// <summary>The inhibit file and command (issue 14.4); defaults when the configuration names none.</summary>
     public InhibitSettings EffectiveInhibit => Inhibit ?? InhibitSettings.Default;
 

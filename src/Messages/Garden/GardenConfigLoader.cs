@@ -27,7 +27,7 @@ public static class GardenConfigLoader
     private static readonly string[] KnownKeys =
     [
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
-        "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles",
+        "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles", ConfirmTimeouts.Key,
         "inhibit_file", "inhibit_command", "inhibit_command_timeout_seconds", "inhibit_poll_seconds",
         "labels",
     ];
@@ -91,7 +91,9 @@ public static class GardenConfigLoader
             else problems.Add(new(key, error!));
         }
 
-        var subscriptions = ParseSubscriptions(root["subscriptions"], defaultName, env.HostTimeZone, problems);
+        var confirmTimeouts = ConfirmTimeouts.Read(root["subscriptions"], problems);
+        var confirmDefault = ConfirmTimeouts.ReadDefault(root[ConfirmTimeouts.Key], problems);
+        var subscriptions = ParseSubscriptions(ConfirmTimeouts.Without(root["subscriptions"]), defaultName, env.HostTimeZone, problems);
         var labels = ParseLabels(root["labels"], problems);
         var timeouts = ParseTimeouts(root["timeouts"], problems);
         var profiles = ParseProfiles(root["profiles"], env, problems);
@@ -115,7 +117,7 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit) { Labels = labels }, []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault) { Labels = labels }, []);
     }
 
     /// <summary><c>labels</c>: an object of string values, validated like Kubernetes labels (GardenLabels), all problems at once.</summary>

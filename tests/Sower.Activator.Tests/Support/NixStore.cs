@@ -30,6 +30,8 @@ public sealed partial class NixStore
     {
         ["sys-base"] = 0, ["sys-switch"] = 0, ["sys-boot"] = 0, ["sys-test"] = 0, ["sys-dry"] = 0, ["sys-fail"] = 3,
         ["sys-slow"] = 0, ["sys-socket"] = 0, ["sys-firstfail"] = 4,
+        ["sys-rb-base"] = 0, ["sys-rb-new"] = 0, ["sys-rb-kept-base"] = 0, ["sys-rb-kept-new"] = 0,
+        ["sys-rb-boot-base"] = 0, ["sys-rb-boot-new"] = 0,
         ["sys-unsigned-nixos"] = 0, ["sys-unsigned-profile"] = 0, ["sys-wrongkey"] = 0, ["sys-optout"] = 0,
     };
 

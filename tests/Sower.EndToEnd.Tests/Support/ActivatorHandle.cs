@@ -32,6 +32,8 @@ public sealed class ActivatorHandle : IDisposable
             ["services_state_dir"] = Path.Combine(Dir, "services"),
             ["reboot_command"] = new JsonArray("/bin/sh", "-c", $"echo \"reboot requested $(date -u +%FT%TZ)\" >> {RebootsFile}"),
             ["reboot_delay_seconds"] = 0,
+            ["rollback_state_dir"] = Path.Combine(Dir, "rollback"),
+            ["rollback_timer"] = "process", // no systemd as PID 1 here: the detached-process timer
         };
         File.WriteAllText(ConfigFile, config.ToJsonString());
         File.SetUnixFileMode(ConfigFile, (UnixFileMode)Convert.ToInt32("644", 8));
@@ -48,6 +50,19 @@ public sealed class ActivatorHandle : IDisposable
     public string GcrootsDir { get; }
     public string RebootsFile { get; }
     public string ConfigFile { get; }
+    public string RollbackDir => Path.Combine(Dir, "rollback");
+
+    /// <summary>What the boot-time unit runs: <c>sower-activator --resume-rollbacks</c>, as root, outside any request.</summary>
+    public async Task ResumeRollbacksAtBootAsync(World world)
+    {
+        var run = await Shell.RunAsync(world.Binaries.Activator, ["--config", ConfigFile, "--resume-rollbacks"],
+            new Dictionary<string, string> { ["NIX_CONFIG"] = "substituters =" });
+        run.EnsureSuccess();
+    }
+
+    /// <summary>The deadline files and the detached timers' logs, for diagnostics.</summary>
+    public string RollbackState() => !Directory.Exists(RollbackDir) ? "(no rollback state)" :
+        string.Join("\n", Directory.EnumerateFiles(RollbackDir).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)).Select(f => $"---- {f}\n{File.ReadAllText(f)}"));
     public ManagedProcess Process => _process;
 
     public async Task StartAsync()

@@ -38,6 +38,9 @@ public sealed class World : IAsyncLifetime
         new("rs-1", "restart"),
         new("chg-base", "changes-boot"), new("chg-kernel", "changes-boot", Userland: "chg-base"),
         new("drift-1", "changes-drift"), new("drift-2", "changes-drift"),
+        new("rb-base", "rollback"), new("rb-cut", "rollback", KillsGarden: true),
+        new("rk-base", "rollback-kept"), new("rk-1", "rollback-kept"),
+        new("rr-base", "rollback-reboot"), new("rr-1", "rollback-reboot"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();

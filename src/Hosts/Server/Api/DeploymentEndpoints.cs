@@ -57,7 +57,7 @@ public static class DeploymentEndpoints
         if (request.Query.TryGetValue("result", out var r))
         {
             if (DeploymentWire.TryParseResult(r, out var parsed)) result = parsed;
-            else problems.Add("result: must be success, failure, partial, skipped or warning");
+            else problems.Add("result: must be success, failure, partial, skipped, warning or rolled_back");
         }
         if (problems.Count > 0) return ApiWire.Error(400, "invalid parameters", problems);
         var model = readModel.Current;

@@ -152,6 +152,7 @@ public sealed class RolloutTracker
             ["succeeded"] = Count(d => d.State == DeploymentState.Completed && d.Result is DeploymentResult.Success or DeploymentResult.Skipped or DeploymentResult.Warning),
             ["failed"] = Count(d => d.State == DeploymentState.Stale
                                     || (d.State == DeploymentState.Completed && d.Result is DeploymentResult.Failure or DeploymentResult.Partial)),
+            ["rolled_back"] = Count(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.RolledBack),
             ["awaiting_approval"] = Count(d => d.State == DeploymentState.AwaitingApproval),
             ["canceled"] = Count(d => d.State == DeploymentState.Canceled),
         };

@@ -234,7 +234,7 @@ public sealed partial class GardenHub(
         if (!GatewayPayloads.TryRead<DeploymentResultMessage>(payload, out var result, out var error)) return error!;
         var problems = new List<GatewayFieldError>();
         var deployment = DeploymentSid(result.DeploymentSid, problems);
-        if (!DeploymentWire.TryParseResult(result.Result, out var outcome)) problems.Add(new("result", "must be success, failure, partial, skipped or warning"));
+        if (!DeploymentWire.TryParseResult(result.Result, out var outcome)) problems.Add(new("result", "must be success, failure, partial, skipped, warning or rolled_back"));
         var deployedAt = InstantPattern.ExtendedIso.Parse(result.DeployedAt ?? "");
         if (!deployedAt.Success) problems.Add(new("deployed_at", "required: an ISO-8601 UTC time"));
         if (problems.Count > 0) return GatewayPayloads.Invalid(problems);

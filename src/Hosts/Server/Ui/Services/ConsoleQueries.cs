@@ -111,7 +111,7 @@ public static class ConsoleQueries
         var online = gardens.Count(g => model.IsOnline(g.Sid));
         var deployments = model.Deployments.Values.OrderByDescending(d => d.CreatedAt).ToList();
         var dayAgo = now - Duration.FromHours(24);
-        var failed = deployments.Where(d => (d.Result is DeploymentResult.Failure or DeploymentResult.Partial || d.State == DeploymentState.Stale)
+        var failed = deployments.Where(d => (d.Result is DeploymentResult.Failure or DeploymentResult.Partial or DeploymentResult.RolledBack || d.State == DeploymentState.Stale)
                                             && (d.DeployedAt ?? d.CreatedAt) >= dayAgo).ToImmutableArray();
         return new OverviewFigures(online, gardens.Count - online,
             [.. deployments.Where(d => d.State.IsUnresolved())],
@@ -174,7 +174,7 @@ public static class ConsoleQueries
             }
             var failures = DeploymentsOf(model, garden.Sid)
                 .Where(d => d.State is DeploymentState.Completed or DeploymentState.Stale)
-                .TakeWhile(d => d.Result is DeploymentResult.Failure or DeploymentResult.Partial)
+                .TakeWhile(d => d.Result is DeploymentResult.Failure or DeploymentResult.Partial or DeploymentResult.RolledBack)
                 .Count();
             if (failures >= RepeatedFailures) flags.Add(new GardenFlag(garden, $"failing: the last {failures} deployments failed"));
             if (garden.Condition?.RebootPending is { } pending) flags.Add(new GardenFlag(garden, $"reboot pending: {pending.Reason.Replace('_', ' ')}, the new system waits for the next boot"));

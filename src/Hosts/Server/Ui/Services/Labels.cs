@@ -25,7 +25,7 @@ public static class Labels
     public static string Tone(string status) => status switch
     {
         "success" or "completed" => "ok",
-        "failure" or "stale" => "bad",
+        "failure" or "stale" or "rolled_back" => "bad",
         "partial" or "warning" or "awaiting_approval" => "warn",
         "dispatched" or "acknowledged" or "downloading" or "activating" => "busy",
         "canceled" or "skipped" or "pending" => "muted",
