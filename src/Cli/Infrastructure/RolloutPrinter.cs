@@ -91,7 +91,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
     private void PrintMatched(JsonObject e)
     {
         var decision = Output.Str(e, "decision") ?? "";
-        var label = decision switch
+        var label = Output.Bool(e, "already_running") ? "already running it" : decision switch
         {
             "allow" => Output.Style(io, "deploying", "32"),
             "confirm" => Output.Style(io, "needs approval", "33"),
@@ -144,6 +144,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
         parts.Add($"{Output.Int(e, "succeeded")} succeeded");
         parts.Add($"{Output.Int(e, "failed")} failed");
         if (Submitted is not null) parts.Add($"{Output.Int(e, "held")} held by policy");
+        if (Output.Int(e, "already_running") > 0) parts.Add($"{Output.Int(e, "already_running")} already running it");
         parts.Add($"{Output.Int(e, "awaiting_approval")} awaiting approval");
         if (Output.Int(e, "canceled") > 0) parts.Add($"{Output.Int(e, "canceled")} canceled");
         _progress.Line(io.Out, "rollout finished: " + string.Join(", ", parts));

@@ -87,7 +87,10 @@ public static class DeploymentPlanner
         if (open is not null) return new CreationOutcome.Duplicate(open, RePush: request.Force && open.State.IsUnresolved());
         if (!request.Force)
         {
-            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success && CoversAll(d, seeds));
+            // Issue 16.3: a twin that once succeeded is a duplicate only while the garden still runs it. After a newer seed
+            // was deployed to any of these subscriptions, deploying this one again is a rollback, never a no-op.
+            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.Success && CoversAll(d, seeds)
+                                                    && seeds.All(s => RunningDeployment(state, s.Subscription)?.Sid == d.Sid));
             if (applied is not null) return new CreationOutcome.Duplicate(applied, RePush: false);
         }
 
@@ -95,6 +98,25 @@ public static class DeploymentPlanner
         var record = NewRecord(newId, state.Sid, request.RequestId, request.Trigger, request.Reason, request.Actor, hash, now, awaiting,
             confirmRules.Distinct().ToImmutableArray(), seeds, parent: null, retryOrdinal: 0);
         return new CreationOutcome.Planned(record, Cancellations(state, record));
+    }
+
+    /// <summary>
+    /// The deployment whose seed this subscription runs now, as far as the server knows: the newest completed one (by the time
+    /// it was deployed) that executed an action for the subscription. Null when none ever did.
+    /// </summary>
+    public static DeploymentSummary? RunningDeployment(GardenState state, SubscriptionId subscription) =>
+        state.Deployments.Values
+            .Where(d => d.State == DeploymentState.Completed && Executed(d, subscription))
+            .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
+            .FirstOrDefault();
+
+    private static bool Executed(DeploymentSummary d, SubscriptionId subscription)
+    {
+        for (var i = 0; i < d.Seeds.Length && i < d.Executed.Length; i++)
+        {
+            if (d.Seeds[i].Subscription == subscription && d.Executed[i] != ExecutedAction.None) return true;
+        }
+        return false;
     }
 
     private static bool CoversAll(DeploymentSummary done, ImmutableArray<PlannedSeed> now)

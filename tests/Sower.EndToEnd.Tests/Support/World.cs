@@ -36,6 +36,8 @@ public sealed class World : IAsyncLifetime
         new("fa-1", "fault-activator"),
         new("fo-1", "fault-offline"), new("fo-2", "fault-offline"),
         new("rs-1", "restart"),
+        new("pr-a", "promote"), new("pr-b", "promote"),
+        new("rc-good", "recall"), new("rc-bad", "recall"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();

@@ -123,6 +123,9 @@ public sealed class CliHub(
         }
 
         var command = new SubmitSeed(SeedIdentity.For(type, artifact!), name!, type, artifact!, tags.ToImmutable(), rename, promote, by);
+        // What existed before this request: --wait follows only deployments created after it (issue 16.3), never the log of
+        // an earlier deployment of the same seed.
+        var older = readModel.Current.Deployments.Keys.ToHashSet(StringComparer.Ordinal);
         object answer;
         try
         {
@@ -171,14 +174,14 @@ public sealed class CliHub(
             var found = new List<DeploymentRecord>();
             foreach (var match in expected)
             {
-                if (RolloutTracker.DeploymentFor(model, match.Subscription, seed.Sid) is not { } d) continue;
+                if (RolloutTracker.DeploymentFor(model, match.Subscription, seed.Sid, older) is not { } d) continue;
                 if (found.All(f => f.Sid != d.Sid)) found.Add(d);
             }
             foreach (var d in found)
             {
                 foreach (var change in tracker.Changes(model, d)) await writer.WriteAsync(change, cancellation);
             }
-            var settled = expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid) is { } d && RolloutTracker.IsSettled(d, true));
+            var settled = expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid, older) is { } d && RolloutTracker.IsSettled(d, true));
             if (!settled) return false;
             await writer.WriteAsync(RolloutTracker.Summary(matches, found), cancellation);
             return true;
