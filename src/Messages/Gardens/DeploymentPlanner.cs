@@ -52,7 +52,7 @@ public static class DeploymentPlanner
             if (sub is null) return new CreationOutcome.Failed(SubscriptionNotFound, "subscription not found");
             if (request.ExplicitSeed is { } explicitSeed)
             {
-                if (!SeedMatching.Matches(explicitSeed.Name, explicitSeed.Type, explicitSeed.Tags, explicitSeed.Retired,
+                if (!SeedMatching.Matches(explicitSeed.Name, explicitSeed.Type, explicitSeed.Tags, explicitSeed.Withdrawn,
                         sub.Spec.SeedName, sub.Spec.SeedType, sub.Spec.Rules))
                 {
                     return new CreationOutcome.Failed(SeedNotMatching, "Seed does not match subscription");
@@ -72,7 +72,9 @@ public static class DeploymentPlanner
         var awaiting = false;
         foreach (var (sub, seed) in resolved)
         {
-            var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, request.Trigger, now, seed.Type, sub.Zone);
+            // A forced recall acts now: its rules count regardless of their windows (issue 16.2); confirmation still applies.
+            var policy = request.Force && request.Trigger == Trigger.Recall ? PolicyEvaluator.WithoutWindows(sub.Spec.Policy) : sub.Spec.Policy;
+            var decision = PolicyEvaluator.Evaluate(policy, request.Trigger, now, seed.Type, sub.Zone);
             if (decision.Kind == DecisionKind.Deny || decision.Action is null) continue;
             if (decision.Kind == DecisionKind.Confirm) { awaiting = true; confirmRules.AddRange(decision.MatchedRules); }
             planned.Add(new PlannedSeed(sub.Sid, sub.Spec.Name, decision.Action.Value, seed));
@@ -109,6 +111,15 @@ public static class DeploymentPlanner
             .Where(d => d.State == DeploymentState.Completed && Executed(d, subscription))
             .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
             .FirstOrDefault();
+
+    /// <summary>What a subscription ran before a recalled seed (issue 16.2): the seed of its newest completed deployment that
+    /// executed something for it and carried neither the recalled seed nor a withdrawn one. Null when there is none.</summary>
+    public static SeedInfo? RanBefore(GardenState state, SubscriptionId subscription, SeedId recalled) =>
+        state.Deployments.Values
+            .Where(d => d.State == DeploymentState.Completed && Executed(d, subscription))
+            .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
+            .Select(d => d.Seeds.First(s => s.Subscription == subscription).Seed)
+            .FirstOrDefault(s => s.Sid != recalled && !s.Withdrawn);
 
     private static bool Executed(DeploymentSummary d, SubscriptionId subscription)
     {

@@ -37,7 +37,7 @@ public sealed class RolloutTracker
             foreach (var sub in garden.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal))
             {
                 var spec = sub.Spec;
-                if (!SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Retired, spec.SeedName, spec.SeedType, spec.Rules)) continue;
+                if (!SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Withdrawn, spec.SeedName, spec.SeedType, spec.Rules)) continue;
                 if (!sub.Realtime)
                 {
                     matches.Add(new RolloutMatch(garden.Sid, garden.Registration!.Name, sub.Sid, spec.Name, "not_realtime", null, [], null,
