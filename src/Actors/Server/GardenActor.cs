@@ -526,14 +526,14 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var before = DeploymentPlanner.RanBefore(_state, sub.Sid, cmd.Seed.Sid);
         PersistThen(events, () =>
         {
-            foreach (var sid in canceled) _shards.Deployments.Tell(new CancelDeployment(sid, CancelReason.Superseded, cmd.Actor));
+            foreach (var sid in canceled) _shards.Deployments.Tell(new CancelDeployment(sid, CancelReason.Superseded, Actor.FromLegacy(cmd.Actor)));
             if (!runsIt)
             {
                 replyTo.Tell(done);
                 return;
             }
             _log.Info("garden {0}: subscription {1} runs recalled seed {2}; replacing it", _gid, sub.Sid, cmd.Seed.Sid);
-            var request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Recall, AuditReason.RecallTriggered, cmd.Actor, cmd.Force, null);
+            var request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Recall, AuditReason.RecallTriggered, Actor.FromLegacy(cmd.Actor), cmd.Force, null);
             Self.Tell(new RunRecall(new CreationJob(request, null, null, PushErrors: false) { Fallback = before, Recalled = cmd.Seed.Sid, Ack = (replyTo, done) }));
         });
     }

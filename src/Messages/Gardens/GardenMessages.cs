@@ -79,7 +79,7 @@ public static class GardenCommands
     /// <summary>A seed this subscription may run was recalled (issue 16.2): when it runs it (or has it on the way), the garden gets
     /// a deployment of the newest non-recalled matching seed, or of what it ran before, under trigger recall. The garden entity
     /// answers with RecallOnGardenDone once it has decided (idempotent: a repeated delivery finds the replacement in flight).</summary>
-    public sealed record RecallOnGarden(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, bool Force, Actor Actor)
+    public sealed record RecallOnGarden(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, bool Force, string Actor)
         : IWithGardenId, ISowerSerializable;
 
     public sealed record RecallOnGardenDone(SeedId Seed, SubscriptionId Subscription) : ISowerSerializable;

@@ -24,8 +24,9 @@ public sealed record SeedInfo(
 }
 
 /// <summary>Why and by whom a seed was recalled (issue 16.2). Force: the replacement acts now, regardless of policy windows.
-/// Absent in what older servers stored, which reads as "not recalled".</summary>
-public sealed record SeedRecall(string Reason, bool Force, Actor By, Instant At) : ISowerSerializable;
+/// Absent in what older servers stored, which reads as "not recalled".
+/// By is the acting token's sid (like RegisteredBy): the full actor is on the SeedRecalled event.</summary>
+public sealed record SeedRecall(string Reason, bool Force, string By, Instant At) : ISowerSerializable;
 
 /// <summary>The identity of a seed line: all seeds of one name and type (the SeedLineActor's entity id).</summary>
 public readonly record struct SeedLineKey(SeedType Type, string Name)

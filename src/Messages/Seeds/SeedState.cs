@@ -41,7 +41,7 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
         SeedRetired when Seed is not null => this with { Seed = Seed with { Retired = true }, Version = Version + 1, LastChangeFansOut = false },
         SeedRecalled r when Seed is not null => this with
         {
-            Seed = Seed with { Recall = new SeedRecall(r.Reason, r.Force, r.By, r.At) }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = true,
+            Seed = Seed with { Recall = new SeedRecall(r.Reason, r.Force, r.By.Sid, r.At) }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = true,
         },
         SeedUnrecalled when Seed is not null => this with
         {

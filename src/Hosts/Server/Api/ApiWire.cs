@@ -90,7 +90,7 @@ public static class ApiWire
     public static string? Time(Instant? i) => i is { } v ? Time(v) : null;
 
     public static SeedWire Seed(SeedInfo s) => new(s.Sid.Value, s.Name, s.Type.ToWire(), s.Artifact, [.. s.Tags.Select(t => new TagWire(t.Key, t.Value))],
-        Time(s.Recency), Time(s.CreatedAt), s.Retired, s.Recall is not null, s.Recall?.Reason, Time(s.Recall?.At), s.Recall?.By.Sid);
+        Time(s.Recency), Time(s.CreatedAt), s.Retired, s.Recall is not null, s.Recall?.Reason, Time(s.Recall?.At), s.Recall?.By);
 
     public static SubscriptionWire Subscription(SubscriptionRecord r)
     {

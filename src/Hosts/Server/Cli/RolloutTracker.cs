@@ -63,6 +63,42 @@ public sealed class RolloutTracker
         return matches.ToImmutable();
     }
 
+    /// <summary>
+    /// The subscriptions a recall must move (issue 16.2): those whose running seed (RunningSeed) is the recalled one, with the
+    /// policy's decision for trigger recall now (forced: regardless of windows).
+    /// </summary>
+    public static ImmutableArray<RolloutMatch> MatchRecall(ServerReadModel model, SeedInfo seed, bool force, Instant now)
+    {
+        var matches = ImmutableArray.CreateBuilder<RolloutMatch>();
+        foreach (var garden in model.Gardens.Values.Where(g => g.Exists).OrderBy(g => g.Registration!.Name, StringComparer.Ordinal))
+        {
+            foreach (var sub in garden.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal))
+            {
+                if (RunningSeed(model, sub.Sid) != seed.Sid) continue;
+                var policy = force ? PolicyEvaluator.WithoutWindows(sub.Spec.Policy) : sub.Spec.Policy;
+                var explained = PolicyExplainer.Explain(policy, Trigger.Recall, seed.Type, sub.Zone, now);
+                var decision = explained.Decision!;
+                var reason = decision.Kind switch
+                {
+                    DecisionKind.Allow => $"it runs the recalled seed; policy allows {decision.Action?.ToWire()} for recall now (rule {string.Join(", ", decision.MatchedRules)})",
+                    DecisionKind.Confirm => $"it runs the recalled seed; policy requires approval for {decision.Action?.ToWire()} (rule {string.Join(", ", decision.MatchedRules)})",
+                    _ => explained.NextChange is { } next
+                        ? $"held by policy: recall is outside every window now (next window opens {ApiWire.Time(next)}); --force acts regardless of windows"
+                        : "held by policy: no rule allows the recall trigger; the subscription moves on its next allowed trigger",
+                };
+                matches.Add(new RolloutMatch(garden.Sid, garden.Registration!.Name, sub.Sid, sub.Spec.Name, decision.Kind.ToWire(), decision.Action,
+                    decision.MatchedRules, decision.Kind == DecisionKind.Deny ? explained.NextChange : null, reason));
+            }
+        }
+        return matches.ToImmutable();
+    }
+
+    /// <summary>The newest recall-triggered deployment of a subscription created after the request (not one of <paramref name="older"/>).</summary>
+    public static DeploymentRecord? RecallDeploymentFor(ServerReadModel model, SubscriptionId subscription, IReadOnlySet<string> older) =>
+        model.Deployments.Values
+            .Where(d => !older.Contains(d.Sid.Value) && d.Trigger == Trigger.Recall && d.Seeds.Any(s => s.Subscription == subscription))
+            .MaxBy(d => d.CreatedAt);
+
     public static JsonObject MatchEvent(RolloutMatch m) => new()
     {
         ["kind"] = "matched",
