@@ -172,14 +172,41 @@ public sealed class SeedSubmitTests(TestServer server)
         // The garden really received the deployment of this seed.
         Assert.Contains(garden.Received, p => p["seed_deployments"]?[0]?["seed"]?["artifact"]?.ToString() == artifact);
 
-        // The same in text form, with a promote of the seed (deliberate rollback re-deploys it).
+        // Promoting the seed the garden already runs deploys nothing, and --wait says so instead of replaying the old deployment.
         var seedSid = (string)events[0]["seed"]!["sid"]!;
-        var text = Sow.Run(server, "seed", "promote", seedSid, "--wait", "--timeout", "60s");
-        Assert.True(text.ExitCode == 0, text.Stdout + text.Stderr);
-        Assert.Contains($"seed {seedSid} re-submitted and promoted", text.Stdout);
-        Assert.Contains("matched rollout01/rollout01: deploying", text.Stdout);
-        Assert.Contains("rollout finished: 1 matched, 1 succeeded, 0 failed", text.Stdout);
-        Assert.Equal("", text.Stderr);
+        var current = Sow.Run(server, "seed", "promote", seedSid, "--wait", "--timeout", "60s");
+        Assert.True(current.ExitCode == 0, current.Stdout + current.Stderr);
+        Assert.Contains($"seed {seedSid} re-submitted and promoted", current.Stdout);
+        Assert.Contains("matched rollout01/rollout01: already running it", current.Stdout);
+        Assert.Contains("rollout finished: 1 matched, 0 succeeded, 0 failed, 0 held by policy, 1 already running it", current.Stdout);
+        Assert.Equal("", current.Stderr);
+    }
+
+    [Fact]
+    public async Task Promoting_an_earlier_seed_after_a_newer_one_deployed_pushes_it_again_and_wait_follows_only_the_new_deployment()
+    {
+        await using var garden = await TestGarden.Enroll(server, "promote01");
+        await garden.Sync(("promote01", Sow.NixosSubscription("promote01", Sow.Policy(("live", ["activate"], ["realtime"])))));
+        await WaitForSubscriptions(garden, 1);
+        var a = Sow.NixosArtifact("promote01-a");
+        var b = Sow.NixosArtifact("promote01-b");
+        var first = Sow.Run(server, "seed", "submit", a, "-n", "promote01", "-t", "nixos", "--no-git", "--wait", "--timeout", "60s", "--json");
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        var seedA = (string)SowerProcess.JsonLines(first)[0]["seed"]!["sid"]!;
+        var firstDeployment = (string)SowerProcess.JsonLines(first).First(e => (string?)e["kind"] == "deployment")["deployment_sid"]!;
+        var second = Sow.Run(server, "seed", "submit", b, "-n", "promote01", "-t", "nixos", "--no-git", "--wait", "--timeout", "60s");
+        Assert.True(second.ExitCode == 0, second.Stdout + second.Stderr);
+
+        var promote = Sow.Run(server, "seed", "promote", seedA, "--wait", "--timeout", "60s", "--json");
+
+        Assert.True(promote.ExitCode == 0, promote.Stdout + promote.Stderr);
+        var events = SowerProcess.JsonLines(promote);
+        var followed = events.Where(e => (string?)e["kind"] is "deployment" or "log").Select(e => (string)e["deployment_sid"]!).Distinct().ToList();
+        var rollback = Assert.Single(followed);
+        Assert.NotEqual(firstDeployment, rollback);
+        Assert.Equal(1, (int)events[^1]["succeeded"]!);
+        Assert.Equal(3, garden.Received.Count(p => p["skipped"]?.GetValue<bool>() != true));
+        Assert.Equal(a, garden.Received.Last()["seed_deployments"]?[0]?["seed"]?["artifact"]?.ToString());
     }
 
     [Fact]

@@ -65,6 +65,11 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(Sower.Messages.Seeds.SeedLineState)] = 2,
         [typeof(Sower.Messages.Gardens.GardenCommands.ChangeGardenLabels)] = 2,
         [typeof(Sower.Messages.Gardens.GardenEvents.GardenAdminLabelsChanged)] = 2,
+        // New types holding an audit actor start at v2, the version of every such shape (issue 16.2: recall).
+        [typeof(Sower.Messages.Seeds.SeedCommands.RecallSeed)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedCommands.UnrecallSeed)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedEvents.SeedRecalled)] = 2,
+        [typeof(Sower.Messages.Seeds.SeedEvents.SeedUnrecalled)] = 2,
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();

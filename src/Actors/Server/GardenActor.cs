@@ -123,6 +123,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             StartCreation(new CreationJob(request, null, new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId), PushErrors: false));
         });
         Command<RunCreation>(cmd => StartCreation(new CreationJob(cmd.Request, null, null, PushErrors: false)));
+        Command<RecallOnGarden>(HandleRecall);
+        Command<RunRecall>(cmd => StartCreation(cmd.Job));
         Command<ReplayNow>(_ => Replay());
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
@@ -496,6 +498,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         _job = null;
         Timers.Cancel(ResolveTimer);
         var request = job.Request;
+        foreach (var sub in request.Subscriptions)
+        {
+            if (_latest.GetValueOrDefault(sub) is { } latest && (latest.Withdrawn || latest.Sid == job.Recalled)) _latest[sub] = null;
+            if (job.Fallback is { } fallback && _latest.GetValueOrDefault(sub) is null) _latest[sub] = fallback;
+        }
         var outcome = DeploymentPlanner.Plan(_state, request, _latest, Now, DeploymentId.New());
         switch (outcome)
         {
@@ -526,6 +533,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Done(CreationJob job)
     {
         if (job.RealtimeAck is { } ack) _shards.SeedLines.Tell(ack);
+        if (job.Ack is { } recallAck) recallAck.To.Tell(recallAck.Message);
         Stash.UnstashAll();
         Become(Idle);
     }
@@ -550,6 +558,46 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             replyTo?.Tell(new DeploymentRequested(record.RequestId, record.Sid, record.State == DeploymentState.AwaitingApproval, Duplicate: false));
         });
         done();
+    }
+
+    /// <summary>
+    /// Issue 16.2: a recalled seed leaves this subscription. Deployments of it still on their way are canceled (superseded);
+    /// when the subscription runs it, a deployment of the newest non-recalled matching seed (or, if the line has none, of the
+    /// seed it ran before) is created under trigger recall. A garden that is offline gets it replayed when it reconnects.
+    /// </summary>
+    private void HandleRecall(RecallOnGarden cmd)
+    {
+        var done = new RecallOnGardenDone(cmd.Seed.Sid, cmd.Subscription);
+        var sub = _state.Exists ? _state.FindSubscription(cmd.Subscription) : null;
+        if (sub is null)
+        {
+            Sender.Tell(done);
+            return;
+        }
+        var events = new List<IGardenEvent>();
+        var canceled = new List<DeploymentId>();
+        foreach (var d in _state.Deployments.Values.Where(d => (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval)
+                                                              && d.Seeds.Any(s => s.Seed.Sid == cmd.Seed.Sid)))
+        {
+            canceled.Add(d.Sid);
+            events.Add(new GardenDeploymentIndexed(_gid, d with { State = DeploymentState.Canceled }));
+        }
+        var running = DeploymentPlanner.RunningDeployment(_state, sub.Sid);
+        var runsIt = running?.Seeds.Any(s => s.Subscription == sub.Sid && s.Seed.Sid == cmd.Seed.Sid) == true;
+        var replyTo = Sender;
+        var before = DeploymentPlanner.RanBefore(_state, sub.Sid, cmd.Seed.Sid);
+        PersistThen(events, () =>
+        {
+            foreach (var sid in canceled) _shards.Deployments.Tell(new CancelDeployment(sid, CancelReason.Superseded, Actor.FromLegacy(cmd.Actor)));
+            if (!runsIt)
+            {
+                replyTo.Tell(done);
+                return;
+            }
+            _log.Info("garden {0}: subscription {1} runs recalled seed {2}; replacing it", _gid, sub.Sid, cmd.Seed.Sid);
+            var request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Recall, AuditReason.RecallTriggered, Actor.FromLegacy(cmd.Actor), cmd.Force, null);
+            Self.Tell(new RunRecall(new CreationJob(request, null, null, PushErrors: false) { Fallback = before, Recalled = cmd.Seed.Sid, Ack = (replyTo, done) }));
+        });
     }
 
     private void HandleRetry(RetryDeployment cmd)
@@ -645,7 +693,19 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         DeferAsync(PersistenceId, _ => after());
     }
 
-    private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors);
+    private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors)
+    {
+        /// <summary>A recall's replacement when the line has no non-recalled matching seed: the seed the subscription ran before.</summary>
+        public SeedInfo? Fallback { get; init; }
+
+        /// <summary>The recalled seed: never the replacement, whatever a line that has not caught up yet answers.</summary>
+        public SeedId? Recalled { get; init; }
+
+        public (IActorRef To, object Message)? Ack { get; init; }
+    }
+
+    /// <summary>A recall's creation, queued behind the cancellations it persisted.</summary>
+    private sealed record RunRecall(CreationJob Job) : INoSerializationVerificationNeeded;
 
     /// <summary>A creation queued by reconciliation (catch-up), run in order with everything else.</summary>
     private sealed record RunCreation(CreationRequest Request) : INoSerializationVerificationNeeded;

@@ -9,6 +9,8 @@ using static Sower.Messages.Seeds.SeedCommands;
 using static Sower.Messages.Seeds.SeedEvents;
 using static Sower.Messages.Seeds.SeedLineCommands;
 using static Sower.Messages.Seeds.SeedQueries;
+using static Sower.Messages.Seeds.SeedLineQueries;
+using static Sower.Messages.Gardens.GardenCommands;
 
 namespace Sower.Actors.Server;
 
@@ -20,12 +22,17 @@ namespace Sower.Actors.Server;
 public sealed class SeedActor : ReceivePersistentActor, IWithTimers
 {
     private const string LineSyncTimer = "line-sync";
+    private const string RecallTimer = "recall";
     private readonly IClock _clock;
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private SeedState _state = SeedState.Empty;
     private bool _lineAcked = true;
+
+    // The recall fan-out in progress (issue 16.2): the followers asked, and those that have not answered yet.
+    private ImmutableArray<SeedLineFollower>? _recallFollowers;
+    private readonly HashSet<string> _recallAwaiting = new(StringComparer.Ordinal);
 
     public SeedActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
@@ -55,13 +62,26 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         });
         Command<RetireSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
         Command<RemoveSeedTag>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<UnrecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<SeedLineFollowers>(OnFollowers);
+        Command<RecallOnGardenDone>(done =>
+        {
+            if (!_recallAwaiting.Remove(done.Subscription.Value) || _recallAwaiting.Count > 0 || _recallFollowers is null) return;
+            var count = _recallFollowers.Value.Length;
+            _recallFollowers = null;
+            Timers.Cancel(RecallTimer);
+            if (!_state.RecallOwed) return;
+            Persist(new SeedRecallDelivered(_state.Seed!.Sid, count, _clock.GetCurrentInstant()), e => _state = _state.Apply(e));
+        });
+        Command<RecallRetry>(_ => SendRecall());
         Command<GetSeed>(_ => Sender.Tell(new SeedFound(_state.Seed)));
         Command<SeedInLineSet>(ack => { if (ack.Version >= _state.Version) { _lineAcked = true; Timers.Cancel(LineSyncTimer); } });
         Command<SyncLine>(_ => SendToLine());
         Command<Messages.CommandAccepted>(_ => { });
         Command<ReceiveTimeout>(_ =>
         {
-            if (_lineAcked) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (_lineAcked && !_state.RecallOwed) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
@@ -86,6 +106,69 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     {
         // After a restart the line may have missed the last change; the line ignores versions it already has.
         if (_state.Seed is not null) StartLineSync();
+        // A recall that had not reached every garden before a restart goes on (the garden entities handle it idempotently).
+        if (_state.RecallOwed) StartRecall();
+    }
+
+    private void HandleOrRefuse(Messages.Domain.SeedId sid, (ImmutableArray<ISeedEvent> Events, string? Code, string? Message) decision)
+    {
+        if (decision.Code is { } code)
+        {
+            Sender.Tell(Messages.CommandFailed.Of(code, decision.Message ?? code));
+            return;
+        }
+        Handle(sid, decision.Events);
+        if (decision.Events.Any(e => e is SeedRecalled)) DeferAsync(sid, _ => StartRecall());
+        if (decision.Events.Any(e => e is SeedUnrecalled))
+        {
+            _recallFollowers = null;
+            _recallAwaiting.Clear();
+            Timers.Cancel(RecallTimer);
+        }
+    }
+
+    /// <summary>Asks the line (after the line update StartLineSync sent, so the line already excludes the seed when gardens
+    /// resolve its replacement) which subscriptions follow it, then tells each garden entity.</summary>
+    private void StartRecall()
+    {
+        if (_state.Seed is not { } seed || _state.Line is not { } line) return;
+        _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + _state.Version));
+        Timers.StartPeriodicTimer(RecallTimer, RecallRetry.Instance, _settings.FanOutRetryInterval);
+    }
+
+    private void OnFollowers(SeedLineFollowers reply)
+    {
+        if (!_state.RecallOwed || _state.Seed?.Recall is null) return;
+        _recallFollowers = reply.Followers;
+        _recallAwaiting.Clear();
+        foreach (var f in reply.Followers) _recallAwaiting.Add(f.Subscription.Value);
+        if (_recallAwaiting.Count == 0)
+        {
+            _recallFollowers = null;
+            Timers.Cancel(RecallTimer);
+            Persist(new SeedRecallDelivered(_state.Seed!.Sid, 0, _clock.GetCurrentInstant()), e => _state = _state.Apply(e));
+            return;
+        }
+        SendRecall();
+    }
+
+    /// <summary>(Re)sends the recall to every garden entity that has not answered; without the followers yet, asks again.</summary>
+    private void SendRecall()
+    {
+        if (!_state.RecallOwed || _state.Seed is not { Recall: { } recall } seed)
+        {
+            Timers.Cancel(RecallTimer);
+            return;
+        }
+        if (_recallFollowers is not { } followers)
+        {
+            if (_state.Line is { } line) _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + _state.Version));
+            return;
+        }
+        foreach (var f in followers.Where(f => _recallAwaiting.Contains(f.Subscription.Value)))
+        {
+            _shards.Gardens.Tell(new RecallOnGarden(f.Garden, f.Subscription, seed, recall.Force, recall.By));
+        }
     }
 
     private void Handle(Messages.Domain.SeedId sid, ImmutableArray<ISeedEvent> events)
@@ -124,6 +207,11 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
             _shards.SeedLines.Tell(new RemoveSeedFromLine(new SeedLineKey(seed.Type, old), seed.Sid));
         }
         _shards.SeedLines.Tell(new SetSeedInLine(new SeedLineKey(seed.Type, seed.Name), seed, _state.Version, _state.LastChangeFansOut));
+    }
+
+    private sealed class RecallRetry : INoSerializationVerificationNeeded
+    {
+        public static readonly RecallRetry Instance = new();
     }
 
     private sealed class SyncLine : INoSerializationVerificationNeeded

@@ -6,6 +6,7 @@ using Akka.Persistence;
 using Sower.Messages;
 using NodaTime;
 using Sower.Messages.Rollouts;
+using Sower.Messages.Domain;
 using Sower.Messages.Seeds;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Seeds.SeedLineCommands;
@@ -56,6 +57,17 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             PersistThen(_state.Pending.TryGetValue(cmd.Subscription.Value, out var p) && p.DeliveryId == cmd.DeliveryId
                 ? [new RealtimeFanOutDelivered(_line, cmd.Subscription, cmd.DeliveryId)] : [], ActorRefs.Nobody, null));
         Command<GetLatestMatchingSeed>(q => Sender.Tell(new LatestMatchingSeed(q.Correlation, _state.LatestMatching(q.Rules))));
+        Command<GetSeedLineFollowers>(q =>
+        {
+            var seed = _state.Find(q.Seed)?.Seed;
+            var followers = seed is null
+                ? []
+                : _state.Followers.Values
+                    .Where(f => SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, false, _line.Name, _line.Type, f.Rules))
+                    .OrderBy(f => f.Subscription.Value, StringComparer.Ordinal)
+                    .ToImmutableArray();
+            Sender.Tell(new SeedLineFollowers(q.Correlation, followers));
+        });
         Command<GetSeedsInLine>(q =>
         {
             var ordered = _state.Ordered().ToList();

@@ -9,7 +9,7 @@ namespace Sower.Cli.Commands;
 /// host download, upgrade and reboot (REFERENCE §8).</summary>
 public static class SeedCommands
 {
-    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at", "retired"];
+    public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at", "retired", "recalled", "recall_reason"];
 
     public static Command Create(CliIo io)
     {
@@ -20,6 +20,8 @@ public static class SeedCommands
         seed.Subcommands.Add(Show(io));
         seed.Subcommands.Add(Promote(io));
         seed.Subcommands.Add(Retire(io));
+        seed.Subcommands.Add(Recall(io));
+        seed.Subcommands.Add(Unrecall(io));
         seed.Subcommands.Add(HostCommands.Download(io));
         seed.Subcommands.Add(HostCommands.Upgrade(io));
         seed.Subcommands.Add(HostCommands.Reboot(io));
@@ -256,6 +258,62 @@ public static class SeedCommands
         return command;
     }
 
+    private static Command Recall(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var sid = new Argument<string>("SID") { Description = "The bad seed (seed_…)" };
+        var reason = new Option<string>("--reason") { Description = "Why the seed is bad (shown in the audit trail and in listings)", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace it now, regardless of the subscriptions' policy windows" };
+        var wait = new Option<bool>("--wait") { Description = "Stream the replacement deployments" };
+        var timeout = new Option<string?>("--timeout") { Description = "With --wait: give up after this long (default 30m)" };
+        var json = JsonOption();
+        var command = new Command("recall",
+            "Recall a bad seed: never deployed again, and every subscription running it gets the newest non-recalled seed (trigger recall)")
+            { sid, reason, force, wait, timeout, json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, cancellation) =>
+        {
+            var id = result.GetValue(sid)!;
+            var server = connection.Resolve(result, io);
+            if (!result.GetValue(wait))
+            {
+                using var api = new ApiClient(server);
+                var body = new JsonObject { ["reason"] = result.GetValue(reason), ["force"] = result.GetValue(force) };
+                var recalled = await api.Post($"/seeds/{Uri.EscapeDataString(id)}/recall", body, "seed:write", () => $"no seed {id}");
+                if (result.GetValue(json)) Output.Json(io, Output.Pick(recalled, SeedFields));
+                else io.Out.WriteLine($"seed {Output.Str(recalled, "sid")} recalled: subscriptions running it are moved to the newest non-recalled seed");
+                return ExitCodes.Ok;
+            }
+            var timeoutValue = result.GetValue(timeout) is { } t ? CommandRunner.ParseDuration(t, "--timeout") : TimeSpan.FromMinutes(30);
+            await using var hub = new CliHubClient(server);
+            await hub.Connect(cancellation);
+            var request = new JsonObject { ["seed_sid"] = id, ["reason"] = result.GetValue(reason), ["force"] = result.GetValue(force) };
+            var argument = System.Text.Json.JsonDocument.Parse(request.ToJsonString()).RootElement.Clone();
+            var events = hub.Stream("RecallSeed", "seed:write", [argument], cancellation);
+            return await new RolloutPrinter(io, result.GetValue(json)).Consume(events, timeoutValue, cancellation, "the recall's replacements");
+        });
+        return command;
+    }
+
+    private static Command Unrecall(CliIo io)
+    {
+        var connection = new ConnectionOptions();
+        var sid = new Argument<string>("SID") { Description = "The recalled seed (seed_…)" };
+        var json = JsonOption();
+        var command = new Command("unrecall", "Undo a recall: the seed may be chosen again (nothing is deployed by this alone)") { sid, json };
+        connection.AddTo(command);
+        command.SetAsyncAction(io, async (result, _) =>
+        {
+            var id = result.GetValue(sid)!;
+            using var api = new ApiClient(connection.Resolve(result, io));
+            var seed = await api.Post($"/seeds/{Uri.EscapeDataString(id)}/unrecall", new JsonObject(), "seed:write", () => $"no seed {id}");
+            if (result.GetValue(json)) Output.Json(io, Output.Pick(seed, SeedFields));
+            else io.Out.WriteLine($"seed {Output.Str(seed, "sid")} is no longer recalled");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     private static Command Retire(CliIo io)
     {
         var connection = new ConnectionOptions();
@@ -291,6 +349,7 @@ public static class SeedCommands
             ("recency", Output.Str(seed, "recency")),
             ("created", Output.Str(seed, "created_at")),
             ("retired", Output.Bool(seed, "retired") ? "yes (never selected as latest, never rolled out)" : "no"),
+            ("recalled", Output.Bool(seed, "recalled") ? $"yes: {Output.Str(seed, "recall_reason")} (never deployed again)" : "no"),
             ("tags", string.Join(", ", Output.Array(seed, "tags").Select(t => $"{Output.Str(t, "key")}={Output.Str(t, "value")}").Order(StringComparer.Ordinal))),
         ]);
     }

@@ -16,6 +16,9 @@ public sealed class RolloutPrinter(CliIo io, bool json)
 
     public JsonObject? Submitted { get; private set; }
 
+    /// <summary>The <c>recalled</c> event of `sower seed recall --wait`.</summary>
+    public JsonObject? Recalled { get; private set; }
+
     public async Task<int> Consume(IAsyncEnumerable<JsonObject> events, TimeSpan? timeout, CancellationToken cancellation, string waitingFor)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -38,6 +41,10 @@ public sealed class RolloutPrinter(CliIo io, bool json)
                     case "submitted":
                         Submitted = e;
                         if (!json) PrintSubmitted(e);
+                        break;
+                    case "recalled":
+                        Recalled = e;
+                        if (!json) _progress.Line(io.Out, $"seed {Output.Style(io, Output.Str(e["seed"], "sid") ?? "?", "1")} recalled: {Output.Str(e["seed"], "recall_reason")}");
                         break;
                     case "matched":
                         if (!json) PrintMatched(e);
@@ -70,7 +77,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
         {
             _progress.Clear();
         }
-        if (done is null) return Submitted is not null ? ExitCodes.Ok : ExitCodes.Failure;
+        if (done is null) return Submitted is not null || Recalled is not null ? ExitCodes.Ok : ExitCodes.Failure;
         if (Output.Int(done, "failed") > 0 || Output.Int(done, "rolled_back") > 0) return ExitCodes.Failure;
         if (Output.Int(done, "held") > 0 && Output.Int(done, "deployments") == 0 && Output.Int(done, "held") == Output.Int(done, "matched") - Output.Int(done, "not_realtime"))
         {
@@ -91,7 +98,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
     private void PrintMatched(JsonObject e)
     {
         var decision = Output.Str(e, "decision") ?? "";
-        var label = decision switch
+        var label = Output.Bool(e, "already_running") ? "already running it" : decision switch
         {
             "allow" => Output.Style(io, "deploying", "32"),
             "confirm" => Output.Style(io, "needs approval", "33"),
@@ -139,12 +146,18 @@ public sealed class RolloutPrinter(CliIo io, bool json)
             _progress.Line(io.Out, "no subscription matches this seed");
             return;
         }
+        if (Recalled is not null && Output.Int(e, "matched") == 0)
+        {
+            _progress.Line(io.Out, "no subscription runs this seed: nothing to replace");
+            return;
+        }
         var parts = new List<string>();
-        if (Submitted is not null) parts.Add($"{Output.Int(e, "matched")} matched");
+        if (Submitted is not null || Recalled is not null) parts.Add($"{Output.Int(e, "matched")} matched");
         parts.Add($"{Output.Int(e, "succeeded")} succeeded");
         parts.Add($"{Output.Int(e, "failed")} failed");
         if (Output.Int(e, "rolled_back") > 0) parts.Add($"{Output.Int(e, "rolled_back")} rolled back");
-        if (Submitted is not null) parts.Add($"{Output.Int(e, "held")} held by policy");
+        if (Submitted is not null || Recalled is not null) parts.Add($"{Output.Int(e, "held")} held by policy");
+        if (Output.Int(e, "already_running") > 0) parts.Add($"{Output.Int(e, "already_running")} already running it");
         parts.Add($"{Output.Int(e, "awaiting_approval")} awaiting approval");
         if (Output.Int(e, "canceled") > 0) parts.Add($"{Output.Int(e, "canceled")} canceled");
         _progress.Line(io.Out, "rollout finished: " + string.Join(", ", parts));

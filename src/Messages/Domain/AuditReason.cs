@@ -9,6 +9,7 @@ public enum AuditReason
     ScheduleTriggered,
     RealtimeTriggered,
     PollOnConnect,
+    RecallTriggered,
 }
 
 public static class AuditReasons
@@ -21,6 +22,7 @@ public static class AuditReasons
         AuditReason.ScheduleTriggered => "schedule_triggered",
         AuditReason.RealtimeTriggered => "realtime_triggered",
         AuditReason.PollOnConnect => "poll_on_connect",
+        AuditReason.RecallTriggered => "recall_triggered",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 
@@ -41,6 +43,7 @@ public static class AuditReasons
         AuditReason.ScheduleTriggered => Trigger.Scheduled,
         AuditReason.RealtimeTriggered => Trigger.Realtime,
         AuditReason.PollOnConnect => Trigger.PollOnConnect,
+        AuditReason.RecallTriggered => Trigger.Recall,
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 

@@ -147,7 +147,7 @@ public sealed record PolicyRule
                 {
                     foreach (var trigger in list)
                     {
-                        if (trigger is >= Trigger.Manual and <= Trigger.PollOnConnect) mask |= 1 << (int)trigger;
+                        if (trigger is >= Trigger.Manual and <= Trigger.Recall) mask |= 1 << (int)trigger;
                     }
                 }
             }
@@ -213,7 +213,8 @@ public sealed record PolicyRule
 
 /// <summary>
 /// A normalised deployment policy (REFERENCE §4.2): never empty. Constructing it from no rules gives the default policy,
-/// one rule allowing <c>activate</c> for manual, scheduled and poll_on_connect; any rule replaces the default entirely.
+/// one rule allowing <c>activate</c> for manual, scheduled, poll_on_connect and recall (a recall is as deliberate as a manual
+/// deployment); any rule replaces the default entirely.
 /// </summary>
 public sealed record Policy
 {
@@ -221,7 +222,7 @@ public sealed record Policy
 
     private static readonly ImmutableArray<PolicyRule> DefaultRules =
     [
-        new PolicyRule(DefaultRuleName, [PolicyAction.Activate], [Trigger.Manual, Trigger.Scheduled, Trigger.PollOnConnect]),
+        new PolicyRule(DefaultRuleName, [PolicyAction.Activate], [Trigger.Manual, Trigger.Scheduled, Trigger.PollOnConnect, Trigger.Recall]),
     ];
 
     public Policy(ImmutableArray<PolicyRule> Rules)

@@ -96,6 +96,10 @@ public static class PolicyEvaluator
         return PolicyDecision.Deny;
     }
 
+    /// <summary>The same rules with every window removed: what a forced recall is evaluated against (issue 16.2).</summary>
+    public static Policy WithoutWindows(Policy policy) =>
+        policy.Rules.All(r => r.Window is null) ? policy : new Policy([.. policy.Rules.Select(r => r with { Window = null })]);
+
     /// <summary>Like <see cref="Evaluate"/> but without the rule names; never allocates.</summary>
     public static PolicyVerdict Decide(Policy policy, Trigger trigger, Instant now, SeedType seedType, DateTimeZone? zone = null)
     {

@@ -128,7 +128,7 @@ public static class PolicyExplainer
         text.Append(CultureInfo.InvariantCulture, $"At {Format(at)} ({Local(at, effectiveZone)} in {effectiveZone.Id}), seed type {SeedTypes.WireOrNumber(seedType)}")
             .Append(trigger is { } tr ? $", trigger {tr.ToWire()}" : ", no trigger").AppendLine(":");
         text.AppendLine(policy.IsDefault
-            ? "  the default policy applies (activate for manual, scheduled and poll_on_connect)"
+            ? "  the default policy applies (activate for manual, scheduled, poll_on_connect and recall)"
             : $"  policy with {policy.Rules.Length} rule(s)");
         foreach (var rule in policy.Rules)
         {

@@ -258,13 +258,13 @@ public static class PolicyJson
             for (var i = 0; i < triggerList.Count; i++)
             {
                 if (Triggers.TryParse(StringOf(triggerList[i]), out var trigger)) parsed.Add(trigger);
-                else problems.Add(new($"{path}.triggers[{i}]", $"unknown trigger {Show(triggerList[i])}, expected one of manual, scheduled, realtime, poll_on_connect"));
+                else problems.Add(new($"{path}.triggers[{i}]", $"unknown trigger {Show(triggerList[i])}, expected one of manual, scheduled, realtime, poll_on_connect, recall"));
             }
             triggers = parsed.ToImmutable();
         }
         else if (triggersNode is not null)
         {
-            problems.Add(new($"{path}.triggers", $"expected a list of manual, scheduled, realtime, poll_on_connect, or null, got {Show(triggersNode)}"));
+            problems.Add(new($"{path}.triggers", $"expected a list of manual, scheduled, realtime, poll_on_connect, recall, or null, got {Show(triggersNode)}"));
         }
 
         rule.TryGetPropertyValue("window", out var windowNode);

@@ -52,7 +52,7 @@ public static class DeploymentPlanner
             if (sub is null) return new CreationOutcome.Failed(SubscriptionNotFound, "subscription not found");
             if (request.ExplicitSeed is { } explicitSeed)
             {
-                if (!SeedMatching.Matches(explicitSeed.Name, explicitSeed.Type, explicitSeed.Tags, explicitSeed.Retired,
+                if (!SeedMatching.Matches(explicitSeed.Name, explicitSeed.Type, explicitSeed.Tags, explicitSeed.Withdrawn,
                         sub.Spec.SeedName, sub.Spec.SeedType, sub.Spec.Rules))
                 {
                     return new CreationOutcome.Failed(SeedNotMatching, "Seed does not match subscription");
@@ -72,7 +72,9 @@ public static class DeploymentPlanner
         var awaiting = false;
         foreach (var (sub, seed) in resolved)
         {
-            var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, request.Trigger, now, seed.Type, sub.Zone);
+            // A forced recall acts now: its rules count regardless of their windows (issue 16.2); confirmation still applies.
+            var policy = request.Force && request.Trigger == Trigger.Recall ? PolicyEvaluator.WithoutWindows(sub.Spec.Policy) : sub.Spec.Policy;
+            var decision = PolicyEvaluator.Evaluate(policy, request.Trigger, now, seed.Type, sub.Zone);
             if (decision.Kind == DecisionKind.Deny || decision.Action is null) continue;
             if (decision.Kind == DecisionKind.Confirm) { awaiting = true; confirmRules.AddRange(decision.MatchedRules); }
             planned.Add(new PlannedSeed(sub.Sid, sub.Spec.Name, decision.Action.Value, seed));
@@ -87,7 +89,10 @@ public static class DeploymentPlanner
         if (open is not null) return new CreationOutcome.Duplicate(open, RePush: request.Force && open.State.IsUnresolved());
         if (!request.Force)
         {
-            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied() && CoversAll(d, seeds));
+            // Issue 16.3: a twin that once was applied is a duplicate only while the garden still runs it. After a newer seed
+            // was deployed to any of these subscriptions, deploying this one again is a rollback, never a no-op.
+            var applied = twins.FirstOrDefault(d => d.State == DeploymentState.Completed && d.Result is { } r && r.IsApplied() && CoversAll(d, seeds)
+                                                    && seeds.All(s => RunningDeployment(state, s.Subscription)?.Sid == d.Sid));
             if (applied is not null) return new CreationOutcome.Duplicate(applied, RePush: false);
         }
 
@@ -95,6 +100,36 @@ public static class DeploymentPlanner
         var record = NewRecord(newId, state.Sid, request.RequestId, request.Trigger, request.Reason, request.Actor, hash, now, awaiting,
             confirmRules.Distinct().ToImmutableArray(), seeds, parent: null, retryOrdinal: 0);
         return new CreationOutcome.Planned(record, Cancellations(state, record));
+    }
+
+    /// <summary>
+    /// The deployment whose seed this subscription runs now, as far as the server knows: the newest completed one (by the time
+    /// it was deployed) that executed an action for the subscription. Null when none ever did.
+    /// </summary>
+    public static DeploymentSummary? RunningDeployment(GardenState state, SubscriptionId subscription) =>
+        state.Deployments.Values
+            .Where(d => d.State == DeploymentState.Completed && Executed(d, subscription))
+            .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
+            .FirstOrDefault();
+
+    /// <summary>What a subscription ran before a recalled seed (issue 16.2): the seed of its newest completed deployment that
+    /// executed something for it and carried neither the recalled seed nor a withdrawn one. Null when there is none.</summary>
+    public static SeedInfo? RanBefore(GardenState state, SubscriptionId subscription, SeedId recalled) =>
+        state.Deployments.Values
+            .Where(d => d.State == DeploymentState.Completed && Executed(d, subscription))
+            .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
+            .Select(d => d.Seeds.First(s => s.Subscription == subscription).Seed)
+            .FirstOrDefault(s => s.Sid != recalled && !s.Withdrawn);
+
+    private static bool Executed(DeploymentSummary d, SubscriptionId subscription)
+    {
+        // A rolled-back deployment switched and then went back: the host does not run its seed.
+        if (d.Result == DeploymentResult.RolledBack) return false;
+        for (var i = 0; i < d.Seeds.Length && i < d.Executed.Length; i++)
+        {
+            if (d.Seeds[i].Subscription == subscription && d.Executed[i] != ExecutedAction.None) return true;
+        }
+        return false;
     }
 
     private static bool CoversAll(DeploymentSummary done, ImmutableArray<PlannedSeed> now)

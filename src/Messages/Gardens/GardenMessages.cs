@@ -80,6 +80,14 @@ public static class GardenCommands
     public sealed record DeployRealtime(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, string Actor, SeedLineKey Line, long DeliveryId)
         : IWithGardenId, ISowerSerializable;
 
+    /// <summary>A seed this subscription may run was recalled (issue 16.2): when it runs it (or has it on the way), the garden gets
+    /// a deployment of the newest non-recalled matching seed, or of what it ran before, under trigger recall. The garden entity
+    /// answers with RecallOnGardenDone once it has decided (idempotent: a repeated delivery finds the replacement in flight).</summary>
+    public sealed record RecallOnGarden(GardenId GardenId, SubscriptionId Subscription, SeedInfo Seed, bool Force, string Actor)
+        : IWithGardenId, ISowerSerializable;
+
+    public sealed record RecallOnGardenDone(SeedId Seed, SubscriptionId Subscription) : ISowerSerializable;
+
     /// <summary>Reply to a creation: the deployment created (or the duplicate found), or null when nothing was created.</summary>
     public sealed record DeploymentRequested(RequestId RequestId, DeploymentId? Deployment, bool AwaitingApproval, bool Duplicate) : ISowerSerializable;
 

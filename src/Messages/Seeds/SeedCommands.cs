@@ -37,6 +37,13 @@ public static class SeedCommands
     /// <summary>Retire a seed: kept for history, excluded from latest-selection and realtime (REFERENCE §2). Audited.</summary>
     public sealed record RetireSeed(SeedId SeedId, Actor By) : IWithSeedId, ISowerSerializable;
 
+    /// <summary>Recall a seed (issue 16.2): never deployed again by any trigger, and every subscription running it gets the newest
+    /// non-recalled matching seed under its policy for the recall trigger (Force: regardless of windows). Audited.</summary>
+    public sealed record RecallSeed(SeedId SeedId, string Reason, bool Force, Actor By) : IWithSeedId, ISowerSerializable;
+
+    /// <summary>Undo a recall: the seed may be chosen again; nothing is deployed by the undo itself. Audited.</summary>
+    public sealed record UnrecallSeed(SeedId SeedId, Actor By) : IWithSeedId, ISowerSerializable;
+
     /// <summary>Remove one tag (key and value) from a seed (REFERENCE §2, pitfall 21). Audited.</summary>
     public sealed record RemoveSeedTag(SeedId SeedId, Tag Tag, Actor By) : IWithSeedId, ISowerSerializable;
 
@@ -75,4 +82,11 @@ public static class SeedEvents
     public sealed record SeedRetired(SeedId SeedId, Actor By, Instant At) : ISeedEvent;
 
     public sealed record SeedTagRemoved(SeedId SeedId, Tag Tag, Actor By, Instant At) : ISeedEvent;
+
+    public sealed record SeedRecalled(SeedId SeedId, string Reason, bool Force, Actor By, Instant At) : ISeedEvent;
+
+    public sealed record SeedUnrecalled(SeedId SeedId, Actor By, Instant At) : ISeedEvent;
+
+    /// <summary>Every garden entity following the seed's line has handled the recall (RecallOwed ends).</summary>
+    public sealed record SeedRecallDelivered(SeedId SeedId, int Subscriptions, Instant At) : ISeedEvent;
 }

@@ -37,6 +37,11 @@ public static class SeedLineQueries
 
     public sealed record LatestMatchingSeed(string Correlation, SeedInfo? Seed) : ISowerSerializable;
 
+    /// <summary>The subscriptions following this line whose rules a seed satisfies (recalled or not): who a recall must reach.</summary>
+    public sealed record GetSeedLineFollowers(SeedLineKey Line, SeedId Seed, string Correlation) : IWithSeedLineKey, ISowerSerializable;
+
+    public sealed record SeedLineFollowers(string Correlation, ImmutableArray<SeedLineFollower> Followers) : ISowerSerializable;
+
     /// <summary>The seeds of a line, newest (by recency) first.</summary>
     public sealed record GetSeedsInLine(SeedLineKey Line, int Offset, int Limit) : IWithSeedLineKey, ISowerSerializable;
 

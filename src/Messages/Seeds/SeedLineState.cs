@@ -35,7 +35,7 @@ public sealed record SeedLineState(
     public SeedInfo? LatestMatching(IEnumerable<Rule> rules)
     {
         var list = rules as IReadOnlyCollection<Rule> ?? rules.ToList();
-        return Ordered().FirstOrDefault(s => SeedMatching.Matches(s.Name, s.Type, s.Tags, s.Retired, s.Name, s.Type, list));
+        return Ordered().FirstOrDefault(s => SeedMatching.Matches(s.Name, s.Type, s.Tags, s.Withdrawn, s.Name, s.Type, list));
     }
 
     public SeedLineState Apply(ISeedLineEvent e)
@@ -91,11 +91,11 @@ public sealed record SeedLineState(
         var events = ImmutableArray.CreateBuilder<ISeedLineEvent>();
         events.Add(new SeedLineEntrySet(cmd.Line, cmd.Seed, cmd.Version));
         // A claimed legacy report was retired here (possibly with a planted future recency): it fans out like a new seed.
-        var recencyRose = existing is null || cmd.Seed.Recency > existing.Seed.Recency || existing.Seed.Retired;
-        if (cmd.FanOut && recencyRose && !cmd.Seed.Retired)
+        var recencyRose = existing is null || cmd.Seed.Recency > existing.Seed.Recency || existing.Seed.Withdrawn;
+        if (cmd.FanOut && recencyRose && !cmd.Seed.Withdrawn)
         {
             var targets = Followers.Values
-                .Where(f => f.Realtime && SeedMatching.Matches(cmd.Seed.Name, cmd.Seed.Type, cmd.Seed.Tags, cmd.Seed.Retired, cmd.Line.Name, cmd.Line.Type, f.Rules))
+                .Where(f => f.Realtime && SeedMatching.Matches(cmd.Seed.Name, cmd.Seed.Type, cmd.Seed.Tags, cmd.Seed.Withdrawn, cmd.Line.Name, cmd.Line.Type, f.Rules))
                 .Select(f => f.Subscription)
                 .OrderBy(s => s.Value, StringComparer.Ordinal)
                 .ToImmutableArray();

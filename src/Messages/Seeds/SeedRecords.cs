@@ -16,7 +16,17 @@ public sealed record SeedInfo(
     Instant Recency,
     Instant CreatedAt,
     bool Retired,
-    string RegisteredBy) : ISowerSerializable;
+    string RegisteredBy,
+    SeedRecall? Recall = null) : ISowerSerializable
+{
+    /// <summary>Never chosen, matched or deployed: retired, or recalled (issue 16.2). Derived, never stored.</summary>
+    public bool Withdrawn => Retired || Recall is not null;
+}
+
+/// <summary>Why and by whom a seed was recalled (issue 16.2). Force: the replacement acts now, regardless of policy windows.
+/// Absent in what older servers stored, which reads as "not recalled".
+/// By is the acting token's sid (like RegisteredBy): the full actor is on the SeedRecalled event.</summary>
+public sealed record SeedRecall(string Reason, bool Force, string By, Instant At) : ISowerSerializable;
 
 /// <summary>The identity of a seed line: all seeds of one name and type (the SeedLineActor's entity id).</summary>
 public readonly record struct SeedLineKey(SeedType Type, string Name)
@@ -103,4 +113,28 @@ public static class LegacyReportedSeeds
 
     /// <summary>The seed as this server treats it: a garden-reported one is retired.</summary>
     public static SeedInfo Quarantine(SeedInfo seed) => IsGardenReported(seed) && !seed.Retired ? seed with { Retired = true } : seed;
+}
+
+/// <summary>The one rule for a recall's reason at every entry point (API, CLI hub, console, the seed itself): it is shown in
+/// listings, logs and the audit trail, so it is short, printable text.</summary>
+public static class RecallReasons
+{
+    public const int MaxLength = 500;
+    public const string InvalidReason = "invalid_reason";
+
+    /// <summary>Null when the reason is acceptable, else what is wrong with it.</summary>
+    public static string? Check(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) return "reason: is required (say why the seed is bad)";
+        if (reason.Length > MaxLength) return $"reason: at most {MaxLength} characters, got {reason.Length}";
+        if (reason.Any(char.IsControl))
+        {
+            return "reason: must not contain control characters (newlines, escapes)";
+        }
+        if (reason.Any(c => c is '\u202a' or '\u202b' or '\u202c' or '\u202d' or '\u202e' or '\u2066' or '\u2067' or '\u2068' or '\u2069'))
+        {
+            return "reason: must not contain bidirectional control characters";
+        }
+        return null;
+    }
 }

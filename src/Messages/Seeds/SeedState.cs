@@ -9,9 +9,10 @@ namespace Sower.Messages.Seeds;
 /// <summary>
 /// One seed's state and its pure command handling. Version counts events so the seed line can ignore stale or repeated
 /// updates; LastChangeFansOut says whether the latest change (creation or promotion) asks for realtime fan-out;
-/// PreviousName remembers the line a rename left, so it can be told (idempotently) to drop the seed.
+/// PreviousName remembers the line a rename left, so it can be told (idempotently) to drop the seed; RecallOwed says a recall
+/// has not yet reached every garden entity following the line (issue 16.2; absent in older snapshots, read as false).
 /// </summary>
-public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFansOut, string? PreviousName) : ISowerSerializable
+public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFansOut, string? PreviousName, bool RecallOwed = false) : ISowerSerializable
 {
     public static readonly SeedState Empty = new(null, 0, false, null);
 
@@ -38,6 +39,15 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
             Seed = Seed with { Recency = p.Recency }, Version = Version + 1, LastChangeFansOut = true,
         },
         SeedRetired when Seed is not null => this with { Seed = Seed with { Retired = true }, Version = Version + 1, LastChangeFansOut = false },
+        SeedRecalled r when Seed is not null => this with
+        {
+            Seed = Seed with { Recall = new SeedRecall(r.Reason, r.Force, r.By.Sid, r.At) }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = true,
+        },
+        SeedUnrecalled when Seed is not null => this with
+        {
+            Seed = Seed with { Recall = null }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = false,
+        },
+        SeedRecallDelivered => this with { RecallOwed = false },
         SeedTagRemoved r when Seed is not null => this with
         {
             Seed = Seed with { Tags = Seed.Tags.Remove(r.Tag) }, Version = Version + 1, LastChangeFansOut = false,
@@ -48,6 +58,27 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
     /// <summary>Retirement and tag removal; nothing when already retired or the tag is absent (null seed: nothing either).</summary>
     public ImmutableArray<ISeedEvent> Decide(RetireSeed cmd, Instant now) =>
         Seed is null || Seed.Retired ? [] : [new SeedRetired(cmd.SeedId, cmd.By, now)];
+
+    /// <summary>The CommandFailed codes of a recall or unrecall that cannot be done.</summary>
+    public const string AlreadyRecalled = "already_recalled";
+    public const string NotRecalled = "not_recalled";
+    public const string SeedNotFound = "seed_not_found";
+
+    /// <summary>Recall: refused (code, message) for an unknown or already recalled seed; the reason is checked by <see cref="RecallReasons"/>.</summary>
+    public (ImmutableArray<ISeedEvent> Events, string? Code, string? Message) Decide(RecallSeed cmd, Instant now)
+    {
+        if (Seed is null || LegacyReportedSeeds.IsGardenReported(Seed)) return ([], SeedNotFound, $"no seed {cmd.SeedId}");
+        if (Seed.Recall is { } recall) return ([], AlreadyRecalled, $"seed {cmd.SeedId} is already recalled ({recall.Reason}); unrecall it first to recall it again");
+        if (RecallReasons.Check(cmd.Reason) is { } problem) return ([], RecallReasons.InvalidReason, problem);
+        return ([new SeedRecalled(cmd.SeedId, cmd.Reason, cmd.Force, cmd.By, now)], null, null);
+    }
+
+    public (ImmutableArray<ISeedEvent> Events, string? Code, string? Message) Decide(UnrecallSeed cmd, Instant now)
+    {
+        if (Seed is null || LegacyReportedSeeds.IsGardenReported(Seed)) return ([], SeedNotFound, $"no seed {cmd.SeedId}");
+        if (Seed.Recall is null) return ([], NotRecalled, $"seed {cmd.SeedId} is not recalled");
+        return ([new SeedUnrecalled(cmd.SeedId, cmd.By, now)], null, null);
+    }
 
     public ImmutableArray<ISeedEvent> Decide(RemoveSeedTag cmd, Instant now) =>
         Seed is null || !Seed.Tags.Contains(cmd.Tag) ? [] : [new SeedTagRemoved(cmd.SeedId, cmd.Tag, cmd.By, now)];

@@ -60,6 +60,33 @@ public sealed class DeploymentPlannerTests
     }
 
     [Fact]
+    public void A_seed_deployed_before_a_newer_one_is_planned_again_as_a_rollback_but_the_running_one_stays_a_duplicate()
+    {
+        var sub = Sub("system");
+        var a = Seed("a");
+        var b = Seed("b");
+        var state = State(sub);
+        var first = Planned(state, sub, a) with
+        {
+            State = DeploymentState.Completed, Result = DeploymentResult.Success, Executed = [ExecutedAction.Activate], DeployedAt = Now - Duration.FromMinutes(10),
+        };
+        state = With(state, first);
+        var second = Planned(state, sub, b) with
+        {
+            State = DeploymentState.Completed, Result = DeploymentResult.Success, Executed = [ExecutedAction.Activate], DeployedAt = Now - Duration.FromMinutes(5),
+        };
+        state = With(state, second);
+
+        Assert.Equal(second.Sid, DeploymentPlanner.RunningDeployment(state, sub.Sid)?.Sid);
+        var rollback = Assert.IsType<CreationOutcome.Planned>(DeploymentPlanner.Plan(state, Request(sub, Trigger.Realtime),
+            new Dictionary<SubscriptionId, SeedInfo?> { [sub.Sid] = a }, Now, DeploymentId.New()));
+        Assert.Equal(a.Sid, Assert.Single(rollback.Deployment.Seeds).Seed.Sid);
+        var same = Assert.IsType<CreationOutcome.Duplicate>(DeploymentPlanner.Plan(state, Request(sub, Trigger.Realtime),
+            new Dictionary<SubscriptionId, SeedInfo?> { [sub.Sid] = b }, Now, DeploymentId.New()));
+        Assert.Equal(second.Sid, same.Existing.Sid);
+    }
+
+    [Fact]
     public void Force_never_creates_a_second_unresolved_identical_deployment_it_re_pushes_the_existing_one()
     {
         var sub = Sub("system");

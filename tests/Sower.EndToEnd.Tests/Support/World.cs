@@ -41,6 +41,8 @@ public sealed class World : IAsyncLifetime
         new("rb-base", "rollback"), new("rb-cut", "rollback", KillsGarden: true),
         new("rk-base", "rollback-kept"), new("rk-1", "rollback-kept"),
         new("rr-base", "rollback-reboot"), new("rr-1", "rollback-reboot"),
+        new("pr-a", "promote"), new("pr-b", "promote"),
+        new("rc-good", "recall"), new("rc-bad", "recall"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();

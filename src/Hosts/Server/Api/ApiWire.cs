@@ -15,7 +15,8 @@ namespace Sower.Server.Api;
 public sealed record TagWire(string Key, string Value);
 
 /// <summary>Wire Seed: {sid, name, seed_type, artifact, tags:[{key,value}]} plus recency and creation time.</summary>
-public sealed record SeedWire(string Sid, string Name, string SeedType, string Artifact, IReadOnlyList<TagWire> Tags, string Recency, string CreatedAt, bool Retired);
+public sealed record SeedWire(string Sid, string Name, string SeedType, string Artifact, IReadOnlyList<TagWire> Tags, string Recency, string CreatedAt, bool Retired,
+    bool Recalled = false, string? RecallReason = null, string? RecalledAt = null, string? RecalledBy = null);
 
 public sealed record PageWire<T>(IReadOnlyList<T> Items, int Page, int PerPage, int Total);
 
@@ -105,7 +106,7 @@ public static class ApiWire
     public static string? Time(Instant? i) => i is { } v ? Time(v) : null;
 
     public static SeedWire Seed(SeedInfo s) => new(s.Sid.Value, s.Name, s.Type.ToWire(), s.Artifact, [.. s.Tags.Select(t => new TagWire(t.Key, t.Value))],
-        Time(s.Recency), Time(s.CreatedAt), s.Retired);
+        Time(s.Recency), Time(s.CreatedAt), s.Retired, s.Recall is not null, s.Recall?.Reason, Time(s.Recall?.At), s.Recall?.By);
 
     public static SubscriptionWire Subscription(SubscriptionRecord r)
     {

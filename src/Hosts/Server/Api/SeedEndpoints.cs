@@ -31,6 +31,11 @@ public static class SeedEndpoints
             .Produces<SeedWire>(201).Produces<SeedWire>(200).Produces<ErrorWire>(422).WithSummary("Submit or re-submit a seed (rename, promote)");
         seeds.MapPost("/{sid}/retire", Retire).RequireAuthorization(Roles.SeedWrite)
             .Produces<SeedWire>().Produces<ErrorWire>(404).WithSummary("Retire a seed: kept for history, never latest, never realtime");
+        seeds.MapPost("/{sid}/recall", Recall).RequireAuthorization(Roles.SeedWrite).Accepts<RecallSeedBody>("application/json")
+            .Produces<SeedWire>().Produces<ErrorWire>(404).Produces<ErrorWire>(409).Produces<ErrorWire>(422)
+            .WithSummary("Recall a seed: never deployed again; subscriptions running it get the newest non-recalled seed (trigger recall)");
+        seeds.MapPost("/{sid}/unrecall", Unrecall).RequireAuthorization(Roles.SeedWrite)
+            .Produces<SeedWire>().Produces<ErrorWire>(404).Produces<ErrorWire>(409).WithSummary("Undo a recall: the seed may be chosen again");
         seeds.MapDelete("/{sid}/tags", RemoveTag).RequireAuthorization(Roles.SeedWrite)
             .Produces<SeedWire>().Produces<ErrorWire>(400).Produces<ErrorWire>(404).WithSummary("Remove one tag (?key=…&value=…) from a seed");
     }
@@ -131,6 +136,39 @@ public static class SeedEndpoints
         return SeedReply(await seedRegion.ActorRef.Ask(new RetireSeed(new SeedId(sid), ApiCaller.Actor(user)), AskTimeout));
     }
 
+    private static async Task<IResult> Recall(string sid, HttpRequest request, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
+    {
+        if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
+        RecallSeedBody? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<RecallSeedBody>(ApiWire.Json);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return ApiWire.Error(422, "invalid recall", [$"body: {e.Message}"]);
+        }
+        if (RecallReasons.Check(body?.Reason) is { } problem) return ApiWire.Error(422, "invalid recall", [problem]);
+        var reply = await seedRegion.ActorRef.Ask(new RecallSeed(new SeedId(sid), body!.Reason!, body.Force, ApiCaller.Actor(user)), AskTimeout);
+        return RecallReply(reply);
+    }
+
+    private static async Task<IResult> Unrecall(string sid, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
+    {
+        if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
+        return RecallReply(await seedRegion.ActorRef.Ask(new UnrecallSeed(new SeedId(sid), ApiCaller.Actor(user)), AskTimeout));
+    }
+
+    /// <summary>404 for an unknown seed, 409 for recall twice or unrecall of a seed not recalled, 422 for a bad reason.</summary>
+    public static IResult RecallReply(object reply) => reply switch
+    {
+        SeedSubmissionResult r => ApiWire.Ok(ApiWire.Seed(r.Seed)),
+        Messages.CommandFailed { Code: SeedState.SeedNotFound } => ApiWire.NotFound(),
+        Messages.CommandFailed { Code: SeedState.AlreadyRecalled or SeedState.NotRecalled } f => ApiWire.Error(409, f.Code, [f.Message], f.Message),
+        Messages.CommandFailed f => ApiWire.Error(422, "invalid recall", [f.Message], f.Message),
+        _ => ApiWire.Unavailable(),
+    };
+
     private static async Task<IResult> RemoveTag(string sid, HttpRequest request, ClaimsPrincipal user, IRequiredActor<SeedRegion> seedRegion)
     {
         if (!Sid.IsValid(sid, SeedId.Prefix)) return ApiWire.NotFound();
@@ -166,3 +204,7 @@ public static class ApiCaller
     /// also the actor of the realtime deployments it starts).</summary>
     public static string Sid(ClaimsPrincipal user) => user.AuditActor().Sid;
 }
+
+/// <summary>Body of <c>POST /api/v1/seeds/{sid}/recall</c>: why (required, printable, at most 500 characters) and whether the
+/// replacement acts now regardless of policy windows.</summary>
+public sealed record RecallSeedBody(string? Reason, bool Force = false);

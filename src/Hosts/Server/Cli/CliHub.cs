@@ -35,6 +35,7 @@ public sealed class CliHub(
     public const string Path = "/hubs/cli";
     public const string SubmitSeedMethod = "SubmitSeed";
     public const string FollowDeploymentMethod = "FollowDeployment";
+    public const string RecallSeedMethod = "RecallSeed";
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxStream = TimeSpan.FromHours(6);
@@ -51,6 +52,21 @@ public sealed class CliHub(
         var channel = Channel.CreateUnbounded<JsonObject>();
         var by = ApiCaller.Sid(Context.User!);
         _ = Task.Run(() => Run(channel.Writer, w => Submit(w, request, by, cancellation)), CancellationToken.None);
+        return channel.Reader;
+    }
+
+    /// <summary>
+    /// Request <c>{seed_sid, reason, force}</c>: recalls the seed (issue 16.2) and streams its rollout — <c>recalled</c>, then
+    /// <c>matched</c> per subscription that runs it (decision for trigger recall), the replacement deployments created for this
+    /// request, <c>done</c> — or a single <c>error</c> (not_found, already_recalled, invalid_reason).
+    /// </summary>
+    [HubMethodName(RecallSeedMethod)]
+    [Authorize(Policy = Roles.SeedWrite)]
+    public ChannelReader<JsonObject> RecallSeed(JsonElement request, CancellationToken cancellation)
+    {
+        var channel = Channel.CreateUnbounded<JsonObject>();
+        var actor = ApiCaller.Actor(Context.User!);
+        _ = Task.Run(() => Run(channel.Writer, w => Recall(w, request, actor, cancellation)), CancellationToken.None);
         return channel.Reader;
     }
 
@@ -123,6 +139,9 @@ public sealed class CliHub(
         }
 
         var command = new SubmitSeed(SeedIdentity.For(type, artifact!), name!, type, artifact!, tags.ToImmutable(), rename, promote, by);
+        // What existed before this request: --wait follows only deployments created after it (issue 16.3), never the log of
+        // an earlier deployment of the same seed.
+        var older = readModel.Current.Deployments.Keys.ToHashSet(StringComparer.Ordinal);
         object answer;
         try
         {
@@ -171,15 +190,67 @@ public sealed class CliHub(
             var found = new List<DeploymentRecord>();
             foreach (var match in expected)
             {
-                if (RolloutTracker.DeploymentFor(model, match.Subscription, seed.Sid) is not { } d) continue;
+                if (RolloutTracker.DeploymentFor(model, match.Subscription, seed.Sid, older) is not { } d) continue;
                 if (found.All(f => f.Sid != d.Sid)) found.Add(d);
             }
             foreach (var d in found)
             {
                 foreach (var change in tracker.Changes(model, d)) await writer.WriteAsync(change, cancellation);
             }
-            var settled = expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid) is { } d && RolloutTracker.IsSettled(d, true));
+            var settled = expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid, older) is { } d && RolloutTracker.IsSettled(d, true));
             if (!settled) return false;
+            await writer.WriteAsync(RolloutTracker.Summary(matches, found), cancellation);
+            return true;
+        });
+    }
+
+    private async Task Recall(ChannelWriter<JsonObject> writer, JsonElement request, Actor actor, CancellationToken cancellation)
+    {
+        var sid = request.ValueKind == JsonValueKind.Object ? String(request, "seed_sid") : null;
+        var reason = request.ValueKind == JsonValueKind.Object ? String(request, "reason") : null;
+        var force = request.ValueKind == JsonValueKind.Object && Bool(request, "force");
+        if (sid is null || !Sid.IsValid(sid, SeedId.Prefix))
+        {
+            await writer.WriteAsync(Error("not_found", $"no seed {sid}"), cancellation);
+            return;
+        }
+        if (RecallReasons.Check(reason) is { } problem)
+        {
+            await writer.WriteAsync(Error(RecallReasons.InvalidReason, problem, [problem]), cancellation);
+            return;
+        }
+        var older = readModel.Current.Deployments.Keys.ToHashSet(StringComparer.Ordinal);
+        var answer = await seeds.ActorRef.Ask(new RecallSeed(new SeedId(sid), reason!, force, actor), AskTimeout, cancellation);
+        if (answer is Messages.CommandFailed failed)
+        {
+            var code = failed.Code == SeedState.SeedNotFound ? "not_found" : failed.Code;
+            await writer.WriteAsync(Error(code, failed.Message, [failed.Message]), cancellation);
+            return;
+        }
+        if (answer is not SeedSubmissionResult reply)
+        {
+            await writer.WriteAsync(Error("unavailable", ApiWire.UnavailableMessage), cancellation);
+            return;
+        }
+        var seed = reply.Seed;
+        await writer.WriteAsync(new JsonObject
+        {
+            ["kind"] = "recalled",
+            ["seed"] = JsonSerializer.SerializeToNode(ApiWire.Seed(seed), ApiWire.Json),
+        }, cancellation);
+        var matches = RolloutTracker.MatchRecall(readModel.Current, seed, force, clock.GetCurrentInstant());
+        foreach (var match in matches) await writer.WriteAsync(RolloutTracker.MatchEvent(match), cancellation);
+        var expected = matches.Where(m => m.ExpectsDeployment).ToList();
+        var tracker = new RolloutTracker();
+        await Watch(cancellation, async () =>
+        {
+            var model = readModel.Current;
+            var found = expected.Select(m => RolloutTracker.RecallDeploymentFor(model, m.Subscription, older)).OfType<DeploymentRecord>().ToList();
+            foreach (var d in found)
+            {
+                foreach (var change in tracker.Changes(model, d)) await writer.WriteAsync(change, cancellation);
+            }
+            if (found.Count < expected.Count || !found.All(d => RolloutTracker.IsSettled(d, true))) return false;
             await writer.WriteAsync(RolloutTracker.Summary(matches, found), cancellation);
             return true;
         });

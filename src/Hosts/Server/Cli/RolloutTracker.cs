@@ -11,10 +11,11 @@ namespace Sower.Server.Cli;
 
 /// <summary>One subscription a submitted seed matched, and what the realtime policy says about it right now.</summary>
 public sealed record RolloutMatch(GardenId Garden, string? GardenName, SubscriptionId Subscription, string SubscriptionName, string Decision,
-    PolicyAction? Action, ImmutableArray<string> MatchedRules, Instant? NextChange, string Reason)
+    PolicyAction? Action, ImmutableArray<string> MatchedRules, Instant? NextChange, string Reason, bool AlreadyRunning = false)
 {
-    /// <summary>A deployment is expected: the policy allows realtime now, or asks for confirmation.</summary>
-    public bool ExpectsDeployment => Decision is "allow" or "confirm";
+    /// <summary>A deployment is expected: the policy allows realtime now, or asks for confirmation, and the subscription does
+    /// not already run the seed (then the garden's duplicate check creates nothing: issue 16.3).</summary>
+    public bool ExpectsDeployment => !AlreadyRunning && Decision is "allow" or "confirm";
 }
 
 /// <summary>
@@ -36,7 +37,7 @@ public sealed class RolloutTracker
             foreach (var sub in garden.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal))
             {
                 var spec = sub.Spec;
-                if (!SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Retired, spec.SeedName, spec.SeedType, spec.Rules)) continue;
+                if (!SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Withdrawn, spec.SeedName, spec.SeedType, spec.Rules)) continue;
                 if (!sub.Realtime)
                 {
                     matches.Add(new RolloutMatch(garden.Sid, garden.Registration!.Name, sub.Sid, spec.Name, "not_realtime", null, [], null,
@@ -53,12 +54,50 @@ public sealed class RolloutTracker
                         ? $"held by policy: realtime is outside every window now; next window opens {ApiWire.Time(next)}"
                         : "held by policy: no rule allows realtime deployment",
                 };
+                var running = RunningSeed(model, sub.Sid) == seed.Sid && decision.Kind != DecisionKind.Deny;
+                if (running) reason = "it already runs this seed: nothing to deploy";
                 matches.Add(new RolloutMatch(garden.Sid, garden.Registration!.Name, sub.Sid, spec.Name, decision.Kind.ToWire(), decision.Action,
+                    decision.MatchedRules, decision.Kind == DecisionKind.Deny ? explained.NextChange : null, reason, running));
+            }
+        }
+        return matches.ToImmutable();
+    }
+
+    /// <summary>
+    /// The subscriptions a recall must move (issue 16.2): those whose running seed (RunningSeed) is the recalled one, with the
+    /// policy's decision for trigger recall now (forced: regardless of windows).
+    /// </summary>
+    public static ImmutableArray<RolloutMatch> MatchRecall(ServerReadModel model, SeedInfo seed, bool force, Instant now)
+    {
+        var matches = ImmutableArray.CreateBuilder<RolloutMatch>();
+        foreach (var garden in model.Gardens.Values.Where(g => g.Exists).OrderBy(g => g.Registration!.Name, StringComparer.Ordinal))
+        {
+            foreach (var sub in garden.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal))
+            {
+                if (RunningSeed(model, sub.Sid) != seed.Sid) continue;
+                var policy = force ? PolicyEvaluator.WithoutWindows(sub.Spec.Policy) : sub.Spec.Policy;
+                var explained = PolicyExplainer.Explain(policy, Trigger.Recall, seed.Type, sub.Zone, now);
+                var decision = explained.Decision!;
+                var reason = decision.Kind switch
+                {
+                    DecisionKind.Allow => $"it runs the recalled seed; policy allows {decision.Action?.ToWire()} for recall now (rule {string.Join(", ", decision.MatchedRules)})",
+                    DecisionKind.Confirm => $"it runs the recalled seed; policy requires approval for {decision.Action?.ToWire()} (rule {string.Join(", ", decision.MatchedRules)})",
+                    _ => explained.NextChange is { } next
+                        ? $"held by policy: recall is outside every window now (next window opens {ApiWire.Time(next)}); --force acts regardless of windows"
+                        : "held by policy: no rule allows the recall trigger; the subscription moves on its next allowed trigger",
+                };
+                matches.Add(new RolloutMatch(garden.Sid, garden.Registration!.Name, sub.Sid, sub.Spec.Name, decision.Kind.ToWire(), decision.Action,
                     decision.MatchedRules, decision.Kind == DecisionKind.Deny ? explained.NextChange : null, reason));
             }
         }
         return matches.ToImmutable();
     }
+
+    /// <summary>The newest recall-triggered deployment of a subscription created after the request (not one of <paramref name="older"/>).</summary>
+    public static DeploymentRecord? RecallDeploymentFor(ServerReadModel model, SubscriptionId subscription, IReadOnlySet<string> older) =>
+        model.Deployments.Values
+            .Where(d => !older.Contains(d.Sid.Value) && d.Trigger == Trigger.Recall && d.Seeds.Any(s => s.Subscription == subscription))
+            .MaxBy(d => d.CreatedAt);
 
     public static JsonObject MatchEvent(RolloutMatch m) => new()
     {
@@ -72,13 +111,26 @@ public sealed class RolloutTracker
         ["matched_rules"] = new JsonArray([.. m.MatchedRules.Select(r => (JsonNode?)r)]),
         ["next_window"] = m.NextChange is { } n ? ApiWire.Time(n) : null,
         ["reason"] = m.Reason,
+        ["already_running"] = m.AlreadyRunning,
     };
 
-    /// <summary>The newest deployment that carries this seed for this subscription, if any.</summary>
-    public static DeploymentRecord? DeploymentFor(ServerReadModel model, SubscriptionId subscription, SeedId seed) =>
+    /// <summary>
+    /// The newest deployment that carries this seed for this subscription and is not one of <paramref name="older"/> (the
+    /// deployments that existed before the request): a rollout follows only what its own request created (issue 16.3).
+    /// </summary>
+    public static DeploymentRecord? DeploymentFor(ServerReadModel model, SubscriptionId subscription, SeedId seed, IReadOnlySet<string>? older = null) =>
         model.Deployments.Values
-            .Where(d => d.Seeds.Any(s => s.Subscription == subscription && s.Seed.Sid == seed))
+            .Where(d => older?.Contains(d.Sid.Value) != true && d.Seeds.Any(s => s.Subscription == subscription && s.Seed.Sid == seed))
             .MaxBy(d => d.CreatedAt);
+
+    /// <summary>The seed a subscription runs now as far as the server knows: that of its newest completed deployment that executed
+    /// something for it (the same rule as the garden's duplicate check, DeploymentPlanner.RunningDeployment).</summary>
+    public static SeedId? RunningSeed(ServerReadModel model, SubscriptionId subscription) =>
+        model.Deployments.Values
+            .Where(d => d.State == DeploymentState.Completed
+                        && d.Seeds.Any(s => s.Subscription == subscription && (s.Executed ?? ExecutedAction.None) != ExecutedAction.None))
+            .OrderByDescending(d => d.DeployedAt ?? d.LastDispatchedAt).ThenByDescending(d => d.CreatedAt)
+            .FirstOrDefault()?.Seeds.First(s => s.Subscription == subscription && (s.Executed ?? ExecutedAction.None) != ExecutedAction.None).Seed.Sid;
 
     public static bool IsSettled(DeploymentRecord d, bool stopAtApproval) =>
         d.State is DeploymentState.Completed or DeploymentState.Stale or DeploymentState.Canceled
@@ -148,6 +200,7 @@ public sealed class RolloutTracker
             ["matched"] = matches.Length,
             ["held"] = matches.Count(m => m.Decision == "deny"),
             ["not_realtime"] = matches.Count(m => m.Decision == "not_realtime"),
+            ["already_running"] = matches.Count(m => m.AlreadyRunning),
             ["deployments"] = deployments.Count,
             ["succeeded"] = Count(d => d.State == DeploymentState.Completed && d.Result is DeploymentResult.Success or DeploymentResult.Skipped or DeploymentResult.Warning),
             ["failed"] = Count(d => d.State == DeploymentState.Stale

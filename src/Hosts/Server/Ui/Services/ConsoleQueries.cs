@@ -51,13 +51,13 @@ public static class ConsoleQueries
     /// <summary>Every seed that matches the subscription, latest first.</summary>
     public static IEnumerable<SeedInfo> Matching(ServerReadModel model, SubscriptionRecord subscription) =>
         Seeds(model)
-            .Where(s => SeedMatching.Matches(s.Name, s.Type, s.Tags, s.Retired, subscription.Spec.SeedName, subscription.Spec.SeedType, subscription.Spec.Rules))
+            .Where(s => SeedMatching.Matches(s.Name, s.Type, s.Tags, s.Withdrawn, subscription.Spec.SeedName, subscription.Spec.SeedType, subscription.Spec.Rules))
             .OrderByDescending(s => s.Recency).ThenByDescending(s => s.CreatedAt);
 
     /// <summary>Reverse matching (REFERENCE §2), with the same predicate.</summary>
     public static IEnumerable<SubscriptionRecord> SubscriptionsMatching(ServerReadModel model, SeedInfo seed) =>
         model.Gardens.Values.Where(g => g.Exists).SelectMany(g => g.Subscriptions.Values)
-            .Where(s => SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Retired, s.Spec.SeedName, s.Spec.SeedType, s.Spec.Rules))
+            .Where(s => SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, seed.Withdrawn, s.Spec.SeedName, s.Spec.SeedType, s.Spec.Rules))
             .OrderBy(s => s.Spec.Name, StringComparer.Ordinal);
 
     /// <summary>What the garden runs for this subscription: its current generation of a seed of that name and type, else the

@@ -15,6 +15,7 @@ public static class Labels
         AuditReason.RealtimeTriggered => "realtime",
         AuditReason.PollOnConnect => "connect",
         AuditReason.UserRetry => "retry",
+        AuditReason.RecallTriggered => "recall",
         _ => "—",
     };
 

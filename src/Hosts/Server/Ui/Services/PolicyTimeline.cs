@@ -62,6 +62,7 @@ public static class PolicyTimeline
         Trigger.Scheduled => "the subscription's cron schedule",
         Trigger.Realtime => "a new or promoted seed",
         Trigger.PollOnConnect => "the garden (re)connecting",
+        Trigger.Recall => "a recall of a seed the subscription runs",
         _ => "",
     };
 
