@@ -35,13 +35,17 @@ public sealed class TestServer : IAsyncLifetime
     public int StaleAfterSeconds { get; init; } = 7200;
     public int ApprovalExpirySeconds { get; init; } = 86400;
     public int EnrollmentExpirySeconds { get; init; } = 86400;
+    /// <summary>OIDC sign-in for the console (off unless a test sets it).</summary>
+    public AuthOptions? Auth { get; init; }
+    /// <summary>A fixed loopback port (0: any free one), for tests whose redirect URIs must be known before start.</summary>
+    public int Port { get; init; }
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDir);
         var options = new ServerOptions
         {
-            DataDir = DataDir, Urls = ["http://127.0.0.1:0"], LogLevel = "Warning",
+            DataDir = DataDir, Urls = [$"http://127.0.0.1:{Port}"], LogLevel = "Warning", Auth = Auth ?? new AuthOptions(),
             StaleAfterSeconds = StaleAfterSeconds, ApprovalExpirySeconds = ApprovalExpirySeconds,
             EnrollmentExpirySeconds = EnrollmentExpirySeconds,
         };
