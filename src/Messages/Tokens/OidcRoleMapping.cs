@@ -35,4 +35,17 @@ public sealed record OidcRoleMapping(ImmutableSortedDictionary<string, Immutable
     }
 
     public static string Pair(string claim, string value) => claim + "=" + value;
+
+    /// <summary>
+    /// The use-time rule for a token: any token not minted by a person passes; a personal token passes only while
+    /// this mapping (the one in force) grants every role of the token to the claim values recorded for its owner. So
+    /// removing or narrowing a person's mapping invalidates their tokens at their next use, signed in or not.
+    /// </summary>
+    public bool Grants(AccessTokenInfo token)
+    {
+        if (token.OwnerPerson is null) return true;
+        if (token.OwnerMatches is not { IsDefaultOrEmpty: false } matches) return false;
+        var granted = RolesFor(matches);
+        return token.Roles.All(r => Roles.Satisfies(granted, r));
+    }
 }

@@ -25,24 +25,32 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>Binds OIDC settings the way a start does (a secret file, the mapping as JSON), or fails the test.</summary>
-    public static AuthOptions Settings(string authority, string secretDir)
+    public static AuthOptions Settings(string authority, string secretDir, string mappingJson = MappingJson)
     {
         var secretFile = Path.Combine(secretDir, "oidc-client-secret");
         File.WriteAllText(secretFile, ClientSecret + "\n");
         var problems = new List<string>();
-        var auth = OidcSettingsBinder.Bind(authority, ClientId, secretFile, null, MappingJson, readSecretFiles: true, problems);
+        var auth = OidcSettingsBinder.Bind(authority, ClientId, secretFile, null, mappingJson, readSecretFiles: true, problems);
         if (problems.Count > 0) throw new InvalidOperationException(string.Join("\n", problems));
         return auth;
     }
 
     /// <summary>Starts a provider and a server that trusts it; <paramref name="issuerPath"/> makes the provider name another issuer.</summary>
-    public static async Task<(TestOidcProvider Provider, TestServer Server)> StartPair(string? issuerPath = null)
+    public static async Task<(TestOidcProvider Provider, TestServer Server)> StartPair(string? issuerPath = null, bool keepData = false)
     {
         var serverPort = TestOidcProvider.FreePort();
         var provider = await TestOidcProvider.StartAsync(new TestOidcProviderOptions(ClientId, ClientSecret,
             $"http://127.0.0.1:{serverPort}/signin-oidc", [Alice, Bob, Carol], issuerPath));
+        return (provider, await StartServer(provider, serverPort, keepData: keepData));
+    }
+
+    /// <summary>A server trusting <paramref name="provider"/> on <paramref name="port"/> (the provider's registered
+    /// redirect), with <paramref name="mappingJson"/>, optionally on the data of an earlier server.</summary>
+    public static async Task<TestServer> StartServer(TestOidcProvider provider, int port, string mappingJson = MappingJson, string? dataDir = null, bool keepData = false)
+    {
         var secrets = Directory.CreateTempSubdirectory("sower-oidc-secret-").FullName;
-        var server = new TestServer { Port = serverPort, Auth = Settings(provider.BaseUrl, secrets) };
+        var auth = Settings(provider.BaseUrl, secrets, mappingJson);
+        var server = dataDir is null ? new TestServer { Port = port, Auth = auth, KeepDataDir = keepData } : new TestServer { Port = port, Auth = auth, DataDir = dataDir };
         await server.InitializeAsync();
         // Warm up: the server reads the provider's discovery document and keys at its first sign-in (slow on a loaded
         // machine); one challenge here keeps that out of the browser steps' timeouts.
@@ -50,7 +58,7 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
         var challenge = await warm.GetAsync(new Uri(server.BaseAddress, "/ui/session/oidc"));
         if (challenge.StatusCode != System.Net.HttpStatusCode.Redirect) throw new InvalidOperationException($"OIDC challenge answered {(int)challenge.StatusCode}");
         await warm.GetAsync(challenge.Headers.Location);
-        return (provider, server);
+        return server;
     }
 
     public async Task InitializeAsync()
@@ -67,11 +75,11 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    public async Task<IPage> NewPage()
+    public async Task<IPage> NewPage(TestServer? server = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Server.BaseAddress.ToString().TrimEnd('/'),
+            BaseURL = (server ?? Server).BaseAddress.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
             Locale = "en-GB",
         });

@@ -51,6 +51,49 @@ public sealed class OidcSignInTests(OidcConsoleFixture fx) : IClassFixture<OidcC
     }
 
     [Fact]
+    public async Task A_person_mints_a_cli_token_that_stops_working_when_their_role_mapping_is_removed()
+    {
+        var (provider, first) = await OidcConsoleFixture.StartPair(keepData: true);
+        TestServer? second = null;
+        try
+        {
+            var page = await fx.NewPage(first);
+            await OidcConsoleFixture.SignInAtProvider(page, OidcConsoleFixture.Bob, "/settings/tokens");
+            await ConsoleFixture.WaitInteractive(page);
+            await page.Locator("#token-description").FillAsync("bob laptop");
+            await Expect(page.Locator("input[type=checkbox][value='admin']")).ToBeDisabledAsync(); // not his to grant
+            await page.Locator("input[type=checkbox][value='deployment:read']").CheckAsync();
+            await page.Locator("#create-token").ClickAsync();
+            var token = await page.Locator("#new-token-value").InputValueAsync();
+            Assert.StartsWith("sower_", token);
+            await Expect(page.Locator("td.token-creator")).ToHaveTextAsync("Bob Operator (sub-bob)");
+
+            using var cli = first.Client(token);
+            Assert.Equal(HttpStatusCode.OK, (await cli.GetAsync("/api/v1/deployments")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await cli.GetAsync("/api/v1/tokens")).StatusCode);
+            var listed = await first.GetJson("/api/v1/tokens");
+            var mine = listed.EnumerateArray().Single(t => t.GetProperty("description").GetString() == "bob laptop");
+            Assert.Equal("person:sub-bob", mine.GetProperty("owner").GetString());
+            Assert.Equal("person", mine.GetProperty("created_by").GetProperty("kind").GetString());
+            Assert.Equal("Bob Operator", mine.GetProperty("created_by").GetProperty("description").GetString());
+
+            // The operator removes the "ops" mapping and restarts: Bob's token fails at its next use; tokens of tokens do not.
+            var port = first.BaseAddress.Port;
+            await first.DisposeAsync();
+            second = await OidcConsoleFixture.StartServer(provider, port, """{"groups": {"sower-admins": "admin"}}""", dataDir: first.DataDir);
+            using var again = second.Client(token);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await again.GetAsync("/api/v1/deployments")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await second.Admin.GetAsync("/api/v1/deployments")).StatusCode);
+        }
+        finally
+        {
+            if (second is not null) await second.DisposeAsync();
+            else await first.DisposeAsync();
+            await provider.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task An_approval_by_a_person_names_them_in_the_console_and_the_api()
     {
         await using var garden = await TestGarden.EnrollAndConnect(Server, "oidc-" + Guid.NewGuid().ToString("N")[..6]);

@@ -64,5 +64,9 @@ public sealed class AuthOptions
     /// <summary>Whether the console offers "Sign in with OIDC".</summary>
     public bool OidcEnabled => OidcAuthority is not null;
 
+    /// <summary>Whether a token may be used now: any token a person did not mint; a personal token only while OIDC is
+    /// configured and the mapping in force still grants its roles to its owner (<see cref="Sower.Messages.Tokens.OidcRoleMapping.Grants"/>).</summary>
+    public bool Allows(Sower.Messages.Tokens.AccessTokenInfo token) => token.OwnerPerson is null || OidcEnabled && OidcRoleMapping.Grants(token);
+
     public override string ToString() => $"AuthOptions {{ OidcAuthority = {OidcAuthority}, OidcClientId = {OidcClientId}, OidcClientSecretFile = {OidcClientSecretFile} }}";
 }

@@ -124,7 +124,7 @@ public static class ConsoleAuthentication
             log.LogWarning("console sign-in: the token store did not answer");
             return Back("unavailable", back);
         }
-        if (info is null) return Back("invalid", back);
+        if (info is null || !http.RequestServices.GetRequiredService<ServerOptions>().Auth.Allows(info)) return Back("invalid", back);
         if (info.GardenId is not null || info.Roles.Contains(Roles.Garden)) return Back("garden", back);
 
         var principal = AccessTokenPrincipal.Create(info, CookieScheme);

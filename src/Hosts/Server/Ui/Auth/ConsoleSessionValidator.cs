@@ -69,7 +69,8 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
             var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
             var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), Timeout, cancel);
             if (reply is not AccessTokenFound { Token: var token }) return SessionCheck.Invalid;
-            var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt);
+            var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt)
+                && (server?.Auth ?? new AuthOptions()).Allows(token);
             if (valid) _valid[sid.Value] = (issued, now + Remember);
             else _valid.TryRemove(sid.Value, out _);
             return valid ? SessionCheck.Valid : SessionCheck.Invalid;
