@@ -29,7 +29,10 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system)
         [typeof(AccessTokenCreated)] = "tok-created-v2",
         [typeof(AccessTokenRegenerated)] = "tok-regenerated-v2",
         [typeof(AccessTokenRevoked)] = "tok-revoked-v2",
-        [typeof(AccessTokenStoreSnapshot)] = "tok-snapshot-v2",
+        // v3: a token's info may carry its owner's OIDC claim values (personal tokens); v2 still reads, without them.
+        [typeof(AccessTokenStoreSnapshot)] = "tok-snapshot-v3",
+        [typeof(PersonalAccessTokenCreated)] = "tok-personal-created-v1",
+        [typeof(CreatePersonalAccessToken)] = "tok-create-personal-v1",
         // v2: commands and queries carry the requesting Actor instead of an owner sid and role list (never persisted).
         [typeof(CreateAccessToken)] = "tok-create-v2",
         [typeof(RegenerateAccessToken)] = "tok-regenerate-v2",
@@ -56,6 +59,7 @@ public sealed class AccessTokenSerializer(ExtendedActorSystem system)
         ["tok-regenerated-v1"] = typeof(AccessTokenRegenerated),
         ["tok-revoked-v1"] = typeof(AccessTokenRevoked),
         ["tok-snapshot-v1"] = typeof(AccessTokenStoreSnapshot),
+        ["tok-snapshot-v2"] = typeof(AccessTokenStoreSnapshot),
     }.ToFrozenDictionary();
 
     /// <summary>Every type this serializer handles (for round-trip tests).</summary>

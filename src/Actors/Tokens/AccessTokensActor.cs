@@ -52,6 +52,8 @@ public sealed class AccessTokensActor : ReceivePersistentActor
             var secret = AccessTokenFormat.NewSecret();
             Execute(_store.Decide(cmd, NewSid(), secret, _clock.GetCurrentInstant(), _settings.EffectiveLimits));
         });
+        Command<CreatePersonalAccessToken>(cmd =>
+            Execute(_store.Decide(cmd, NewSid(), AccessTokenFormat.NewSecret(), _clock.GetCurrentInstant(), _settings.EffectiveLimits)));
         Command<RegenerateAccessToken>(cmd =>
             Execute(_store.Decide(cmd, AccessTokenFormat.NewSecret(), _clock.GetCurrentInstant(), _settings.EffectiveLimits)));
         Command<RevokeAccessToken>(cmd => Execute(_store.Decide(cmd, _clock.GetCurrentInstant())));

@@ -9,7 +9,8 @@ public enum ActorKind
     Token,
     /// <summary>A garden (its local admin socket, its schedule): <see cref="Actor.Sid"/> is the garden sid.</summary>
     Garden,
-    /// <summary>A signed-in person (OIDC subject), once the console has one.</summary>
+    /// <summary>A person signed in through OIDC: <see cref="Actor.Sid"/> is the provider's subject, the description
+    /// the person's display name at the time.</summary>
     Person,
 }
 
@@ -28,6 +29,8 @@ public sealed record Actor(ActorKind Kind, string Sid, string? Description)
     public static Actor Token(TokenId sid, string? description) => new(ActorKind.Token, sid.Value, description);
 
     public static Actor Garden(GardenId garden) => new(ActorKind.Garden, garden.Value, null);
+
+    public static Actor Person(string subject, string? displayName) => new(ActorKind.Person, subject, displayName);
 
     /// <summary>How an audit entry written before actors were recorded reads its plain actor string: <c>system</c>
     /// is the server, a garden sid is that garden, anything else was a token owner's sid.</summary>

@@ -27,6 +27,17 @@ public static class AccessTokenCommands
 
     public sealed record RevokeAccessToken(TokenId TokenId, Actor By, bool ByServer = false) : ITokenMessage;
 
+    /// <summary>A person signed in through OIDC (<paramref name="By"/>, <see cref="ActorKind.Person"/>) mints a CLI token
+    /// for themselves, bounded by <paramref name="PersonRoles"/> (their mapped roles now) and the server's lifetime
+    /// limit. <paramref name="PersonMatches"/> are the claim values that granted those roles, kept with the token.</summary>
+    public sealed record CreatePersonalAccessToken(
+        string Description,
+        ImmutableArray<string> Roles,
+        LocalDate? ExpiresOn,
+        Actor By,
+        ImmutableArray<string> PersonRoles,
+        ImmutableArray<string> PersonMatches) : ITokenMessage;
+
     /// <summary>Creates the initial admin token if and only if no token was ever issued (first start).</summary>
     public sealed record BootstrapAdminToken : ITokenMessage
     {

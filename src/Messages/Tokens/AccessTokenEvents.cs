@@ -25,6 +25,19 @@ public static class AccessTokenEvents
     public sealed record AccessTokenRegenerated(TokenId TokenId, LocalDate? ExpiresOn, string SecretHash, Instant At, Actor? By = null) : ITokenEvent;
 
     public sealed record AccessTokenRevoked(TokenId TokenId, Instant At, Actor? By = null) : ITokenEvent;
+
+    /// <summary>A person signed in through OIDC minted a token for themselves (owner <c>person:&lt;subject&gt;</c>).</summary>
+    /// <param name="OwnerMatches">The person's <c>claim=value</c> pairs that granted their roles at the time.</param>
+    public sealed record PersonalAccessTokenCreated(
+        TokenId TokenId,
+        string Description,
+        ImmutableArray<string> Roles,
+        LocalDate ExpiresOn,
+        string PersonSubject,
+        ImmutableArray<string> OwnerMatches,
+        string SecretHash,
+        Instant At,
+        Actor By) : ITokenEvent;
 }
 
 /// <summary>One token as stored: what may be shown, plus the secret hash.</summary>

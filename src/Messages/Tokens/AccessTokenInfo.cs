@@ -10,6 +10,9 @@ namespace Sower.Messages.Tokens;
 /// <c>system</c> for tokens the server issued and for tokens created before owners were recorded (admin-owned).</param>
 /// <param name="GardenId">Set for a garden's own credential.</param>
 /// <param name="CreatedBy">Who created it, with the creator's description at the time (null before actors were recorded).</param>
+/// <param name="OwnerMatches">A personal token's (<see cref="OwnerPerson"/>): the owner's <c>claim=value</c> pairs that
+/// granted their roles when they minted it; at every use the role mapping in force must still grant the token's roles
+/// to them (<see cref="OidcRoleMapping.Grants"/>).</param>
 public sealed record AccessTokenInfo(
     TokenId Sid,
     string Description,
@@ -19,8 +22,15 @@ public sealed record AccessTokenInfo(
     GardenId? GardenId,
     Instant CreatedAt,
     Instant SecretIssuedAt,
-    Actor? CreatedBy = null)
+    Actor? CreatedBy = null,
+    ImmutableArray<string>? OwnerMatches = null)
 {
+    /// <summary>Owner sids of personal tokens: this prefix and the person's OIDC subject.</summary>
+    public const string PersonOwnerPrefix = "person:";
+
+    /// <summary>The OIDC subject of the person who minted this token for themselves, or null.</summary>
+    public string? OwnerPerson => OwnerSid.StartsWith(PersonOwnerPrefix, StringComparison.Ordinal) ? OwnerSid[PersonOwnerPrefix.Length..] : null;
+
     /// <summary>Valid through the end of <see cref="ExpiresOn"/> (UTC).</summary>
     public bool IsValidOn(LocalDate todayUtc) => ExpiresOn is not { } last || todayUtc <= last;
 

@@ -69,6 +69,13 @@ public sealed record AccessTokenStore(ImmutableDictionary<string, StoredAccessTo
                 t.Info with { ExpiresOn = e.ExpiresOn, SecretIssuedAt = e.At }, e.SecretHash)),
         },
         AccessTokenRevoked e => this with { Tokens = Tokens.Remove(e.TokenId.Value) },
+        PersonalAccessTokenCreated e => this with
+        {
+            AnyIssued = true,
+            Tokens = Tokens.SetItem(e.TokenId.Value, new StoredAccessToken(
+                new AccessTokenInfo(e.TokenId, e.Description, e.Roles, e.ExpiresOn, AccessTokenInfo.PersonOwnerPrefix + e.PersonSubject, null, e.At, e.At, e.By,
+                    e.OwnerMatches), e.SecretHash)),
+        },
         _ => this,
     };
 
@@ -122,6 +129,10 @@ public sealed record AccessTokenStore(ImmutableDictionary<string, StoredAccessTo
     private (AccessTokenInfo? Caller, AccessTokenDecision? Refusal) ResolveCaller(Actor by, bool byServer, LocalDate today)
     {
         if (byServer) return (null, null);
+        // A person manages only the tokens they minted for themselves: a caller with no role whose "sid" is their owner sid.
+        if (by.Kind == ActorKind.Person && by.Sid.Length > 0)
+            return (new AccessTokenInfo(new TokenId(AccessTokenInfo.PersonOwnerPrefix + by.Sid), by.Description ?? "", [], null,
+                AccessTokenInfo.PersonOwnerPrefix + by.Sid, null, default, default), null);
         if (by.Kind != ActorKind.Token || !Tokens.TryGetValue(by.Sid, out var stored) || !stored.Info.IsValidOn(today))
             return (null, AccessTokenDecision.Fail(AccessTokenErrorCodes.Forbidden, CallerInvalidMessage));
         if (stored.Info.GardenId is not null || !MayManageTokens(stored.Info.Roles))
@@ -213,6 +224,33 @@ public sealed record AccessTokenStore(ImmutableDictionary<string, StoredAccessTo
         LocalDate? expiresOn = cmd.ExpiresOn ?? (isGardenCredential ? null : Min(today.PlusDays(1), latest));
         var owner = caller?.Sid.Value ?? BootstrapOwner;
         var evt = new AccessTokenCreated(newSid, description, roles, expiresOn, owner, cmd.GardenId, AccessTokenFormat.Hash(newSecret), now, cmd.By);
+        return new AccessTokenDecision(null, evt, AccessTokenFormat.Compose(newSid, newSecret));
+    }
+
+    /// <summary>A person mints a token for themselves: only roles their mapping grants them now (admin grants every
+    /// mintable role), at least one; expiry required-or-tomorrow and never beyond the server's lifetime limit, for
+    /// admins too (the token outlives the session that minted it).</summary>
+    public AccessTokenDecision Decide(CreatePersonalAccessToken cmd, TokenId newSid, string newSecret, Instant now, AccessTokenLimits limits)
+    {
+        var today = TodayUtc(now);
+        if (cmd.By.Kind != ActorKind.Person || cmd.By.Sid.Length == 0)
+            return AccessTokenDecision.Fail(AccessTokenErrorCodes.Forbidden, "only a person signed in through OIDC mints personal tokens");
+        if (cmd.PersonRoles.IsDefaultOrEmpty || cmd.PersonMatches.IsDefaultOrEmpty)
+            return AccessTokenDecision.Fail(AccessTokenErrorCodes.Forbidden, "your role mapping grants you no role");
+        var errors = new List<string>();
+        var description = (cmd.Description ?? "").Trim();
+        if (description.Length == 0) errors.Add("description: required");
+        else if (description.Length > MaxDescriptionLength) errors.Add($"description: must be at most {MaxDescriptionLength} characters");
+        var roles = NormaliseRoles(cmd.Roles, errors);
+        if (cmd.ExpiresOn is { } expires && expires < today) errors.Add($"expires_on: {PastExpiryMessage}");
+        if (errors.Count > 0) return Invalid(errors);
+        var refused = roles.Where(r => !CanGrant(cmd.PersonRoles, r)).Select(r => $"roles: cannot grant \"{r}\", which your role mapping does not give you").ToArray();
+        if (refused.Length > 0) return AccessTokenDecision.Fail(AccessTokenErrorCodes.Forbidden, "a person cannot grant roles they do not hold", refused);
+        var latest = today.PlusDays(limits.MaxLifetimeDays);
+        if (cmd.ExpiresOn is { } requested && requested > latest)
+            return Invalid([$"expires_on: must be at most {limits.MaxLifetimeDays} days from today ({Iso(latest)}, the server's max_token_lifetime_days)"]);
+        var evt = new PersonalAccessTokenCreated(newSid, description, roles, cmd.ExpiresOn ?? today.PlusDays(1), cmd.By.Sid,
+            [.. cmd.PersonMatches.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], AccessTokenFormat.Hash(newSecret), now, cmd.By);
         return new AccessTokenDecision(null, evt, AccessTokenFormat.Compose(newSid, newSecret));
     }
 

@@ -29,6 +29,8 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
     private static readonly GardenId Garden = new("grdn_abcdefghijklmnopqrstuvwx");
     private static readonly AccessTokenInfo Info = new(Sid, "ci token", [Roles.SeedRead, Roles.Admin], new LocalDate(2026, 12, 31), "user_x", null, At, At,
         Actor.Token(new TokenId("creatorsidabcdefghijklmno"), "admin laptop"));
+    private static readonly AccessTokenInfo PersonalInfo = new(Sid, "alice cli", [Roles.DeploymentRead], new LocalDate(2026, 3, 1), "person:sub-alice", null, At, At,
+        Actor.Person("sub-alice", "Alice Admin"), ["groups=ops"]);
     private static readonly AccessTokenInfo GardenInfo = new(Sid, "garden", [Roles.Garden], null, "user_x", Garden, At, At.PlusTicks(1));
 
     public static TheoryData<ITokenMessage> Messages() =>
@@ -42,6 +44,12 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
         new AccessTokenRevoked(Sid, At),
         new AccessTokenRevoked(Sid, At, Actor.Token(Sid, "itself")),
         new AccessTokenStoreSnapshot([new StoredAccessToken(Info, new string('d', 64)), new StoredAccessToken(GardenInfo, new string('e', 64))], true),
+        new AccessTokenStoreSnapshot([new StoredAccessToken(PersonalInfo, new string('f', 64))], true),
+        new PersonalAccessTokenCreated(Sid, "alice laptop", [Roles.DeploymentRead], new LocalDate(2026, 3, 1), "sub-alice", ["groups=ops"], new string('a', 64), At,
+            Actor.Person("sub-alice", "Alice Admin")),
+        new CreatePersonalAccessToken("alice laptop", [Roles.DeploymentRead], null, Actor.Person("sub-alice", "Alice Admin"), [Roles.Admin], ["groups=sower-admins"]),
+        new AccessTokenFound(PersonalInfo),
+        new GetAccessTokens(Actor.Person("sub-alice", "Alice Admin")),
         new CreateAccessToken("ci", [Roles.SeedRead], new LocalDate(2026, 2, 1), Actor.Token(Sid, "ci bot")),
         new CreateAccessToken("garden", [Roles.Garden], null, Actor.Token(Sid, "enroll"), Garden, ByServer: true),
         new RegenerateAccessToken(Sid, null, Actor.Token(Sid, null)),
@@ -96,9 +104,10 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("tok-created-v2", serializer.Manifest(new AccessTokenCreated(Sid, "", [], null, "", null, "", At)));
         Assert.Equal("tok-regenerated-v2", serializer.Manifest(new AccessTokenRegenerated(Sid, null, "", At)));
         Assert.Equal("tok-revoked-v2", serializer.Manifest(new AccessTokenRevoked(Sid, At)));
-        Assert.Equal("tok-snapshot-v2", serializer.Manifest(new AccessTokenStoreSnapshot([], false)));
+        Assert.Equal("tok-snapshot-v3", serializer.Manifest(new AccessTokenStoreSnapshot([], false)));
+        Assert.Equal("tok-personal-created-v1", serializer.Manifest(new PersonalAccessTokenCreated(Sid, "", [], new LocalDate(2026, 1, 1), "s", [], "", At, Actor.Person("s", null))));
         Assert.Equal("tok-credential-revoked-v1", serializer.Manifest(new CredentialRevoked(Sid, null, CredentialRevoked.Revoked)));
-        foreach (var v1 in new[] { "tok-created-v1", "tok-regenerated-v1", "tok-revoked-v1", "tok-snapshot-v1" })
+        foreach (var v1 in new[] { "tok-created-v1", "tok-regenerated-v1", "tok-revoked-v1", "tok-snapshot-v1", "tok-snapshot-v2" })
             Assert.Contains(v1, serializer.ReadableManifests);
     }
 
@@ -113,6 +122,23 @@ public sealed class AccessTokenSerializerTests : Akka.TestKit.Xunit2.TestKit
         var revoked = Assert.IsType<AccessTokenRevoked>(serializer.FromBinary(
             """{"token_id":"abcdefghijklmnopqrstuvwx","at":"2026-01-02T03:04:05Z"}"""u8.ToArray(), "tok-revoked-v1"));
         Assert.Null(revoked.By);
+    }
+
+    [Fact]
+    public void A_v2_snapshot_reads_with_no_owner_claim_values_and_a_person_actor_round_trips()
+    {
+        var serializer = (AccessTokenSerializer)Sys.Serialization.FindSerializerForType(typeof(AccessTokenStoreSnapshot));
+        var v2 = """{"tokens":[{"info":{"sid":"abcdefghijklmnopqrstuvwx","description":"ci","roles":["seed:read"],"expires_on":"2026-02-28","owner_sid":"system","garden_id":null,"created_at":"2026-01-02T03:04:05Z","secret_issued_at":"2026-01-02T03:04:05Z","created_by":null},"secret_hash":"h"}],"any_issued":true}""";
+        var back = Assert.IsType<AccessTokenStoreSnapshot>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(v2), "tok-snapshot-v2"));
+        Assert.Null(back.Tokens[0].Info.OwnerMatches);
+        Assert.Null(back.Tokens[0].Info.OwnerPerson);
+
+        var created = new PersonalAccessTokenCreated(Sid, "cli", [Roles.SeedRead], new LocalDate(2026, 3, 1), "sub-alice", ["groups=ops"], "h", At, Actor.Person("sub-alice", "Alice Admin"));
+        var read = Assert.IsType<PersonalAccessTokenCreated>(serializer.FromBinary(serializer.ToBinary(created), "tok-personal-created-v1"));
+        Assert.Equal(ActorKind.Person, read.By.Kind);
+        Assert.Equal("sub-alice", read.By.Sid);
+        Assert.Equal("Alice Admin", read.By.Description);
+        Assert.Equal(["groups=ops"], read.OwnerMatches.ToArray());
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public sealed class TestServer : IAsyncLifetime
 {
     private WebApplication? _app;
 
-    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "sower-test-" + Guid.NewGuid().ToString("N")[..12]);
+    /// <summary>A fresh temp dir unless a test restarts a server on the data of an earlier one.</summary>
+    public string DataDir { get; init; } = Path.Combine(Path.GetTempPath(), "sower-test-" + Guid.NewGuid().ToString("N")[..12]);
     public Uri BaseAddress { get; private set; } = null!;
     public string AdminToken { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
@@ -35,13 +36,19 @@ public sealed class TestServer : IAsyncLifetime
     public int StaleAfterSeconds { get; init; } = 7200;
     public int ApprovalExpirySeconds { get; init; } = 86400;
     public int EnrollmentExpirySeconds { get; init; } = 86400;
+    /// <summary>Keep the data dir on dispose (a test restarts a server on it).</summary>
+    public bool KeepDataDir { get; init; }
+    /// <summary>OIDC sign-in for the console (off unless a test sets it).</summary>
+    public AuthOptions? Auth { get; init; }
+    /// <summary>A fixed loopback port (0: any free one), for tests whose redirect URIs must be known before start.</summary>
+    public int Port { get; init; }
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDir);
         var options = new ServerOptions
         {
-            DataDir = DataDir, Urls = ["http://127.0.0.1:0"], LogLevel = "Warning",
+            DataDir = DataDir, Urls = [$"http://127.0.0.1:{Port}"], LogLevel = "Warning", Auth = Auth ?? new AuthOptions(),
             StaleAfterSeconds = StaleAfterSeconds, ApprovalExpirySeconds = ApprovalExpirySeconds,
             EnrollmentExpirySeconds = EnrollmentExpirySeconds,
         };
@@ -101,7 +108,7 @@ public sealed class TestServer : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        if (!KeepDataDir) try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 

@@ -31,7 +31,8 @@ public sealed class AccessTokenAuthenticationHandler(
     UrlEncoder encoder,
     ActorRegistry registry,
     AccessTokenCache cache,
-    IClock clock) : AuthenticationHandler<AccessTokenAuthenticationOptions>(options, logger, encoder)
+    IClock clock,
+    Sower.Server.Configuration.ServerOptions server) : AuthenticationHandler<AccessTokenAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
 
@@ -56,6 +57,7 @@ public sealed class AccessTokenAuthenticationHandler(
         var today = clock.GetCurrentInstant().InUtc().Date;
         if (cache.TryGet(presented, out var cached) && cached.IsValidOn(today)) return Success(cached);
 
+
         AccessTokenInfo? info;
         try
         {
@@ -74,7 +76,8 @@ public sealed class AccessTokenAuthenticationHandler(
     }
 
     private AuthenticateResult Success(AccessTokenInfo info) =>
-        AuthenticateResult.Success(new AuthenticationTicket(AccessTokenPrincipal.Create(info, Scheme.Name), Scheme.Name));
+        !server.Auth.Allows(info) ? AuthenticateResult.Fail("the owner's role mapping no longer grants this personal token's roles")
+        : AuthenticateResult.Success(new AuthenticationTicket(AccessTokenPrincipal.Create(info, Scheme.Name), Scheme.Name));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

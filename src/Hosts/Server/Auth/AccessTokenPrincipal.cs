@@ -44,9 +44,11 @@ public static class AccessTokenPrincipal
         user.FindFirstValue(ExpiresOnClaim) is { } text && LocalDatePattern.Iso.Parse(text) is { Success: true } parsed ? parsed.Value : null;
     public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(ClaimTypes.Role, Roles.Admin);
 
-    /// <summary>The audit actor of a request: the token's sid and description (garden credentials: the garden).</summary>
+    /// <summary>The audit actor of a request: the person signed in through OIDC (subject and name), the token's sid and
+    /// description, or (garden credentials) the garden.</summary>
     public static Actor AuditActor(this ClaimsPrincipal user) =>
-        user.GardenSid() is { } garden ? Actor.Garden(garden)
+        user.PersonSubject() is not null ? user.PersonActor()
+        : user.GardenSid() is { } garden ? Actor.Garden(garden)
         : user.TokenSid() is { } sid ? Actor.Token(sid, user.FindFirstValue(DescriptionClaim))
         : new Actor(ActorKind.Token, "unknown", null);
 }

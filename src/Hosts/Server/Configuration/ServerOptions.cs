@@ -67,10 +67,24 @@ public sealed class DatabaseOptions
     public override string ToString() => $"DatabaseOptions {{ Provider = {Provider}, ConnectionStringFile = {ConnectionStringFile} }}";
 }
 
-/// <summary>Optional OIDC login for the UI.</summary>
+/// <summary>Optional OIDC sign-in for the console (<see cref="Sower.Server.Ui.Auth.OidcSignIn"/>): all or nothing, checked
+/// at start by <see cref="OidcSettingsBinder"/>.</summary>
 public sealed class AuthOptions
 {
     public string? OidcAuthority { get; init; }
     public string? OidcClientId { get; init; }
     public string? OidcClientSecretFile { get; init; }
+    /// <summary>Read from <see cref="OidcClientSecretFile"/> at start; null for a public client (PKCE only).</summary>
+    public string? OidcClientSecret { get; init; }
+    public System.Collections.Immutable.ImmutableArray<string> OidcScopes { get; init; } = OidcSettingsBinder.DefaultScopes;
+    public Sower.Messages.Tokens.OidcRoleMapping OidcRoleMapping { get; init; } = Sower.Messages.Tokens.OidcRoleMapping.Empty;
+
+    /// <summary>Whether the console offers "Sign in with OIDC".</summary>
+    public bool OidcEnabled => OidcAuthority is not null;
+
+    /// <summary>Whether a token may be used now: any token a person did not mint; a personal token only while OIDC is
+    /// configured and the mapping in force still grants its roles to its owner (<see cref="Sower.Messages.Tokens.OidcRoleMapping.Grants"/>).</summary>
+    public bool Allows(Sower.Messages.Tokens.AccessTokenInfo token) => token.OwnerPerson is null || OidcEnabled && OidcRoleMapping.Grants(token);
+
+    public override string ToString() => $"AuthOptions {{ OidcAuthority = {OidcAuthority}, OidcClientId = {OidcClientId}, OidcClientSecretFile = {OidcClientSecretFile} }}";
 }

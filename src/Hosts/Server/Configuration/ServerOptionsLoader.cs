@@ -27,7 +27,9 @@ public static class ServerOptionsLoader
         "webhooks.first_retry_seconds", "webhooks.max_attempts", "webhooks.timeout_seconds",
         "reboot_lock.default_max_concurrent_reboots", "reboot_lock.lease_ttl_seconds",
     ];
-    private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles"];
+    private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles", "auth.oidc_scopes"];
+    /// <summary>Settings whose value is a JSON object, kept as its JSON text (in the environment: the JSON text).</summary>
+    private static readonly string[] ObjectKeys = ["auth.oidc_role_mapping"];
     private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks", "reboot_lock"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
@@ -180,6 +182,12 @@ public static class ServerOptionsLoader
                 else if (value.ValueKind != JsonValueKind.Null) problems.Add($"{path}: must be an object");
                 continue;
             }
+            if (ObjectKeys.Contains(path))
+            {
+                if (value.ValueKind == JsonValueKind.Object) values[path] = new Value(value.GetRawText(), null, true);
+                else if (value.ValueKind != JsonValueKind.Null) problems.Add($"{path}: must be an object");
+                continue;
+            }
             if (ListKeys.Contains(path))
             {
                 switch (value.ValueKind)
@@ -229,7 +237,7 @@ public static class ServerOptionsLoader
             if (raw is null || !name.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) || name == ConfigFileVariable) continue;
             var path = name[EnvironmentPrefix.Length..].ToLowerInvariant().Replace("__", ".", StringComparison.Ordinal);
             if (Aliases.TryGetValue(path, out var alias)) path = alias;
-            if (ScalarKeys.Contains(path) || ListKeys.Contains(path))
+            if (ScalarKeys.Contains(path) || ListKeys.Contains(path) || ObjectKeys.Contains(path))
             {
                 values[path] = Value.Of(raw);
                 continue;
@@ -297,6 +305,9 @@ public static class ServerOptionsLoader
         if (matchedLevel is null) problems.Add($"log_level: must be one of {string.Join(", ", LogLevels)}");
 
         var secretFile = Scalar("auth.oidc_client_secret_file");
+        var auth = OidcSettingsBinder.Bind(Scalar("auth.oidc_authority"), Scalar("auth.oidc_client_id"),
+            secretFile is { Length: > 0 } ? ResolvePath("auth.oidc_client_secret_file", secretFile) : null,
+            List("auth.oidc_scopes"), values.TryGetValue("auth.oidc_role_mapping", out var mapping) ? mapping.Scalar : null, readSecretFiles, problems);
         return new ServerOptions
         {
             DataDir = dataDir,
@@ -304,12 +315,7 @@ public static class ServerOptionsLoader
             PublicUrl = publicUrl,
             Database = database,
             Cluster = cluster,
-            Auth = new AuthOptions
-            {
-                OidcAuthority = Scalar("auth.oidc_authority") is { Length: > 0 } a ? a : null,
-                OidcClientId = Scalar("auth.oidc_client_id") is { Length: > 0 } c ? c : null,
-                OidcClientSecretFile = secretFile is { Length: > 0 } ? ResolvePath("auth.oidc_client_secret_file", secretFile) : null,
-            },
+            Auth = auth,
             StaleAfterSeconds = PositiveInt("stale_after_seconds", 7200),
             StaleCheckIntervalSeconds = PositiveInt("stale_check_interval_seconds", 60),
             ApprovalExpirySeconds = PositiveInt("approval_expiry_seconds", 86400),

@@ -11,6 +11,7 @@ using NodaTime.Text;
 using Sower.Actors.Tokens;
 using Sower.Messages.Tokens;
 using Sower.Server.Auth;
+using Sower.Server.Configuration;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 
@@ -21,7 +22,7 @@ namespace Sower.Server.Ui.Auth;
 /// once; the cookie then carries that token's claims (never its secret) and is re-checked against the token store, so a
 /// revoked, regenerated or expired token ends the session. A selector scheme is the default: requests that carry a
 /// token (Authorization header, or access_token on the hub paths) authenticate as before, browser requests by cookie.
-/// OpenID Connect can be added later as one more scheme that signs into the same cookie.
+/// OpenID Connect (<see cref="OidcSignIn"/>), when configured, is one more scheme that signs a person into the same cookie.
 /// </summary>
 public static class ConsoleAuthentication
 {
@@ -42,7 +43,10 @@ public static class ConsoleAuthentication
 
     public static IServiceCollection AddSowerConsoleAuthentication(this IServiceCollection services)
     {
-        services.AddAuthentication()
+        var server = services.LastOrDefault(d => d.ServiceType == typeof(ServerOptions))?.ImplementationInstance as ServerOptions ?? new ServerOptions();
+        var authentication = services.AddAuthentication();
+        authentication.AddSowerOidcSignIn(server.Auth, server.PublicUrl);
+        authentication
             .AddCookie(CookieScheme, o =>
             {
                 o.Cookie.Name = CookieName;
@@ -98,6 +102,7 @@ public static class ConsoleAuthentication
     {
         app.MapPost(SignInEndpoint, SignIn).AllowAnonymous().ExcludeFromDescription();
         app.MapPost(SignOutEndpoint, (Delegate)SignOut).AllowAnonymous().ExcludeFromDescription();
+        app.MapSowerOidcSignIn(app.Services.GetRequiredService<ServerOptions>().Auth);
     }
 
     /// <summary>Form post from the sign-in page (antiforgery-checked): a valid user token starts a cookie session.</summary>
@@ -119,7 +124,7 @@ public static class ConsoleAuthentication
             log.LogWarning("console sign-in: the token store did not answer");
             return Back("unavailable", back);
         }
-        if (info is null) return Back("invalid", back);
+        if (info is null || !http.RequestServices.GetRequiredService<ServerOptions>().Auth.Allows(info)) return Back("invalid", back);
         if (info.GardenId is not null || info.Roles.Contains(Roles.Garden)) return Back("garden", back);
 
         var principal = AccessTokenPrincipal.Create(info, CookieScheme);

@@ -6,6 +6,7 @@ using NodaTime.Text;
 using Sower.Actors.Tokens;
 using Sower.Messages.Domain;
 using Sower.Server.Auth;
+using Sower.Server.Configuration;
 using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
@@ -23,7 +24,8 @@ public enum SessionCheck
 /// <summary>Is the token behind a console session still good: not revoked, not expired, its secret not regenerated?
 /// Every request of a session asks (the page and its assets), so a positive answer is remembered for a few seconds;
 /// a revocation (on any node) forgets it at once.</summary>
-public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log) : ICredentialRevocationHandler
+public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log, ServerOptions? server = null)
+    : ICredentialRevocationHandler
 {
     /// <summary>How long a check waits for the token store; settable so a test can make a slow store fail fast.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -51,6 +53,13 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
 
     public async Task<SessionCheck> CheckAsync(ClaimsPrincipal user, CancellationToken cancel)
     {
+        // A person (OIDC): valid while OIDC is configured and the mapping in force still grants the session's roles.
+        if (user.IsPerson())
+        {
+            return ConsoleAuthentication.IsConsoleUser(user) && server?.Auth is { OidcEnabled: true } auth && user.StillMapped(auth.OidcRoleMapping)
+                ? SessionCheck.Valid
+                : SessionCheck.Invalid;
+        }
         if (!ConsoleAuthentication.IsConsoleUser(user) || user.TokenSid() is not { } sid) return SessionCheck.Invalid;
         var issued = user.FindFirstValue(ConsoleAuthentication.SecretIssuedClaim);
         var now = clock.GetCurrentInstant();
@@ -60,7 +69,8 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
             var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
             var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), Timeout, cancel);
             if (reply is not AccessTokenFound { Token: var token }) return SessionCheck.Invalid;
-            var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt);
+            var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt)
+                && (server?.Auth ?? new AuthOptions()).Allows(token);
             if (valid) _valid[sid.Value] = (issued, now + Remember);
             else _valid.TryRemove(sid.Value, out _);
             return valid ? SessionCheck.Valid : SessionCheck.Invalid;

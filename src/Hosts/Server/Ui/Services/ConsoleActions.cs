@@ -150,7 +150,7 @@ public sealed class ConsoleActions(
     public async Task<(ImmutableArray<AccessTokenInfo> Tokens, string? Error)> ListTokensAsync()
     {
         var user = await UserAsync();
-        if (!await Allowed(user, AuthorizationPolicies.ManageTokens)) return ([], AccessTokenStore.NotAManagerMessage[..1].ToUpperInvariant() + AccessTokenStore.NotAManagerMessage[1..] + ".");
+        if (!user.IsPerson() && !await Allowed(user, AuthorizationPolicies.ManageTokens)) return ([], AccessTokenStore.NotAManagerMessage[..1].ToUpperInvariant() + AccessTokenStore.NotAManagerMessage[1..] + ".");
         try
         {
             var reply = await TokenStore(new GetAccessTokens(user.AuditActor()));
@@ -172,10 +172,15 @@ public sealed class ConsoleActions(
         }
     }
 
-    public Task<ConsoleOutcome> CreateTokenAsync(string description, IReadOnlyCollection<string> roles, LocalDate? expiresOn) =>
-        Guarded(AuthorizationPolicies.ManageTokens, async user =>
+    /// <summary>A token signs in the console or a person (OIDC) mints a personal CLI token for themselves, bounded by
+    /// the roles their mapping grants them now.</summary>
+    public async Task<ConsoleOutcome> CreateTokenAsync(string description, IReadOnlyCollection<string> roles, LocalDate? expiresOn) =>
+        await Guarded((await UserAsync()).IsPerson() ? ConsoleAuthentication.ConsolePolicy : AuthorizationPolicies.ManageTokens, async user =>
         {
-            var reply = await TokenStore(new CreateAccessToken(description.Trim(), [.. roles], expiresOn, user.AuditActor()));
+            ITokenMessage command = user.IsPerson()
+                ? new CreatePersonalAccessToken(description.Trim(), [.. roles], expiresOn, user.AuditActor(), user.TokenRoles(), user.OidcMatches())
+                : new CreateAccessToken(description.Trim(), [.. roles], expiresOn, user.AuditActor());
+            var reply = await TokenStore(command);
             return reply switch
             {
                 AccessTokenIssued issued => new ConsoleOutcome(true, TokenEndpoints.ShownOnceWarning, null, issued.Plaintext),
@@ -184,7 +189,8 @@ public sealed class ConsoleActions(
             };
         });
 
-    public Task<ConsoleOutcome> RevokeTokenAsync(TokenId token) => Guarded(AuthorizationPolicies.ManageTokens, async user =>
+    public async Task<ConsoleOutcome> RevokeTokenAsync(TokenId token) =>
+        await Guarded((await UserAsync()).IsPerson() ? ConsoleAuthentication.ConsolePolicy : AuthorizationPolicies.ManageTokens, async user =>
     {
         var reply = await TokenStore(new RevokeAccessToken(token, user.AuditActor()));
         if (reply is not AccessTokenRevocationConfirmed confirmed)
