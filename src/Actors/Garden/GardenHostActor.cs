@@ -134,7 +134,7 @@ public sealed class GardenHostActor : ReceiveActor
     private ActivatorRouting Routing(GardenConfig c) =>
         new(c.ActivatorSocket, c.ActivatorCommand, c.UserName, settings.IsRoot, c.Timeouts.ActivatorConnect);
 
-    private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName, c.EffectiveLogStreamInterval, c.ConfirmTimeouts, c.ConfirmTimeoutDefault);
+    private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName, c.EffectiveLogStreamInterval, ConfirmTimeouts: c.ConfirmTimeouts, ConfirmTimeoutDefault: c.ConfirmTimeoutDefault);
 
     private IEnumerable<string> SubscriptionNames() =>
         config.Subscriptions.Select(s => s.Name)
