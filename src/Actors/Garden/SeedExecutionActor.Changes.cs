@@ -47,6 +47,9 @@ public sealed partial class SeedExecutionActor
             {
                 Line($"only boot components change ({string.Join(", ", c.Differing ?? [])}) and restart is not permitted now: installing for the next boot " +
                      "instead of switching live (the running kernel would meet new modules); the garden is marked reboot pending");
+                // Written before the activator is asked, so a garden restart in between reads the install back from the profile.
+                try { HostConditionStore.For(store).Update(h => h with { BootInstalling = seed.Artifact }, out _); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Line($"could not record the host condition: {e.Message}"); }
             }
             StartActivation(ActivatorRequest.NixOS(NewId(), seed.Artifact, activationMode), activationMode);
         });

@@ -23,6 +23,8 @@ public static class PolicyCommands
         LocalDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm"),
     ];
 
+    private const string UsageHint = "Run 'sower policy eval --help' for usage.";
+
     public static Command Create(CliIo io)
     {
         var policy = new Command("policy", "Deployment policies");
@@ -84,6 +86,7 @@ public static class PolicyCommands
             {
                 io.Error("error: policy eval needs either --policy FILE (a policy: a map of rule name to rule) with --seed-type, " +
                          "or --config client.json --subscription NAME (a garden configuration)");
+                io.Err.WriteLine(UsageHint);
                 return ExitCodes.InvalidInput;
             }
             // Every invalid input is reported at once, then nothing is evaluated.
@@ -111,6 +114,7 @@ public static class PolicyCommands
             if (errors.Count > 0)
             {
                 foreach (var message in errors) io.Error($"error: {message}");
+                if (typeText is null) io.Err.WriteLine(UsageHint);
                 return ExitCodes.InvalidInput;
             }
 

@@ -19,7 +19,9 @@ public sealed record Drift(string Expected, string? Running, string Detail, Inst
 /// What the garden knows about its host beyond the profiles: the system Sower last deployed, whether a reboot is pending
 /// for a boot-only change, and whether the host drifted away from it. Kept in <c>&lt;state_directory&gt;/host-condition.json</c>.
 /// </summary>
-public sealed record HostCondition(string? DeployedSystem, string? DeployedSeedSid, RebootPending? RebootPending, Drift? Drift)
+/// <param name="BootInstalling">A boot-only install asked of the activator and not yet confirmed: a garden restart reads
+/// it back from the system profile (the running system does not move), see <c>BootInstallReconciler</c>.</param>
+public sealed record HostCondition(string? DeployedSystem, string? DeployedSeedSid, RebootPending? RebootPending, Drift? Drift, string? BootInstalling = null)
 {
     public static HostCondition None { get; } = new(null, null, null, null);
 
@@ -81,6 +83,7 @@ public static class HostConditionRules
             DeployedSeedSid = seedSid,
             RebootPending = mode == NixosModes.Boot && bootOnlyReason is not null ? new RebootPending(system, bootOnlyReason, now) : null,
             Drift = null,
+            BootInstalling = null,
         };
 
     /// <summary>

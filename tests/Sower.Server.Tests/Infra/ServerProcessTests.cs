@@ -47,11 +47,13 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task With_no_configuration_the_server_starts_in_dot_data_and_prints_the_admin_token_once()
+    public async Task With_no_configuration_the_server_starts_in_dot_data_and_prints_only_the_admin_token_path()
     {
         var first = await RunUntilReadyAsync();
         var token = (await File.ReadAllTextAsync(Path.Combine(_dir, "data", "admin-token"))).Trim();
-        Assert.Contains(token, first);
+        // stdout ends up in logs others may read (issue 20): the path, never the token.
+        Assert.DoesNotContain(token, first);
+        Assert.Contains($"it is in {Path.Combine(_dir, "data", "admin-token")} (mode 0600)", first);
         Assert.True(File.Exists(Path.Combine(_dir, "data", "sower.db")));
 
         var second = await RunUntilReadyAsync();
