@@ -149,7 +149,20 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             var unchanged = _state.Condition is { } c && c.RebootPending == cmd.RebootPending && c.Drift == cmd.Drift
                             || _state.Condition is null && cmd.RebootPending is null && cmd.Drift is null;
             if (unchanged) { sender.Tell(CommandAccepted.Instance); return; }
-            PersistThen([new GardenConditionEvents.GardenConditionReported(_gid, cmd.RebootPending, cmd.Drift, Now)], () => sender.Tell(CommandAccepted.Instance));
+            var newlyDrifted = cmd.Drift is { } drift && _state.Condition?.Drift?.Since != drift.Since ? cmd.Drift : null;
+            PersistThen([new GardenConditionEvents.GardenConditionReported(_gid, cmd.RebootPending, cmd.Drift, Now)], () =>
+            {
+                // One notification per drift episode: the garden dates the episode, so a repeated report is the same key.
+                if (newlyDrifted is { } d)
+                {
+                    Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
+                        $"{Sower.Messages.Webhooks.NotificationKinds.GardenDrifted}:{_gid.Value}:{d.Since.ToUnixTimeMilliseconds()}",
+                        Sower.Messages.Webhooks.NotificationKinds.GardenDrifted, Now,
+                        $"garden {_state.Registration?.Name ?? _gid.Value} drifted: {d.Detail}",
+                        ("garden", _gid.Value), ("expected", d.Expected), ("running", d.Running ?? ""))));
+                }
+                sender.Tell(CommandAccepted.Instance);
+            });
         }));
         Command<ReportGenerations>(cmd => IfRegistered(() => HandleGenerations(cmd)));
         Command<RequestDeployment>(cmd => IfRegistered(() => HandleGardenRequest(cmd)));

@@ -14,6 +14,8 @@ public static class DeploymentNotifications
             "is awaiting approval"),
         DeploymentCompleted { Result: DeploymentResult.Failure or DeploymentResult.Partial } c => Make(NotificationKinds.DeploymentFailed, after, c.At,
             c.Result == DeploymentResult.Partial ? "partly failed" : "failed"),
+        DeploymentCompleted { Result: DeploymentResult.RolledBack } c => Make(NotificationKinds.DeploymentRolledBack, after, c.At,
+            "was rolled back by the host's activator (no confirmation in time)"),
         DeploymentMarkedStale s => Make(NotificationKinds.DeploymentFailed, after, s.At, "went stale (no result from the garden)"),
         _ => null,
     };
