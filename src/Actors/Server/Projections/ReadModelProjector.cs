@@ -64,7 +64,19 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
 
     private void Follow(string tag, string readJournalId)
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
+        IEventsByTagQuery journal;
+        try
+        {
+            journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
+        }
+        catch (Exception e) when (e is AggregateException or AskTimeoutException or TimeoutException)
+        {
+            // The SQL read journal asks its initializer with a 5 s limit while it is created; on a loaded host that can time
+            // out. Thrown from PreStart it stopped this actor for good (and the read model with it): try again instead.
+            _log.Warning("the read journal for {0} is not ready ({1}); retrying", tag, e.GetBaseException().Message);
+            Timers.StartSingleTimer("restart-" + tag, new Restart(tag), TimeSpan.FromSeconds(2));
+            return;
+        }
         var from = _offsets.GetValueOrDefault(tag, Offset.NoOffset());
         journal.EventsByTag(tag, from)
             .RunWith(Sink.ActorRef<EventEnvelope>(Self, StreamCompleted.Instance, ex => new StreamFailed(tag, ex)), Context.Materializer());
