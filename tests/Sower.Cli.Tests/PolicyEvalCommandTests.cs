@@ -199,7 +199,7 @@ public sealed class PolicyEvalCommandTests : IDisposable
             "error: unknown seed type \"nix\", expected one of nixos, home-manager, nix-darwin, service, gcroot",
             "error: unknown time zone \"Berlin\" for --timezone, expected an IANA id such as Europe/Berlin",
             "error: invalid --at \"yesterday\": expected an ISO-8601 date and time such as 2026-11-29T04:30:00Z or 2026-11-29T05:30:00+01:00",
-            "error: unknown trigger \"cron\", expected one of manual, scheduled, realtime, poll_on_connect",
+            "error: unknown trigger \"cron\", expected one of manual, scheduled, realtime, poll_on_connect, recall",
             $"error: cannot read policy file \"{Path.Combine(directory, "missing.json")}\": no such file",
         ], result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

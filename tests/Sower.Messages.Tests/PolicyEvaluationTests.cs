@@ -78,14 +78,30 @@ public class PolicyEvaluationTests
     }
 
     [Fact]
-    public void The_default_policy_activates_for_manual_scheduled_and_poll_on_connect_but_not_realtime()
+    public void The_default_policy_activates_for_manual_scheduled_poll_on_connect_and_recall_but_not_realtime()
     {
         var at = Utc("2026-06-01T12:00:00Z");
-        foreach (var trigger in new[] { Trigger.Manual, Trigger.Scheduled, Trigger.PollOnConnect })
+        foreach (var trigger in new[] { Trigger.Manual, Trigger.Scheduled, Trigger.PollOnConnect, Trigger.Recall })
         {
             Assert.Equal(PolicyDecision.Allow(PolicyAction.Activate, "default"), PolicyEvaluator.Evaluate(Domain.Policy.Default, trigger, at, SeedType.NixOS));
         }
         Assert.Equal(PolicyDecision.Deny, PolicyEvaluator.Evaluate(Domain.Policy.Default, Trigger.Realtime, at, SeedType.NixOS));
+    }
+
+    [Fact]
+    public void A_rule_can_name_the_recall_trigger_and_a_forced_recall_ignores_its_windows_but_not_its_confirmation()
+    {
+        var policy = Policy("""
+            {"recall-at-night": {"actions": ["activate"], "triggers": ["recall"], "window": {"time_start": "02:00", "time_end": "04:00"}},
+             "careful":         {"actions": ["stage"], "triggers": ["recall"], "confirm": true}}
+            """);
+        var noon = Utc("2026-06-01T12:00:00Z");
+        Assert.Equal(PolicyDecision.Confirm(PolicyAction.Stage, "careful"), PolicyEvaluator.Evaluate(policy, Trigger.Recall, noon, SeedType.NixOS));
+        Assert.Equal(PolicyDecision.Allow(PolicyAction.Activate, "recall-at-night"),
+            PolicyEvaluator.Evaluate(policy, Trigger.Recall, Utc("2026-06-01T03:00:00Z"), SeedType.NixOS));
+        Assert.Equal(PolicyDecision.Allow(PolicyAction.Activate, "recall-at-night"),
+            PolicyEvaluator.Evaluate(PolicyEvaluator.WithoutWindows(policy), Trigger.Recall, noon, SeedType.NixOS));
+        Assert.Equal(PolicyDecision.Deny, PolicyEvaluator.Evaluate(policy, Trigger.Manual, noon, SeedType.NixOS));
     }
 
     [Fact]

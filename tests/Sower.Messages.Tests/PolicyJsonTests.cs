@@ -78,7 +78,7 @@ public class PolicyJsonTests
         Assert.Equal(
         [
             "subscriptions.web01.policy.a.actions[0]: unknown action \"reboot\", expected one of stage, activate, restart",
-            "subscriptions.web01.policy.a.triggers[1]: unknown trigger \"cron\", expected one of manual, scheduled, realtime, poll_on_connect",
+            "subscriptions.web01.policy.a.triggers[1]: unknown trigger \"cron\", expected one of manual, scheduled, realtime, poll_on_connect, recall",
             "subscriptions.web01.policy.b.actions: must not be empty: list at least one of stage, activate, restart",
             "subscriptions.web01.policy.b.window.time_start: expected HH:MM, got \"09:00:00\"",
             "subscriptions.web01.policy.b.window.time_end: expected HH:MM, got \"24:00\"",
@@ -91,7 +91,7 @@ public class PolicyJsonTests
             "subscriptions.web01.policy.d.window.time_start: required: expected HH:MM",
             "subscriptions.web01.policy.e: expected a rule object with \"actions\", got \"activate\"",
             "subscriptions.web01.policy.f.actions: expected a list of stage, activate, restart, got \"activate\"",
-            "subscriptions.web01.policy.f.triggers: expected a list of manual, scheduled, realtime, poll_on_connect, or null, got \"manual\"",
+            "subscriptions.web01.policy.f.triggers: expected a list of manual, scheduled, realtime, poll_on_connect, recall, or null, got \"manual\"",
             "subscriptions.web01.policy.f.window: expected an object with time_start and time_end, got [\"09:00\",\"10:00\"]",
         ], problems);
     }
@@ -113,7 +113,7 @@ public class PolicyJsonTests
     [InlineData("""{"r": null}""", "policy.r: expected a rule object with \"actions\", got null")]
     [InlineData("""{"r": {"actions": null}}""", "policy.r.actions: required: a non-empty list of stage, activate, restart")]
     [InlineData("""{"r": {"actions": [1]}}""", "policy.r.actions[0]: unknown action 1, expected one of stage, activate, restart")]
-    [InlineData("""{"r": {"actions": ["stage"], "triggers": [null]}}""", "policy.r.triggers[0]: unknown trigger null, expected one of manual, scheduled, realtime, poll_on_connect")]
+    [InlineData("""{"r": {"actions": ["stage"], "triggers": [null]}}""", "policy.r.triggers[0]: unknown trigger null, expected one of manual, scheduled, realtime, poll_on_connect, recall")]
     [InlineData("""{"r": {"actions": ["stage"], "confirm": 1}}""", "policy.r.confirm: expected true or false, got 1")]
     [InlineData("""{"r": {"actions": ["stage"], "window": {"time_start": "01:00", "time_end": 100}}}""", "policy.r.window.time_end: expected HH:MM, got 100")]
     [InlineData("""{"r": {"actions": ["stage"], "window": {"time_start": "01:00", "time_end": "02:00", "days": "mon"}}}""", "policy.r.window.days: expected a list of mon, tue, wed, thu, fri, sat, sun, or null, got \"mon\"")]

@@ -72,7 +72,7 @@ public class VocabularyTests
     [Fact]
     public void Trigger_wire_names_round_trip()
     {
-        Assert.Equal(["manual", "scheduled", "realtime", "poll_on_connect"], Triggers.All.Select(t => t.ToWire()));
+        Assert.Equal(["manual", "scheduled", "realtime", "poll_on_connect", "recall"], Triggers.All.Select(t => t.ToWire()));
         foreach (var trigger in Triggers.All)
         {
             Assert.True(Triggers.TryParse(trigger.ToWire(), out var back));
@@ -88,6 +88,7 @@ public class VocabularyTests
     [InlineData(AuditReason.ScheduleTriggered, "schedule_triggered", Trigger.Scheduled)]
     [InlineData(AuditReason.RealtimeTriggered, "realtime_triggered", Trigger.Realtime)]
     [InlineData(AuditReason.PollOnConnect, "poll_on_connect", Trigger.PollOnConnect)]
+    [InlineData(AuditReason.RecallTriggered, "recall_triggered", Trigger.Recall)]
     public void Every_creation_reason_maps_to_exactly_one_trigger(AuditReason reason, string wire, Trigger trigger)
     {
         Assert.Equal(wire, reason.ToWire());

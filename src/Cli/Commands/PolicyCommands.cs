@@ -69,7 +69,7 @@ public static class PolicyCommands
         var trigger = new Option<string?>("--trigger")
         {
             HelpName = "TRIGGER",
-            Description = "manual, scheduled, realtime or poll_on_connect; without it decision and action are null",
+            Description = "manual, scheduled, realtime, poll_on_connect or recall; without it decision and action are null",
         };
         var explain = new Option<bool>("--explain") { Description = "Also write a readable explanation to stderr" };
 

@@ -72,6 +72,21 @@ public sealed class SowerSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_seed_and_its_state_stored_before_recall_existed_read_as_not_recalled()
+    {
+        var sample = (SeedState)Samples.Create(typeof(SeedState));
+        var serializer = (SowerSerializer)Sys.Serialization.FindSerializerFor(sample);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToBinary(sample))!.AsObject();
+        Assert.True(node.Remove("recall_owed"));
+        Assert.True(node["seed"]!.AsObject().Remove("recall"));
+        var old = (SeedState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), "seed-state-v1");
+        Assert.False(old.RecallOwed);
+        Assert.Null(old.Seed!.Recall);
+        Assert.False(old.Seed.Withdrawn && !old.Seed.Retired);
+        Assert.Equal(sample.Seed!.Sid, old.Seed.Sid);
+    }
+
+    [Fact]
     public void Serializer_identifier_is_200() => Assert.Equal(200, SowerSerializer.SerializerId);
 
     /// <summary>Every stored shape that holds an audit actor changed when the actor became a record: each must be at

@@ -78,10 +78,10 @@ public sealed class DeploymentPlannerTests
         state = With(state, second);
 
         Assert.Equal(second.Sid, DeploymentPlanner.RunningDeployment(state, sub.Sid)?.Sid);
-        var rollback = Assert.IsType<CreationOutcome.Planned>(DeploymentPlanner.Plan(state, Request(sub, Trigger.Realtime),
+        var rollback = Assert.IsType<CreationOutcome.Planned>(DeploymentPlanner.Plan(state, Request(sub),
             new Dictionary<SubscriptionId, SeedInfo?> { [sub.Sid] = a }, Now, DeploymentId.New()));
         Assert.Equal(a.Sid, Assert.Single(rollback.Deployment.Seeds).Seed.Sid);
-        var same = Assert.IsType<CreationOutcome.Duplicate>(DeploymentPlanner.Plan(state, Request(sub, Trigger.Realtime),
+        var same = Assert.IsType<CreationOutcome.Duplicate>(DeploymentPlanner.Plan(state, Request(sub),
             new Dictionary<SubscriptionId, SeedInfo?> { [sub.Sid] = b }, Now, DeploymentId.New()));
         Assert.Equal(second.Sid, same.Existing.Sid);
     }

@@ -58,7 +58,9 @@ public sealed class SeedRecallApiTests(TestServer server) : IClassFixture<TestSe
     public async Task A_recall_pushes_the_previous_seed_under_the_recall_trigger_and_the_recalled_seed_is_never_deployed_again()
     {
         await using var garden = await TestGarden.EnrollAndConnect(server, "recall-web01");
-        var subs = await garden.Sync(Subscriptions.NixOS("system", "recall-web01", Subscriptions.RealtimePolicy));
+        // Rules can name the recall trigger (the default policy allows it too; a policy without it holds the recall).
+        var policy = new Dictionary<string, object> { ["live"] = new { actions = new[] { "activate" }, triggers = new[] { "realtime", "recall" } } };
+        var subs = await garden.Sync(Subscriptions.NixOS("system", "recall-web01", policy));
         var good = await Seeds.Submit(server, "recall-web01");
         await Complete(garden, await NextDeployment(garden));
         var bad = await Seeds.Submit(server, "recall-web01");

@@ -53,7 +53,7 @@ public sealed class PolicyTimelineTests : ConsoleTestContext
 
         var rendered = Render<PolicyWeek>(p => p.Add(x => x.Timeline, week));
 
-        Assert.Equal(["manual", "scheduled", "realtime", "poll_on_connect", "execution cap"], rendered.FindAll(".timeline-row .timeline-label").Select(e => e.TextContent));
+        Assert.Equal(["manual", "scheduled", "realtime", "poll_on_connect", "recall", "execution cap"], rendered.FindAll(".timeline-row .timeline-label").Select(e => e.TextContent));
         Assert.Equal(["Wed 4", "Thu 5", "Fri 6", "Sat 7", "Sun 8", "Mon 9", "Tue 10"], rendered.FindAll(".timeline-day").Select(e => e.TextContent));
         Assert.Single(rendered.FindAll(".timeline-row")[1].QuerySelectorAll(".seg-confirm"));
     }

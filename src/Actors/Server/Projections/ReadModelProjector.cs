@@ -69,10 +69,11 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
         {
             journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
         }
-        catch (Exception e) when (e is AskTimeoutException || e.InnerException is AskTimeoutException)
+        catch (Exception e) when (e is AggregateException or AskTimeoutException or TimeoutException || e.InnerException is AskTimeoutException)
         {
-            // On a busy first start the read journal's own set-up (it asks the journal, 5 s) can run out: try again
-            // shortly rather than fail the actor's creation with an error that asks for no action.
+            // The SQL read journal asks its initializer with a 5 s limit while it is created; on a loaded host that can time
+            // out. Thrown from PreStart it stopped this actor for good (and the read model with it): try again shortly instead,
+            // without an error that asks for no action.
             _log.Info("the read journal for {0} is not ready yet ({1}); following it in 2 s", tag, e.GetBaseException().Message);
             Timers.StartSingleTimer("restart-" + tag, new Restart(tag), TimeSpan.FromSeconds(2));
             return;

@@ -141,6 +141,26 @@ public sealed class ConsoleActions(
             ? ConsoleOutcome.Success("Retired: it stays in the history but is never the latest again")
             : ConsoleOutcome.Failure("Seed not found"));
 
+    /// <summary>Recall (issue 16.2, audited): never deployed again; subscriptions running it get the newest non-recalled seed.</summary>
+    public Task<ConsoleOutcome> RecallAsync(SeedInfo seed, string reason, bool force) => Guarded(Roles.SeedWrite, async user =>
+    {
+        if (RecallReasons.Check(reason) is { } problem) return ConsoleOutcome.Failure(char.ToUpperInvariant(problem[0]) + problem[1..]);
+        return await Region<SeedRegion>().Ask(new RecallSeed(seed.Sid, reason, force, ApiCaller.Actor(user)), AskTimeout) switch
+        {
+            SeedSubmissionResult => ConsoleOutcome.Success("Recalled: gardens running it get the newest non-recalled seed"),
+            Messages.CommandFailed failed => ConsoleOutcome.Failure(failed.Message),
+            _ => ConsoleOutcome.Failure("Seed not found"),
+        };
+    });
+
+    public Task<ConsoleOutcome> UnrecallAsync(SeedInfo seed) => Guarded(Roles.SeedWrite, async user =>
+        await Region<SeedRegion>().Ask(new UnrecallSeed(seed.Sid, ApiCaller.Actor(user)), AskTimeout) switch
+        {
+            SeedSubmissionResult => ConsoleOutcome.Success("No longer recalled: it may be chosen again"),
+            Messages.CommandFailed failed => ConsoleOutcome.Failure(failed.Message),
+            _ => ConsoleOutcome.Failure("Seed not found"),
+        });
+
     /// <summary>Remove one tag from a seed (REFERENCE §2, audited): subscriptions whose rules needed it stop matching.</summary>
     public Task<ConsoleOutcome> RemoveTagAsync(SeedInfo seed, Tag tag) => Guarded(Roles.SeedWrite, async user =>
         await Region<SeedRegion>().Ask(new RemoveSeedTag(seed.Sid, tag, ApiCaller.Actor(user)), AskTimeout) is SeedSubmissionResult
