@@ -21,9 +21,10 @@ public sealed class LabelAndRolloutApiTests(TestServer server) : IClassFixture<T
         var seen = await Wait.ForAsync(async () =>
         {
             var r = await server.Admin.GetAsync($"/api/v1/gardens/{garden.Sid}");
-            return r.IsSuccessStatusCode ? await r.Content.ReadAsStringAsync() : null;
-        }, TimeSpan.FromSeconds(60), "the garden in the read model");
-        Assert.Contains("\"role\":\"web\"", seen);
+            var text = r.IsSuccessStatusCode ? await r.Content.ReadAsStringAsync() : null;
+            return text is not null && text.Contains("\"role\":\"web\"", StringComparison.Ordinal) ? text : null;
+        }, TimeSpan.FromSeconds(60), "the garden's labels in the read model");
+        Assert.Contains("\"zone\":\"eu-1\"", seen);
         var matching = await Wait.ForAsync(async () =>
         {
             var page = await server.GetJson("/api/v1/gardens?label_selector=" + Uri.EscapeDataString("role=web,zone=eu-1"));
@@ -62,8 +63,9 @@ public sealed class LabelAndRolloutApiTests(TestServer server) : IClassFixture<T
         var detail = await Wait.ForAsync(async () =>
         {
             var r = await server.Admin.GetAsync($"/api/v1/gardens/{garden.Sid}");
-            return r.IsSuccessStatusCode ? await r.Content.ReadAsStringAsync() : null;
-        }, TimeSpan.FromSeconds(60), "the garden in the read model");
+            var text = r.IsSuccessStatusCode ? await r.Content.ReadAsStringAsync() : null;
+            return text is not null && text.Contains("\"role\":\"web\"", StringComparison.Ordinal) ? text : null;
+        }, TimeSpan.FromSeconds(60), "the garden's labels in the read model");
         Assert.Equal("web", JsonDocument.Parse(detail).RootElement.GetProperty("labels").GetProperty("role").GetString());
     }
 
