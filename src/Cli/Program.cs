@@ -52,6 +52,7 @@ public static class Program
         root.Subcommands.Add(GardenCommands.Create(io));
         root.Subcommands.Add(DeploymentCommands.CreateDeploy(io));
         root.Subcommands.Add(DeploymentCommands.Create(io));
+        root.Subcommands.Add(RolloutCommands.Create(io));
         root.Subcommands.Add(TokenCommands.Create(io));
         root.Subcommands.Add(WebhookCommands.Create(io));
         root.Subcommands.Add(ClusterCommands.Create(io));

@@ -30,6 +30,7 @@ public static class GardenCommands
         garden.Subcommands.Add(Enrollments(io));
         garden.Subcommands.Add(Deleted(io));
         garden.Subcommands.Add(Restore(io));
+        garden.Subcommands.Add(GardenLabelCommands.Label(io));
         return garden;
     }
 
@@ -142,12 +143,13 @@ public static class GardenCommands
     {
         var connection = new ConnectionOptions();
         var json = SeedCommands.JsonOption();
-        var command = new Command("list", "List gardens: online, version, last report, stale and failing markers") { json };
+        var selector = GardenLabelCommands.SelectorOption();
+        var command = new Command("list", "List gardens: online, version, last report, stale and failing markers") { json, selector };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
         {
             using var api = new ApiClient(connection.Resolve(result, io));
-            var page = await api.Get("/gardens?per_page=200", "garden:read");
+            var page = await api.Get("/gardens?per_page=200" + GardenLabelCommands.SelectorQuery(result.GetValue(selector)), "garden:read");
             var now = DateTimeOffset.UtcNow;
             var items = Output.Array(page, "items").Select(g => ListItem(g, now)).ToList();
             if (result.GetValue(json))
