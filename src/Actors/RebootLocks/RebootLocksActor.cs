@@ -69,6 +69,11 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
             {
                 log.Warning("Reboot lease of {0} ({1}) for {2} expired after {3}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
                 Context.System.EventStream.Publish(new RebootLeaseHeldTooLong(lease, now));
+                Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
+                    $"{Sower.Messages.Webhooks.NotificationKinds.RebootLockHeldTooLong}:{lease.Garden.Value}:{lease.Deployment.Value}",
+                    Sower.Messages.Webhooks.NotificationKinds.RebootLockHeldTooLong, now,
+                    $"garden {lease.GardenName} held the reboot lock of group {lease.Group} for deployment {lease.Deployment.Value} past its lease; it was released",
+                    ("garden", lease.Garden.Value), ("deployment", lease.Deployment.Value), ("group", lease.Group))));
             }
             then();
         });

@@ -96,10 +96,19 @@ public sealed partial class SeedLineActor
         DeferAsync(_line.EntityId, _ =>
         {
             replyTo?.Tell(reply ?? Found());
+            foreach (var halted in events.OfType<RolloutHalted>()) NotifyHalted(halted);
             if (fanOut) Deliver();
             ScheduleRolloutTick();
         });
     }
+
+    /// <summary>A halted rollout needs an operator: one notification per halt (line, seed, wave and time).</summary>
+    private static void NotifyHalted(RolloutHalted h) =>
+        Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
+            $"{Sower.Messages.Webhooks.NotificationKinds.RolloutHalted}:{h.Line.EntityId}:{h.Seed.Value}:{h.Wave}:{h.At.ToUnixTimeMilliseconds()}",
+            Sower.Messages.Webhooks.NotificationKinds.RolloutHalted, h.At,
+            $"the rollout of seed {h.Seed.Value} on {h.Line.EntityId} halted at wave {h.Wave}: {h.Reason}",
+            ("line", h.Line.EntityId), ("seed", h.Seed.Value), ("wave", h.Wave.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("reason", h.Reason))));
 
     private void ScheduleRolloutTick()
     {

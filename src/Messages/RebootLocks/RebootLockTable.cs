@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sower.Messages.Gardens;
 using NodaTime;
 using Sower.Messages.Domain;
 using static Sower.Messages.RebootLocks.RebootLockCommands;
@@ -34,7 +35,7 @@ public sealed record RebootLockTable(
     {
         foreach (var rule in Rules)
         {
-            if (RebootGroupSelector.TryParse(rule.Selector, out var selector, out _) && selector.Matches(labels))
+            if (LabelSelector.Parse(rule.Selector).Value is { } selector && selector.Matches(labels))
                 return (rule.Group, rule.MaxConcurrentReboots);
         }
         return (RebootLockSettings.DefaultGroup, settings.DefaultMaxConcurrentReboots);
@@ -149,7 +150,7 @@ public sealed record RebootLockTable(
                 errors.Add($"rules[{i}].group: \"{RebootLockSettings.DefaultGroup}\" is the group of gardens no rule matches; choose another name");
             else if (!groups.Add(r.Group))
                 errors.Add($"rules[{i}].group: {r.Group} appears twice; one rule per group");
-            if (!RebootGroupSelector.TryParse(r.Selector, out _, out var error)) errors.Add($"rules[{i}].selector: {error}");
+            foreach (var problem in LabelSelector.Parse(r.Selector).Problems) errors.Add($"rules[{i}].selector: {problem.Message}");
             if (r.MaxConcurrentReboots is < 1 or > MaxConcurrentLimit)
                 errors.Add($"rules[{i}].max_concurrent_reboots: between 1 and {MaxConcurrentLimit}");
         }

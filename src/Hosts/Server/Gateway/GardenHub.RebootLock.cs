@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.SignalR;
 using NodaTime.Text;
 using Sower.Actors.RebootLocks;
 using Sower.Actors.Server;
+using Sower.Actors.Server.Projections;
+using Sower.Messages.Gardens;
 using Sower.Messages.Domain;
 using Sower.Messages.Gateway;
 using Sower.Messages.RebootLocks;
@@ -42,8 +44,9 @@ public sealed partial class GardenHub
             return GatewayReply.Failure(GatewayErrors.DeploymentNotFound, $"deployment {deployment.Value} is not a deployment of this garden");
         }
         var name = session.GardenName ?? session.Garden.Value;
-        // Until gardens carry labels (the waves branch), the garden's name is its only label.
-        var labels = ImmutableDictionary<string, string>.Empty.Add("name", name);
+        // The group comes from the garden's effective labels (its own and the admin's), plus its name.
+        var known = Service<ReadModelStore>().Current.Gardens.GetValueOrDefault(session.Garden.Value)?.Labels ?? GardenLabels.None;
+        var labels = known.SetItem("name", name);
         var reply = await RebootLocks.Ask(new AcquireRebootLease(session.Garden, name, labels, deployment, session.Connection), AskTimeout);
         return reply switch
         {
