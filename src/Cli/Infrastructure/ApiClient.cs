@@ -28,8 +28,6 @@ public sealed class ApiClient(ServerConnection connection) : IDisposable
 
     public Task<JsonNode> Delete(string path, string role, Func<string>? notFound = null) => Send(HttpMethod.Delete, path, null, role, notFound);
 
-    public Task<JsonNode> Put(string path, JsonNode? body, string role, Func<string>? notFound = null) => Send(HttpMethod.Put, path, body, role, notFound);
-
     private async Task<JsonNode> Send(HttpMethod method, string path, JsonNode? body, string role, Func<string>? notFound)
     {
         using var request = new HttpRequestMessage(method, Connection.ApiBase + path);
