@@ -128,6 +128,21 @@ public sealed class NixosModuleTests : IDisposable
     }
 
     [Fact]
+    public void Every_boot_resumes_the_activators_rollback_deadlines_once_and_a_switch_never_reruns_it()
+    {
+        var result = nix.Evaluate(Entry, ServerHost);
+        var unit = Unit(result, "sower-activator-resume-rollbacks.service");
+        foreach (var line in new[]
+                 {
+                     "Type=oneshot", "User=root", "WantedBy=multi-user.target", "X-RestartIfChanged=false", "X-StopIfChanged=false",
+                     "ExecStart=" + nix.Packages + "/sower-activator/bin/sower-activator --config /etc/sower/activator.json --resume-rollbacks",
+                 })
+        {
+            Assert.Contains(line + "\n", unit);
+        }
+    }
+
+    [Fact]
     public void Enabling_the_garden_enables_the_activator_and_puts_the_garden_in_its_group_unless_the_operator_says_no()
     {
         var garden = nix.Evaluate(Entry, """{ ... }: { services.sower.garden = { enable = true; settings.endpoint = "https://sower.example.org"; }; }""");

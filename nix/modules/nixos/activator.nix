@@ -95,5 +95,22 @@ in
         StandardError = "journal";
       };
     };
+
+    # Magic rollback (README "What a host needs for the rollback timer"): once per boot, the deadlines of `restart`
+    # deployments start now, and every deadline still armed gets its timer back.
+    systemd.services.sower-activator-resume-rollbacks = {
+      description = "Sower activator: resume rollback deadlines after boot";
+      wantedBy = [ "multi-user.target" ];
+      after = [ "local-fs.target" "nix-daemon.socket" ];
+      # A switch must never run it again: it belongs to the boot, not to the configuration.
+      restartIfChanged = false;
+      stopIfChanged = false;
+      path = [ config.nix.package pkgs.util-linux config.systemd.package ];
+      serviceConfig = {
+        Type = "oneshot";
+        User = "root";
+        ExecStart = "${cfg.package}/bin/sower-activator --config /etc/sower/activator.json --resume-rollbacks";
+      };
+    };
   };
 }
