@@ -26,6 +26,15 @@ public static class DeploymentNotifications
         return Notification.Of($"{kind}:{d.Sid.Value}", kind, at,
             $"deployment {d.Sid.Value} of {seeds} on garden {d.Garden.Value} {what}",
             ("deployment", d.Sid.Value), ("garden", d.Garden.Value), ("seeds", seeds),
-            ("state", d.State.ToWire()), ("result", d.Result?.ToWire() ?? ""), ("trigger", d.Trigger.ToWire()));
+            ("state", d.State.ToWire()), ("result", d.Result?.ToWire() ?? ""), ("trigger", d.Trigger.ToWire()),
+            ("requested_by", Describe(d.Events.IsDefaultOrEmpty ? null : d.Events[0].Actor)));
     }
+
+    /// <summary>Who asked for the deployment, as people read it: "Alice Admin (sub-alice)", "ci token (tok_…)", or the sid.</summary>
+    public static string Describe(Actor? actor) => actor switch
+    {
+        null => "",
+        { Description: { Length: > 0 } description } => $"{description} ({actor.Sid})",
+        _ => actor.Sid,
+    };
 }

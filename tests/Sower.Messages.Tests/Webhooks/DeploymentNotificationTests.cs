@@ -19,7 +19,18 @@ public sealed class DeploymentNotificationTests
         return new DeploymentRecord(Sid, new GardenId("grdn_abcdefghijklmnopqrstuvwx"), state, result, Trigger.Realtime, AuditReason.RealtimeTriggered, false,
             "hash", new RequestId("req"), At, At, null, null, 0, [],
             [new SeedDeployment(new SubscriptionId("sub_abcdefghijklmnopqrstuvwx"), "system", seed, PolicyAction.Activate, null, SeedDeploymentState.Pending, null, "")],
-            []);
+            [new DeploymentAuditEvent("created", "manual", new Actor(ActorKind.Person, "sub-alice", "Alice Admin"), At, null)]);
+    }
+
+    [Fact]
+    public void A_rolled_back_deployment_is_its_own_notification_naming_who_asked_for_it()
+    {
+        var n = DeploymentNotifications.For(new DeploymentCompleted(Sid, DeploymentResult.RolledBack, At, false, new GardenId("g"), At),
+            Deployment(DeploymentState.Completed, DeploymentResult.RolledBack))!;
+        Assert.Equal(NotificationKinds.DeploymentRolledBack, n.Kind);
+        Assert.Equal("deployment.rolled_back:" + Sid.Value, n.Key);
+        Assert.Equal("rolled_back", n.Subject["result"]);
+        Assert.Equal("Alice Admin (sub-alice)", n.Subject["requested_by"]);
     }
 
     [Fact]
