@@ -144,7 +144,7 @@ public sealed class FakeNix
                 builder = "/bin/sh";
                 args = [ "-c" attrs.script ];
               } // attrs);
-              killPart = kill: if kill then "[ -f $r/garden.pgid ] && kill -KILL -- -$(cat $r/garden.pgid)\n" else "";
+              killPart = kill: if kill then "[ -f $r/garden.pgid ] && kill -KILL -$(cat $r/garden.pgid)\n" else "";
               system = scenario: key: sleep: userland: kill: mk "nixos-system-e2e-${scenario}-${nonce}.${key}" {
                 stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nr=${records}/${scenario}\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\necho \"started $1 $self\" >> $r/started\nsleep ${toString sleep}\n${killPart kill}case \"$1\" in switch|test) ln -sfn \"$self\" $r/current-system.new && mv -T $r/current-system.new $r/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> $r/activations\necho \"switch-to-configuration $1 done\"\n";
                 script = "/bin/mkdir -p $out/bin $out/kernel-modules && echo ${key} > $out/kernel && echo ${key} > $out/initrd && echo 24.11.${nonce} > $out/nixos-version && echo ${userland} > $out/sw-version && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration";
