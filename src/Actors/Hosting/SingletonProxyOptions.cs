@@ -2,7 +2,7 @@ using Akka.Cluster.Hosting;
 
 namespace Sower.Actors.Hosting;
 
-/// <summary>The options of the server's cluster singletons (the token store, the Nix cache registry).</summary>
+/// <summary>The options of the server's cluster singletons (token store, Nix cache registry, reboot locks, webhook outbox).</summary>
 public static class SingletonProxyOptions
 {
     /// <summary>

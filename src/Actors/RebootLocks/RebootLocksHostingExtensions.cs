@@ -1,3 +1,4 @@
+using Sower.Actors.Hosting;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Pattern;
@@ -23,7 +24,7 @@ public static class RebootLocksHostingExtensions
                     maxBackoff: TimeSpan.FromSeconds(30),
                     randomFactor: 0.2,
                     maxNrOfRetries: -1)),
-                new ClusterSingletonOptions(),
+                SingletonProxyOptions.Quiet,
                 createProxyToo: true);
 
     /// <summary>Binds every <see cref="IRebootLockMessage"/> to <see cref="RebootLockSerializer"/>.</summary>

@@ -1,3 +1,4 @@
+using Sower.Actors.Hosting;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -24,7 +25,7 @@ public static class WebhookHostingExtensions
                     maxBackoff: TimeSpan.FromSeconds(30),
                     randomFactor: 0.2,
                     maxNrOfRetries: -1)),
-                new ClusterSingletonOptions(),
+                SingletonProxyOptions.Quiet,
                 createProxyToo: true)
             .WithActors((system, registry) =>
                 system.ActorOf(Props.Create(() => new NotificationRelayActor(registry.Get<WebhookOutboxActorKey>())), NotificationRelayActor.Name));

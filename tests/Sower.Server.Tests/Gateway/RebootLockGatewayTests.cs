@@ -131,7 +131,7 @@ public sealed class RebootLockGatewayTests : IClassFixture<TestServer>, IAsyncLi
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Admin.DeleteAsync("/api/v1/reboot-locks/..%2F..%2Fetc")).StatusCode);
 
         var bad = await _server.Admin.PutAsJsonAsync("/api/v1/reboot-locks/rules",
-            new { rules = new object[] { new { group = "default", selector = "role", max_concurrent_reboots = 0 } } });
+            new { rules = new object[] { new { group = "default", selector = "role=we b", max_concurrent_reboots = 0 } } });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Equal(3, errors.Count);

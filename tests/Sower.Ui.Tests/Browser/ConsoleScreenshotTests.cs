@@ -85,7 +85,7 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fx) : IClassFixture<Co
 
         await ConsoleFixture.Goto(page, "/gardens/" + web.Sid);
         await Expect(page.Locator(".policy-table")).ToContainTextAsync("requires confirmation");
-        await Expect(page.Locator(".timeline-row")).ToHaveCountAsync(5);
+        await Expect(page.Locator(".timeline-row")).ToHaveCountAsync(6); // one row per trigger, recall included
         await Expect(page.Locator(".decision")).ToContainTextAsync("allowed: activate");
         await ConsoleFixture.Screenshot(page, "garden");
 
