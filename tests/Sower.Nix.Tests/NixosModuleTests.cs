@@ -241,7 +241,7 @@ public sealed class NixosModuleTests : IDisposable
     public void Every_rendered_unit_passes_systemd_analyze_verify_without_a_single_warning()
     {
         var units = nix.Evaluate(Entry, ServerHost)["units"]!.AsObject();
-        Assert.Equal(["sower-activator.socket", "sower-activator@.service", "sower-garden.service", "sower-server.service"], units.Select(u => u.Key).Order());
+        Assert.Equal(["sower-activator-resume-rollbacks.service", "sower-activator.socket", "sower-activator@.service", "sower-garden.service", "sower-server.service"], units.Select(u => u.Key).Order());
         Assert.Empty(nix.Verify(units));
     }
 

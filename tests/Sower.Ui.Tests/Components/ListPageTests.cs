@@ -50,7 +50,7 @@ public sealed class ListPageTests : ConsoleTestContext
         var page = RenderPage<GardenDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, garden.Value));
         Assert.Equal("needs approval: restart", page.Find(".decision").TextContent);
         Assert.Empty(page.FindAll(".deploy-box button"));
-        Assert.Equal(5, page.FindAll(".timeline-row").Count);
+        Assert.Equal(6, page.FindAll(".timeline-row").Count); // one row per trigger, recall included
 
         Grant(Roles.DeploymentWrite);
         var writer = RenderPage<GardenDetail>(BrowserZone.Utc, p => p.Add(x => x.Sid, garden.Value));
