@@ -82,8 +82,10 @@ public sealed class RealGardenTests(TestServer server) : IDisposable
         Assert.True(deploy.ExitCode == 0, deploy.Stdout + deploy.Stderr);
         Assert.Equal("deployment enqueued", deploy.Stdout.Trim());
 
-        var connected = SowerProcess.JsonLine(Sow.Run(server, "cluster", "gardens", "--json"));
-        Assert.Contains(connected["gardens"]!.AsArray(), g => (string?)g!["garden_name"] == "realgarden01" && g["node"] is not null);
+        // The forced deploy switches again, and the garden reconnects to confirm it (magic rollback): wait for the session.
+        await Sow.Eventually(() => SowerProcess.JsonLine(Sow.Run(server, "cluster", "gardens", "--json"))["gardens"]!.AsArray()
+                .Any(g => (string?)g!["garden_name"] == "realgarden01" && g["node"] is not null),
+            "the real garden in the cluster's session table", 60);
     }
 
     /// <summary>The real sower-garden from its own build output.</summary>
