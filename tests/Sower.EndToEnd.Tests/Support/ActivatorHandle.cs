@@ -11,7 +11,8 @@ public sealed class ActivatorHandle : IDisposable
 {
     private readonly ManagedProcess _process;
 
-    public ActivatorHandle(World world, string name)
+    /// <param name="rebootCommand">The operator's <c>reboot_command</c>; by default one that appends to <see cref="RebootsFile"/>.</param>
+    public ActivatorHandle(World world, string name, JsonArray? rebootCommand = null)
     {
         Dir = Path.Combine(world.RunDir, "activators", name);
         Directory.CreateDirectory(Dir);
@@ -30,7 +31,7 @@ public sealed class ActivatorHandle : IDisposable
             ["system_profile"] = SystemProfile,
             ["profiles_dir"] = Path.Combine(Dir, "profiles", "sower"),
             ["services_state_dir"] = Path.Combine(Dir, "services"),
-            ["reboot_command"] = new JsonArray("/bin/sh", "-c", $"echo \"reboot requested $(date -u +%FT%TZ)\" >> {RebootsFile}"),
+            ["reboot_command"] = rebootCommand ?? new JsonArray("/bin/sh", "-c", $"echo \"reboot requested $(date -u +%FT%TZ)\" >> {RebootsFile}"),
             ["reboot_delay_seconds"] = 0,
             ["rollback_state_dir"] = Path.Combine(Dir, "rollback"),
             ["rollback_timer"] = "process", // no systemd as PID 1 here: the detached-process timer

@@ -11,7 +11,9 @@ namespace Sower.EndToEnd.Tests.Support;
 /// <param name="Userland">What the system's non-boot part (<c>sw-version</c>) holds; by default the key, so two systems differ
 /// beyond their boot components and switch live. Two systems with the same userland differ only in kernel and initrd.</param>
 /// <param name="KillsGarden">switch-to-configuration kills the process group named in the scenario's <c>garden.pgid</c> (a switch that takes the garden down).</param>
-public sealed record ArtifactSpec(string Key, string Scenario, bool Home = false, int SleepSeconds = 0, bool Untrusted = false, string? Userland = null, bool KillsGarden = false);
+/// <param name="Fails">switch-to-configuration records that it started, then exits 1 (a broken system whose activation fails).</param>
+public sealed record ArtifactSpec(string Key, string Scenario, bool Home = false, int SleepSeconds = 0, bool Untrusted = false, string? Userland = null, bool KillsGarden = false,
+    bool Fails = false);
 
 /// <summary>
 /// The run's Nix world: fake NixOS systems and Home-Manager generations built with nix-build (builder /bin/sh, absolute
@@ -132,7 +134,7 @@ public sealed class FakeNix
         {
             body.Append(a.Home
                 ? $"  \"{a.Key}\" = home \"{a.Scenario}\" \"{a.Key}\";\n"
-                : $"  \"{a.Key}\" = system \"{a.Scenario}\" \"{a.Key}\" {a.SleepSeconds} \"{a.Userland ?? a.Key}\" {(a.KillsGarden ? "true" : "false")};\n");
+                : $"  \"{a.Key}\" = system \"{a.Scenario}\" \"{a.Key}\" {a.SleepSeconds} \"{a.Userland ?? a.Key}\" {(a.KillsGarden ? "true" : "false")} {(a.Fails ? "true" : "false")};\n");
         }
         // Runtime scripts avoid "${" (Nix interpolation); the store path is found from $0 when they run.
         return $$"""
@@ -145,8 +147,9 @@ public sealed class FakeNix
                 args = [ "-c" attrs.script ];
               } // attrs);
               killPart = kill: if kill then "[ -f $r/garden.pgid ] && kill -KILL -$(cat $r/garden.pgid)\n" else "";
-              system = scenario: key: sleep: userland: kill: mk "nixos-system-e2e-${scenario}-${nonce}.${key}" {
-                stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nr=${records}/${scenario}\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\necho \"started $1 $self\" >> $r/started\nsleep ${toString sleep}\n${killPart kill}case \"$1\" in switch|test) ln -sfn \"$self\" $r/current-system.new && mv -T $r/current-system.new $r/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> $r/activations\necho \"switch-to-configuration $1 done\"\n";
+              failPart = fail: if fail then "echo \"switch-to-configuration $1 failed: broken system\" >&2\nexit 1\n" else "";
+              system = scenario: key: sleep: userland: kill: fail: mk "nixos-system-e2e-${scenario}-${nonce}.${key}" {
+                stc = "#!/bin/sh\nexport PATH=/usr/bin:/bin\nr=${records}/${scenario}\nself=$(cd \"$(dirname \"$0\")/..\" && pwd -P)\necho \"started $1 $self\" >> $r/started\nsleep ${toString sleep}\n${killPart kill}${failPart fail}case \"$1\" in switch|test) ln -sfn \"$self\" $r/current-system.new && mv -T $r/current-system.new $r/current-system ;; esac\necho \"$1 uid=$(id -u) path=$self\" >> $r/activations\necho \"switch-to-configuration $1 done\"\n";
                 script = "/bin/mkdir -p $out/bin $out/kernel-modules && echo ${key} > $out/kernel && echo ${key} > $out/initrd && echo 24.11.${nonce} > $out/nixos-version && echo ${userland} > $out/sw-version && printf '%s' \"$stc\" > $out/bin/switch-to-configuration && /bin/chmod 755 $out/bin/switch-to-configuration";
               };
               home = scenario: key: mk "home-manager-generation-e2e-${nonce}.${key}" {

@@ -13,7 +13,8 @@ public sealed class GardenHandle : IDisposable
     private readonly World _world;
     private readonly ManagedProcess _process;
 
-    public GardenHandle(World world, string scenario, ActivatorHandle activator, JsonObject subscriptions, string? endpoint = null)
+    /// <param name="extra">More keys of <c>client.json</c> (labels, inhibit settings), set over the defaults here.</param>
+    public GardenHandle(World world, string scenario, ActivatorHandle activator, JsonObject subscriptions, string? endpoint = null, JsonObject? extra = null)
     {
         _world = world;
         Name = $"e2e-{scenario}-{world.Nix.Nonce}";
@@ -37,6 +38,10 @@ public sealed class GardenHandle : IDisposable
             },
             ["subscriptions"] = subscriptions,
         };
+        if (extra is not null)
+        {
+            foreach (var (key, value) in extra) config[key] = value?.DeepClone();
+        }
         File.WriteAllText(ConfigFile, config.ToJsonString());
         Shell.Run("chown", "-R", World.GardenUser, Dir).EnsureSuccess();
         File.SetUnixFileMode(Dir, (UnixFileMode)Convert.ToInt32("700", 8));

@@ -24,21 +24,38 @@ public abstract class Scenario(World world, ITestOutputHelper output) : IDisposa
 
     protected T Own<T>(T disposable) where T : IDisposable
     {
-        _owned.Add(disposable);
+        lock (_owned) _owned.Add(disposable); // fleet scenarios start several hosts at once
         return disposable;
     }
 
     /// <summary>The scenario's activator (own socket, own system profile) and garden, started and synced.</summary>
     protected async Task<(ActivatorHandle Activator, GardenHandle Garden, string GardenSid)> StartAsync(
-        string scenario, JsonObject subscriptions, string? endpoint = null)
+        string scenario, JsonObject subscriptions, string? endpoint = null, JsonObject? gardenConfig = null, JsonArray? rebootCommand = null)
     {
         _name = scenario;
-        var activator = Own(new ActivatorHandle(World, scenario));
+        var activator = Own(new ActivatorHandle(World, scenario, rebootCommand));
         await activator.StartAsync();
-        var garden = Own(new GardenHandle(World, scenario, activator, subscriptions, endpoint));
+        var garden = Own(new GardenHandle(World, scenario, activator, subscriptions, endpoint, gardenConfig));
         await garden.StartAsync();
         var sid = await Cli.GardenSidAsync(garden.Name);
         return (activator, garden, sid);
+    }
+
+    /// <summary>
+    /// One host of a fleet (<c>&lt;scenario&gt;-&lt;host&gt;</c>): its own records directory, booted into and running
+    /// <paramref name="runs"/> when given, its activator with the fleet's reboot command, and its garden with
+    /// <paramref name="gardenConfig"/> (labels, inhibit settings) — started and synced.
+    /// </summary>
+    protected async Task<FleetHost> StartHostAsync(string scenario, string host, JsonObject subscriptions, JsonObject gardenConfig,
+        RebootRecord? reboots = null, string? runs = null)
+    {
+        var name = $"{scenario}-{host}";
+        var records = Nix.RecordsDir(name);
+        Directory.CreateDirectory(records);
+        if (runs is not null) FleetHost.Runs(records, runs);
+        var (activator, garden, sid) = await StartAsync(name, subscriptions, gardenConfig: gardenConfig, rebootCommand: reboots?.CommandFor(host));
+        _name = scenario;
+        return new FleetHost(host, activator, garden, sid, records);
     }
 
     protected string Diagnostics(params ManagedProcess[] processes) => World.Diagnostics(processes);

@@ -32,6 +32,14 @@ public static class Wait
     public static Task Until(Func<bool> condition, TimeSpan limit, string what, Func<string> diagnostics) =>
         Until(() => Task.FromResult(condition()), limit, what, diagnostics);
 
+    /// <summary>Polls <paramref name="read"/> until its value satisfies <paramref name="done"/>, and returns that value.</summary>
+    public static async Task<T> For<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan limit, string what, Func<string> diagnostics)
+    {
+        T value = default!;
+        await Until(async () => done(value = await read()), limit, what, diagnostics);
+        return value;
+    }
+
     /// <summary>Asserts that a condition stays false for a while (nothing happens that must not happen).</summary>
     public static async Task Never(Func<Task<bool>> condition, TimeSpan period, string what, Func<string> diagnostics)
     {

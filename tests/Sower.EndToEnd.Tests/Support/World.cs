@@ -43,6 +43,9 @@ public sealed class World : IAsyncLifetime
         new("rr-base", "rollback-reboot"), new("rr-1", "rollback-reboot"),
         new("pr-a", "promote"), new("pr-b", "promote"),
         new("rc-good", "recall"), new("rc-bad", "recall"),
+        new("lk-base", "fleet-lock"), new("lk-1", "fleet-lock"),
+        new("wv-1", "fleet-waves"), new("wv-bad", "fleet-waves", Fails: true), new("wv-bad-2", "fleet-waves", Fails: true),
+        new("inh-1", "inhibit"), new("inh-2", "inhibit"),
     ];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
