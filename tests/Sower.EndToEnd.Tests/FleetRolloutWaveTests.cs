@@ -14,6 +14,9 @@ public sealed class FleetRolloutWaveTests(World world, ITestOutputHelper output)
 {
     private const int SoakSeconds = 3;
 
+    /// <summary>Deployment sid → its seeds' artifacts (they never change): fewer CLI runs while polling.</summary>
+    private readonly Dictionary<string, string[]> _artifacts = new(StringComparer.Ordinal);
+
     [Fact]
     public async Task A_realtime_seed_reaches_the_canary_first_the_rest_after_its_success_and_soak_and_a_failing_canary_halts_until_resumed_or_aborted()
     {
@@ -110,8 +113,11 @@ public sealed class FleetRolloutWaveTests(World world, ITestOutputHelper output)
         foreach (var d in await Cli.DeploymentsAsync(host.GardenSid))
         {
             if ((string?)d?["trigger"] != "realtime") continue;
-            var detail = await Cli.DeploymentAsync(Str(d, "sid"));
-            if (detail["seeds"]!.AsArray().Any(s => (string?)s?["artifact"] == artifact)) return detail;
+            var sid = Str(d, "sid");
+            if (_artifacts.TryGetValue(sid, out var known) && !known.Contains(artifact)) continue;
+            var detail = await Cli.DeploymentAsync(sid);
+            _artifacts[sid] = [.. detail["seeds"]!.AsArray().Select(s => (string?)s?["artifact"] ?? "")];
+            if (_artifacts[sid].Contains(artifact)) return detail;
         }
         return null;
     }
