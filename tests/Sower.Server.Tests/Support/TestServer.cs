@@ -28,6 +28,8 @@ public sealed class TestServer : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
     public string AdminToken { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
+    /// <summary>The running host's services, for tests that call a server-side handler directly (the console's actions).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the server is not started");
 
     /// <summary>Tests may shorten entity timing (stale checks) or tighten the gateway limits.</summary>
     public Func<ServerEntitySettings, ServerEntitySettings>? Entities { get; init; }

@@ -40,7 +40,7 @@ public sealed record ConsoleOutcome(bool Ok, string Message, string? NavigateTo 
 /// token must still be valid and must satisfy the same role policy as the matching endpoint. The audit actor is the
 /// token's owner, as for the API. Actors are resolved when an action runs, so pages render without them in tests.
 /// </summary>
-public sealed class ConsoleActions(
+public sealed partial class ConsoleActions(
     IAuthorizationService authorization,
     AuthenticationStateProvider authentication,
     IServiceProvider services)
