@@ -79,7 +79,8 @@ public static class ServerHostingExtensions
                 loggers.AddLoggerFactory();
             })
             .WithSowerPersistence(options.Persistence, journal)
-            .WithSowerCluster(options.Cluster)
+            // The cluster meets its database: on PostgreSQL nodes find each other through it and the resolver's lease lives there.
+            .WithSowerCluster(options.Cluster with { Database = options.Persistence })
             .WithAccessTokens(tokens ?? new AccessTokensSettings(Limits: new Sower.Messages.Tokens.AccessTokenLimits(options.MaxTokenLifetimeDays)))
             .WithNixCaches();
 
