@@ -88,7 +88,8 @@ public sealed class ClusterFormationGuard
             var live = await RetryAsync(() => _database.LiveMembersAsync(_self, Alive, cancel), cancel);
             if (live.Count > 0)
             {
-                if (!live.SequenceEqual(tried))
+                // Welcomed already (members known): joining again would restart the handshake; just wait for Up.
+                if (!live.SequenceEqual(tried) && _cluster.State.Members.Count == 0)
                 {
                     _log.Info("The database shows live cluster members {0}: joining them", string.Join(", ", live));
                     _cluster.JoinSeedNodes(live.Select(Address.Parse));
