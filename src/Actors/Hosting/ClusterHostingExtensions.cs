@@ -25,12 +25,18 @@ public static class ClusterHostingExtensions
             .WithClustering(new ClusterOptions
             {
                 Roles = [.. settings.Roles],
-                SeedNodes = [.. settings.SeedNodes],
+                // On PostgreSQL the database, not a seed list, says whom to join (ClusterFormationGuard).
+                SeedNodes = settings.Database?.Provider == DatabaseProvider.PostgreSql ? [] : [.. settings.SeedNodes],
             })
+            .WithSowerSplitBrainResolver(settings)
             .WithActorSystemLivenessCheck(tags: [LiveTag])
             .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
 
-        if (settings.SeedNodes.Count == 0)
+        if (settings.Database is { Provider: DatabaseProvider.PostgreSql } database)
+        {
+            builder.AddStartup((system, _) => Membership.ClusterFormationGuard.Start(system, settings, database));
+        }
+        else if (settings.SeedNodes.Count == 0)
         {
             builder.AddStartup((system, _) =>
             {

@@ -36,6 +36,15 @@ public static class AccessTokensHostingExtensions
                 createProxyToo: true);
     }
 
+    /// <summary>Starts this node's <see cref="AccessTokenReplicaActor"/> feeding the <see cref="AccessTokenView"/> registered
+    /// in DI (nothing when none is registered), reading the journal through <paramref name="readJournalId"/>.</summary>
+    public static AkkaConfigurationBuilder WithAccessTokenReplica(this AkkaConfigurationBuilder builder, string readJournalId) =>
+        builder.WithActors((system, _, resolver) =>
+        {
+            if (resolver.GetService<AccessTokenView>() is { } view)
+                system.ActorOf(Props.Create(() => new AccessTokenReplicaActor(view, readJournalId)), AccessTokenReplicaActor.Name);
+        });
+
     /// <summary>Binds every <see cref="ITokenMessage"/> to <see cref="AccessTokenSerializer"/>.</summary>
     public static AkkaConfigurationBuilder WithAccessTokenSerializer(this AkkaConfigurationBuilder builder) =>
         builder.WithCustomSerializer(AccessTokenSerializer.Name, [typeof(ITokenMessage)], system => new AccessTokenSerializer(system));

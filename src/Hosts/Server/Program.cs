@@ -37,7 +37,8 @@ if (dataDirLock is null)
 
 var app = SowerServerApp.Build(loaded.Options!);
 await app.RunAsync();
-return 0;
+// A node that would have formed a second cluster on a journal another cluster writes stops with a message and 78.
+return Sower.Actors.Hosting.Membership.ClusterFormationGuard.RefusedBecause is null ? 0 : Sower.Actors.Hosting.Membership.ClusterFormationGuard.RefusedExitCode;
 
 /// <summary>
 /// Composes the whole server from the feature extensions: infrastructure (options, auth, health, persistence, cluster,

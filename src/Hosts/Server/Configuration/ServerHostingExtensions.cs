@@ -45,6 +45,9 @@ public static class ServerHostingExtensions
         services.AddSingleton(options);
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(new AccessTokenCache());
+        // Authentication reads this node's copy of the token store, so it survives the store's singleton moving.
+        services.TryAddSingleton(new AccessTokenView());
+        services.AddSingleton<ICredentialRevocationHandler>(sp => sp.GetRequiredService<AccessTokenView>());
         services.AddSystemd();
         services.AddHostedService<SystemdWatchdogService>();
 
@@ -79,8 +82,10 @@ public static class ServerHostingExtensions
                 loggers.AddLoggerFactory();
             })
             .WithSowerPersistence(options.Persistence, journal)
-            .WithSowerCluster(options.Cluster)
+            // The cluster meets its database: on PostgreSQL nodes find each other through it and the resolver's lease lives there.
+            .WithSowerCluster(options.Cluster with { Database = options.Persistence })
             .WithAccessTokens(tokens ?? new AccessTokensSettings(Limits: new Sower.Messages.Tokens.AccessTokenLimits(options.MaxTokenLifetimeDays)))
+            .WithAccessTokenReplica(Sower.Actors.Server.ServerEntitiesHostingExtensions.ReadJournalId)
             .WithNixCaches();
 
     private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch

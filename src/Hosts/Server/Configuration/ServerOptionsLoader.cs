@@ -22,6 +22,7 @@ public static class ServerOptionsLoader
     [
         "public_url", "data_dir", "database.provider", "database.connection_string", "database.connection_string_file",
         "cluster.hostname", "cluster.port", "cluster.public_hostname",
+        "cluster.split_brain_resolver", "cluster.heartbeat_pause_seconds", "cluster.stable_after_seconds", "cluster.join_timeout_seconds",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
         "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
         "webhooks.first_retry_seconds", "webhooks.max_attempts", "webhooks.timeout_seconds",
@@ -299,6 +300,10 @@ public static class ServerOptionsLoader
 
         var cluster = BindCluster(Scalar("cluster.hostname"), Scalar("cluster.port"), Scalar("cluster.public_hostname"),
             List("cluster.seed_nodes") ?? [], List("cluster.roles") ?? [], problems);
+        cluster = BindClusterResilience(cluster, database.Provider, Scalar("cluster.split_brain_resolver"),
+            PositiveInt("cluster.heartbeat_pause_seconds", cluster.HeartbeatPauseSeconds),
+            PositiveInt("cluster.stable_after_seconds", cluster.StableAfterSeconds),
+            PositiveInt("cluster.join_timeout_seconds", cluster.JoinTimeoutSeconds), problems);
 
         var logLevel = Scalar("log_level") ?? "Information";
         var matchedLevel = LogLevels.FirstOrDefault(l => string.Equals(l, logLevel, StringComparison.OrdinalIgnoreCase));
@@ -395,6 +400,31 @@ public static class ServerOptionsLoader
             PublicHostname = publicHostname is { Length: > 0 } ? publicHostname : null,
             SeedNodes = [.. seedNodes],
             Roles = [.. roles],
+        };
+    }
+
+    /// <summary>The split brain resolver and the failure-detector margins (README "High availability").</summary>
+    private static ClusterSettings BindClusterResilience(ClusterSettings cluster, DatabaseProvider provider, string? strategyRaw,
+        int heartbeatPause, int stableAfter, int joinTimeout, List<string> problems)
+    {
+        SplitBrainStrategy? strategy = null;
+        if (strategyRaw is not null)
+        {
+            strategy = SplitBrainResolverHostingExtensions.Parse(strategyRaw);
+            if (strategy is null)
+                problems.Add($"cluster.split_brain_resolver: must be \"lease-majority\", \"keep-majority\" or \"keep-oldest\", got \"{strategyRaw}\"");
+            else if (strategy == SplitBrainStrategy.LeaseMajority && provider != DatabaseProvider.PostgreSql)
+                problems.Add("cluster.split_brain_resolver: lease-majority keeps its lease in the shared database and needs database.provider postgresql");
+        }
+        if (heartbeatPause is < 3 or > 120) problems.Add("cluster.heartbeat_pause_seconds: must be from 3 to 120");
+        if (stableAfter is < 2 or > 120) problems.Add("cluster.stable_after_seconds: must be from 2 to 120");
+        if (joinTimeout is < 10 or > 3600) problems.Add("cluster.join_timeout_seconds: must be from 10 to 3600");
+        return cluster with
+        {
+            SplitBrainResolver = strategy,
+            HeartbeatPauseSeconds = heartbeatPause,
+            StableAfterSeconds = stableAfter,
+            JoinTimeoutSeconds = joinTimeout,
         };
     }
 

@@ -5,6 +5,7 @@ using NodaTime;
 using NodaTime.Text;
 using Sower.Actors.Tokens;
 using Sower.Messages.Domain;
+using Sower.Messages.Tokens;
 using Sower.Server.Auth;
 using Sower.Server.Configuration;
 using static Sower.Messages.Tokens.AccessTokenNotifications;
@@ -24,7 +25,8 @@ public enum SessionCheck
 /// <summary>Is the token behind a console session still good: not revoked, not expired, its secret not regenerated?
 /// Every request of a session asks (the page and its assets), so a positive answer is remembered for a few seconds;
 /// a revocation (on any node) forgets it at once.</summary>
-public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log, ServerOptions? server = null)
+public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock, ILogger<ConsoleSessionValidator> log, ServerOptions? server = null,
+    AccessTokenView? view = null)
     : ICredentialRevocationHandler
 {
     /// <summary>How long a check waits for the token store; settable so a test can make a slow store fail fast.</summary>
@@ -66,9 +68,16 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
         if (_valid.TryGetValue(sid.Value, out var known) && known.Issued == issued && now < known.Until) return SessionCheck.Valid;
         try
         {
-            var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
-            var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), Timeout, cancel);
-            if (reply is not AccessTokenFound { Token: var token }) return SessionCheck.Invalid;
+            AccessTokenInfo token;
+            // This node's copy of the store first (it survives the store's singleton moving); a miss asks the store.
+            if (view is not null && view.TryGet(sid, out var replicated)) token = replicated;
+            else
+            {
+                var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(Timeout, cancel);
+                var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), Timeout, cancel);
+                if (reply is not AccessTokenFound { Token: var found }) return SessionCheck.Invalid;
+                token = found;
+            }
             var valid = token.IsValidOn(now.InUtc().Date) && issued == InstantPattern.ExtendedIso.Format(token.SecretIssuedAt)
                 && (server?.Auth ?? new AuthOptions()).Allows(token);
             if (valid) _valid[sid.Value] = (issued, now + Remember);

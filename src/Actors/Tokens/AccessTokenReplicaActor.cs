@@ -1,0 +1,70 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Sower.Messages.Tokens;
+
+namespace Sower.Actors.Tokens;
+
+/// <summary>One per node: reads the token store's events from the journal (<c>CurrentEventsByPersistenceId</c> from the
+/// last sequence number it has) every <see cref="Interval"/> and folds them into this node's <see cref="AccessTokenView"/>.
+/// A failed read is logged and retried at the next tick; the view then goes stale and is no longer trusted.</summary>
+public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
+{
+    public const string Name = "access-token-replica";
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly AccessTokenView _view;
+    private readonly string _readJournalId;
+    private bool _reading;
+    private bool _failing;
+
+    public AccessTokenReplicaActor(AccessTokenView view, string readJournalId)
+    {
+        _view = view;
+        _readJournalId = readJournalId;
+        Receive<Tick>(_ => Read());
+        Receive<Batch>(batch =>
+        {
+            _reading = false;
+            _view.Apply(batch.Events);
+            if (_failing) _log.Info("Reading the token store's journal works again");
+            _failing = false;
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            _reading = false;
+            if (!_failing) _log.Warning(failure.Cause, "Reading the token store's journal failed; retrying every {0}", Interval);
+            _failing = true;
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("read", Tick.Instance, TimeSpan.Zero, Interval);
+    }
+
+    private void Read()
+    {
+        if (_reading) return;
+        _reading = true;
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_readJournalId);
+        journal.CurrentEventsByPersistenceId(AccessTokensActor.Id, _view.SequenceNr + 1, long.MaxValue)
+            .Where(e => e.Event is ITokenEvent)
+            .Select(e => (e.SequenceNr, (ITokenEvent)e.Event))
+            .RunWith(Sink.Seq<(long, ITokenEvent)>(), Context.System.Materializer())
+            .PipeTo(Self, success: events => new Batch(events));
+    }
+
+    private sealed class Tick : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly Tick Instance = new();
+        private Tick() { }
+    }
+
+    private sealed record Batch(IReadOnlyList<(long SequenceNr, ITokenEvent Event)> Events) : INoSerializationVerificationNeeded;
+}
