@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Akka.Persistence.Sql.Hosting;
-using LinqToDB;
+using Sower.Actors.Persistence.Sqlite;
 
 namespace Sower.Actors.Garden;
 
@@ -11,12 +10,12 @@ public sealed class GardenHostKey;
 /// <summary>The garden's Akka.Hosting wiring, one extension per feature, called by the host and by tests.</summary>
 public static class GardenAkkaHostingExtensions
 {
-    /// <summary>The journal and snapshot store in <c>&lt;state_directory&gt;/garden.db</c> (SQLite via Microsoft.Data.Sqlite).</summary>
+    /// <summary>The journal and snapshot store in <c>&lt;state_directory&gt;/garden.db</c>: the lean SQLite plugin (no
+    /// linq2db), which copies a journal written there by Akka.Persistence.Sql once, on the first start after an upgrade.</summary>
     public static AkkaConfigurationBuilder WithGardenPersistence(this AkkaConfigurationBuilder builder, string stateDirectory) =>
-        builder.WithSqlPersistence(
-            connectionString: $"Data Source={Path.Combine(stateDirectory, "garden.db")};Pooling=false",
-            providerName: ProviderName.SQLiteMS,
-            autoInitialize: true);
+        builder.WithSqliteJournal(GardenDatabasePath(stateDirectory));
+
+    public static string GardenDatabasePath(string stateDirectory) => Path.Combine(stateDirectory, "garden.db");
 
     /// <summary>
     /// Generous journal and snapshot timeouts (<c>timeouts.journal_recovery</c>, default 120 s): Akka's 30 s recovery and

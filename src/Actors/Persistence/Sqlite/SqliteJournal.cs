@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Microsoft.Data.Sqlite;
+
+namespace Sower.Actors.Persistence.Sqlite;
+
+/// <summary>
+/// A lean Akka.Persistence journal over one SQLite file (Microsoft.Data.Sqlite, WAL): events as Akka serializes them
+/// (serializer id + manifest), each batch of atomic writes in one transaction. Tags are not stored (nothing queries the
+/// garden's journal); deleted events are removed and the highest deleted sequence number is kept in <c>deleted_to</c>.
+/// </summary>
+public sealed class SqliteJournal : AsyncWriteJournal
+{
+    private readonly SqliteStore store;
+    private readonly Akka.Serialization.Serialization serialization;
+
+    public SqliteJournal(Config config)
+    {
+        store = SqliteStoreConfig.Open(config);
+        serialization = Context.System.Serialization;
+    }
+
+    private sealed record Row(string PersistenceId, long SequenceNr, long CreatedTicks, int SerializerId, string SerializerManifest, string EventManifest, string WriterUuid, byte[] Payload);
+
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        // Serialize first: an event that cannot be serialized rejects its own atomic write only (Akka's contract), and
+        // nothing of it reaches the file. What serialized is written in one transaction, all of it or nothing.
+        var rows = new List<Row>();
+        var results = new List<Exception?>();
+        foreach (var write in messages)
+        {
+            try
+            {
+                var batch = ((IImmutableList<IPersistentRepresentation>)write.Payload).Select(ToRow).ToList();
+                rows.AddRange(batch);
+                results.Add(null);
+            }
+            catch (Exception e)
+            {
+                results.Add(e);
+            }
+        }
+        if (rows.Count > 0) await store.InTransactionAsync((c, t) => Insert(c, t, rows)).ConfigureAwait(false);
+        return results.Any(r => r is not null) ? results.ToImmutableList() : null!;
+    }
+
+    private Row ToRow(IPersistentRepresentation message)
+    {
+        var payload = message.Payload is Tagged tagged ? tagged.Payload : message.Payload;
+        var serializer = serialization.FindSerializerFor(payload);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, payload);
+        var created = message.Timestamp > 0 ? message.Timestamp : DateTime.UtcNow.Ticks;
+        return new Row(message.PersistenceId, message.SequenceNr, created, serializer.Identifier, manifest, message.Manifest ?? "",
+            message.WriterGuid ?? "", serializer.ToBinary(payload));
+    }
+
+    private static int Insert(SqliteConnection connection, SqliteTransaction transaction, List<Row> rows)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO events (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload)
+            VALUES ($pid, $seq, $created, $serializer, $manifest, $eventManifest, $writer, $payload)
+            """;
+        var pid = command.Parameters.Add("$pid", SqliteType.Text);
+        var seq = command.Parameters.Add("$seq", SqliteType.Integer);
+        var created = command.Parameters.Add("$created", SqliteType.Integer);
+        var serializer = command.Parameters.Add("$serializer", SqliteType.Integer);
+        var manifest = command.Parameters.Add("$manifest", SqliteType.Text);
+        var eventManifest = command.Parameters.Add("$eventManifest", SqliteType.Text);
+        var writer = command.Parameters.Add("$writer", SqliteType.Text);
+        var payload = command.Parameters.Add("$payload", SqliteType.Blob);
+        foreach (var row in rows)
+        {
+            pid.Value = row.PersistenceId;
+            seq.Value = row.SequenceNr;
+            created.Value = row.CreatedTicks;
+            serializer.Value = row.SerializerId;
+            manifest.Value = row.SerializerManifest;
+            eventManifest.Value = row.EventManifest;
+            writer.Value = row.WriterUuid;
+            payload.Value = row.Payload;
+            command.ExecuteNonQuery();
+        }
+        return rows.Count;
+    }
+
+    public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback)
+    {
+        if (max <= 0 || toSequenceNr < fromSequenceNr) return;
+        var rows = await store.RunAsync(c =>
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = """
+                SELECT sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload FROM events
+                WHERE persistence_id = $pid AND sequence_nr >= $from AND sequence_nr <= $to ORDER BY sequence_nr LIMIT $max
+                """;
+            command.Parameters.AddWithValue("$pid", persistenceId);
+            command.Parameters.AddWithValue("$from", fromSequenceNr);
+            command.Parameters.AddWithValue("$to", toSequenceNr);
+            command.Parameters.AddWithValue("$max", max);
+            using var reader = command.ExecuteReader();
+            var list = new List<Row>();
+            while (reader.Read())
+                list.Add(new Row(persistenceId, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetString(5), (byte[])reader.GetValue(6)));
+            return list;
+        }).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            var payload = serialization.Deserialize(row.Payload, row.SerializerId, row.SerializerManifest);
+            recoveryCallback(new Persistent(payload, row.SequenceNr, row.PersistenceId, row.EventManifest, isDeleted: false, ActorRefs.NoSender,
+                row.WriterUuid, row.CreatedTicks));
+        }
+    }
+
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
+        store.RunAsync(c => HighestSequenceNr(c, null, persistenceId));
+
+    private static long HighestSequenceNr(SqliteConnection connection, SqliteTransaction? transaction, string persistenceId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT MAX(COALESCE((SELECT MAX(sequence_nr) FROM events WHERE persistence_id = $pid), 0),
+                       COALESCE((SELECT sequence_nr FROM deleted_to WHERE persistence_id = $pid), 0))
+            """;
+        command.Parameters.AddWithValue("$pid", persistenceId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
+        store.InTransactionAsync((c, t) =>
+        {
+            // Clamped to the highest written: deleting "to Long.MaxValue" must not invent sequence numbers.
+            var upTo = Math.Min(toSequenceNr, HighestSequenceNr(c, t, persistenceId));
+            if (upTo <= 0) return 0;
+            using var command = c.CreateCommand();
+            command.Transaction = t;
+            command.CommandText = """
+                DELETE FROM events WHERE persistence_id = $pid AND sequence_nr <= $to;
+                INSERT INTO deleted_to (persistence_id, sequence_nr) VALUES ($pid, $to)
+                ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = MAX(sequence_nr, excluded.sequence_nr);
+                """;
+            command.Parameters.AddWithValue("$pid", persistenceId);
+            command.Parameters.AddWithValue("$to", upTo);
+            return command.ExecuteNonQuery();
+        });
+
+    protected override void PostStop()
+    {
+        store.Dispose();
+        base.PostStop();
+    }
+}

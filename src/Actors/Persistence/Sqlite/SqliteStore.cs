@@ -1,0 +1,142 @@
+using Microsoft.Data.Sqlite;
+
+namespace Sower.Actors.Persistence.Sqlite;
+
+/// <summary>
+/// One SQLite file of the lean journal: a single connection (WAL, <c>synchronous=FULL</c>) used by one operation at a
+/// time. The journal and the snapshot store each open their own; SQLite's file lock and the busy timeout order them.
+/// </summary>
+public sealed class SqliteStore : IDisposable
+{
+    /// <summary>The schema this code writes; <c>store_info.schema_version</c> holds the file's.</summary>
+    public const int SchemaVersion = 1;
+
+    private readonly SqliteConnection connection;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool disposed;
+
+    public SqliteStore(string path)
+    {
+        Path = path;
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+        Initialize();
+    }
+
+    public string Path { get; }
+
+    /// <summary>Runs <paramref name="work"/> on the thread pool with the connection to itself.</summary>
+    public async Task<T> RunAsync<T>(Func<SqliteConnection, T> work)
+    {
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return await Task.Run(() => work(connection)).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction: all of it is committed or none.</summary>
+    public Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
+        RunAsync(c =>
+        {
+            using var transaction = c.BeginTransaction(deferred: false);
+            var result = work(c, transaction);
+            transaction.Commit();
+            return result;
+        });
+
+    private void Execute(string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    // The tables never share a name with Akka.Persistence.Sql's (journal, tags, snapshot), so an upgraded garden's old
+    // tables stay as they were: a downgrade still finds them, and LegacySqlMigration copies them once.
+    private void Initialize()
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = """
+                CREATE TABLE IF NOT EXISTS store_info (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS events (
+                  persistence_id TEXT NOT NULL,
+                  sequence_nr INTEGER NOT NULL,
+                  created_ticks INTEGER NOT NULL,
+                  serializer_id INTEGER NOT NULL,
+                  serializer_manifest TEXT NOT NULL,
+                  event_manifest TEXT NOT NULL,
+                  writer_uuid TEXT NOT NULL,
+                  payload BLOB NOT NULL,
+                  PRIMARY KEY (persistence_id, sequence_nr)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS deleted_to (
+                  persistence_id TEXT NOT NULL PRIMARY KEY,
+                  sequence_nr INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS snapshots (
+                  persistence_id TEXT NOT NULL,
+                  sequence_nr INTEGER NOT NULL,
+                  created_ticks INTEGER NOT NULL,
+                  serializer_id INTEGER NOT NULL,
+                  serializer_manifest TEXT NOT NULL,
+                  payload BLOB NOT NULL,
+                  PRIMARY KEY (persistence_id, sequence_nr)) WITHOUT ROWID;
+                """;
+            command.ExecuteNonQuery();
+        }
+        var version = ReadInfo(transaction, "schema_version");
+        if (version is null) WriteInfo(transaction, "schema_version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            throw new InvalidDataException($"{Path}: journal schema version {version} is not {SchemaVersion}; this sower-garden cannot read it (was it written by a newer one?)");
+        LegacySqlMigration.MigrateOnce(connection, transaction);
+        transaction.Commit();
+    }
+
+    internal static string? ReadInfo(SqliteConnection connection, SqliteTransaction transaction, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT value FROM store_info WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    internal static void WriteInfo(SqliteConnection connection, SqliteTransaction transaction, string key, string value)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO store_info (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$value", value);
+        command.ExecuteNonQuery();
+    }
+
+    private string? ReadInfo(SqliteTransaction transaction, string key) => ReadInfo(connection, transaction, key);
+
+    private void WriteInfo(SqliteTransaction transaction, string key, string value) => WriteInfo(connection, transaction, key, value);
+
+    public void Dispose()
+    {
+        gate.Wait();
+        try
+        {
+            if (disposed) return;
+            disposed = true;
+            connection.Dispose();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
