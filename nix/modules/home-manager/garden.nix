@@ -5,6 +5,7 @@
 let
   cfg = config.services.sower.garden;
   json = pkgs.formats.json { };
+  labels = import ../labels.nix { inherit lib; };
   configFile = "%E/sower/client.json";
   packageLink = "${config.xdg.configHome}/sower/garden-package";
   checkedConfig =
@@ -36,6 +37,8 @@ in
       description = "File holding the enrollment token, passed as `SOWER_ACCESS_TOKEN_FILE` (never in the store).";
     };
 
+    labels = labels.option "services.sower.garden.labels";
+
     settings = lib.mkOption {
       type = json.type;
       default = { };
@@ -53,6 +56,7 @@ in
   config = lib.mkIf cfg.enable {
     # The user's own Home-Manager seeds run the activator in pipe mode, without privileges.
     services.sower.garden.settings.activator_command = lib.mkDefault "${cfg.activatorPackage}/bin/sower-activator";
+    services.sower.garden.settings.labels = lib.mkIf (cfg.labels != { }) cfg.labels;
 
     xdg.configFile."sower/client.json".source = checkedConfig;
     xdg.configFile."sower/garden-package".source = cfg.package;

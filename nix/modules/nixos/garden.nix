@@ -8,6 +8,7 @@ let
   server = config.services.sower.server;
   json = pkgs.formats.json { };
   checkConfig = import ./check-config.nix { inherit pkgs; };
+  labels = import ../labels.nix { inherit lib; };
   user = "sower-garden";
   credentialsDirectory = "/run/credentials/sower-garden.service";
   # Points at the package the unit runs; the garden watches it to know when a switch has replaced it.
@@ -42,6 +43,8 @@ in
         own credential.
       '';
     };
+
+    labels = labels.option "services.sower.garden.labels";
 
     settings = lib.mkOption {
       default = { };
@@ -94,6 +97,7 @@ in
     services.sower.activator.settings.allowed_groups = lib.mkIf activator.enable [ user ];
 
     services.sower.garden.settings = {
+      labels = lib.mkIf (cfg.labels != { }) cfg.labels;
       state_directory = "/var/lib/sower-garden";
       admin_socket = "/run/sower-garden/admin.sock";
       activator_socket = lib.mkIf activator.enable activator.socketPath;

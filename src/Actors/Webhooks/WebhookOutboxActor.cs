@@ -60,6 +60,12 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         Command<GetWebhooks>(_ => Sender.Tell(new WebhookList(_outbox.List())));
         Command<GetWebhookOutboxStatus>(_ => Sender.Tell(_outbox.Status()));
         Command<Tick>(_ => SendDue());
+        Command<DropOrphans>(_ =>
+        {
+            var orphans = _outbox.Orphans();
+            if (orphans.Length > 0) _log.Info("webhook outbox: dropping the pending deliveries of removed webhooks {0}", string.Join(", ", orphans));
+            PersistThen([.. orphans.Select(sid => (IWebhookEvent)new WebhookRemoved(sid, null))], () => { });
+        });
         Command<AttemptFinished>(f =>
         {
             if (f.Error is not null) _log.Warning("webhook {0}: delivery {1} failed: {2}", f.WebhookSid, f.DeliveryId, f.Error);
@@ -93,6 +99,10 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnReplaySuccess()
     {
+        // The config file's webhooks are not in the journal: each start puts the file's current set in place, and
+        // deliveries left for a webhook that no longer exists anywhere are dropped (persisted, once).
+        _outbox = _outbox.WithConfigured(_settings.Configured.Select(c => (c.Name, c.Webhook)));
+        Self.Tell(DropOrphans.Instance);
         Timers.StartPeriodicTimer(TickTimer, Tick.Instance, _settings.PollInterval);
         Self.Tell(Tick.Instance);
     }
@@ -186,5 +196,10 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
     private sealed class Tick : INoSerializationVerificationNeeded
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed class DropOrphans : INoSerializationVerificationNeeded
+    {
+        public static readonly DropOrphans Instance = new();
     }
 }

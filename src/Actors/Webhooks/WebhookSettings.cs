@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Sower.Messages.Webhooks;
 
 namespace Sower.Actors.Webhooks;
@@ -18,6 +19,9 @@ public sealed record WebhookSettings
 
     public Func<HttpMessageHandler>? Handler { get; init; }
 
+    /// <summary>The webhooks of the server config file (<c>webhooks.hooks</c>), by name; the file owns them (README).</summary>
+    public ImmutableArray<ConfiguredWebhook> Configured { get; init; } = [];
+
     public static readonly WebhookSettings Default = new();
 
     internal HttpMessageHandler CreateHandler() => Handler?.Invoke() ?? new SocketsHttpHandler
@@ -28,4 +32,12 @@ public sealed record WebhookSettings
         ConnectTimeout = AttemptTimeout,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     };
+}
+
+/// <summary>A webhook of the server config file: its <c>name</c> there, and the webhook (a sid derived from the name, so
+/// pending deliveries keep their webhook across restarts; the secret read from its <c>secret_file</c>).</summary>
+public sealed record ConfiguredWebhook(string Name, Webhook Webhook)
+{
+    /// <summary>Never the secret, should the options ever be logged.</summary>
+    public override string ToString() => $"ConfiguredWebhook {{ Name = {Name}, Sid = {Webhook.Sid}, Url = {Webhook.Url} }}";
 }

@@ -5,7 +5,7 @@ using Sower.Messages.Domain;
 
 namespace Sower.Cli.Commands;
 
-/// <summary><c>sower deploy GARDEN SUBSCRIPTION</c> and <c>sower deployment list|show|follow|approve|reject|retry</c>.</summary>
+/// <summary><c>sower deploy GARDEN SUBSCRIPTION</c> (or <c>-l SELECTOR</c>, see <see cref="SelectorDeployCommand"/>) and <c>sower deployment list|show|follow|approve|reject|retry</c>.</summary>
 public static class DeploymentCommands
 {
     public static readonly string[] ListFields =
@@ -20,8 +20,11 @@ public static class DeploymentCommands
     public static Command CreateDeploy(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var garden = new Argument<string>("GARDEN") { Description = "Garden name or sid" };
-        var subscription = new Argument<string>("SUBSCRIPTION") { Description = "Subscription name (of that garden) or sid" };
+        var garden = new Argument<string?>("GARDEN") { Description = "Garden name or sid (with -l: the subscription name, optional)", Arity = ArgumentArity.ZeroOrOne };
+        var subscription = new Argument<string?>("SUBSCRIPTION") { Description = "Subscription name (of that garden) or sid", Arity = ArgumentArity.ZeroOrOne };
+        var selector = GardenLabelCommands.SelectorOption();
+        selector.Description = "Deploy to every garden whose labels match (e.g. role=web,zone=eu-1) instead of one garden; refused when none matches";
+        var type = new Option<string?>("--type", "-t") { Description = "With -l: only the gardens' subscriptions of this seed type" };
         var seed = new Option<string?>("--seed") { Description = "Deploy this seed (it must match the subscription) instead of the latest" };
         var force = new Option<bool>("--force") { Description = "Deploy even when the same seeds were deployed already (manual deploys always are)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the deployment until it finishes" };
@@ -29,12 +32,27 @@ public static class DeploymentCommands
         var json = SeedCommands.JsonOption();
         var command = new Command("deploy", "Deploy a subscription's latest (or a given) seed now, under its policy (trigger manual)")
         {
-            garden, subscription, seed, force, wait, timeout, json,
+            garden, subscription, seed, force, wait, timeout, json, selector, type,
         };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, cancellation) =>
         {
             var server = connection.Resolve(result, io);
+            if (result.GetValue(selector) is { } labels)
+            {
+                if (result.GetValue(subscription) is not null)
+                {
+                    throw new CliFailure(ExitCodes.Usage, "with -l the gardens come from the selector: give at most the subscription name (sower deploy -l SELECTOR [SUBSCRIPTION])");
+                }
+                var waitFor = result.GetValue(timeout) is { } given ? CommandRunner.ParseDuration(given, "--timeout") : TimeSpan.FromMinutes(30);
+                return await SelectorDeployCommand.Run(io, server, labels, result.GetValue(garden), result.GetValue(type), result.GetValue(seed),
+                    result.GetValue(wait), waitFor, result.GetValue(json), cancellation);
+            }
+            if (result.GetValue(garden) is null || result.GetValue(subscription) is null)
+            {
+                throw new CliFailure(ExitCodes.Usage, "name the garden and the subscription (sower deploy GARDEN SUBSCRIPTION), or a label selector (sower deploy -l role=web)");
+            }
+            if (result.GetValue(type) is not null) throw new CliFailure(ExitCodes.Usage, "--type goes with -l; for one garden name the subscription");
             JsonNode accepted;
             using (var api = new ApiClient(server))
             {

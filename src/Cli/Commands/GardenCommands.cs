@@ -136,8 +136,15 @@ public static class GardenCommands
         item["latest_deployment"] = latest is null ? null : Output.Pick(latest, LatestFields);
         item["reboot_pending"] = g?["reboot_pending"] is JsonObject;
         item["drifted"] = g?["drift"] is JsonObject;
+        item["inhibited"] = Inhibited(g);
+        item["inhibition"] = Inhibition(g);
         return item;
     }
+
+    /// <summary>Whether the garden reported an inhibition (issue 14.4); null when the server could not tell.</summary>
+    private static JsonNode? Inhibited(JsonNode? g) => g?["inhibited"] is JsonValue v && v.TryGetValue<bool>(out var b) ? JsonValue.Create(b) : null;
+
+    private static JsonObject? Inhibition(JsonNode? g) => g?["inhibition"] is JsonObject i ? Output.Pick(i, "reason", "since") : null;
 
     private static Command List(CliIo io)
     {
@@ -164,6 +171,7 @@ public static class GardenCommands
                 if (Output.Bool(g, "failing")) markers.Add("failing");
                 if (Output.Bool(g, "reboot_pending")) markers.Add("reboot-pending");
                 if (Output.Bool(g, "drifted")) markers.Add("drifted");
+                if (Output.Bool(g, "inhibited")) markers.Add("inhibited");
                 var latest = g["latest_deployment"];
                 return (IReadOnlyList<string>)[Output.Text(g["name"]), Output.Text(g["sid"]), Output.Bool(g, "online") ? "online" : "offline",
                     Output.Text(g["version"]), Output.Text(g["last_seen"]),
@@ -195,6 +203,8 @@ public static class GardenCommands
             detail["latest_deployment"] = g["latest_deployment"] is { } latest ? Output.Pick(latest, LatestFields) : null;
             detail["reboot_pending"] = g["reboot_pending"] is JsonObject pending ? Output.Pick(pending, "system", "reason", "since") : null;
             detail["drift"] = g["drift"] is JsonObject drift ? Output.Pick(drift, "expected", "running", "detail", "since") : null;
+            detail["inhibited"] = Inhibited(g);
+            detail["inhibition"] = Inhibition(g);
             if (result.GetValue(json))
             {
                 Output.Json(io, detail);
@@ -212,6 +222,9 @@ public static class GardenCommands
                 ("drift", detail["drift"] is { } d
                     ? Output.Style(io, $"drifted: {Output.Str(d, "detail")}; runs {Output.Str(d, "running") ?? "nothing"}, Sower deployed {Output.Str(d, "expected")} (since {Output.Str(d, "since")})", "31")
                     : null),
+                ("inhibited", detail["inhibition"] is { } inh
+                    ? Output.Style(io, $"yes, since {Output.Str(inh, "since")}: {Output.Str(inh, "reason")} (activations and restarts wait)", "33")
+                    : detail["inhibited"] is null ? "unknown (the reboot lock table did not answer)" : "no"),
             ]);
             io.Out.WriteLine();
             io.Out.WriteLine("subscriptions:");

@@ -4,8 +4,8 @@ using Sower.Cli.Commands;
 namespace Sower.Cli.Infrastructure;
 
 /// <summary>
-/// Prints the rollout events streamed by the CLI hub (kinds: submitted, matched, deployment, log, done, error) and
-/// decides the exit code: 1 if any deployment failed, 4 if every matched subscription was held by policy, 3 for an
+/// Prints the rollout events streamed by the CLI hub (kinds: submitted, matched, deployment, wave, log, done, error) and
+/// decides the exit code: 1 if any deployment failed or the rollout halted, 4 if every matched subscription was held by policy, 3 for an
 /// unknown deployment, 1 with a message on timeout. With --json every event is printed as one JSON line.
 /// </summary>
 public sealed class RolloutPrinter(CliIo io, bool json)
@@ -52,6 +52,10 @@ public sealed class RolloutPrinter(CliIo io, bool json)
                     case "deployment":
                         if (!json) PrintDeployment(e);
                         break;
+                    case "wave":
+                        if (!json) _progress.Line(io.Out, "rollout " + RolloutCommands.WaveLine(e)
+                                                          + (Output.Str(e, "state") == "halted" && Output.Str(e, "rollout_reason") is { } why ? $" — {why}" : ""));
+                        break;
                     case "log":
                         if (!json) _progress.Line(io.Out, $"  {Output.Str(e, "subscription_name")} | {Output.Str(e, "line")}");
                         break;
@@ -79,6 +83,8 @@ public sealed class RolloutPrinter(CliIo io, bool json)
         }
         if (done is null) return Submitted is not null || Recalled is not null ? ExitCodes.Ok : ExitCodes.Failure;
         if (Output.Int(done, "failed") > 0 || Output.Int(done, "rolled_back") > 0) return ExitCodes.Failure;
+        // A halted (or aborted) rollout never reached its later waves: the submission did not roll out.
+        if (Output.Str(done, "rollout_status") is "halted" or "aborted") return ExitCodes.Failure;
         if (Output.Int(done, "held") > 0 && Output.Int(done, "deployments") == 0 && Output.Int(done, "held") == Output.Int(done, "matched") - Output.Int(done, "not_realtime"))
         {
             return ExitCodes.DeniedByPolicy;
@@ -161,5 +167,15 @@ public sealed class RolloutPrinter(CliIo io, bool json)
         parts.Add($"{Output.Int(e, "awaiting_approval")} awaiting approval");
         if (Output.Int(e, "canceled") > 0) parts.Add($"{Output.Int(e, "canceled")} canceled");
         _progress.Line(io.Out, "rollout finished: " + string.Join(", ", parts));
+        if (Output.Str(e, "rollout_status") is { } status)
+        {
+            var reason = Output.Str(e, "rollout_reason") is { } why ? $" ({why})" : "";
+            _progress.Line(io.Out, status switch
+            {
+                "halted" => $"rollout halted{reason}: resume with sower rollout resume, or abort with sower rollout abort",
+                "aborted" => $"rollout aborted{reason}",
+                _ => $"rollout {status}{reason}",
+            });
+        }
     }
 }

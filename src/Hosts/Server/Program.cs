@@ -6,6 +6,7 @@ using Sower.Actors.Server;
 using Sower.Actors.Server.Inspection;
 using Sower.Actors.Server.Projections;
 using Sower.Actors.Webhooks;
+using Sower.Messages.Webhooks;
 using Sower.Server.Api;
 using Sower.Server.Auth;
 using Sower.Server.Cli;
@@ -74,6 +75,10 @@ public static class SowerServerApp
             .WithRebootLocks(sp.GetRequiredService<IClock>(), options.RebootLock)
             .WithSowerInspection()
             .WithSowerWebhooks(WebhookEndpoints.Settings(options), sp.GetRequiredService<IClock>())
+            .WithGardenHealthNotifications(readModel, sp.GetRequiredService<IClock>(),
+                new GardenHealthSettings(Duration.FromSeconds(options.StaleAfterSeconds), Sower.Server.Ui.Services.ConsoleQueries.RepeatedFailures),
+                // At least four looks per stale period, never more often than once a second.
+                TimeSpan.FromSeconds(Math.Clamp(options.StaleAfterSeconds / 4, 1, options.StaleCheckIntervalSeconds)))
             .WithStrictSerialization());
 
         var app = builder.Build();

@@ -61,7 +61,11 @@ public sealed record Webhook(string Sid, string Url, string Secret, ImmutableArr
 }
 
 /// <summary>A webhook as the API shows it: everything but the secret.</summary>
-public sealed record WebhookView(string Sid, string Url, ImmutableArray<string> Events, WebhookFormat Format, Instant CreatedAt);
+public sealed record WebhookView(string Sid, string Url, ImmutableArray<string> Events, WebhookFormat Format, Instant CreatedAt)
+{
+    /// <summary>Its name in the server config file (<c>webhooks.hooks</c>); null for a webhook created over the API.</summary>
+    public string? ConfigName { get; init; }
+}
 
 /// <summary>One notification on its way to one webhook. <c>DeliveryId</c> = webhook sid + "/" + notification key.</summary>
 public sealed record OutboxEntry(
@@ -120,6 +124,9 @@ public static class WebhookErrorCodes
     public const string Invalid = "invalid";
     public const string NotFound = "not-found";
     public const string TooMany = "too-many";
+
+    /// <summary>The webhook comes from the server config file, which owns it.</summary>
+    public const string Configured = "configured";
 }
 
 public static class WebhookReplies

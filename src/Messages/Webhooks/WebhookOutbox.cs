@@ -31,7 +31,30 @@ public sealed record WebhookOutbox(
 
     public static string DeliveryIdOf(string webhookSid, string key) => webhookSid + "/" + key;
 
-    public ImmutableArray<WebhookView> List() => [.. Webhooks.Values.Select(w => w.ToView())];
+    /// <summary>
+    /// The webhooks of the server config file (sid → its name there). They live in memory only: never in an event or
+    /// the snapshot (their secret stays in its file), and every start puts the file's current set back
+    /// (<see cref="WithConfigured"/>). The file owns them: the API lists them but cannot remove them.
+    /// </summary>
+    public ImmutableSortedDictionary<string, string> Configured { get; init; } = ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+
+    public ImmutableArray<WebhookView> List() => [.. Webhooks.Values.Select(w => w.ToView() with { ConfigName = Configured.GetValueOrDefault(w.Sid) })];
+
+    /// <summary>Replaces the config file's webhooks with <paramref name="configured"/> (name, webhook); the API's stay as they are.</summary>
+    public WebhookOutbox WithConfigured(IEnumerable<(string Name, Webhook Webhook)> configured)
+    {
+        var list = configured.ToList();
+        return this with
+        {
+            Webhooks = Webhooks.RemoveRange(Configured.Keys).SetItems(list.Select(c => KeyValuePair.Create(c.Webhook.Sid, c.Webhook))),
+            Configured = Configured.Clear().SetItems(list.Select(c => KeyValuePair.Create(c.Webhook.Sid, c.Name))),
+        };
+    }
+
+    /// <summary>Webhooks that still have pending deliveries but no longer exist (one removed from the config file while the
+    /// server was down): each gets a <see cref="WebhookRemoved"/>, which drops those deliveries.</summary>
+    public ImmutableArray<string> Orphans() =>
+        [.. Pending.Values.Select(p => p.WebhookSid).Where(sid => !Webhooks.ContainsKey(sid)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     public WebhookOutboxStatus Status(int shown = 100) => new(
         Pending.Count, [.. Pending.Values.OrderBy(e => e.NextAttemptAt).ThenBy(e => e.DeliveryId, StringComparer.Ordinal).Take(shown)],
@@ -50,7 +73,10 @@ public sealed record WebhookOutbox(
     }
 
     public WebhookDecision Decide(RemoveWebhook cmd) =>
-        Webhooks.ContainsKey(cmd.Sid) ? new([new WebhookRemoved(cmd.Sid, cmd.By)], null) : new([], NotFound);
+        Configured.TryGetValue(cmd.Sid, out var name)
+            ? new([], new WebhookError(WebhookErrorCodes.Configured,
+                [$"webhook {cmd.Sid} comes from the server config file (webhooks.hooks, name \"{name}\"): remove it there and restart the server"]))
+            : Webhooks.ContainsKey(cmd.Sid) ? new([new WebhookRemoved(cmd.Sid, cmd.By)], null) : new([], NotFound);
 
     /// <summary>A test notification for one webhook; its key is unique per request so every test is sent.</summary>
     public WebhookDecision Decide(TestWebhook cmd, string requestId, Instant now, WebhookOutboxLimits limits)
@@ -149,7 +175,7 @@ public sealed record WebhookOutbox(
     private static readonly WebhookError NotFound = new(WebhookErrorCodes.NotFound, ["not found"]);
 
     /// <summary>The snapshot form: plain arrays, in the order that rebuilds the same state.</summary>
-    public WebhookOutboxSnapshot ToSnapshot() => new([.. Webhooks.Values], [.. Pending.Values], [.. Dead], [.. HandledOrder]);
+    public WebhookOutboxSnapshot ToSnapshot() => new([.. Webhooks.Values.Where(w => !Configured.ContainsKey(w.Sid))], [.. Pending.Values], [.. Dead], [.. HandledOrder]);
 
     public static WebhookOutbox FromSnapshot(WebhookOutboxSnapshot s) => Empty with
     {

@@ -43,6 +43,7 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "GET", $"/api/v1/deployments/{Dply}", Roles.DeploymentRead },
         { "POST", $"/api/v1/subscriptions/{Sub}/deploy", Roles.DeploymentWrite },
         { "POST", $"/api/v1/deployments/{Dply}/retry", Roles.DeploymentWrite },
+        { "POST", "/api/v1/deployments/by-selector", Roles.DeploymentWrite },
         { "POST", $"/api/v1/deployments/{Dply}/approve", Roles.DeploymentWrite },
         { "POST", $"/api/v1/deployments/{Dply}/reject", Roles.DeploymentWrite },
         { "POST", "/api/v1/nix/caches", Roles.Admin },

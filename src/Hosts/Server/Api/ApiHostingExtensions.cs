@@ -43,6 +43,7 @@ public static class ApiHostingExtensions
         app.MapGardenLabelEndpoints();
         app.MapRolloutEndpoints();
         app.MapDeploymentEndpoints();
+        app.MapSelectorDeployEndpoints();
         app.MapNixCacheEndpoints();
         app.MapWebhookEndpoints();
         app.MapRebootLockEndpoints();

@@ -53,6 +53,12 @@ public sealed record GardenListItemWire(string Sid, string Name, bool Online, st
 {
     /// <summary>The effective labels (issue 14.1): server-side ones win over the garden's own.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>Whether the garden reported an inhibition (issue 14.4); absent when the reboot lock table did not answer.</summary>
+    public bool? Inhibited { get; init; }
+
+    /// <summary>Why and since when, while inhibited.</summary>
+    public GardenInhibitionStateWire? Inhibition { get; init; }
 }
 
 public sealed record GardenDetailWire(string Sid, string Name, bool Online, string? OnlineAt, string? Version, string? LastSeen, string CreatedAt,
@@ -67,6 +73,12 @@ public sealed record GardenDetailWire(string Sid, string Name, bool Online, stri
 
     /// <summary>The labels an admin set on the server.</summary>
     public IReadOnlyDictionary<string, string>? AdminLabels { get; init; }
+
+    /// <summary>Whether the garden reported an inhibition (issue 14.4); absent when the reboot lock table did not answer.</summary>
+    public bool? Inhibited { get; init; }
+
+    /// <summary>Why and since when, while inhibited.</summary>
+    public GardenInhibitionStateWire? Inhibition { get; init; }
 }
 
 public sealed record SeedDeploymentWire(string SubscriptionSid, string SubscriptionName, SeedWire Seed, string AuthorizedAction, string? ExecutedAction,

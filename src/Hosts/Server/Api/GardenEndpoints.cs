@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Akka.Actor;
 using Akka.Hosting;
+using Sower.Actors.RebootLocks;
 using Sower.Actors.Server;
 using Sower.Actors.Server.Projections;
 using Sower.Actors.Tokens;
@@ -230,25 +231,31 @@ public static class GardenEndpoints
         return Results.NoContent();
     }
 
-    private static IResult List(HttpRequest request, ReadModelStore readModel)
+    private static async Task<IResult> List(HttpRequest request, ReadModelStore readModel, IRequiredActor<RebootLocksActorKey> locks, ILoggerFactory logs)
     {
         var (page, perPage, error) = ApiWire.Paging(request);
         if (error is not null) return error;
         var (selector, selectorError) = GardenLabelEndpoints.Selector(request);
         if (selectorError is not null) return selectorError;
+        var inhibitions = await GardenInhibitions.Current(locks, logs.CreateLogger("Sower.Api"));
         var model = readModel.Current;
         var items = model.Gardens.Values.Where(g => g.Exists && (selector is null || selector.Matches(g.Labels)))
             .OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
             .Select(g => new GardenListItemWire(g.Sid.Value, g.Registration!.Name, model.IsOnline(g.Sid), g.Version, ApiWire.Time(g.LastSeen),
                 ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
-                { Labels = GardenLabelEndpoints.Sorted(g.Labels) });
+                {
+                    Labels = GardenLabelEndpoints.Sorted(g.Labels),
+                    Inhibited = inhibitions is null ? null : inhibitions.ContainsKey(g.Sid.Value),
+                    Inhibition = GardenInhibitions.Wire(inhibitions, g.Sid.Value),
+                });
         return ApiWire.Ok(ApiWire.Page(items, page, perPage));
     }
 
-    private static IResult Get(string sid, ReadModelStore readModel)
+    private static async Task<IResult> Get(string sid, ReadModelStore readModel, IRequiredActor<RebootLocksActorKey> locks, ILoggerFactory logs)
     {
         var model = readModel.Current;
         if (!Sid.IsValid(sid, GardenId.Prefix) || model.Gardens.GetValueOrDefault(sid) is not { Exists: true } g) return ApiWire.NotFound();
+        var inhibitions = await GardenInhibitions.Current(locks, logs.CreateLogger("Sower.Api"));
         var online = model.IsOnline(g.Sid);
         return ApiWire.Ok(new GardenDetailWire(g.Sid.Value, g.Registration!.Name, online, online ? ApiWire.Time(g.OnlineAt) : null, g.Version,
             ApiWire.Time(g.LastSeen), ApiWire.Time(g.Registration.RegisteredAt),
@@ -256,6 +263,8 @@ public static class GardenEndpoints
             [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
         {
             Labels = GardenLabelEndpoints.Sorted(g.Labels), OwnLabels = GardenLabelEndpoints.Sorted(g.OwnLabels), AdminLabels = GardenLabelEndpoints.Sorted(g.AdminLabels),
+            Inhibited = inhibitions is null ? null : inhibitions.ContainsKey(g.Sid.Value),
+            Inhibition = GardenInhibitions.Wire(inhibitions, g.Sid.Value),
         });
     }
 

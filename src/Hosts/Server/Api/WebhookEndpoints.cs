@@ -12,7 +12,14 @@ using static Sower.Messages.Webhooks.WebhookReplies;
 
 namespace Sower.Server.Api;
 
-public sealed record WebhookWire(string Sid, string Url, IReadOnlyList<string> Events, string Format, string CreatedAt, bool SecretSet);
+public sealed record WebhookWire(string Sid, string Url, IReadOnlyList<string> Events, string Format, string CreatedAt, bool SecretSet)
+{
+    /// <summary>"config" for a webhook of the server config file (which owns it: the API cannot remove it), else "api".</summary>
+    public string Source { get; init; } = "api";
+
+    /// <summary>Its name in the config file; absent for API webhooks.</summary>
+    public string? Name { get; init; }
+}
 
 /// <summary>The secret travels only in this request body; it is never returned.</summary>
 public sealed record WebhookBody(string? Url, string? Secret, IReadOnlyList<string>? Events, string? Format);
@@ -39,6 +46,7 @@ public static class WebhookEndpoints
             MaxAttempts = options.Webhooks.MaxAttempts,
         },
         AttemptTimeout = TimeSpan.FromSeconds(options.Webhooks.TimeoutSeconds),
+        Configured = options.Webhooks.Hooks,
     };
 
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
@@ -93,11 +101,15 @@ public static class WebhookEndpoints
         WebhookTestQueued queued => ApiWire.Ok(new WebhookTestWire(queued.Sid, queued.Key), status),
         WebhookError { Code: WebhookErrorCodes.NotFound } => ApiWire.NotFound(),
         WebhookError { Code: WebhookErrorCodes.TooMany } e => ApiWire.Error(409, "too many webhooks", e.Errors),
+        WebhookError { Code: WebhookErrorCodes.Configured } e => ApiWire.Error(409, "webhook_from_config_file", e.Errors, message: e.Errors.FirstOrDefault()),
         WebhookError e => ApiWire.Error(422, "invalid webhook", e.Errors),
         _ => ApiWire.Unavailable(),
     };
 
-    private static WebhookWire Wire(WebhookView w) => new(w.Sid, w.Url, w.Events, w.Format.ToWire(), ApiWire.Time(w.CreatedAt), SecretSet: true);
+    private static WebhookWire Wire(WebhookView w) => new(w.Sid, w.Url, w.Events, w.Format.ToWire(), ApiWire.Time(w.CreatedAt), SecretSet: true)
+    {
+        Source = w.ConfigName is null ? "api" : "config", Name = w.ConfigName,
+    };
 
     private static OutboxEntryWire Wire(OutboxEntry e) => new(e.WebhookSid, e.Notification.Key, e.Notification.Kind, e.Notification.Summary,
         ApiWire.Time(e.EnqueuedAt), e.Attempts, ApiWire.Time(e.NextAttemptAt), e.LastError, ApiWire.Time(e.GaveUpAt));

@@ -28,6 +28,7 @@ namespace Sower.Server.Cli;
 [Authorize]
 public sealed class CliHub(
     IRequiredActor<SeedRegion> seeds,
+    IRequiredActor<SeedLineRegion> lines,
     ReadModelStore readModel,
     IClock clock,
     ILogger<CliHub> log) : Hub
@@ -184,6 +185,10 @@ public sealed class CliHub(
         foreach (var match in matches) await writer.WriteAsync(RolloutTracker.MatchEvent(match), cancellation);
         var expected = matches.Where(m => m.ExpectsDeployment).ToList();
         var tracker = new RolloutTracker();
+        // A line with a rollout plan offers the seed wave by wave (issue 14.2): the stream shows each wave and ends
+        // when the rollout is over (completed, halted or aborted), not when every matched garden has deployed.
+        var waves = new RolloutWaveWatch(lines.ActorRef, new SeedLineKey(type, name!), seed.Sid, clock.GetCurrentInstant());
+        if (expected.Count > 0) await waves.Start(cancellation);
         await Watch(cancellation, async () =>
         {
             var model = readModel.Current;
@@ -197,9 +202,12 @@ public sealed class CliHub(
             {
                 foreach (var change in tracker.Changes(model, d)) await writer.WriteAsync(change, cancellation);
             }
-            var settled = expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid, older) is { } d && RolloutTracker.IsSettled(d, true));
+            foreach (var wave in await waves.Poll(cancellation)) await writer.WriteAsync(wave, cancellation);
+            var settled = waves.Planned && waves.Rollout is not null
+                ? waves.Finished(clock.GetCurrentInstant()) && found.All(d => RolloutTracker.IsSettled(d, true))
+                : expected.All(m => RolloutTracker.DeploymentFor(model, m.Subscription, seed.Sid, older) is { } d && RolloutTracker.IsSettled(d, true));
             if (!settled) return false;
-            await writer.WriteAsync(RolloutTracker.Summary(matches, found), cancellation);
+            await writer.WriteAsync(RolloutTracker.Summary(matches, found, waves.Rollout), cancellation);
             return true;
         });
     }

@@ -4,6 +4,7 @@ using NodaTime;
 using Sower.Actors.Server.Projections;
 using Sower.Messages.Deployments;
 using Sower.Messages.Domain;
+using Sower.Messages.Rollouts;
 using Sower.Messages.Seeds;
 using Sower.Server.Api;
 
@@ -191,7 +192,7 @@ public sealed class RolloutTracker
     };
 
     /// <summary>The closing summary of a seed rollout.</summary>
-    public static JsonObject Summary(ImmutableArray<RolloutMatch> matches, IReadOnlyCollection<DeploymentRecord> deployments)
+    public static JsonObject Summary(ImmutableArray<RolloutMatch> matches, IReadOnlyCollection<DeploymentRecord> deployments, RolloutView? rollout = null)
     {
         int Count(Func<DeploymentRecord, bool> p) => deployments.Count(p);
         return new JsonObject
@@ -208,6 +209,9 @@ public sealed class RolloutTracker
             ["rolled_back"] = Count(d => d.State == DeploymentState.Completed && d.Result == DeploymentResult.RolledBack),
             ["awaiting_approval"] = Count(d => d.State == DeploymentState.AwaitingApproval),
             ["canceled"] = Count(d => d.State == DeploymentState.Canceled),
+            // With a rollout plan: how the seed's rollout ended (completed, halted, aborted) and why; null without a plan.
+            ["rollout_status"] = rollout?.Status.ToString().ToLowerInvariant(),
+            ["rollout_reason"] = rollout?.Reason,
         };
     }
 }

@@ -32,7 +32,7 @@ public sealed class ServerOptions
         new(RebootLockDefaultMaxConcurrentReboots, NodaTime.Duration.FromSeconds(RebootLockLeaseTtlSeconds));
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";
-    /// <summary>Webhook delivery (README "Notifications (webhooks)"); the webhooks themselves are configured over the API.</summary>
+    /// <summary>Webhook delivery (README "Notifications (webhooks)") and the webhooks the file declares (more come over the API).</summary>
     public WebhookOptions Webhooks { get; init; } = new();
     /// <summary>The JSON file the settings came from, if any.</summary>
     public string? ConfigFile { get; init; }
@@ -55,6 +55,9 @@ public sealed class WebhookOptions
     public int FirstRetrySeconds { get; init; } = 30;
     public int MaxAttempts { get; init; } = 15;
     public int TimeoutSeconds { get; init; } = 10;
+
+    /// <summary><c>webhooks.hooks</c>: the webhooks the config file declares (owned by the file; see ConfiguredWebhooks).</summary>
+    public System.Collections.Immutable.ImmutableArray<Sower.Actors.Webhooks.ConfiguredWebhook> Hooks { get; init; } = [];
 }
 
 public sealed class DatabaseOptions

@@ -31,6 +31,8 @@ public static class ServerOptionsLoader
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles", "auth.oidc_scopes"];
     /// <summary>Settings whose value is a JSON object, kept as its JSON text (in the environment: the JSON text).</summary>
     private static readonly string[] ObjectKeys = ["auth.oidc_role_mapping"];
+    /// <summary>Settings whose value is a JSON list of objects, kept as its JSON text (in the environment: the JSON text).</summary>
+    private static readonly string[] ObjectListKeys = ["webhooks.hooks"];
     private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks", "reboot_lock"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
@@ -189,6 +191,12 @@ public static class ServerOptionsLoader
                 else if (value.ValueKind != JsonValueKind.Null) problems.Add($"{path}: must be an object");
                 continue;
             }
+            if (ObjectListKeys.Contains(path))
+            {
+                if (value.ValueKind == JsonValueKind.Array) values[path] = new Value(value.GetRawText(), null, true);
+                else if (value.ValueKind != JsonValueKind.Null) problems.Add($"{path}: must be a list of objects");
+                continue;
+            }
             if (ListKeys.Contains(path))
             {
                 switch (value.ValueKind)
@@ -238,7 +246,7 @@ public static class ServerOptionsLoader
             if (raw is null || !name.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) || name == ConfigFileVariable) continue;
             var path = name[EnvironmentPrefix.Length..].ToLowerInvariant().Replace("__", ".", StringComparison.Ordinal);
             if (Aliases.TryGetValue(path, out var alias)) path = alias;
-            if (ScalarKeys.Contains(path) || ListKeys.Contains(path) || ObjectKeys.Contains(path))
+            if (ScalarKeys.Contains(path) || ListKeys.Contains(path) || ObjectKeys.Contains(path) || ObjectListKeys.Contains(path))
             {
                 values[path] = Value.Of(raw);
                 continue;
@@ -331,6 +339,9 @@ public static class ServerOptionsLoader
                 FirstRetrySeconds = PositiveInt("webhooks.first_retry_seconds", 30),
                 MaxAttempts = PositiveInt("webhooks.max_attempts", 15),
                 TimeoutSeconds = PositiveInt("webhooks.timeout_seconds", 10),
+                Hooks = Scalar("webhooks.hooks") is { } hooks
+                    ? ConfiguredWebhooks.Parse(hooks, raw => ResolvePath("webhooks.hooks", raw), readSecretFiles, NodaTime.SystemClock.Instance.GetCurrentInstant(), problems)
+                    : [],
             },
             RebootLockDefaultMaxConcurrentReboots = PositiveInt("reboot_lock.default_max_concurrent_reboots", 1),
             RebootLockLeaseTtlSeconds = PositiveInt("reboot_lock.lease_ttl_seconds", 1800),
