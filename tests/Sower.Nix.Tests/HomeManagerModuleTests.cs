@@ -15,6 +15,7 @@ public sealed class HomeManagerModuleTests : IDisposable
           services.sower.garden = {
             enable = true;
             accessTokenFile = "/run/user/1000/sower-enroll";
+            labels = { role = "laptop"; "example.org/owner" = "alice"; };
             settings = {
               endpoint = "https://sower.example.org";
               subscriptions.home = {
@@ -59,6 +60,17 @@ public sealed class HomeManagerModuleTests : IDisposable
         Assert.Equal($"{nix.Packages}/sower-activator/bin/sower-activator", (string)settings["activator_command"]!);
         Assert.Equal("username=alice", (string)settings["subscriptions"]!["home"]!["rules"]![0]!);
         Assert.Null(settings["access_token_file"]);
+    }
+
+    [Fact]
+    public void Labels_are_rendered_into_the_user_gardens_config_and_a_label_the_garden_would_refuse_fails_the_evaluation()
+    {
+        var settings = nix.Evaluate(Entry, Alice)["settings"]!;
+        Assert.Equal("""{"example.org/owner":"alice","role":"laptop"}""", settings["labels"]!.ToJsonString());
+
+        var (code, error) = nix.EvaluateFailing(Entry, "{ ... }: { services.sower.garden = { enable = true; labels.\"-bad\" = \"x\"; }; }");
+        Assert.NotEqual(0, code);
+        Assert.Contains("services.sower.garden.labels: label key \"-bad\"", error);
     }
 
     [Fact]

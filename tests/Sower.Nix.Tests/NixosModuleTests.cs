@@ -229,6 +229,29 @@ public sealed class NixosModuleTests : IDisposable
     }
 
     [Fact]
+    public void Labels_are_rendered_into_client_json_and_none_leaves_the_key_out()
+    {
+        var labelled = nix.Evaluate(Entry, ModuleEvaluation.With(ServerHost, """services.sower.garden.labels = { role = "web"; "sower.example.org/zone" = "eu-1"; canary = ""; };"""));
+        Assert.Equal("""{"canary":"","role":"web","sower.example.org/zone":"eu-1"}""", labelled["settings"]!["garden"]!["labels"]!.ToJsonString());
+        Assert.Null(nix.Evaluate(Entry, ServerHost)["settings"]!["garden"]!["labels"]);
+    }
+
+    [Theory]
+    [InlineData("labels.\"bad key\" = \"web\";", "label key \"bad key\": a key must be 1-63 letters")]
+    [InlineData("labels.role = \"-web\";", "services.sower.garden.labels: label \"role\": value \"-web\"")]
+    [InlineData("labels.\"Example.org/role\" = \"web\";", "the prefix must be a DNS subdomain")]
+    [InlineData("labels.\"a/b/c\" = \"web\";", "at most one '/'")]
+    [InlineData("labels.role = \"a-name-that-is-far-too-long-for-a-label-value-of-sixty-three-chars\";", "value \"a-name-that-is-far-too-long")]
+    [InlineData("labels = builtins.listToAttrs (map (i: { name = \"k${toString i}\"; value = \"v\"; }) (builtins.genList (x: x) 33));", "at most 32 labels")]
+    public void A_label_the_garden_would_refuse_fails_the_evaluation_with_the_key_and_the_reason(string definition, string expected)
+    {
+        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"http://127.0.0.1:7150\"; {definition} }}; }}");
+        Assert.NotEqual(0, code);
+        Assert.Contains("services.sower.garden.labels", error);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
     public void Seed_tags_are_an_attribute_set_of_strings()
     {
         Assert.Equal("""{"role":"server","site":"fra1"}""", nix.Evaluate(Entry, ServerHost)["seedTags"]!.ToJsonString());
