@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 source scripts/install-deps.sh
 ensure_packages test.sh nix-build:nix-bin /usr/lib/postgresql/15/bin/initdb:postgresql-15 \
   systemd-socket-activate:systemd git:git chromium:chromium runuser:util-linux jq:jq \
-  /usr/bin/kill:procps   # the module tests verify units whose ExecReload is /usr/bin/kill
+  /usr/bin/kill:procps \
+  /usr/sbin/nginx:nginx-light   # kill: the module tests verify units whose ExecReload is /usr/bin/kill; nginx: Sower.Cluster.Tests
 ensure_dotnet test.sh
 
 # A throw-away PostgreSQL server for the multi-provider persistence tests (real server, never a mock).

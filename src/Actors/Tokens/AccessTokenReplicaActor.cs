@@ -18,26 +18,37 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly AccessTokenView _view;
     private readonly string _readJournalId;
+    private ICurrentEventsByPersistenceIdQuery? _journal;
     private bool _reading;
     private bool _failing;
+    private bool _everRead;
 
     public AccessTokenReplicaActor(AccessTokenView view, string readJournalId)
     {
         _view = view;
         _readJournalId = readJournalId;
         Receive<Tick>(_ => Read());
+        Receive<JournalReady>(ready =>
+        {
+            _reading = false;
+            _journal = ready.Journal;
+            Read();
+        });
         Receive<Batch>(batch =>
         {
             _reading = false;
             _view.Apply(batch.Events);
             if (_failing) _log.Info("Reading the token store's journal works again");
             _failing = false;
+            _everRead = true;
         });
         Receive<Status.Failure>(failure =>
         {
             _reading = false;
-            if (!_failing) _log.Warning(failure.Cause, "Reading the token store's journal failed; retrying every {0}", Interval);
-            _failing = true;
+            // Until the first read the journal may still be starting (its read side waits for it): not worth a warning.
+            if (!_everRead) _log.Debug("The token store's journal is not readable yet: {0}", failure.Cause.Message);
+            else if (!_failing) _log.Warning(failure.Cause, "Reading the token store's journal failed; retrying every {0}", Interval);
+            _failing = _everRead;
         });
     }
 
@@ -52,7 +63,15 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
     {
         if (_reading) return;
         _reading = true;
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(_readJournalId);
+        if (_journal is not { } journal)
+        {
+            // Creating the SQL read journal blocks until the write journal has initialized: never on this actor's thread.
+            var system = Context.System;
+            var id = _readJournalId;
+            Task.Run(() => PersistenceQuery.Get(system).ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(id))
+                .PipeTo(Self, success: j => new JournalReady(j));
+            return;
+        }
         journal.CurrentEventsByPersistenceId(AccessTokensActor.Id, _view.SequenceNr + 1, long.MaxValue)
             .Where(e => e.Event is ITokenEvent)
             .Select(e => (e.SequenceNr, (ITokenEvent)e.Event))
@@ -65,6 +84,8 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
         public static readonly Tick Instance = new();
         private Tick() { }
     }
+
+    private sealed record JournalReady(ICurrentEventsByPersistenceIdQuery Journal) : INoSerializationVerificationNeeded;
 
     private sealed record Batch(IReadOnlyList<(long SequenceNr, ITokenEvent Event)> Events) : INoSerializationVerificationNeeded;
 }

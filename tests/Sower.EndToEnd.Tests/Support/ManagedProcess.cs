@@ -26,6 +26,9 @@ public sealed class ManagedProcess : IDisposable
 
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The exit status once the process has exited by itself (null while it runs or after Kill9/Stop).</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
     public int? Pid => _process?.Id;
 
     public void Start()

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using Sower.EndToEnd.Tests.Support;
+
+namespace Sower.Cluster.Tests.Support;
+
+/// <summary>One real <c>sower-server</c> on the shared PostgreSQL database: fixed loopback HTTP and remoting ports across
+/// restarts, its own data directory, settings through a config file.</summary>
+public sealed class ServerNode : IDisposable
+{
+    private readonly ManagedProcess _process;
+
+    public ServerNode(string name, string runDir, string connectionString, Action<ServerNode, Dictionary<string, object>>? configure = null)
+    {
+        Name = name;
+        DataDir = Path.Combine(runDir, name);
+        Directory.CreateDirectory(DataDir);
+        HttpPort = FreePort();
+        RemotingPort = FreePort();
+        var config = new Dictionary<string, object>
+        {
+            ["data_dir"] = DataDir,
+            ["urls"] = new[] { Url },
+            ["database"] = new Dictionary<string, object> { ["provider"] = "postgresql", ["connection_string"] = connectionString },
+            ["cluster"] = new Dictionary<string, object> { ["hostname"] = "127.0.0.1", ["port"] = RemotingPort },
+            ["log_level"] = "Information",
+        };
+        configure?.Invoke(this, config);
+        var file = Path.Combine(runDir, name + ".json");
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(config));
+        _process = new ManagedProcess(name, Path.Combine(runDir, name + ".log"), [Locate(), "--config", file]);
+    }
+
+    public string Name { get; }
+    public string DataDir { get; }
+    public int HttpPort { get; }
+    public int RemotingPort { get; }
+    public string Url => $"http://127.0.0.1:{HttpPort}";
+    public string Address => $"akka.tcp://sower@127.0.0.1:{RemotingPort}";
+    public ManagedProcess Process => _process;
+
+    public void Start() => _process.Start();
+
+    public async Task WaitReadyAsync(TimeSpan? limit = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await Wait.Until(async () =>
+        {
+            if (!_process.Running) throw new InvalidOperationException($"{Name} exited");
+            using var response = await http.GetAsync(Url + "/healthz/ready");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, limit ?? TimeSpan.FromSeconds(120), $"{Name} to report ready", () => _process.Tail(40));
+    }
+
+    public void Kill9() => _process.Kill9();
+    public void Stop() => _process.Stop(TimeSpan.FromSeconds(30));
+
+    private static string Locate()
+    {
+        var baseDir = AppContext.BaseDirectory.TrimEnd('/');
+        var framework = Path.GetFileName(baseDir);
+        var configuration = Path.GetFileName(Path.GetDirectoryName(baseDir)!);
+        var root = new DirectoryInfo(baseDir);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Sower.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException($"cannot find Sower.sln above {baseDir}");
+        var path = Path.Combine(root.FullName, "src/Hosts/Server", "bin", configuration, framework, "sower-server");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first");
+    }
+
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    public void Dispose() => _process.Dispose();
+}
