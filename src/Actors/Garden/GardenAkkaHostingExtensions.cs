@@ -37,8 +37,10 @@ public static class GardenAkkaHostingExtensions
             """;
     }
 
+    /// <summary>The garden journal's serializer, and <see cref="GardenNoFallbackSerializer"/> in place of Akka's Newtonsoft.Json default.</summary>
     public static AkkaConfigurationBuilder WithGardenSerialization(this AkkaConfigurationBuilder builder) =>
-        builder.WithCustomSerializer("garden-journal", [typeof(IGardenJournalEvent)], system => new GardenJournalSerializer(system));
+        builder.AddHocon($"akka.actor.serializers.json = \"{typeof(GardenNoFallbackSerializer).AssemblyQualifiedName}\"", HoconAddMode.Prepend)
+            .WithCustomSerializer("garden-journal", [typeof(IGardenJournalEvent)], system => new GardenJournalSerializer(system));
 
     public static AkkaConfigurationBuilder WithGardenHost(this AkkaConfigurationBuilder builder, GardenHostSettings settings) =>
         builder.WithActors((system, registry) =>

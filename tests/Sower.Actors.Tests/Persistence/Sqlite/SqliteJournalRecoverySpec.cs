@@ -86,7 +86,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         var recorders = ids.Select(id => Recorder(host, id)).ToList();
         // Interleaved: every actor has a write in flight while the others write.
         var writes = Enumerable.Range(0, 25).SelectMany(round => recorders.Select((r, i) =>
-            AppendAsync(r, $"{ids[i]}-{2 * round + 1}", $"{ids[i]}-{2 * round + 2}"))).ToList();
+            AppendAsync(r, new OutboxAppended(2 * round + 1, ids[i], "{}"), new OutboxAppended(2 * round + 2, ids[i], "{}")))).ToList();
         await Task.WhenAll(writes);
         await StopAsync(host);
 
@@ -94,7 +94,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         foreach (var id in ids)
         {
             var recovered = await EventsOf(Recorder(host, id));
-            Assert.Equal(Enumerable.Range(1, 50).Select(n => $"{id}-{n}"), recovered.All.Cast<string>());
+            Assert.Equal(Enumerable.Range(1, 50).Select(n => new OutboxAppended(n, id, "{}")), recovered.All.Cast<OutboxAppended>());
             Assert.Equal(50, recovered.LastSequenceNr);
         }
         await StopAsync(host);
@@ -105,7 +105,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
     {
         var host = await StartGardenAsync();
         var recorder = Recorder(host, "garden-outbox");
-        await AppendAsync(recorder, "e-1", "e-2", "e-3");
+        await AppendAsync(recorder, new OutboxDelivered(1), new OutboxDelivered(2), new OutboxDelivered(3));
 
         // A writer halfway through a large batch: rows inserted, pages spilled to the WAL, no commit. The files as they
         // are on disk at this moment are what a power cut or a SIGKILL leaves behind.
@@ -145,9 +145,9 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
             host = await StartGardenAsync(crashed);
             var after = Recorder(host, "garden-outbox");
             var recovered = await EventsOf(after);
-            Assert.Equal(["e-1", "e-2", "e-3"], recovered.All);
+            Assert.Equal([new OutboxDelivered(1), new OutboxDelivered(2), new OutboxDelivered(3)], recovered.All);
             Assert.Equal(3, recovered.LastSequenceNr);
-            Assert.Equal(4, (await AppendAsync(after, "e-4")).LastSequenceNr);
+            Assert.Equal(4, (await AppendAsync(after, new OutboxDelivered(4))).LastSequenceNr);
             await StopAsync(host);
         }
         finally
@@ -198,6 +198,21 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         host = await StartGardenAsync();
         var final = await EventsOf(Recorder(host, "garden-outbox"));
         Assert.Equal([new OutboxAppended(2, "deployment_update", "{\"x\":1}"), new OutboxDelivered(2)], final.All);
+        await StopAsync(host);
+    }
+
+    [Fact]
+    public async Task The_garden_refuses_to_persist_a_type_without_an_explicit_serializer_and_keeps_going()
+    {
+        var host = await StartGardenAsync();
+        var recorder = Recorder(host, "garden-outbox");
+        await AppendAsync(recorder, new OutboxDelivered(1));
+        // Akka's Newtonsoft.Json fallback is not there: the write is rejected (the actor logs it and carries on).
+        await Assert.ThrowsAsync<Akka.Actor.AskTimeoutException>(() => recorder.Ask<RecordingActor.Appended>(
+            new RecordingActor.Append(["a string has no garden serializer"]), TimeSpan.FromSeconds(2)));
+        Assert.Equal(3, (await AppendAsync(recorder, new OutboxDelivered(2))).LastSequenceNr); // the rejected event had 2
+        var events = await EventsOf(recorder);
+        Assert.Equal([new OutboxDelivered(1), new OutboxDelivered(2)], events.All);
         await StopAsync(host);
     }
 

@@ -41,7 +41,7 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
     private LoadSnapshotResult Load(SnapshotSelectionCriteria criteria, string pid = Pid, long toSequenceNr = long.MaxValue)
     {
         store.Tell(new LoadSnapshot(pid, criteria, toSequenceNr), sender.Ref);
-        return sender.ExpectMsg<LoadSnapshotResult>();
+        return sender.ExpectMsg<LoadSnapshotResult>(TimeSpan.FromSeconds(30));
     }
 
     private void AssertLoaded(LoadSnapshotResult result, int sequenceNr)
@@ -126,7 +126,7 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
     {
         var big = new string('x', 4 * 1024 * 1024);
         store.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), big), sender.Ref);
-        sender.ExpectMsg<SaveSnapshotSuccess>();
+        sender.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(30));
         Assert.Equal(big, Load(SnapshotSelectionCriteria.Latest).Snapshot!.Snapshot);
     }
 }
