@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Sower.Actors.Metrics;
 using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Webhooks;
@@ -93,12 +94,14 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnReplaySuccess()
     {
+        ServerInstruments.SetOutboxDepth(_outbox.Pending.Count);
         Timers.StartPeriodicTimer(TickTimer, Tick.Instance, _settings.PollInterval);
         Self.Tell(Tick.Instance);
     }
 
     protected override void PostStop()
     {
+        ServerInstruments.SetOutboxDepth(null);
         _http.Dispose();
         base.PostStop();
     }
@@ -135,6 +138,7 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         PersistAll(events, e =>
         {
             _outbox = _outbox.Apply(e, Limits);
+            ServerInstruments.SetOutboxDepth(_outbox.Pending.Count);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_outbox.ToSnapshot());
         });
         DeferAsync(Id, _ => after());

@@ -11,6 +11,7 @@ using Sower.Server.Auth;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Metrics;
 using Sower.Server.Sessions;
 using Sower.Server.Ui;
 
@@ -56,6 +57,7 @@ public static class SowerServerApp
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
         builder.AddSowerConsole();
+        builder.AddSowerMetrics();
 
         var settings = new ServerEntitySettings
         {
@@ -81,6 +83,7 @@ public static class SowerServerApp
         app.MapSowerApi();
         app.MapSowerCliGateway();
         app.MapSowerConsole();
+        app.MapSowerMetrics();
         return app;
     }
 }
