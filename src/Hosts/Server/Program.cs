@@ -11,6 +11,7 @@ using Sower.Server.Auth;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Health;
 using Sower.Server.Metrics;
 using Sower.Server.Sessions;
 using Sower.Server.Ui;
@@ -58,6 +59,7 @@ public static class SowerServerApp
         builder.AddSowerApi();
         builder.AddSowerConsole();
         builder.AddSowerMetrics();
+        builder.AddSowerReadiness();
 
         var settings = new ServerEntitySettings
         {

@@ -28,6 +28,8 @@ public sealed class TestServer : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
     public string AdminToken { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
+    /// <summary>The running app's services (for checks no HTTP endpoint shows).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the server is not running");
 
     /// <summary>Tests may shorten entity timing (stale checks) or tighten the gateway limits.</summary>
     public Func<ServerEntitySettings, ServerEntitySettings>? Entities { get; init; }
