@@ -4,6 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using NodaTime;
+using Sower.Actors.Metrics;
 using Sower.Messages;
 using Sower.Messages.Deployments;
 using Sower.Messages.Webhooks;
@@ -69,6 +70,8 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     private bool NeedsTimer => _state.Deployment is { } d && (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval);
 
+    private readonly long _starting = ServerInstruments.Timestamp();
+
     protected override void PreStart()
     {
         Context.SetReceiveTimeout(_settings.PassivateAfter);
@@ -77,6 +80,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnReplaySuccess()
     {
+        ServerInstruments.Recovered("deployment", _starting);
         ArmTimer();
         // A restarted deployment re-announces itself, so a garden index that missed the last change converges.
         if (_state.Deployment is { } d) _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
@@ -107,9 +111,11 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 
     private void PersistAndNotify(ImmutableArray<IDeploymentEvent> events, Action after)
     {
+        var writing = ServerInstruments.Timestamp();
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
+            ServerInstruments.DeploymentPersisted(e, _state.Deployment!);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
             // Webhook notifications (issue 14.5): raised once persisted; the outbox dedupes by key.
             if (DeploymentNotifications.For(e, _state.Deployment!) is { } notification)
@@ -119,6 +125,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         });
         DeferAsync(PersistenceId, _ =>
         {
+            ServerInstruments.JournalWritten("deployment", writing);
             after();
             var d = _state.Deployment!;
             if (events.Any(e => e is not SeedStatusChanged and not SeedResultRecorded { Action: null, Result: null }))

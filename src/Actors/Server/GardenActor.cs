@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Sower.Actors.Metrics;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
@@ -68,10 +69,18 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private Instant Now => _clock.GetCurrentInstant();
 
+    private readonly long _starting = ServerInstruments.Timestamp();
+
     protected override void PreStart()
     {
         Context.SetReceiveTimeout(_settings.PassivateAfter);
         base.PreStart();
+    }
+
+    protected override void OnReplaySuccess()
+    {
+        ServerInstruments.Recovered("garden", _starting);
+        base.OnReplaySuccess();
     }
 
     private void Idle()
@@ -698,12 +707,17 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             after();
             return;
         }
+        var writing = ServerInstruments.Timestamp();
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
         });
-        DeferAsync(PersistenceId, _ => after());
+        DeferAsync(PersistenceId, _ =>
+        {
+            ServerInstruments.JournalWritten("garden", writing);
+            after();
+        });
     }
 
     private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Sower.Actors.Server.Presence;
 using Sower.Messages.Domain;
 using Sower.Messages.Gateway;
 using static Sower.Actors.Server.GardenProxyProtocol;
@@ -40,11 +41,23 @@ public sealed class GardenProxyActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         _reattachEvery = reattachEvery;
+        _garden = garden;
+        _connection = connection;
     }
+
+    private readonly GardenId _garden;
+    private readonly ConnectionId _connection;
 
     private readonly TimeSpan _reattachEvery;
 
-    protected override void PreStart() => Timers.StartPeriodicTimer(AttachTimer, Attach.Instance, TimeSpan.Zero, _reattachEvery);
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer(AttachTimer, Attach.Instance, TimeSpan.Zero, _reattachEvery);
+        // Cluster-wide presence (GardenPresenceActor): this connection is live for as long as this proxy runs.
+        Context.System.EventStream.Publish(new GardenPresenceChanged(_garden, _connection, Connected: true));
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Publish(new GardenPresenceChanged(_garden, _connection, Connected: false));
 
     public ITimerScheduler Timers { get; set; } = null!;
 

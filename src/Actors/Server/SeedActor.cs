@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Sower.Actors.Metrics;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
@@ -102,8 +103,11 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         base.PreStart();
     }
 
+    private readonly long _starting = ServerInstruments.Timestamp();
+
     protected override void OnReplaySuccess()
     {
+        ServerInstruments.Recovered("seed", _starting);
         // After a restart the line may have missed the last change; the line ignores versions it already has.
         if (_state.Seed is not null) StartLineSync();
         // A recall that had not reached every garden before a restart goes on (the garden entities handle it idempotently).
@@ -180,6 +184,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         }
         var sender = Sender;
         var created = events.Any(e => e is SeedRegistered or ReportedSeedClaimed);
+        var writing = ServerInstruments.Timestamp();
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
@@ -187,6 +192,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         });
         DeferAsync(sid, _ =>
         {
+            ServerInstruments.JournalWritten("seed", writing);
             sender.Tell(new SeedSubmissionResult(_state.Seed!, created));
             StartLineSync();
         });

@@ -1,10 +1,12 @@
 using Akka.Actor;
+using Akka.Pattern;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using NodaTime;
 using Sower.Actors.Serialization;
+using Sower.Actors.Server.Presence;
 using Sower.Actors.Server.Projections;
 using Sower.Messages;
 
@@ -76,7 +78,17 @@ public static class ServerEntitiesHostingExtensions
                 """, HoconAddMode.Prepend)
             .WithActors((system, registry) =>
             {
-                var projector = system.ActorOf(Props.Create(() => new ReadModelProjector(store, clock, ReadJournalId)), "read-model-projector");
+                // A projector that throws is started again after a backoff (the default supervisor restarted it at once, forever).
+                var projector = system.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(
+                    Props.Create(() => new ReadModelProjector(store, clock, ReadJournalId, null)),
+                    childName: "projector",
+                    minBackoff: TimeSpan.FromSeconds(1),
+                    maxBackoff: TimeSpan.FromSeconds(30),
+                    randomFactor: 0.2,
+                    maxNrOfRetries: -1)
+                    // Whatever failed it (even a Kill, which the default decider would stop for good): start it again.
+                    .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart))), "read-model-projector");
                 registry.Register<ReadModelProjectorKey>(projector);
+                system.ActorOf(GardenPresenceActor.Props(projector), GardenPresenceActor.Name);
             });
 }

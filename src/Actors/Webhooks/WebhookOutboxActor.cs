@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Sower.Actors.Metrics;
 using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Webhooks;
@@ -103,12 +104,14 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         // deliveries left for a webhook that no longer exists anywhere are dropped (persisted, once).
         _outbox = _outbox.WithConfigured(_settings.Configured.Select(c => (c.Name, c.Webhook)));
         Self.Tell(DropOrphans.Instance);
+        ServerInstruments.SetOutboxDepth(_outbox.Pending.Count);
         Timers.StartPeriodicTimer(TickTimer, Tick.Instance, _settings.PollInterval);
         Self.Tell(Tick.Instance);
     }
 
     protected override void PostStop()
     {
+        ServerInstruments.SetOutboxDepth(null);
         _http.Dispose();
         base.PostStop();
     }
@@ -145,6 +148,7 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         PersistAll(events, e =>
         {
             _outbox = _outbox.Apply(e, Limits);
+            ServerInstruments.SetOutboxDepth(_outbox.Pending.Count);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_outbox.ToSnapshot());
         });
         DeferAsync(Id, _ => after());

@@ -26,7 +26,7 @@ public static class TokenCommands
         var description = new Option<string>("--description", "-d") { Description = "What the token is for", Required = true };
         var roles = new Option<string[]>("--role")
         {
-            Description = "A role (repeatable): seed:read, seed:write, nix-cache:read, garden:register, garden:read, deployment:read, deployment:write, admin",
+            Description = "A role (repeatable): seed:read, seed:write, nix-cache:read, garden:register, garden:read, deployment:read, deployment:write, metrics:read, admin",
             Required = true,
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = true,

@@ -12,6 +12,8 @@ using Sower.Server.Auth;
 using Sower.Server.Cli;
 using Sower.Server.Configuration;
 using Sower.Server.Gateway;
+using Sower.Server.Health;
+using Sower.Server.Metrics;
 using Sower.Server.Sessions;
 using Sower.Server.Ui;
 
@@ -58,6 +60,8 @@ public static class SowerServerApp
         builder.AddSowerGateway(gateway);
         builder.AddSowerApi();
         builder.AddSowerConsole();
+        builder.AddSowerMetrics();
+        builder.AddSowerReadiness();
 
         var settings = new ServerEntitySettings
         {
@@ -87,6 +91,7 @@ public static class SowerServerApp
         app.MapSowerApi();
         app.MapSowerCliGateway();
         app.MapSowerConsole();
+        app.MapSowerMetrics();
         return app;
     }
 }

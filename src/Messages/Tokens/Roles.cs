@@ -12,6 +12,8 @@ public static class Roles
     public const string GardenRead = "garden:read";
     public const string DeploymentRead = "deployment:read";
     public const string DeploymentWrite = "deployment:write";
+    /// <summary>Scraping <c>GET /metrics</c> (Prometheus) and nothing else.</summary>
+    public const string MetricsRead = "metrics:read";
     public const string Admin = "admin";
 
     /// <summary>Internal: a garden's own credential. Never mintable through the API, and not implied by admin.</summary>
@@ -19,7 +21,7 @@ public static class Roles
 
     /// <summary>Every role, in the order the UI lists them.</summary>
     public static readonly ImmutableArray<string> All =
-        [SeedRead, SeedWrite, NixCacheRead, GardenRegister, GardenRead, DeploymentRead, DeploymentWrite, Admin, Garden];
+        [SeedRead, SeedWrite, NixCacheRead, GardenRegister, GardenRead, DeploymentRead, DeploymentWrite, MetricsRead, Admin, Garden];
 
     /// <summary>The roles a user may put on a token (everything except <see cref="Garden"/>).</summary>
     public static readonly ImmutableArray<string> Mintable = All.Remove(Garden);

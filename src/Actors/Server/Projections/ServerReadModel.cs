@@ -20,13 +20,17 @@ public sealed record ServerReadModel(
     ImmutableDictionary<string, GardenState> Gardens,
     ImmutableDictionary<string, ConnectionId> OpenSessions,
     ImmutableDictionary<string, GardenId> SubscriptionOwners,
-    ImmutableDictionary<string, DeploymentRecord> Deployments)
+    ImmutableDictionary<string, DeploymentRecord> Deployments,
+    ImmutableDictionary<string, string>? Presence = null)
 {
     public static readonly ServerReadModel Empty = new(
         ImmutableDictionary<string, SeedState>.Empty, ImmutableDictionary<string, GardenState>.Empty, ImmutableDictionary<string, ConnectionId>.Empty,
         ImmutableDictionary<string, GardenId>.Empty, ImmutableDictionary<string, DeploymentRecord>.Empty);
 
-    public bool IsOnline(GardenId garden) => OpenSessions.ContainsKey(garden.Value);
+    /// <summary>A live connection on any current cluster member (<see cref="Presence"/>, from GardenPresenceActor): a node
+    /// that restarted still sees gardens connected elsewhere, and the gardens of a node that is gone are offline. Before
+    /// presence was first reported: a session this process saw start and not end.</summary>
+    public bool IsOnline(GardenId garden) => Presence is { } live ? live.ContainsKey(garden.Value) : OpenSessions.ContainsKey(garden.Value);
 
     public SubscriptionRecord? FindSubscription(SubscriptionId sid) =>
         SubscriptionOwners.TryGetValue(sid.Value, out var garden) && Gardens.TryGetValue(garden.Value, out var g) ? g.FindSubscription(sid) : null;
@@ -82,6 +86,13 @@ public sealed class ReadModelStore
 
     /// <summary>Raised after every change, on the projector's thread; handlers must be quick.</summary>
     public event Action<ReadModelChanged>? Changed;
+
+    private volatile string? _projectorProblem = "not started";
+
+    /// <summary>Null while the projector follows every tag; otherwise why not (readiness reports it).</summary>
+    public string? ProjectorProblem => _projectorProblem;
+
+    internal void SetProjectorProblem(string? problem) => _projectorProblem = problem;
 
     internal void Set(ServerReadModel model, ReadModelChanged change)
     {

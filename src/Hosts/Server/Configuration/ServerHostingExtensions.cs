@@ -1,6 +1,7 @@
 using Sower.Actors.NixCaches;
 using Akka.Hosting;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Akka.Persistence.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
@@ -51,10 +52,11 @@ public static class ServerHostingExtensions
         services.AddSystemd();
         services.AddHostedService<SystemdWatchdogService>();
 
-        // Key material (cookies, antiforgery) lives in the data directory, not in a home directory a service may lack.
-        services.AddDataProtection()
-            .SetApplicationName("sower")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDir, "keys")));
+        // Key material (cookies, antiforgery) lives in the journal's database, shared by every node of a cluster (a cookie
+        // issued by one node is valid on all); key files an older server wrote to <data_dir>/keys are imported once.
+        services.AddDataProtection().SetApplicationName("sower");
+        services.Configure<KeyManagementOptions>(o =>
+            o.XmlRepository = new DatabaseXmlRepository(options.Persistence, Path.Combine(options.DataDir, "keys")));
 
         services.AddAuthentication(AccessTokenAuthenticationHandler.SchemeName)
             .AddScheme<AccessTokenAuthenticationOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, _ => { });

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
+using Sower.Actors.Metrics;
 using Sower.Messages.Gateway;
 
 namespace Sower.Server.Gateway;
@@ -15,6 +16,14 @@ public sealed class GatewayHubFilter(GardenSessions sessions, ILogger<GatewayHub
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocation, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         if (invocation.Hub is not GardenHub) return await next(invocation);
+        var reply = await InvokeGardenMethodAsync(invocation, next);
+        // The method name is one of the hub's own (SignalR refuses unknown ones before filters run); the code a closed set.
+        ServerInstruments.GatewayMessage(invocation.HubMethodName, reply is GatewayReply { Ok: false, Error: { } error } ? error.Code : null);
+        return reply;
+    }
+
+    private async ValueTask<object?> InvokeGardenMethodAsync(HubInvocationContext invocation, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
         var session = sessions.Get(invocation.Context.ConnectionId);
         if (session is null) return GatewayReply.Failure(GatewayErrors.Unauthorized, "no garden session on this connection");
         using (var lease = session.Limiter.AttemptAcquire())

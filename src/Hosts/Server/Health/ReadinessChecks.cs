@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sower.Actors.Hosting;
+using Sower.Actors.Server.Projections;
+using Sower.Actors.Tokens;
+using static Sower.Messages.Tokens.AccessTokenQueries;
+using static Sower.Messages.Tokens.AccessTokenReplies;
+
+namespace Sower.Server.Health;
+
+/// <summary>
+/// Readiness beyond "the journal answers and this node is Up" (issue 19.2): a node is not ready while it cannot
+/// authenticate (the token store singleton does not answer) or while its read-model projector is not following every
+/// tag (its listings would be empty or frozen). Both are reported in <c>/healthz/ready</c>'s JSON with the reason.
+/// </summary>
+public static class ReadinessChecks
+{
+    public const string TokenStoreCheck = "sower-token-store";
+    public const string ProjectorCheck = "sower-read-model-projector";
+
+    public static WebApplicationBuilder AddSowerReadiness(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck<TokenStoreHealthCheck>(TokenStoreCheck, tags: [ClusterHostingExtensions.ReadyTag])
+            .AddCheck<ProjectorHealthCheck>(ProjectorCheck, tags: [ClusterHostingExtensions.ReadyTag]);
+        return builder;
+    }
+}
+
+/// <summary>Asks the token store what every request's authentication asks (a presented token), with a probe that is
+/// no token at all, so nothing is looked up or logged as a failed sign-in.</summary>
+public sealed class TokenStoreHealthCheck(ActorRegistry registry) : IHealthCheck
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    private const string Probe = "readiness-probe";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var store = await registry.GetAsync<AccessTokensActorKey>(cancellationToken).WaitAsync(Timeout, cancellationToken);
+            await store.Ask<AccessTokenAuthenticated>(new AuthenticateAccessToken(Probe), Timeout, cancellationToken);
+            return HealthCheckResult.Healthy("the token store answers");
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"the token store did not answer within {Timeout.TotalSeconds:0} s: sign-ins would be refused");
+        }
+    }
+}
+
+public sealed class ProjectorHealthCheck(ReadModelStore store) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(store.ProjectorProblem is { } problem
+            ? HealthCheckResult.Unhealthy("read-model projector not running: " + problem)
+            : HealthCheckResult.Healthy("the read-model projector follows every tag"));
+}
