@@ -6,7 +6,7 @@
 # and every phase ≤ LOAD_TIMEOUT seconds (default 180).
 #
 # Usage: bench/run-load.sh [--no-build] [--no-intake] N...     e.g. bench/run-load.sh 100 1000
-# LOAD_BASELINE=/path/to/another/sower-server adds a row for that build (before/after in the same run).
+# LOAD_KEEP=1 keeps the work directory (server logs, databases). LOAD_BASELINE=/path/to/another/sower-server adds a row for that build (before/after in the same run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=1 intake=1
@@ -31,9 +31,9 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/sower-load.XXXXXX)
 pid=""
 stop() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi; pid=""; }
-trap 'stop; rm -rf "$work"' EXIT
+trap 'stop; [ "${LOAD_KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 1 240); do curl -fsS "$1/healthz/ready" >/dev/null 2>&1 && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.5; done; return 1; }
+wait_ready() { for _ in $(seq 1 1200); do curl -fsS "$1/healthz/ready" >/dev/null 2>&1 && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.5; done; return 1; }
 
 start_server() { # NAME [BINARY] → $pid, $url, $token
   local dir="$work/server-$1" port; port=$(free_port); mkdir -p "$dir"; url="http://127.0.0.1:$port"
