@@ -49,6 +49,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private Dictionary<SubscriptionId, SeedInfo?> _latest = new();
     private HashSet<string> _awaiting = new(StringComparer.Ordinal);
 
+    // Realtime deliveries already turned into a deployment (seed line/subscription → delivery id), so a re-sent delivery
+    // is only acknowledged again, never re-planned and re-pushed. In memory: after a restart the planner's duplicate
+    // check still prevents a second deployment.
+    private readonly Dictionary<string, long> _realtimeHandled = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _realtimeStarted = new(StringComparer.Ordinal);
+
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
         _gid = new GardenId(entityId);
@@ -128,6 +134,16 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 Sender.Tell(new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId));
                 return;
             }
+            var key = RealtimeKey(cmd.Line, cmd.Subscription);
+            if (_realtimeHandled.TryGetValue(key, out var handled) && handled >= cmd.DeliveryId)
+            {
+                Sender.Tell(new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId));
+                return;
+            }
+            // Still being created (its write not yet confirmed): the running creation acknowledges it; a retry must not
+            // plan it again (that would push a skipped duplicate ahead of the real push).
+            if (_realtimeStarted.TryGetValue(key, out var started) && started >= cmd.DeliveryId) return;
+            _realtimeStarted[key] = cmd.DeliveryId;
             var request = new CreationRequest(RequestId.New(), [cmd.Subscription], Trigger.Realtime, AuditReason.RealtimeTriggered, Actor.FromLegacy(cmd.Actor), false, cmd.Seed);
             StartCreation(new CreationJob(request, null, new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId), PushErrors: false));
         });
@@ -552,9 +568,16 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    private static string RealtimeKey(SeedLineKey line, SubscriptionId subscription) => line.EntityId + "/" + subscription.Value;
+
     private void Done(CreationJob job)
     {
-        if (job.RealtimeAck is { } ack) _shards.SeedLines.Tell(ack);
+        if (job.RealtimeAck is { } ack)
+        {
+            var key = RealtimeKey(ack.Line, ack.Subscription);
+            if (!_realtimeHandled.TryGetValue(key, out var handled) || handled < ack.DeliveryId) _realtimeHandled[key] = ack.DeliveryId;
+            _shards.SeedLines.Tell(ack);
+        }
         if (job.Ack is { } recallAck) recallAck.To.Tell(recallAck.Message);
         Stash.UnstashAll();
         Become(Idle);
@@ -578,8 +601,10 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             }
             if (record.State == DeploymentState.Dispatched) Push(GatewayProtocol.PushDeployment, GatewayPushes.Deployment(summary, record.RequestId, skipped: false));
             replyTo?.Tell(new DeploymentRequested(record.RequestId, record.Sid, record.State == DeploymentState.AwaitingApproval, Duplicate: false));
+            // Only now is the delivery done: acknowledged before the write, a failed write (journal timeout) would lose
+            // the deployment while the seed line believes it delivered.
+            done();
         });
-        done();
     }
 
     /// <summary>

@@ -18,8 +18,10 @@ namespace Sower.Actors.Server;
 /// <summary>
 /// The seeds of one (name, type) in recency order, the subscriptions that follow them, and the durable realtime fan-out
 /// (REFERENCE §6.8): a pending delivery per subscription is persisted, delivered to the garden with the line's latest
-/// matching seed (so bursts coalesce), re-delivered until the garden acknowledges it (at most 3 attempts per run),
-/// and re-delivered after a crash because the entity stays alive, and remembered, while deliveries are pending.
+/// matching seed (so bursts coalesce), re-delivered until the garden acknowledges it (at most 3 attempts per run, each
+/// only when the previous one is overdue, with a growing wait: a fleet-wide fan-out re-sends only what was not
+/// acknowledged in time, never the whole fleet every interval), and re-delivered after a crash because the entity stays
+/// alive, and remembered, while deliveries are pending.
 /// </summary>
 public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
 {
@@ -29,6 +31,10 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SeedLineKey _line;
     private SeedLineState _state = SeedLineState.Empty;
+
+    /// <summary>Per pending subscription, when its current delivery may be re-sent (monotonic ms). Not persisted: after a
+    /// restart every pending delivery is sent once more, which at-least-once delivery allows (the garden is idempotent).</summary>
+    private readonly Dictionary<string, (long DeliveryId, long At)> _retryDue = new(StringComparer.Ordinal);
 
     public SeedLineActor(string entityId, ShardRefs shards, ServerEntitySettings settings, IClock clock)
     {
@@ -125,8 +131,10 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         if (_state.Pending.IsEmpty)
         {
             Timers.Cancel(FanOutTimer);
+            _retryDue.Clear();
             return;
         }
+        var now = Environment.TickCount64;
         var done = ImmutableArray.CreateBuilder<ISeedLineEvent>();
         foreach (var pending in _state.Pending.Values)
         {
@@ -136,6 +144,10 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             {
                 done.Add(new RealtimeFanOutDelivered(_line, pending.Subscription, pending.DeliveryId));
             }
+            else if (_retryDue.TryGetValue(pending.Subscription.Value, out var due) && due.DeliveryId == pending.DeliveryId && now < due.At)
+            {
+                // Sent and not yet acknowledged, but not due for a retry: a slow garden entity is not a lost message.
+            }
             else if (pending.Attempts >= SeedLineState.MaxAttempts)
             {
                 _log.Warning("realtime delivery to subscription {0} abandoned after {1} attempts", pending.Subscription, pending.Attempts);
@@ -144,12 +156,21 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             else
             {
                 _state = _state.WithAttempt(pending.Subscription);
+                _retryDue[pending.Subscription.Value] = (pending.DeliveryId, now + (long)RetryBackoff(pending.Attempts + 1).TotalMilliseconds);
                 _shards.Gardens.Tell(new DeployRealtime(follower.Garden, pending.Subscription, latest, pending.Actor, _line, pending.DeliveryId));
             }
+        }
+        if (_retryDue.Count > _state.Pending.Count)
+        {
+            foreach (var key in _retryDue.Keys.Where(k => !_state.Pending.ContainsKey(k)).ToList()) _retryDue.Remove(key);
         }
         if (done.Count > 0) PersistThen(done.ToImmutable(), ActorRefs.Nobody, null);
         if (!Timers.IsTimerActive(FanOutTimer)) Timers.StartPeriodicTimer(FanOutTimer, DeliverPending.Instance, _settings.FanOutRetryInterval);
     }
+
+    /// <summary>The wait after attempt n before it is re-sent: the retry interval, times 4 per attempt (5 s, 20 s, 80 s by
+    /// default), so a garden entity slowed by a busy journal is given ~100 s before its delivery is abandoned.</summary>
+    private TimeSpan RetryBackoff(int attempt) => _settings.FanOutRetryInterval * Math.Pow(4, Math.Max(0, attempt - 1));
 
     private sealed class DeliverPending : INoSerializationVerificationNeeded
     {
