@@ -79,14 +79,17 @@ public static class WebhookCommands
         command.SetAsyncAction(io, async (result, _) =>
         {
             using var api = new ApiClient(connection.Resolve(result, io));
-            var hooks = (await api.Get("/webhooks", "admin")).AsArray().Select(t => Output.Pick(t, Fields)).ToList();
+            var listed = (await api.Get("/webhooks", "admin")).AsArray();
+            var hooks = listed.Select(t => Output.Pick(t, Fields)).ToList();
             if (result.GetValue(json))
             {
                 Output.Json(io, new JsonObject { ["webhooks"] = new JsonArray([.. hooks]) });
                 return ExitCodes.Ok;
             }
-            Output.Table(io, ["SID", "URL", "FORMAT", "EVENTS"], hooks.Select(h => (IReadOnlyList<string>)
-                [Output.Text(h["sid"]), Output.Text(h["url"]), Output.Text(h["format"]), Events(h)]));
+            // Where each one comes from: the server config file owns its webhooks (remove them there), the API the rest.
+            string Source(JsonNode? h) => Output.Str(h, "source") == "config" ? $"config file ({Output.Str(h, "name")})" : "api";
+            Output.Table(io, ["SID", "URL", "FORMAT", "EVENTS", "SOURCE"], hooks.Select((h, i) => (IReadOnlyList<string>)
+                [Output.Text(h["sid"]), Output.Text(h["url"]), Output.Text(h["format"]), Events(h), Source(listed[i])]));
             return ExitCodes.Ok;
         });
         return command;
