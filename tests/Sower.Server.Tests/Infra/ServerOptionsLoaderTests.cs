@@ -98,6 +98,37 @@ public sealed class ServerOptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_split_brain_resolver_defaults_to_the_lease_on_postgresql_and_is_validated()
+    {
+        var sqlite = ServerOptionsLoader.Load([], NoEnv);
+        Assert.Equal(SplitBrainStrategy.KeepMajority, (sqlite.Options!.Cluster with { Database = sqlite.Options.Persistence }).EffectiveSplitBrainResolver);
+
+        var pg = ServerOptionsLoader.Load([], new Dictionary<string, string?>
+        {
+            ["SOWER_DATABASE__PROVIDER"] = "postgresql",
+            ["SOWER_DATABASE__CONNECTION_STRING"] = "Host=db;Database=sower",
+            ["SOWER_CLUSTER__HEARTBEAT_PAUSE_SECONDS"] = "20",
+        });
+        Assert.True(pg.IsValid, string.Join("\n", pg.Problems));
+        Assert.Equal(SplitBrainStrategy.LeaseMajority, (pg.Options!.Cluster with { Database = pg.Options.Persistence }).EffectiveSplitBrainResolver);
+        Assert.Equal(20, pg.Options.Cluster.HeartbeatPauseSeconds);
+
+        var bad = ServerOptionsLoader.Load(["--config", WriteConfig("""
+            { "cluster": { "split_brain_resolver": "lease-majority", "heartbeat_pause_seconds": 1, "stable_after_seconds": 500, "join_timeout_seconds": 5 } }
+            """)], NoEnv);
+        Assert.Equal(
+        [
+            "cluster.split_brain_resolver: lease-majority keeps its lease in the shared database and needs database.provider postgresql",
+            "cluster.heartbeat_pause_seconds: must be from 3 to 120",
+            "cluster.stable_after_seconds: must be from 2 to 120",
+            "cluster.join_timeout_seconds: must be from 10 to 3600",
+        ], bad.Problems.ToArray());
+
+        var unknown = ServerOptionsLoader.Load([], new Dictionary<string, string?> { ["SOWER_CLUSTER__SPLIT_BRAIN_RESOLVER"] = "auto-down" });
+        Assert.Equal(["cluster.split_brain_resolver: must be \"lease-majority\", \"keep-majority\" or \"keep-oldest\", got \"auto-down\""], unknown.Problems.ToArray());
+    }
+
+    [Fact]
     public void Every_problem_is_reported_with_its_path()
     {
         var config = WriteConfig("""
