@@ -23,11 +23,16 @@ namespace Sower.Actors.Server;
 public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
 {
     private const string CheckTimer = "check";
+    private const string CreationTimer = "creation";
     private readonly IClock _clock;
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DeploymentEntityState _state = DeploymentEntityState.Empty;
+    // A garden can report on a deployment before its CreateDeployment arrives (another sender, maybe another node):
+    // such reports wait here briefly instead of being refused (a refused report is dropped by the garden).
+    private bool _awaitingCreation;
+    private bool _creationGraceOver;
 
     public DeploymentActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
@@ -51,9 +56,15 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<GetDeployment>(_ =>
         {
             Sender.Tell(new DeploymentFound(_state.Deployment));
-            if (_state.Deployment is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (_state.Deployment is null && !_awaitingCreation) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<Check>(_ => RunChecks());
+        Command<CreationGraceOver>(_ =>
+        {
+            _awaitingCreation = false;
+            _creationGraceOver = true;
+            Stash.UnstashAll();
+        });
         Command<ReceiveTimeout>(_ =>
         {
             if (!NeedsTimer) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -89,6 +100,17 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private void Decide(object command, Func<object> reply)
     {
         var (error, events) = _state.Decide(command, _clock.GetCurrentInstant());
+        if (error is not null && _state.Deployment is null && !_creationGraceOver
+            && command is AcknowledgeDeployment or SetSeedStatus or RecordSeedResult or RecordDeploymentResult)
+        {
+            Stash.Stash();
+            if (!_awaitingCreation)
+            {
+                _awaitingCreation = true;
+                Timers.StartSingleTimer(CreationTimer, CreationGraceOver.Instance, _settings.CreationGrace);
+            }
+            return;
+        }
         if (error is not null)
         {
             Sender.Tell(error);
@@ -106,7 +128,16 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
-        PersistAndNotify(events, () => sender.Tell(reply()));
+        PersistAndNotify(events, () =>
+        {
+            sender.Tell(reply());
+            if (_awaitingCreation && _state.Deployment is not null)
+            {
+                _awaitingCreation = false;
+                Timers.Cancel(CreationTimer);
+                Stash.UnstashAll();
+            }
+        });
     }
 
     private void PersistAndNotify(ImmutableArray<IDeploymentEvent> events, Action after)
@@ -158,5 +189,10 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private sealed class Check : INoSerializationVerificationNeeded
     {
         public static readonly Check Instance = new();
+    }
+
+    private sealed class CreationGraceOver : INoSerializationVerificationNeeded
+    {
+        public static readonly CreationGraceOver Instance = new();
     }
 }

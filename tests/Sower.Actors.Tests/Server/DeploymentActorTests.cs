@@ -87,6 +87,24 @@ public sealed class DeploymentActorTests(EntityFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_acknowledgement_that_overtakes_the_creation_waits_for_it_and_is_recorded()
+    {
+        // The garden can answer its push before the deployment entity has its CreateDeployment (different senders, maybe
+        // different nodes); refused, the garden would drop the acknowledgement for good.
+        var seed = Seed("early-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = DeploymentId.New();
+        var early = _host.Ask<CommandAccepted>(_host.Deployments, new AcknowledgeDeployment(id, Owner));
+        await Task.Delay(300);
+        var record = Messages.Gardens.DeploymentPlanner.NewRecord(id, Owner, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("user_a"),
+            ContentHash.Of([seed.Sid]), fixture.Clock.GetCurrentInstant(), false, [],
+            [new PlannedSeed(SubscriptionId.New(), "system", PolicyAction.Activate, seed)], null, 0);
+        await _host.Ask<DeploymentChanged>(_host.Deployments, new CreateDeployment(id, record));
+
+        await early;
+        Assert.Equal(DeploymentState.Acknowledged, (await Get(id)).State);
+    }
+
+    [Fact]
     public async Task An_unresolved_deployment_goes_stale_on_its_own_timer_and_a_late_result_is_still_recorded()
     {
         var (id, _) = await Create();
