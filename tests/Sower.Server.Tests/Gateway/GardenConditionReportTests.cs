@@ -23,6 +23,12 @@ public sealed class GardenConditionReportTests : IClassFixture<TestServer>, IAsy
         var suffix = Guid.NewGuid().ToString("N")[..6];
         _garden = await TestGarden.EnrollAndConnect(_server, "cond-a-" + suffix);
         _other = await TestGarden.EnrollAndConnect(_server, "cond-b-" + suffix);
+        // The read model learns of a new garden asynchronously: every test reads it back through the API.
+        foreach (var sid in new[] { _garden.Sid, _other.Sid })
+        {
+            await Wait.ForAsync(async () => (await _server.Admin.GetAsync($"/api/v1/gardens/{sid}")).IsSuccessStatusCode ? "listed" : null,
+                TimeSpan.FromSeconds(30), "the enrolled garden in the read model");
+        }
     }
 
     public async Task DisposeAsync()
