@@ -57,10 +57,11 @@ public sealed class RoleTableTests(TestServer server) : IClassFixture<TestServer
         { "GET", "/api/v1/reboot-locks", Roles.GardenRead },
         { "PUT", "/api/v1/reboot-locks/rules", Roles.Admin },
         { "DELETE", $"/api/v1/reboot-locks/{GardenSid}", Roles.Admin },
+        { "GET", "/metrics", Roles.MetricsRead },
     };
 
     private static readonly string[] MintableRoles =
-        [Roles.SeedRead, Roles.SeedWrite, Roles.NixCacheRead, Roles.GardenRegister, Roles.GardenRead, Roles.DeploymentRead, Roles.DeploymentWrite, Roles.Admin];
+        [Roles.SeedRead, Roles.SeedWrite, Roles.NixCacheRead, Roles.GardenRegister, Roles.GardenRead, Roles.DeploymentRead, Roles.DeploymentWrite, Roles.MetricsRead, Roles.Admin];
 
     private static async Task<HttpStatusCode> Call(HttpClient client, string method, string path) =>
         (await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
