@@ -57,8 +57,8 @@ public sealed class FleetRolloutWaveTests(World world, ITestOutputHelper output)
                 $"{host} was offered the seed at {offered:O}, before the canary's success ({canaryDone:O}) plus the soak of {SoakSeconds}s");
             Assert.Equal(("system-1-link", good), host.Activator.Profile());
         }
-        var finished = await RolloutAsync(seed);
-        Assert.Equal("completed", Str(finished, "status"));
+        // The seed line hears of each result asynchronously (after the deployment is recorded): wait for it to close the rollout.
+        var finished = await Wait.For(() => RolloutAsync(seed), r => (string?)r["status"] == "completed", TimeSpan.FromSeconds(30), "the rollout to complete", Diag);
         Assert.Equal(new[] { "1/1", "2/2" }, finished["waves"]!.AsArray().Select(w => $"{w!["succeeded"]}/{w["total"]}").ToArray());
 
         // 2. A seed whose activation fails on the canary halts the rollout; the rest never get it, and abort ends it.

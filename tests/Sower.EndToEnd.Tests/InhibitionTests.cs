@@ -39,7 +39,7 @@ public sealed class InhibitionTests(World world, ITestOutputHelper output) : Sce
             TimeSpan.FromSeconds(30), "the server to list the garden as inhibited by its file", Diag);
         var first = Nix.PathOf("inh-1");
         (await Cli.RunAsync("seed", "submit", first, "--name", seed, "--type", "nixos", "--no-git")).EnsureSuccess();
-        Nix.Evict("inh-1");
+        Nix.EvictUnlessFetched("inh-1");
         var sid = Str(await WaitForDeploymentAsync(gardenSid, d => (string?)d["trigger"] == "realtime", "the realtime deployment", TimeSpan.FromSeconds(60),
             garden.Process), "sid");
         var deferred = $"deferred: {fileReason}; waiting for the inhibition to end";

@@ -31,14 +31,17 @@ public sealed class AccessTokensActor : ReceivePersistentActor
 
     private readonly IClock _clock;
     private readonly AccessTokenCache? _cache;
+    private readonly AccessTokenView? _view;
     private readonly AccessTokensSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private AccessTokenStore _store = AccessTokenStore.Empty;
 
-    public AccessTokensActor(IClock? clock = null, AccessTokenCache? cache = null, AccessTokensSettings? settings = null)
+    public AccessTokensActor(IClock? clock = null, AccessTokenCache? cache = null, AccessTokensSettings? settings = null,
+        AccessTokenView? view = null)
     {
         _clock = clock ?? SystemClock.Instance;
         _cache = cache;
+        _view = view;
         _settings = settings ?? AccessTokensSettings.Default;
 
         Recover<SnapshotOffer>(offer =>
@@ -116,7 +119,12 @@ public sealed class AccessTokensActor : ReceivePersistentActor
             // Before replying, so a revoked or replaced secret stops working on this node at once.
             _cache?.Invalidate(persisted.TokenId);
             // Every node forgets its cached answers and closes the live sessions of the old secret.
-            if (Ended(persisted) is { } notice) CredentialRevocations.Publish(Context.System, notice);
+            if (Ended(persisted) is { } notice)
+            {
+                // This node's token view hears the notice before the reply (the published copy arrives asynchronously).
+                _view?.Handle(notice);
+                CredentialRevocations.Publish(Context.System, notice);
+            }
             sender.Tell(plaintext is not null
                 ? new AccessTokenIssued(persisted.TokenId, plaintext, _store.Get(persisted.TokenId)!)
                 : new AccessTokenRevocationConfirmed(persisted.TokenId));

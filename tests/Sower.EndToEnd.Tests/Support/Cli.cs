@@ -38,5 +38,21 @@ public sealed class Cli(World world)
 
     public async Task<JsonNode> DeploymentAsync(string sid) => await JsonAsync("deployment", "show", sid);
 
-    public async Task<string> GardenSidAsync(string name) => (string)(await JsonAsync("garden", "show", name))["sid"]!;
+    /// <summary>The sid of a garden that has just connected: the listings are an eventually consistent read model, so this
+    /// waits (up to 30 s) for it to appear there.</summary>
+    public async Task<string> GardenSidAsync(string name)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return (string)(await JsonAsync("garden", "show", name))["sid"]!;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
 }

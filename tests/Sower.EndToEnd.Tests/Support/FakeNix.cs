@@ -91,6 +91,15 @@ public sealed class FakeNix
 
     public string RecordsDir(string scenario) => Path.Combine(RecordsRoot, scenario);
 
+    /// <summary>Like <see cref="Evict"/> after a realtime submit: the garden may already have fetched the path again (it
+    /// stages at once), in which case the path stays, in use, and that is fine.</summary>
+    public void EvictUnlessFetched(string key)
+    {
+        var path = PathOf(key);
+        if (_roots.Remove(path, out var root)) File.Delete(root);
+        Shell.Run("nix-store", "--delete", path);
+    }
+
     /// <summary>Removes the artifact from the local store, so only the signed cache has it.</summary>
     public void Evict(string key)
     {

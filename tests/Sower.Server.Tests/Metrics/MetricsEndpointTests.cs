@@ -73,7 +73,8 @@ public sealed class MetricsEndpointTests(TestServer server) : IClassFixture<Test
         }, "the completed deployment in sower_deployments");
 
         Assert.True(Value(after, "sower_gardens_connected") >= 1);
-        Assert.True(Value(after, "sower_gardens_online") >= 1);
+        // Presence is cluster-wide (replicated), so it too is eventually consistent.
+        await Wait.ForAsync(async () => Value(await Scrape(scraper), "sower_gardens_online") >= 1 ? "online" : null, "the garden in sower_gardens_online");
         Assert.True(Value(after, "sower_gardens_registered") > Value(before, "sower_gardens_registered"));
         Assert.True(Value(after, "sower_gateway_messages_total", ("method", "Join"), ("reply", "ok")) > Value(before, "sower_gateway_messages_total", ("method", "Join"), ("reply", "ok")),
             Series(after, "sower_gateway"));
