@@ -72,10 +72,13 @@ public sealed class MetricsEndpointTests(TestServer server) : IClassFixture<Test
                 ? m : null;
         }, "the completed deployment in sower_deployments");
 
-        Assert.True(Value(after, "sower_gardens_connected") >= 1);
-        // Presence is cluster-wide (replicated), so it too is eventually consistent.
-        await Wait.ForAsync(async () => Value(await Scrape(scraper), "sower_gardens_online") >= 1 ? "online" : null, "the garden in sower_gardens_online");
-        Assert.True(Value(after, "sower_gardens_registered") > Value(before, "sower_gardens_registered"));
+        // The garden gauges follow the read model and the cluster-wide presence (replicated): eventually consistent too.
+        await Wait.ForAsync(async () =>
+        {
+            var m = await Scrape(scraper);
+            return Value(m, "sower_gardens_connected") >= 1 && Value(m, "sower_gardens_online") >= 1
+                   && Value(m, "sower_gardens_registered") > Value(before, "sower_gardens_registered") ? "counted" : null;
+        }, "the new garden in sower_gardens_connected, _online and _registered");
         Assert.True(Value(after, "sower_gateway_messages_total", ("method", "Join"), ("reply", "ok")) > Value(before, "sower_gateway_messages_total", ("method", "Join"), ("reply", "ok")),
             Series(after, "sower_gateway"));
         Assert.True(Value(after, "sower_rollout_acknowledge_duration_seconds_count", ("trigger", "realtime"))
