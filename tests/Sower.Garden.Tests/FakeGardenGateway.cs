@@ -18,6 +18,8 @@ public sealed class FakeGardenGateway : IGardenGateway
     public int Enrollments;
     public int Connects;
     public bool RevokeNextConnect;
+    /// <summary>The next connection is closed by the server before ConnectAsync returns (it kept another connection).</summary>
+    public bool CloseNextConnectWhileOpening;
     public ConcurrentQueue<(string Method, JsonObject Payload)> Calls { get; } = new();
     public Func<string, JsonObject, GatewayReply> Reply { get; set; } = DefaultReply;
 
@@ -57,6 +59,13 @@ public sealed class FakeGardenGateway : IGardenGateway
         }
         Interlocked.Increment(ref Connects);
         var session = new Session(this, listener);
+        if (CloseNextConnectWhileOpening)
+        {
+            CloseNextConnectWhileOpening = false;
+            session.Closed = true;
+            listener.OnClosed(new IOException("replaced by another connection"));
+            return Task.FromResult<IGatewaySession>(session);
+        }
         lock (gate) current = session;
         return Task.FromResult<IGatewaySession>(session);
     }
@@ -85,9 +94,11 @@ public sealed class FakeGardenGateway : IGardenGateway
 
         public string? ConnectionId => "conn_aaaaaaaaaaaaaaaaaaaaaaaa";
 
+        public bool Closed { get; set; }
+
         public Task<GatewayReply> InvokeAsync(string method, JsonObject payload, CancellationToken cancellationToken)
         {
-            if (!owner.Online) return Task.FromException<GatewayReply>(new IOException("connection lost"));
+            if (!owner.Online || Closed) return Task.FromException<GatewayReply>(new IOException("connection lost"));
             owner.Calls.Enqueue((method, (JsonObject)payload.DeepClone()));
             return Task.FromResult(owner.Reply(method, payload));
         }

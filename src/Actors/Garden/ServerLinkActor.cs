@@ -38,6 +38,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private long? inFlight;
     private int pendingPolls;
     private bool rejected;
+    // The generation whose connection closed before its connect outcome arrived (the close overtook the outcome).
+    private int closedWhileConnecting = -1;
 
     public ServerLinkActor(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version)
     {
@@ -193,8 +195,17 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnConnectOutcome(ConnectOutcome outcome)
     {
-        connecting = false;
+        // A stale outcome (a reconnect started a newer attempt) says nothing about the attempt still connecting.
         if (outcome.Generation != generation) { _ = outcome.Session?.DisposeAsync().AsTask(); return; }
+        connecting = false;
+        if (outcome.Session is not null && closedWhileConnecting == outcome.Generation)
+        {
+            // The server closed this connection before the join's reply reached us (it kept another of ours): never keep a dead one.
+            log.Warning("The server closed the new connection while it was being opened; connecting again");
+            _ = outcome.Session.DisposeAsync().AsTask();
+            ScheduleReconnect();
+            return;
+        }
         if (outcome.Session is null && outcome.Wait != LinkWait.None)
         {
             OnEnrollmentWait(outcome);
@@ -274,6 +285,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSessionClosed(SessionClosed closed)
     {
+        if (closed.Generation == generation && session is null && connecting) closedWhileConnecting = closed.Generation;
         if (closed.Generation != generation || session is null) return;
         log.Warning("Connection to the server lost: {0}", closed.Error?.Message ?? "closed");
         var old = session;
