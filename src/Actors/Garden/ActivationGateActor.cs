@@ -121,6 +121,17 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         lifetime.Dispose();
     }
 
+    /// <summary>After every message: the metrics hear when inhibition or the wait for the reboot lock changed.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        var state = new GardenMetricsEvents.GateChanged(inhibited is not null, inhibited is null && pending.Values.Any(p => p.Request.NeedsLease));
+        if (state != publishedState) Context.System.EventStream.Publish(publishedState = state);
+        return handled;
+    }
+
+    private GardenMetricsEvents.GateChanged? publishedState;
+
     private void Check()
     {
         if (checking) { recheck = true; return; }

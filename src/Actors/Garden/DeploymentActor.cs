@@ -430,6 +430,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
         {
             completed = e;
+            Context.System.EventStream.Publish(EndedForMetrics(e.Result));
             SendResult(e.Result, e.DeployedAt);
         });
     }

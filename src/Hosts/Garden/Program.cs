@@ -106,6 +106,7 @@ builder.Services.AddAkka("sower-garden", (akka, _) =>
     akka.WithGardenSerialization()
         .WithGardenPersistence(config.StateDirectory)
         .WithGardenJournalTimeouts(config.Timeouts.EffectiveJournalRecovery)
+        .WithGardenMetrics(GardenMetricsSettings.For(config, store, SystemClock.Instance, GardenVersion.Current))
         .WithGardenHost(settings);
 });
 builder.Services.AddHostedService(sp => new GardenLifecycleService(

@@ -97,6 +97,9 @@ public sealed record GardenConfig(
     /// <summary>The garden's own labels (<c>labels</c>, issue 14.1), sent with every subscription sync.</summary>
     public System.Collections.Immutable.ImmutableDictionary<string, string> Labels { get; init; } = Gardens.GardenLabels.None;
 
+    /// <summary>Where the garden writes its metrics for node_exporter's textfile collector (<c>metrics_textfile</c>); null: none.</summary>
+    public string? MetricsTextfile { get; init; }
+
     /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
     public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
 

@@ -29,7 +29,7 @@ public static class GardenConfigLoader
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
         "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles", ConfirmTimeouts.Key,
         "inhibit_file", "inhibit_command", "inhibit_command_timeout_seconds", "inhibit_poll_seconds",
-        "labels",
+        "labels", MetricsTextfileSetting.Key,
     ];
 
     /// <summary>Keys that end in <c>_file</c> but name a file by path rather than hold a secret read from it.</summary>
@@ -110,6 +110,7 @@ public static class GardenConfigLoader
             else problems.Add(new("log_stream_seconds", $"expected a positive number of seconds, got {streamNode.ToJsonString()}"));
         }
         var inhibit = InhibitSettings.Parse(root, env, problems);
+        var metricsTextfile = MetricsTextfileSetting.Parse(root, env, readSecretFiles, problems);
         var activatorCommand = OptionalString(root, "activator_command", problems);
         if (string.IsNullOrWhiteSpace(activatorCommand)) activatorCommand = "sower-activator";
 
@@ -117,7 +118,7 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault) { Labels = labels }, []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault) { Labels = labels, MetricsTextfile = metricsTextfile }, []);
     }
 
     /// <summary><c>labels</c>: an object of string values, validated like Kubernetes labels (GardenLabels), all problems at once.</summary>

@@ -1,0 +1,117 @@
+using Akka.Actor;
+using Akka.Event;
+using NodaTime;
+using Sower.Messages.Garden;
+
+namespace Sower.Actors.Garden;
+
+/// <summary>What the metrics actor needs: the textfile (<c>metrics_textfile</c>), where to keep its counters, and the clock.</summary>
+public sealed record GardenMetricsSettings(string TextfilePath, string StateDirectory, GardenStateStore Store, IClock Clock, string Version, TimeSpan? Interval = null)
+{
+    /// <summary>At least this often the file is rewritten (its mtime and the last-contact time move while connected).</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(15);
+
+    public TimeSpan EffectiveInterval => Interval ?? DefaultInterval;
+
+    /// <summary>Null when the configuration names no <c>metrics_textfile</c>: no actor, no file.</summary>
+    public static GardenMetricsSettings? For(GardenConfig config, GardenStateStore store, IClock clock, string version) =>
+        config.MetricsTextfile is { } path ? new GardenMetricsSettings(path, config.StateDirectory, store, clock, version) : null;
+}
+
+/// <summary>
+/// Keeps the garden's metrics textfile for node_exporter (issue 19.1): listens to the garden's EventStream (connection,
+/// deployments ended, the activation gate), folds each event into <see cref="GardenMetrics"/>, saves the counters
+/// (<see cref="GardenMetricsStore"/>) and rewrites the file atomically (<see cref="MetricsTextfileWriter"/>) on every change
+/// and every <see cref="GardenMetricsSettings.EffectiveInterval"/>. A file it cannot write is logged (once per distinct
+/// error) and tried again; it never stops the garden.
+/// </summary>
+public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
+{
+    private readonly GardenMetricsSettings settings;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly string savePath;
+    private GardenMetrics metrics;
+    private string? saved;
+    private string? lastError;
+
+    public GardenMetricsActor(GardenMetricsSettings settings)
+    {
+        this.settings = settings;
+        savePath = GardenMetricsStore.PathIn(settings.StateDirectory);
+        metrics = GardenMetrics.Initial(settings.Version);
+
+        Receive<GardenEvents.ConnectionChanged>(c =>
+        {
+            if (c.Connected == metrics.Connected) return;
+            Update(metrics.WithConnection(c.Connected, Now));
+        });
+        Receive<GardenMetricsEvents.DeploymentEnded>(e =>
+        {
+            var names = (settings.Store.Current.Subscriptions ?? []).ToDictionary(s => s.Sid, s => s.Spec.Name, StringComparer.Ordinal);
+            Update(metrics.WithDeploymentFinished(e.Result, Now,
+                e.Seeds.Select(s => new FinishedSeed(names.GetValueOrDefault(s.SubscriptionSid) ?? s.SubscriptionSid, s.Result, s.Activated))));
+        });
+        Receive<GardenMetricsEvents.GateChanged>(g => Update(metrics with { Inhibited = g.Inhibited, WaitingForRebootLock = g.WaitingForRebootLock }));
+        Receive<Refresh>(_ =>
+        {
+            var next = metrics.Touch(Now);
+            if (settings.Store.Current.Subscriptions is { } synced) next = next.KeepSubscriptions(synced.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal));
+            Update(next);
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(GardenMetricsSettings settings) => Akka.Actor.Props.Create(() => new GardenMetricsActor(settings));
+
+    private Instant Now => settings.Clock.GetCurrentInstant();
+
+    protected override void PreStart()
+    {
+        var events = Context.System.EventStream;
+        events.Subscribe(Self, typeof(GardenEvents.ConnectionChanged));
+        events.Subscribe(Self, typeof(GardenMetricsEvents.DeploymentEnded));
+        events.Subscribe(Self, typeof(GardenMetricsEvents.GateChanged));
+        try
+        {
+            if (GardenMetricsStore.Load(savePath, settings.Version) is { } restored) metrics = metrics.RestoredFrom(restored);
+        }
+        catch (InvalidDataException e)
+        {
+            log.Warning("{0}; the garden's metrics start again from zero", e.Message);
+        }
+        saved = GardenMetricsStore.Serialize(metrics);
+        Timers.StartPeriodicTimer("refresh", Refresh.Instance, settings.EffectiveInterval);
+        Update(metrics);
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private void Update(GardenMetrics next)
+    {
+        metrics = next;
+        try
+        {
+            var persisted = GardenMetricsStore.Serialize(metrics);
+            if (persisted != saved)
+            {
+                GardenStateStore.EnsureDirectory(settings.StateDirectory);
+                GardenMetricsStore.Save(savePath, metrics);
+                saved = persisted;
+            }
+            MetricsTextfileWriter.Write(settings.TextfilePath, GardenMetricsText.Format(metrics));
+            if (lastError is not null) log.Info("Metrics textfile {0} written again", settings.TextfilePath);
+            lastError = null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({0}): {1}; trying again in {2:0}s", settings.TextfilePath, e.Message, settings.EffectiveInterval.TotalSeconds);
+            lastError = e.Message;
+        }
+    }
+
+    private sealed class Refresh
+    {
+        public static readonly Refresh Instance = new();
+    }
+}
