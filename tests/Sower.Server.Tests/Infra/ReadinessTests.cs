@@ -24,6 +24,57 @@ public sealed class ReadinessTests(TestServer server) : IClassFixture<TestServer
         var checks = body.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString());
         Assert.Equal("Healthy", checks[ReadinessChecks.TokenStoreCheck]);
         Assert.Equal("Healthy", checks[ReadinessChecks.ProjectorCheck]);
+        Assert.Equal("Healthy", checks[ReadinessChecks.TokenViewCheck]);
+    }
+
+    [Fact]
+    public async Task A_token_view_that_stops_reading_the_journal_makes_the_node_unready_until_it_reads_again()
+    {
+        var system = server.Services.GetRequiredService<ActorSystem>();
+        var view = server.Services.GetRequiredService<AccessTokenView>();
+        using var http = server.Client(null);
+        await Wait.ForAsync(async () => (await http.GetAsync(HealthEndpoints.ReadyPath)).IsSuccessStatusCode ? "ready" : null, "ready first");
+
+        // The replica stops (what a journal that cannot be read does to it): the view goes stale after 5 s.
+        var replica = await system.ActorSelection("/user/" + AccessTokenReplicaActor.Name).ResolveOne(TimeSpan.FromSeconds(5));
+        await replica.GracefulStop(TimeSpan.FromSeconds(5));
+        var unready = await Wait.ForAsync(async () =>
+        {
+            var response = await http.GetAsync(HealthEndpoints.ReadyPath);
+            return response.StatusCode == HttpStatusCode.ServiceUnavailable ? await response.Content.ReadAsStringAsync() : null;
+        }, "503 while the token view is stale");
+        Assert.Contains("token view is stale", unready, StringComparison.Ordinal);
+        Assert.False(view.IsFresh);
+
+        // A replica reading again: ready again.
+        system.ActorOf(Props.Create(() => new AccessTokenReplicaActor(view, Sower.Actors.Server.ServerEntitiesHostingExtensions.ReadJournalId)), AccessTokenReplicaActor.Name);
+        await Wait.ForAsync(async () => (await http.GetAsync(HealthEndpoints.ReadyPath)).IsSuccessStatusCode ? "ready" : null, "ready again");
+    }
+
+    [Fact]
+    public async Task A_token_view_is_unhealthy_until_its_first_read_and_again_once_its_last_read_is_older_than_the_staleness_bound()
+    {
+        var time = new ManualTime();
+        var view = new AccessTokenView(time);
+        var check = new TokenViewHealthCheck(view);
+        Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        view.Apply([]);
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        time.Advance(AccessTokenView.MaxStaleness + TimeSpan.FromSeconds(1));
+        var stale = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Unhealthy, stale.Status);
+        Assert.Contains("cannot authenticate reliably", stale.Description, StringComparison.Ordinal);
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+
+        public void Advance(TimeSpan by) => _now += by;
+
+        public override DateTimeOffset GetUtcNow() => _now;
     }
 
     [Fact]

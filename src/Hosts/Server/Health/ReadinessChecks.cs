@@ -18,12 +18,14 @@ public static class ReadinessChecks
 {
     public const string TokenStoreCheck = "sower-token-store";
     public const string ProjectorCheck = "sower-read-model-projector";
+    public const string TokenViewCheck = "sower-token-view";
 
     public static WebApplicationBuilder AddSowerReadiness(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks()
             .AddCheck<TokenStoreHealthCheck>(TokenStoreCheck, tags: [ClusterHostingExtensions.ReadyTag])
-            .AddCheck<ProjectorHealthCheck>(ProjectorCheck, tags: [ClusterHostingExtensions.ReadyTag]);
+            .AddCheck<ProjectorHealthCheck>(ProjectorCheck, tags: [ClusterHostingExtensions.ReadyTag])
+            .AddCheck<TokenViewHealthCheck>(TokenViewCheck, tags: [ClusterHostingExtensions.ReadyTag]);
         return builder;
     }
 }
@@ -56,4 +58,18 @@ public sealed class ProjectorHealthCheck(ReadModelStore store) : IHealthCheck
         Task.FromResult(store.ProjectorProblem is { } problem
             ? HealthCheckResult.Unhealthy("read-model projector not running: " + problem)
             : HealthCheckResult.Healthy("the read-model projector follows every tag"));
+}
+
+/// <summary>
+/// This node's <see cref="AccessTokenView"/> (fed by <see cref="AccessTokenReplicaActor"/> every 0.5 s) must have read the
+/// token journal within <see cref="AccessTokenView.MaxStaleness"/>: a stale view is not trusted, so every request's
+/// authentication falls back to the single token store and a revocation may reach this node late. Not ready until then.
+/// </summary>
+public sealed class TokenViewHealthCheck(AccessTokenView view) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(view.IsFresh
+            ? HealthCheckResult.Healthy("this node's token view read the token journal within " + AccessTokenView.MaxStaleness.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " s")
+            : HealthCheckResult.Unhealthy("this node's token view is stale: it has not read the token journal within "
+                + AccessTokenView.MaxStaleness.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " s, so it cannot authenticate reliably"));
 }
