@@ -15,6 +15,7 @@ let
 in
 {
   units = render.nixos cfg.systemd;
+  tmpfiles = cfg.systemd.tmpfiles.rules;
   users = cfg.users.users;
   groups = cfg.users.groups;
   etc = lib.mapAttrs (_: f: toString f.source) cfg.environment.etc;

@@ -54,6 +54,7 @@ in
     systemd.package = mkOption { type = types.package; default = pkgs.systemd; };
     systemd.services = mkOption { type = types.attrsOf service; default = { }; };
     systemd.sockets = mkOption { type = types.attrsOf socket; default = { }; };
+    systemd.tmpfiles.rules = mkOption { type = types.listOf types.str; default = [ ]; };
     users.users = mkOption { type = types.attrsOf freeform; default = { }; };
     users.groups = mkOption { type = types.attrsOf freeform; default = { }; };
     environment.etc = mkOption {

@@ -66,6 +66,25 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
     }
 
     [Fact]
+    public void A_reload_that_moves_or_removes_the_textfile_deletes_the_old_one_so_no_frozen_values_are_served()
+    {
+        StartMetrics();
+        AwaitLine("sower_garden_connected 0");
+        var config = Config(Nixos());
+        var host = StartHost(config);
+        AwaitConnectedAndSynced();
+        var moved = Path.Combine(Dir.Path, "textfile", "moved.prom");
+
+        host.Tell(new GardenCommands.ApplyConfig(config with { MetricsTextfile = moved }));
+        AwaitCondition(() => File.Exists(moved) && !File.Exists(Textfile), TimeSpan.FromSeconds(10));
+        Assert.Contains("sower_garden_connected 1\n", File.ReadAllText(moved), StringComparison.Ordinal);
+
+        host.Tell(new GardenCommands.ApplyConfig(config));
+        AwaitCondition(() => !File.Exists(moved), TimeSpan.FromSeconds(10));
+        Assert.False(File.Exists(Textfile));
+    }
+
+    [Fact]
     public void Inhibition_shows_in_the_textfile_while_it_lasts()
     {
         StartMetrics();

@@ -63,6 +63,17 @@ public sealed class HomeManagerModuleTests : IDisposable
     }
 
     [Fact]
+    public void A_metrics_textfile_is_rendered_into_the_user_gardens_config_and_none_leaves_the_key_out()
+    {
+        var settings = nix.Evaluate(Entry, ModuleEvaluation.With(Alice, """services.sower.garden.metricsTextfile = "/var/lib/textfile/sower-garden-alice.prom";"""))["settings"]!;
+        Assert.Equal("/var/lib/textfile/sower-garden-alice.prom", (string)settings["metrics_textfile"]!);
+        Assert.Null(nix.Evaluate(Entry, Alice)["settings"]!["metrics_textfile"]);
+        var (code, error) = nix.EvaluateFailing(Entry, "{ ... }: { services.sower.garden = { enable = true; metricsTextfile = \"metrics.prom\"; }; }");
+        Assert.NotEqual(0, code);
+        Assert.Contains("services.sower.garden.metricsTextfile", error);
+    }
+
+    [Fact]
     public void Labels_are_rendered_into_the_user_gardens_config_and_a_label_the_garden_would_refuse_fails_the_evaluation()
     {
         var settings = nix.Evaluate(Entry, Alice)["settings"]!;

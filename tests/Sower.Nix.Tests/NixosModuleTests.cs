@@ -252,6 +252,38 @@ public sealed class NixosModuleTests : IDisposable
     }
 
     [Fact]
+    public void A_metrics_textfile_gets_its_directory_write_access_from_the_sandboxed_unit_and_the_gardens_setting()
+    {
+        var host = ModuleEvaluation.With(ServerHost, """services.sower.garden.metricsTextfile = "/var/lib/node-exporter-textfile/sower-garden.prom";""");
+        var result = nix.Evaluate(Entry, host);
+        Assert.Equal("/var/lib/node-exporter-textfile/sower-garden.prom", (string)result["settings"]!["garden"]!["metrics_textfile"]!);
+        Assert.Equal(["d /var/lib/node-exporter-textfile 0755 sower-garden sower-garden - -"], result["tmpfiles"]!.AsArray().Select(r => (string)r!));
+        var unit = Unit(result, "sower-garden.service");
+        Assert.Contains("ReadWritePaths=/var/lib/node-exporter-textfile\n", unit);
+        Assert.Contains("ProtectSystem=strict\n", unit);
+        Assert.Empty(nix.Verify(result["units"]!.AsObject()));
+        var (built, output) = nix.Build(Entry, host, "checks.garden"); // --check-config accepts it without the host's directory
+        Assert.True(built == 0, output);
+
+        var without = nix.Evaluate(Entry, ServerHost);
+        Assert.Null(without["settings"]!["garden"]!["metrics_textfile"]);
+        Assert.Empty(without["tmpfiles"]!.AsArray());
+        Assert.DoesNotContain("ReadWritePaths", Unit(without, "sower-garden.service"));
+    }
+
+    [Theory]
+    [InlineData("\"relative/sower-garden.prom\"")]
+    [InlineData("\"/var/lib/textfile/sower-garden.txt\"")]
+    [InlineData("\"/var/lib/textfile\\nExecStartPre=/bin/evil/x.prom\"")]
+    [InlineData("\"/sower-garden.prom\"")]
+    public void A_metrics_textfile_that_is_relative_not_prom_or_smuggles_a_line_is_refused_at_evaluation(string value)
+    {
+        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"https://x\"; metricsTextfile = {value}; }}; }}");
+        Assert.NotEqual(0, code);
+        Assert.Contains("services.sower.garden.metricsTextfile", error);
+    }
+
+    [Fact]
     public void Seed_tags_are_an_attribute_set_of_strings()
     {
         Assert.Equal("""{"role":"server","site":"fra1"}""", nix.Evaluate(Entry, ServerHost)["seedTags"]!.ToJsonString());

@@ -39,6 +39,17 @@ in
 
     labels = labels.option "services.sower.garden.labels";
 
+    metricsTextfile = lib.mkOption {
+      type = lib.types.nullOr (lib.types.strMatching "/[^[:space:]]+/[^/[:space:]]+\\.prom");
+      default = null;
+      example = "/var/lib/prometheus-node-exporter-text-files/sower-garden-alice.prom";
+      description = ''
+        The user garden's metrics for node_exporter's textfile collector (`metrics_textfile`, README "Metrics"). The
+        directory must exist and be writable by this user (node_exporter reads every `*.prom` in it); give each user
+        garden its own file name.
+      '';
+    };
+
     settings = lib.mkOption {
       type = json.type;
       default = { };
@@ -57,6 +68,7 @@ in
     # The user's own Home-Manager seeds run the activator in pipe mode, without privileges.
     services.sower.garden.settings.activator_command = lib.mkDefault "${cfg.activatorPackage}/bin/sower-activator";
     services.sower.garden.settings.labels = lib.mkIf (cfg.labels != { }) cfg.labels;
+    services.sower.garden.settings.metrics_textfile = lib.mkIf (cfg.metricsTextfile != null) cfg.metricsTextfile;
 
     xdg.configFile."sower/client.json".source = checkedConfig;
     xdg.configFile."sower/garden-package".source = cfg.package;

@@ -46,6 +46,20 @@ in
 
     labels = labels.option "services.sower.garden.labels";
 
+    metricsTextfile = lib.mkOption {
+      # An absolute *.prom path without whitespace: it is written into a tmpfiles rule and the unit (ReadWritePaths=).
+      type = lib.types.nullOr (lib.types.strMatching "/[^[:space:]]+/[^/[:space:]]+\\.prom");
+      default = null;
+      example = "/var/lib/prometheus-node-exporter-text-files/sower-garden.prom";
+      description = ''
+        The garden's metrics for node_exporter's textfile collector (`metrics_textfile`, README "Metrics"), rewritten
+        atomically on every change and at least every 15 s. This module creates the file's directory (0755, owned by
+        the garden's user) and lets the sandboxed unit write there. With `services.prometheus.exporters.node.enable`,
+        point the collector at the same directory:
+        `enabledCollectors = [ "textfile" ]; extraFlags = [ "--collector.textfile.directory=<that directory>" ];`.
+      '';
+    };
+
     settings = lib.mkOption {
       default = { };
       description = ''
@@ -101,7 +115,11 @@ in
       state_directory = "/var/lib/sower-garden";
       admin_socket = "/run/sower-garden/admin.sock";
       activator_socket = lib.mkIf activator.enable activator.socketPath;
+      metrics_textfile = lib.mkIf (cfg.metricsTextfile != null) cfg.metricsTextfile;
     };
+
+    # node_exporter (another user) reads the directory; only the garden writes its file there.
+    systemd.tmpfiles.rules = lib.optional (cfg.metricsTextfile != null) "d ${dirOf cfg.metricsTextfile} 0755 ${user} ${user} - -";
 
     users.users.${user} = {
       isSystemUser = true;
@@ -158,6 +176,7 @@ in
       } // import ./hardening.nix // {
         # Read-only, not hidden: the garden reports the Home-Manager profiles under users' homes.
         ProtectHome = "read-only";
+        ReadWritePaths = lib.optional (cfg.metricsTextfile != null) (dirOf cfg.metricsTextfile);
       };
     };
   };

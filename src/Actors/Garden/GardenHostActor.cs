@@ -238,6 +238,7 @@ public sealed class GardenHostActor : ReceiveActor
     {
         config = next;
         link.Tell(new GardenCommands.ApplyConfig(next)); // re-syncs when connected
+        Context.System.EventStream.Publish(new GardenMetricsEvents.TextfileConfigured(next.MetricsTextfile));
         gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
         EnsureSubscriptionActors();
         foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);

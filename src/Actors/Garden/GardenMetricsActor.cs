@@ -5,17 +5,16 @@ using Sower.Messages.Garden;
 
 namespace Sower.Actors.Garden;
 
-/// <summary>What the metrics actor needs: the textfile (<c>metrics_textfile</c>), where to keep its counters, and the clock.</summary>
-public sealed record GardenMetricsSettings(string TextfilePath, string StateDirectory, GardenStateStore Store, IClock Clock, string Version, TimeSpan? Interval = null)
+/// <summary>What the metrics actor needs: the textfile (<c>metrics_textfile</c>; null: none yet), where to keep its counters, and the clock.</summary>
+public sealed record GardenMetricsSettings(string? TextfilePath, string StateDirectory, GardenStateStore Store, IClock Clock, string Version, TimeSpan? Interval = null)
 {
     /// <summary>At least this often the file is rewritten (its mtime and the last-contact time move while connected).</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(15);
 
     public TimeSpan EffectiveInterval => Interval ?? DefaultInterval;
 
-    /// <summary>Null when the configuration names no <c>metrics_textfile</c>: no actor, no file.</summary>
-    public static GardenMetricsSettings? For(GardenConfig config, GardenStateStore store, IClock clock, string version) =>
-        config.MetricsTextfile is { } path ? new GardenMetricsSettings(path, config.StateDirectory, store, clock, version) : null;
+    public static GardenMetricsSettings For(GardenConfig config, GardenStateStore store, IClock clock, string version) =>
+        new(config.MetricsTextfile, config.StateDirectory, store, clock, version);
 }
 
 /// <summary>
@@ -23,7 +22,9 @@ public sealed record GardenMetricsSettings(string TextfilePath, string StateDire
 /// deployments ended, the activation gate), folds each event into <see cref="GardenMetrics"/>, saves the counters
 /// (<see cref="GardenMetricsStore"/>) and rewrites the file atomically (<see cref="MetricsTextfileWriter"/>) on every change
 /// and every <see cref="GardenMetricsSettings.EffectiveInterval"/>. A file it cannot write is logged (once per distinct
-/// error) and tried again; it never stops the garden.
+/// error) and tried again; it never stops the garden. Without a <c>metrics_textfile</c> it does no I/O; a reload that sets,
+/// moves or removes the setting takes effect at once (a moved or removed file is deleted, so node_exporter does not serve
+/// frozen values from it).
 /// </summary>
 public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
 {
@@ -33,6 +34,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
     private GardenMetrics metrics;
     private string? saved;
     private string? lastError;
+    private string? textfile;
 
     public GardenMetricsActor(GardenMetricsSettings settings)
     {
@@ -51,6 +53,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
             Update(metrics.WithDeploymentFinished(e.Result, Now,
                 e.Seeds.Select(s => new FinishedSeed(names.GetValueOrDefault(s.SubscriptionSid) ?? s.SubscriptionSid, s.Result, s.Activated))));
         });
+        Receive<GardenMetricsEvents.TextfileConfigured>(c => Configure(c.Path));
         Receive<GardenMetricsEvents.GateChanged>(g => Update(metrics with { Inhibited = g.Inhibited, WaitingForRebootLock = g.WaitingForRebootLock }));
         Receive<Refresh>(_ =>
         {
@@ -72,16 +75,36 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
         events.Subscribe(Self, typeof(GardenEvents.ConnectionChanged));
         events.Subscribe(Self, typeof(GardenMetricsEvents.DeploymentEnded));
         events.Subscribe(Self, typeof(GardenMetricsEvents.GateChanged));
-        try
-        {
-            if (GardenMetricsStore.Load(savePath, settings.Version) is { } restored) metrics = metrics.RestoredFrom(restored);
-        }
-        catch (InvalidDataException e)
-        {
-            log.Warning("{0}; the garden's metrics start again from zero", e.Message);
-        }
-        saved = GardenMetricsStore.Serialize(metrics);
+        events.Subscribe(Self, typeof(GardenMetricsEvents.TextfileConfigured));
         Timers.StartPeriodicTimer("refresh", Refresh.Instance, settings.EffectiveInterval);
+        Configure(settings.TextfilePath);
+    }
+
+    /// <summary>Starts (restoring the saved counters), moves or stops the textfile.</summary>
+    private void Configure(string? path)
+    {
+        if (path == textfile) return;
+        if (textfile is { } old)
+        {
+            try { File.Delete(old); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove the old metrics textfile {0}: {1}", old, e.Message); }
+        }
+        var wasOff = textfile is null;
+        textfile = path;
+        lastError = null;
+        if (path is null) return;
+        if (wasOff)
+        {
+            try
+            {
+                if (GardenMetricsStore.Load(savePath, settings.Version) is { } restored) metrics = metrics.RestoredFrom(restored);
+            }
+            catch (InvalidDataException e)
+            {
+                log.Warning("{0}; the garden's metrics start again from zero", e.Message);
+            }
+            saved = GardenMetricsStore.Serialize(metrics);
+        }
         Update(metrics);
     }
 
@@ -90,6 +113,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
     private void Update(GardenMetrics next)
     {
         metrics = next;
+        if (textfile is null) return;
         try
         {
             var persisted = GardenMetricsStore.Serialize(metrics);
@@ -99,13 +123,13 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
                 GardenMetricsStore.Save(savePath, metrics);
                 saved = persisted;
             }
-            MetricsTextfileWriter.Write(settings.TextfilePath, GardenMetricsText.Format(metrics));
-            if (lastError is not null) log.Info("Metrics textfile {0} written again", settings.TextfilePath);
+            MetricsTextfileWriter.Write(textfile, GardenMetricsText.Format(metrics));
+            if (lastError is not null) log.Info("Metrics textfile {0} written again", textfile);
             lastError = null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({0}): {1}; trying again in {2:0}s", settings.TextfilePath, e.Message, settings.EffectiveInterval.TotalSeconds);
+            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({0}): {1}; trying again in {2:0}s", textfile, e.Message, settings.EffectiveInterval.TotalSeconds);
             lastError = e.Message;
         }
     }
