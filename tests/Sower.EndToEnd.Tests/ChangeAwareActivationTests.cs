@@ -67,9 +67,15 @@ public sealed class ChangeAwareActivationTests(World world, ITestOutputHelper ou
     {
         const string scenario = "changes-drift";
         var seed = SeedName(scenario);
+        // Once a minute, at the second ~20 s from now (6-field cron with seconds, a documented schedule format): the
+        // first deploy, the switch by hand and the garden's restart take ~10 s, so the first fire usually comes right
+        // after the drift instead of at the next minute boundary. A fire that lands earlier is harmless; the wait below
+        // then takes the next one, a minute later.
+        var firstFire = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var (activator, garden, gardenSid) = await StartAsync(scenario, new JsonObject
         {
-            ["system"] = Subscription(seed, "nixos", new JsonObject { ["any"] = PolicyRule(["activate"], ["manual", "scheduled"]) }, schedule: "* * * * *"),
+            ["system"] = Subscription(seed, "nixos", new JsonObject { ["any"] = PolicyRule(["activate"], ["manual", "scheduled"]) },
+                schedule: $"{firstFire.Second} * * * * *"),
         });
         var deployed = Nix.PathOf("drift-1");
         var byHand = Nix.PathOf("drift-2");
