@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Sower.Actors.Garden;
+using Sower.Messages.Activator;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
@@ -63,6 +64,22 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         StartMetrics("metrics-again");
         AwaitLine("sower_garden_activations_total{result=\"success\"} 1");
         AwaitLine("sower_garden_last_deployment_result{subscription=\"web\",result=\"success\"} 1");
+    }
+
+    [Fact]
+    public void A_deployment_the_activator_rolled_back_counts_as_a_rollback_and_its_subscription_reads_rolled_back()
+    {
+        Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.Confirm ? ActivatorExitCodes.RolledBack : 0);
+        Activator.ExtraFrames = r => r.Type == ActivatorRequestTypes.Confirm ? [ActivatorFrame.Error(r.Id, "rolled back: no confirmation")] : [];
+        StartMetrics();
+        StartHost(RollbackConfig(30, Nixos()));
+        AwaitConnectedAndSynced();
+        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Assert.Equal("rolled_back", (string?)AwaitResult(D1)["result"]);
+        AwaitLine("sower_garden_rollbacks_total 1");
+        AwaitLine("sower_garden_deployments_total{result=\"rolled_back\"} 1");
+        AwaitLine("sower_garden_last_deployment_result{subscription=\"web\",result=\"rolled_back\"} 1");
+        AwaitLine("sower_garden_activations_total{result=\"rolled_back\"} 1");
     }
 
     [Fact]

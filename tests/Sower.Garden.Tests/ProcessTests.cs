@@ -99,6 +99,24 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
+    public void A_garden_process_writes_its_metrics_textfile_world_readable_despite_its_umask_and_refuses_a_relative_one()
+    {
+        var textfile = Path.Combine(Directory.CreateDirectory(dir.File("textfile")).FullName, "sower-garden.prom");
+        using (var garden = new GardenProcess(WriteConfig(extra: $$""","metrics_textfile":"{{textfile}}" """)))
+        {
+            garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!(File.Exists(textfile) && File.ReadAllText(textfile).Contains("sower_garden_connected 0\n", StringComparison.Ordinal)) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+            Assert.Contains("sower_garden_info{version=", File.ReadAllText(textfile), StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(textfile));
+        }
+
+        using var refused = new GardenProcess(WriteConfig(extra: ""","metrics_textfile":"metrics/sower-garden.prom" """));
+        Assert.Equal(78, refused.WaitForExit(TimeSpan.FromSeconds(30)));
+        refused.WaitForLine("metrics_textfile: must be an absolute path", TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void The_admin_socket_answers_every_request_with_a_reply_and_complete()
     {
         using var garden = new GardenProcess(WriteConfig());
