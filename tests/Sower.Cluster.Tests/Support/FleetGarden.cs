@@ -61,6 +61,9 @@ public sealed class FleetGarden : IAsyncDisposable
     /// <summary>Gateway refusals other than the retryable ones, and pushes it could not read: any is a failure.</summary>
     public ConcurrentQueue<string> Errors { get; } = new();
 
+    /// <summary>Acknowledgements refused as deployment_not_found and dropped (as the real garden does).</summary>
+    public int DroppedAcknowledgements;
+
     /// <summary>Calls answered `unavailable` or `rate_limited` and retried.</summary>
     public int Retried;
 
@@ -153,7 +156,7 @@ public sealed class FleetGarden : IAsyncDisposable
     }
 
     /// <summary>One call on one connection: the reply's body when ok, null when refused as retryable; throws otherwise.</summary>
-    private async Task<JsonElement?> InvokeOn(HubConnection connection, string method, object payload)
+    private async Task<JsonElement?> InvokeOn(HubConnection connection, string method, object payload, string? dropOn = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
@@ -165,12 +168,14 @@ public sealed class FleetGarden : IAsyncDisposable
             Interlocked.Increment(ref Retried);
             return null;
         }
+        if (code == dropOn) return default(JsonElement);
         Errors.Enqueue($"{method}: {reply}");
         throw new InvalidOperationException($"{Name}: {method} refused: {reply}");
     }
 
-    /// <summary>Calls on the current joined connection until the server answers ok (the garden's outbox, in short).</summary>
-    private async Task Call(string method, object payload)
+    /// <summary>Calls on the current joined connection until the server answers ok (the garden's outbox, in short): true;
+    /// false when it answered <paramref name="dropOn"/> (the garden drops that message).</summary>
+    private async Task<bool> Call(string method, object payload, string? dropOn = null)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -179,7 +184,7 @@ public sealed class FleetGarden : IAsyncDisposable
             {
                 try
                 {
-                    if (await InvokeOn(connection, method, payload) is not null) return;
+                    if (await InvokeOn(connection, method, payload, dropOn) is { } body) return body.ValueKind != JsonValueKind.Undefined;
                 }
                 catch (Exception e) when (e is not InvalidOperationException || !e.Message.Contains(" refused: ", StringComparison.Ordinal))
                 {
@@ -188,6 +193,7 @@ public sealed class FleetGarden : IAsyncDisposable
             }
             await Task.Delay(300, _stop.Token);
         }
+        return false;
     }
 
     private void OnPush(JsonElement push)
@@ -212,8 +218,17 @@ public sealed class FleetGarden : IAsyncDisposable
     {
         try
         {
-            await Call(GatewayProtocol.DeploymentStatus, new { deployment_sid = deployment, status = "acknowledged" });
-            Acknowledged[deployment] = true;
+            // Like the real garden's outbox, an acknowledgement refused as deployment_not_found (it overtook the creation
+            // by more than the server's grace) is dropped, and the deployment goes on: its result must still count.
+            if (await Call(GatewayProtocol.DeploymentStatus, new { deployment_sid = deployment, status = "acknowledged" }, GatewayErrors.DeploymentNotFound))
+            {
+                Acknowledged[deployment] = true;
+            }
+            else
+            {
+                Interlocked.Increment(ref DroppedAcknowledgements);
+                Acknowledged[deployment] = false;
+            }
             await _released.Task.WaitAsync(_stop.Token);
             await Call(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seed, result = "success", action = "activate", log = (string?)null });
             await Call(GatewayProtocol.DeploymentResult, new
