@@ -55,6 +55,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, long> _realtimeHandled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _realtimeStarted = new(StringComparer.Ordinal);
 
+    // Deployments told to their entity and not yet confirmed by a DeploymentChanged: re-sent until confirmed (creation is
+    // idempotent). A deployment entity that fails to recover or to persist (the journal's circuit breaker open under load,
+    // seen in tests/Sower.Cluster.Tests during a rolling restart) drops the creation it was told, and the garden, already
+    // pushed, would be refused every report with deployment_not_found.
+    private const string CreationRetryTimer = "creation-retry";
+    private readonly Dictionary<DeploymentId, CreateDeployment> _unconfirmed = new();
+
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
         _gid = new GardenId(entityId);
@@ -127,6 +134,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
         Command<Terminated>(t => { if (t.ActorRef.Equals(_proxy)) EndSession(); });
         Command<DeploymentChanged>(HandleDeploymentChanged);
+        Command<RetryCreations>(_ =>
+        {
+            foreach (var create in _unconfirmed.Values) _shards.Deployments.Tell(create);
+            if (_unconfirmed.Count == 0) Timers.Cancel(CreationRetryTimer);
+        });
         Command<DeployRealtime>(cmd =>
         {
             if (!_state.Exists || _state.FindSubscription(cmd.Subscription) is null)
@@ -594,7 +606,10 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }
         PersistThen(events, () =>
         {
-            _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
+            var create = new CreateDeployment(record.Sid, record);
+            _unconfirmed[record.Sid] = create;
+            _shards.Deployments.Tell(create);
+            if (!Timers.IsTimerActive(CreationRetryTimer)) Timers.StartPeriodicTimer(CreationRetryTimer, RetryCreations.Instance, _settings.FanOutRetryInterval);
             foreach (var (sid, reason) in planned.Cancellations)
             {
                 _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? Actor.Server : actor));
@@ -664,6 +679,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDeploymentChanged(DeploymentChanged changed)
     {
         var summary = changed.Summary;
+        _unconfirmed.Remove(summary.Sid);
         var previous = _state.FindDeployment(summary.Sid);
         if (previous is not null && Same(previous, summary)) return;
         PersistThen([new GardenDeploymentIndexed(_gid, summary)], () =>
@@ -743,6 +759,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             ServerInstruments.JournalWritten("garden", writing);
             after();
         });
+    }
+
+    private sealed class RetryCreations : INoSerializationVerificationNeeded
+    {
+        public static readonly RetryCreations Instance = new();
     }
 
     private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors)

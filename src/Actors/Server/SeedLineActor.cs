@@ -168,9 +168,10 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         if (!Timers.IsTimerActive(FanOutTimer)) Timers.StartPeriodicTimer(FanOutTimer, DeliverPending.Instance, _settings.FanOutRetryInterval);
     }
 
-    /// <summary>The wait after attempt n before it is re-sent: the retry interval, times 4 per attempt (5 s, 20 s, 80 s by
-    /// default), so a garden entity slowed by a busy journal is given ~100 s before its delivery is abandoned.</summary>
-    private TimeSpan RetryBackoff(int attempt) => _settings.FanOutRetryInterval * Math.Pow(4, Math.Max(0, attempt - 1));
+    /// <summary>The wait after attempt n before it is re-sent: the retry interval, times 4 per attempt up to 16 (5 s, 20 s,
+    /// 80 s, 80 s … by default), so a garden entity slowed or failing on a busy journal is given ~6 minutes
+    /// (<see cref="SeedLineState.MaxAttempts"/>) before its delivery is abandoned.</summary>
+    private TimeSpan RetryBackoff(int attempt) => _settings.FanOutRetryInterval * Math.Pow(4, Math.Clamp(attempt - 1, 0, 2));
 
     private sealed class DeliverPending : INoSerializationVerificationNeeded
     {

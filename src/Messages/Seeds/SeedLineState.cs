@@ -21,7 +21,10 @@ public sealed record SeedLineState(
     long NextDeliveryId,
     Rollouts.SeedLineRollouts? Rollouts = null) : ISowerSerializable
 {
-    public const int MaxAttempts = 3;
+    /// <summary>Attempts of one realtime delivery before it is abandoned: with the seed line's growing wait (capped at 16×
+    /// the retry interval) about 6 minutes by default, so a journal outage of a few minutes (a circuit breaker open under
+    /// load during a rolling restart, measured in tests/Sower.Cluster.Tests) does not lose the delivery.</summary>
+    public const int MaxAttempts = 6;
 
     public static readonly SeedLineState Empty = new([], 1, ImmutableDictionary<string, SeedLineFollower>.Empty,
         ImmutableDictionary<string, PendingRealtimeDelivery>.Empty, 1);

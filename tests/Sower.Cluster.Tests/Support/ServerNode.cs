@@ -39,7 +39,15 @@ public sealed class ServerNode : IDisposable
     public string Address => $"akka.tcp://sower@127.0.0.1:{RemotingPort}";
     public ManagedProcess Process => _process;
 
-    public void Start() => _process.Start();
+    /// <summary>When this node was last started: of the running members, the earliest started is the oldest, which holds
+    /// the cluster singletons (the token store among them).</summary>
+    public DateTime StartedAt { get; private set; }
+
+    public void Start()
+    {
+        StartedAt = DateTime.UtcNow;
+        _process.Start();
+    }
 
     public async Task WaitReadyAsync(TimeSpan? limit = null)
     {

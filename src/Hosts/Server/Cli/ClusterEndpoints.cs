@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Hosting;
 using NodaTime;
@@ -97,8 +98,11 @@ public static class ClusterEndpoints
     {
         var locations = await Inspection(registry).Ask<GardenProxyLocations>(new GetGardenProxyLocations(Timeout), Timeout + TimeSpan.FromSeconds(2));
         var model = readModel.Current;
-        var gardens = model.OpenSessions
-            .Select(s => (Garden: model.Gardens.GetValueOrDefault(s.Key), Connection: s.Value.Value))
+        // Cluster-wide: the replicated presence (every member's live connections); before it was first reported, the
+        // sessions this process saw (a node that just started lists nothing rather than other nodes' stale sessions).
+        var sessions = model.Presence ?? model.OpenSessions.ToImmutableDictionary(s => s.Key, s => s.Value.Value);
+        var gardens = sessions
+            .Select(s => (Garden: model.Gardens.GetValueOrDefault(s.Key), Connection: s.Value))
             .Where(s => s.Garden is { Exists: true })
             .OrderBy(s => s.Garden!.Registration!.Name, StringComparer.Ordinal)
             .Select(s => new
