@@ -96,6 +96,8 @@ public sealed record GardenConfig(
 
     /// <summary>The garden's own labels (<c>labels</c>, issue 14.1), sent with every subscription sync.</summary>
     public System.Collections.Immutable.ImmutableDictionary<string, string> Labels { get; init; } = Gardens.GardenLabels.None;
+    /// <summary>The <c>logging</c> section: the default level and levels per area (read at start; a reload keeps the running ones).</summary>
+    public Domain.LoggingLevels Logging { get; init; } = Domain.LoggingLevels.Information;
 
     /// <summary>How often collected seed output is streamed to the server while a seed runs (<c>log_stream_seconds</c>, default 2 s).</summary>
     public TimeSpan EffectiveLogStreamInterval => LogStreamInterval ?? TimeSpan.FromSeconds(2);
