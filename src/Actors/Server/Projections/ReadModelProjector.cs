@@ -122,11 +122,13 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
 
     private void Publish() => _store.SetProjectorProblem(_problems.Count == 0 ? null : string.Join("; ", _problems.Values));
 
-    private sealed record StreamFailed(string Tag, Exception Cause);
+    // The streams are this actor's children: stopping it tears them down, and each reports its end to an actor that is
+    // already stopping (a dead letter per tag at every shutdown, and no one left to act on it).
+    private sealed record StreamFailed(string Tag, Exception Cause) : IDeadLetterSuppression;
 
     private sealed record Restart(string Tag);
 
-    private sealed class StreamCompleted
+    private sealed class StreamCompleted : IDeadLetterSuppression
     {
         public static readonly StreamCompleted Instance = new();
     }
