@@ -55,36 +55,68 @@ public sealed class FirstStartTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_fresh_server_logs_no_warnings_or_errors_and_prints_only_the_admin_token_path()
+    public async Task A_fresh_server_and_a_garden_start_and_stop_without_warnings_errors_or_dead_letters_and_print_only_the_admin_token_path()
     {
         var binaries = Binaries.Locate();
         var data = Path.Combine(_dir, "data");
         var port = ServerHandle.FreePort();
         var log = Path.Combine(_dir, "server.log");
+        var gardenLog = Path.Combine(_dir, "garden.log");
         using (var server = new ManagedProcess("sower-server", log, [binaries.Server, "--data-dir", data, "--urls", $"http://127.0.0.1:{port}"]))
         {
             server.Start();
             // Polled like the README's readiness loop: the probes during bootstrap are part of the first start.
             await WaitReady(port, server);
+            // A garden (no subscriptions: nothing to deploy) connects, enrolls with the admin token, and stops normally:
+            // the session's end on both sides is part of a normal stop.
+            var gardenDir = Path.Combine(_dir, "garden");
+            Directory.CreateDirectory(gardenDir);
+            var config = Path.Combine(gardenDir, "client.json");
+            File.WriteAllText(config, $$"""
+                {"endpoint": "http://127.0.0.1:{{port}}", "access_token_file": "{{Path.Combine(data, "admin-token")}}", "name": "first-start",
+                 "state_directory": "{{Path.Combine(gardenDir, "state")}}", "admin_socket": "{{Path.Combine(gardenDir, "admin.sock")}}",
+                 "activator_socket": "{{Path.Combine(gardenDir, "activator.sock")}}"}
+                """);
+            using (var garden = new ManagedProcess("sower-garden", gardenLog, [binaries.Garden, "--config", config]))
+            {
+                garden.Start();
+                await Wait.Until(() => Task.FromResult(server.Log().Contains("garden session established", StringComparison.Ordinal)),
+                    TimeSpan.FromSeconds(60), "the garden to connect", () => garden.Tail(40));
+                garden.Stop(); // SIGTERM: the garden's normal stop
+            }
             await Task.Delay(TimeSpan.FromSeconds(2));
             server.Stop(); // graceful (SIGTERM): the shutdown belongs to the first run too
         }
         var text = File.ReadAllText(log);
         output.WriteLine(text);
-        // Akka's "heartbeat was delayed" reports a starved machine (true and actionable: give it room), not start-up noise;
-        // on two cores shared by several test runs it happens, so it alone is not held against the first start.
-        var lines = text.Split('\n');
-        var noisy = lines.Select((l, i) => (Line: l, Next: i + 1 < lines.Length ? lines[i + 1] : ""))
-            .Where(x => x.Line.StartsWith("warn:", StringComparison.Ordinal) || x.Line.StartsWith("fail:", StringComparison.Ordinal)
-                        || x.Line.StartsWith("crit:", StringComparison.Ordinal))
-            .Where(x => !x.Next.Contains("Scheduled sending of heartbeat was delayed", StringComparison.Ordinal))
-            .Select(x => x.Line + "\n" + x.Next).ToList();
-        Assert.True(noisy.Count == 0, "the first start logged:\n" + string.Join('\n', noisy));
+        output.WriteLine(File.ReadAllText(gardenLog));
+        Assert.True(Noisy(text).Count == 0, "the first start logged:\n" + string.Join('\n', Noisy(text)));
+        Assert.True(Noisy(File.ReadAllText(gardenLog)).Count == 0, "the garden logged:\n" + string.Join('\n', Noisy(File.ReadAllText(gardenLog))));
         var token = File.ReadAllText(Path.Combine(data, "admin-token")).Trim();
         Assert.DoesNotContain(token, text);
         Assert.Contains($"Created the initial admin token: it is in {Path.Combine(data, "admin-token")} (mode 0600)", text);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "admin-token")));
     }
+
+    /// <summary>Warning, error and critical lines (in either console format), and dead letters: a message that reached no
+    /// actor during a normal start or stop is a bug (a reply to an actor already gone, a stop that races its own work).</summary>
+    private static List<string> Noisy(string text)
+    {
+        var lines = text.Split('\n');
+        return lines.Select((l, i) => (Line: l, Next: i + 1 < lines.Length ? lines[i + 1] : ""))
+            .Where(x => LevelPrefix.IsMatch(x.Line) || x.Line.Contains("dead letters encountered", StringComparison.Ordinal))
+            // Akka's "heartbeat was delayed" reports a starved machine (true and actionable: give it room), not start-up noise;
+            // on two cores shared by several test runs it happens, so it alone is not held against the first start.
+            .Where(x => !(x.Line + x.Next).Contains("Scheduled sending of heartbeat was delayed", StringComparison.Ordinal))
+            // Akka.Persistence.Sql's own journal set-up answers its initializer after the ask is over (a dead letter of the
+            // plugin's, sent from its own temporary actor; nothing in Sower sends or awaits it).
+            .Where(x => !(x.Line + x.Next).Contains("Akka.Persistence.Sql.Utility.Initialized", StringComparison.Ordinal))
+            // Akka.Cluster.Sharding's shard region schedules its own Retry tick and can stop with one in its mailbox.
+            .Where(x => !(x.Line + x.Next).Contains("Message [Retry] wrapped in [$ScheduledTellMsg] to [akka://sower/system/sharding/", StringComparison.Ordinal))
+            .Select(x => x.Line + "\n" + x.Next).ToList();
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex LevelPrefix = new(@"^(\S+Z )?(warn|fail|crit): ");
 
     private static async Task WaitReady(int port, ManagedProcess server)
     {

@@ -29,6 +29,21 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
+    public void Under_systemd_every_line_is_one_journald_entry_with_its_priority()
+    {
+        var config = dir.Write("client.json", """{"subscriptions":{"web":{"seed_type":"nixos","schedule":"bad cron"}}}""");
+        using var garden = new GardenProcess(config, new Dictionary<string, string>
+        {
+            ["SOWER_ENDPOINT"] = "", ["SOWER_ACCESS_TOKEN"] = "", ["INVOCATION_ID"] = "5f0c3a0e2b6a4d3f9e1c7b8a6d5e4f3a", ["JOURNAL_STREAM"] = "8:4242",
+        });
+        Assert.Equal(78, garden.WaitForExit(TimeSpan.FromSeconds(30)));
+        var line = garden.WaitForLine("Configuration validation failed", TimeSpan.FromSeconds(1));
+        // <2> is journald's "critical"; no timestamp (journald stamps the entry) and nothing on a second line.
+        Assert.StartsWith("<2>sower-garden[0] Configuration validation failed: ", line, StringComparison.Ordinal);
+        Assert.Single(garden.Lines, l => l.Length > 0);
+    }
+
+    [Fact]
     public void It_notifies_systemd_reloads_on_sighup_and_drains_on_sigterm()
     {
         var notifyPath = dir.File("notify.sock");

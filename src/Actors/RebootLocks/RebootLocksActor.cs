@@ -67,7 +67,7 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
         {
             foreach (var lease in overdue)
             {
-                log.Warning("Reboot lease of {0} ({1}) for {2} expired after {3}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
+                log.Warning("Reboot lease of {GardenName} ({GardenId}) for {DeploymentId} expired after {LeaseTtl}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
                 Context.System.EventStream.Publish(new RebootLeaseHeldTooLong(lease, now));
                 Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
                     $"{Sower.Messages.Webhooks.NotificationKinds.RebootLockHeldTooLong}:{lease.Garden.Value}:{lease.Deployment.Value}",

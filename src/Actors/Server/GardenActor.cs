@@ -131,7 +131,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }));
         Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
-        Command<DetachGardenProxy>(cmd => { if (cmd.Connection == _connection) EndSession(); });
+        Command<DetachGardenProxy>(cmd =>
+        {
+            if (cmd.Connection == _connection) EndSession();
+            // Nothing more goes to that proxy after this answer: it may stop without a message of ours still on its way.
+            Sender.Tell(new GardenProxyClosed("detached"));
+        });
         Command<Terminated>(t => { if (t.ActorRef.Equals(_proxy)) EndSession(); });
         Command<DeploymentChanged>(HandleDeploymentChanged);
         Command<RetryCreations>(_ =>
@@ -165,10 +170,10 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<ReplayNow>(_ => Replay());
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
-        Command<CommandFailed>(f => _log.Warning("garden {0}: an entity refused a command: {1} {2}", _gid, f.Code, f.Message));
+        Command<CommandFailed>(f => _log.Warning("garden {GardenId}: an entity refused a command: {Code} {Reason}", _gid, f.Code, f.Message));
         Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
 
@@ -237,7 +242,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 sender.Tell(CommandFailed.Of(refuse.Code, refuse.Message));
                 return;
             case GardenEnrollmentRules.Park park:
-                _log.Info("garden {0}: enrollment {1} by {2} parked for an admin's approval", _gid, park.Enrollment.Sid, cmd.Actor);
+                _log.Info("garden {GardenId}: enrollment {EnrollmentId} by {Actor} parked for an admin's approval", _gid, park.Enrollment.Sid, cmd.Actor);
                 PersistThen([new GardenEnrollmentParked(_gid, park.Enrollment)],
                     () => sender.Tell(new EnrollmentParked(_gid, park.Enrollment.Sid, park.Enrollment.ExpiresAt)));
                 return;
@@ -445,17 +450,17 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                     : OffsetDateTimePattern.ExtendedIso.Parse(generation.Created) is { Success: true } offset ? offset.Value.ToInstant() : (Instant?)null;
                 if (createdAt is null)
                 {
-                    _log.Warning("garden {0}: generation {1} skipped, created \"{2}\" is not ISO-8601", _gid, generation.Path, generation.Created);
+                    _log.Warning("garden {GardenId}: generation {StorePath} skipped, created \"{Created}\" is not ISO-8601", _gid, generation.Path, generation.Created);
                     continue;
                 }
                 if (!StorePath.IsValid(generation.Path))
                 {
-                    _log.Warning("garden {0}: generation skipped, \"{1}\" is not a store path", _gid, generation.Path);
+                    _log.Warning("garden {GardenId}: generation skipped, \"{StorePath}\" is not a store path", _gid, generation.Path);
                     continue;
                 }
                 if (createdAt.Value > now)
                 {
-                    _log.Warning("garden {0}: generation {1} claims to be created at {2}, later than the server's clock; recorded as {3}",
+                    _log.Warning("garden {GardenId}: generation {StorePath} claims to be created at {Created}, later than the server's clock; recorded as {RecordedAt}",
                         _gid, generation.Path, InstantPattern.ExtendedIso.Format(createdAt.Value), InstantPattern.ExtendedIso.Format(now));
                     createdAt = now;
                 }
@@ -536,7 +541,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
         Command<ResolveTimedOut>(_ =>
         {
-            _log.Warning("garden {0}: seed lines did not answer in time for request {1}", _gid, _job?.Request.RequestId);
+            _log.Warning("garden {GardenId}: seed lines did not answer in time for request {RequestId}", _gid, _job?.Request.RequestId);
             FinishCreation();
         });
         CommandAny(_ => Stash.Stash());
@@ -563,7 +568,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 }
                 if (request.Trigger != Trigger.Manual || failed.Code != DeploymentPlanner.SeedsNotFound)
                 {
-                    _log.Info("garden {0}: {1} request {2} created nothing: {3}", _gid, request.Trigger.ToWire(), request.RequestId, failed.Code);
+                    _log.Info("garden {GardenId}: {Trigger} request {RequestId} created nothing: {Code}", _gid, request.Trigger.ToWire(), request.RequestId, failed.Code);
                 }
                 job.ReplyTo?.Tell(CommandFailed.Of(failed.Code, failed.Message));
                 Done(job);
@@ -656,7 +661,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 replyTo.Tell(done);
                 return;
             }
-            _log.Info("garden {0}: subscription {1} runs recalled seed {2}; replacing it", _gid, sub.Sid, cmd.Seed.Sid);
+            _log.Info("garden {GardenId}: subscription {SubscriptionId} runs recalled seed {SeedId}; replacing it", _gid, sub.Sid, cmd.Seed.Sid);
             var request = new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Recall, AuditReason.RecallTriggered, Actor.FromLegacy(cmd.Actor), cmd.Force, null);
             Self.Tell(new RunRecall(new CreationJob(request, null, null, PushErrors: false) { Fallback = before, Recalled = cmd.Seed.Sid, Ack = (replyTo, done) }));
         });
@@ -701,7 +706,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Reconcile()
     {
         var now = Now;
-        foreach (var sub in DeploymentPlanner.OverdueSubscriptions(_state, now, warning => _log.Warning("garden {0}: {1}", _gid, warning)))
+        foreach (var sub in DeploymentPlanner.OverdueSubscriptions(_state, now, warning => _log.Warning("garden {GardenId}: {Warning}", _gid, warning)))
         {
             Self.Tell(new RunCreation(new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Scheduled, AuditReason.ScheduleTriggered, Actor.Garden(_gid), false, null)));
         }

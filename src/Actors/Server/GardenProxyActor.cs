@@ -10,39 +10,59 @@ namespace Sower.Actors.Server;
 /// <summary>
 /// Bridges one live garden connection into the cluster (one per connection, plain actor): it registers with its
 /// GardenActor (re-registering periodically, so a restarted garden entity learns of it again), and writes the garden's
-/// pushes to the connection. The GardenActor death-watches it; stopping it ends the session.
+/// pushes to the connection. The GardenActor death-watches it; stopping it ends the session. When the connection is lost
+/// (<see cref="ConnectionLost"/>) it detaches first and stops on the GardenActor's answer, so that no reply or push of
+/// the GardenActor's arrives after it is gone (a dead letter at every disconnect and every normal stop otherwise).
 /// </summary>
 public sealed class GardenProxyActor : ReceiveActor, IWithTimers
 {
     private const string AttachTimer = "attach";
+    private const string DetachTimer = "detach";
+    private static readonly TimeSpan DetachTimeout = TimeSpan.FromSeconds(10);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public GardenProxyActor(GardenId garden, ConnectionId connection, IGardenConnection outgoing, IActorRef gardens, TimeSpan reattachEvery)
     {
         Receive<Attach>(_ => gardens.Tell(new AttachGardenProxy(garden, connection, Self)));
         Receive<GardenProxyAttached>(_ => { });
-        Receive<Messages.CommandFailed>(f => _log.Warning("garden {0} refused proxy {1}: {2}", garden, connection, f.Code));
+        Receive<Messages.CommandFailed>(f => _log.Warning("garden {GardenId} refused proxy {ConnectionId}: {Code}", garden, connection, f.Code));
         Receive<PushToGarden>(push =>
         {
             outgoing.SendAsync(push.Method, push.Payload).PipeTo(Self, success: () => Sent.Instance, failure: ex => new SendFailed(ex));
         });
         Receive<Sent>(_ => { });
-        Receive<SendFailed>(f => _log.Warning("push to garden {0} on {1} failed: {2}", garden, connection, f.Cause.Message));
+        Receive<SendFailed>(f => _log.Warning("push to garden {GardenId} on {ConnectionId} failed: {Reason}", garden, connection, f.Cause.Message));
         Receive<GardenProxyClosed>(c =>
         {
-            _log.Info("garden {0}: connection {1} closed: {2}", garden, connection, c.Reason);
+            _log.Info("garden {GardenId}: connection {ConnectionId} closed: {Reason}", garden, connection, c.Reason);
             outgoing.Abort();
             Context.Stop(Self);
         });
         Receive<GardenProxyReplaced>(r =>
         {
-            _log.Info("garden {0}: connection {1} replaced by {2}", garden, connection, r.By);
+            _log.Info("garden {GardenId}: connection {ConnectionId} replaced by {NewConnectionId}", garden, connection, r.By);
             outgoing.Abort();
             Context.Stop(Self);
+        });
+        Receive<ConnectionLost>(_ =>
+        {
+            Timers.CancelAll();
+            gardens.Tell(new DetachGardenProxy(garden, connection));
+            Timers.StartSingleTimer(DetachTimer, DetachUnanswered.Instance, DetachTimeout);
+            Become(Detaching);
         });
         _reattachEvery = reattachEvery;
         _garden = garden;
         _connection = connection;
+    }
+
+    /// <summary>The connection is gone: whatever the GardenActor still sends is for nobody; stop once it has answered
+    /// the detach (or has not, in time: its node may be gone too).</summary>
+    private void Detaching()
+    {
+        Receive<GardenProxyClosed>(_ => Context.Stop(Self));
+        Receive<DetachUnanswered>(_ => Context.Stop(Self));
+        ReceiveAny(_ => { });
     }
 
     private readonly GardenId _garden;
@@ -67,6 +87,18 @@ public sealed class GardenProxyActor : ReceiveActor, IWithTimers
     private sealed class Attach : INoSerializationVerificationNeeded
     {
         public static readonly Attach Instance = new();
+    }
+
+    /// <summary>From the hub: the garden's connection closed.</summary>
+    public sealed class ConnectionLost : INoSerializationVerificationNeeded
+    {
+        public static readonly ConnectionLost Instance = new();
+        private ConnectionLost() { }
+    }
+
+    private sealed class DetachUnanswered : INoSerializationVerificationNeeded
+    {
+        public static readonly DetachUnanswered Instance = new();
     }
 
     private sealed class Sent : INoSerializationVerificationNeeded

@@ -58,7 +58,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         // Only an older node still sends this: a garden's report never registers a seed (issue 12).
         Command<RegisterReportedSeed>(cmd =>
         {
-            _log.Warning("refused to register {0} reported by garden {1}: garden reports are recorded on the garden only", cmd.Artifact, cmd.By);
+            _log.Warning("refused to register {StorePath} reported by garden {GardenId}: garden reports are recorded on the garden only", cmd.Artifact, cmd.By);
             Sender.Tell(new SeedFound(_state.Seed));
         });
         Command<RetireSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
@@ -85,7 +85,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
             if (_lineAcked && !_state.RecallOwed) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
     }

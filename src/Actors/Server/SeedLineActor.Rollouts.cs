@@ -39,7 +39,7 @@ public sealed partial class SeedLineActor
                 Sender.Tell(CommandFailed.Of("rollout_not_halted", $"the rollout of {_line} is not halted ({Describe()})"));
                 return;
             }
-            _log.Info("rollout of {0} in {1} resumed by {2}", halted.Seed, _line, cmd.Actor.Sid);
+            _log.Info("rollout of {SeedId} in {SeedLine} resumed by {Actor}", halted.Seed, _line, cmd.Actor.Sid);
             PersistRollout(RolloutPlanner.Resume(halted, _line, cmd.Actor, _state.NextDeliveryId, _clock.GetCurrentInstant()), Sender);
         });
         Command<AbortRollout>(cmd =>
@@ -49,7 +49,7 @@ public sealed partial class SeedLineActor
                 Sender.Tell(CommandFailed.Of("rollout_not_active", $"the rollout of {_line} is not running or halted ({Describe()})"));
                 return;
             }
-            _log.Info("rollout of {0} in {1} aborted by {2}", active.Seed, _line, cmd.Actor.Sid);
+            _log.Info("rollout of {SeedId} in {SeedLine} aborted by {Actor}", active.Seed, _line, cmd.Actor.Sid);
             PersistRollout([new RolloutAborted(_line, active.Seed, cmd.Actor, _clock.GetCurrentInstant())], Sender);
         });
         Command<ReportRolloutOutcome>(cmd =>

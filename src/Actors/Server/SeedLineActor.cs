@@ -86,7 +86,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             if (_state.Pending.IsEmpty && !RolloutWaiting) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
     }
@@ -150,7 +150,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             }
             else if (pending.Attempts >= SeedLineState.MaxAttempts)
             {
-                _log.Warning("realtime delivery to subscription {0} abandoned after {1} attempts", pending.Subscription, pending.Attempts);
+                _log.Warning("realtime delivery to subscription {SubscriptionId} abandoned after {Attempts} attempts", pending.Subscription, pending.Attempts);
                 done.Add(new RealtimeFanOutAbandoned(_line, pending.Subscription, pending.DeliveryId));
             }
             else

@@ -46,8 +46,8 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
         {
             _reading = false;
             // Until the first read the journal may still be starting (its read side waits for it): not worth a warning.
-            if (!_everRead) _log.Debug("The token store's journal is not readable yet: {0}", failure.Cause.Message);
-            else if (!_failing) _log.Warning(failure.Cause, "Reading the token store's journal failed; retrying every {0}", Interval);
+            if (!_everRead) _log.Debug("The token store's journal is not readable yet: {Reason}", failure.Cause.Message);
+            else if (!_failing) _log.Warning(failure.Cause, "Reading the token store's journal failed; retrying every {Interval}", Interval);
             _failing = _everRead;
         });
     }

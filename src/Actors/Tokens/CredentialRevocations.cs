@@ -52,7 +52,7 @@ public sealed class CredentialRevocationSubscriber : ReceiveActor
                 }
                 catch (Exception e)
                 {
-                    _log.Error(e, "handling the revocation of credential {0} failed in {1}", notice.TokenId, handler.GetType().Name);
+                    _log.Error(e, "handling the revocation of credential {TokenId} failed in {Handler}", notice.TokenId, handler.GetType().Name);
                 }
             }
         });

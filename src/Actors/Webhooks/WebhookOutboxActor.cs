@@ -64,12 +64,12 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         Command<DropOrphans>(_ =>
         {
             var orphans = _outbox.Orphans();
-            if (orphans.Length > 0) _log.Info("webhook outbox: dropping the pending deliveries of removed webhooks {0}", string.Join(", ", orphans));
+            if (orphans.Length > 0) _log.Info("webhook outbox: dropping the pending deliveries of removed webhooks {WebhookIds}", string.Join(", ", orphans));
             PersistThen([.. orphans.Select(sid => (IWebhookEvent)new WebhookRemoved(sid, null))], () => { });
         });
         Command<AttemptFinished>(f =>
         {
-            if (f.Error is not null) _log.Warning("webhook {0}: delivery {1} failed: {2}", f.WebhookSid, f.DeliveryId, f.Error);
+            if (f.Error is not null) _log.Warning("webhook {WebhookId}: delivery {DeliveryId} failed: {Reason}", f.WebhookSid, f.DeliveryId, f.Error);
             // Still "in flight" until the outcome is applied: a deferred SendDue of an earlier command may run in between.
             PersistThen(_outbox.AttemptFinished(f.DeliveryId, f.Error, Now, Limits), () =>
             {
@@ -83,9 +83,9 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
             DeleteMessages(s.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
         });
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of the webhook outbox failed: {0}", f.Cause.Message));
+        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of the webhook outbox failed: {Reason}", f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("trimming the webhook outbox journal failed: {0}", f.Cause.Message));
+        Command<DeleteMessagesFailure>(f => _log.Warning("trimming the webhook outbox journal failed: {Reason}", f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
     }

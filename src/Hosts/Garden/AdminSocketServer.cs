@@ -17,6 +17,9 @@ namespace Sower.Garden;
 public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<GardenHostKey> host, ILogger<AdminSocketServer> logger) : BackgroundService
 {
     private Socket? listener;
+    // StopAsync closes the listener before the base class cancels the stopping token: the accept that fails then is the
+    // stop, not a fault to warn about.
+    private volatile bool stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,7 +44,7 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         {
             Socket client;
             try { client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false); }
-            catch (Exception e) when (stoppingToken.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
+            catch (Exception e) when ((stopping || stoppingToken.IsCancellationRequested) && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
             catch (SocketException e) { logger.LogWarning("Admin socket accept failed: {Error}", e.Message); continue; }
             _ = Task.Run(() => ServeAsync(client, hostActor, path, stoppingToken), CancellationToken.None);
         }
@@ -71,6 +74,7 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        stopping = true;
         listener?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         try { if (File.Exists(config.AdminSocket)) File.Delete(config.AdminSocket); } catch (IOException) { }

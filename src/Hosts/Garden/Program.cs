@@ -1,11 +1,12 @@
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
+using Sower.Actors.Hosting;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Garden;
+using Sower.Messages.Domain;
 using Sower.Messages.Garden;
 
 // sower-garden [--config FILE] [--exit-when-replaced LINK] | --check-config FILE
@@ -52,7 +53,7 @@ NativeUmask.Set(0x3F);
 // queue thread alive for the life of the process.
 static void LogBootFailure(string message)
 {
-    using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+    using var bootLoggers = LoggerFactory.Create(b => b.AddSowerLogging(LoggingLevels.Information));
     bootLoggers.CreateLogger("sower-garden").LogCritical("{Message}", message);
 }
 var environment = ConfigEnvironment.FromProcess();
@@ -91,9 +92,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
 // the working directory, and no file watcher thread for them.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Services.AddSystemd();
-builder.Logging.ClearProviders();
-if (SystemdHelpers.IsSystemdService()) builder.Logging.AddConsole(o => o.FormatterName = "systemd");
-else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+builder.Logging.AddSowerLogging(config.Logging);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Timeouts.EffectiveDrain + TimeSpan.FromSeconds(30));
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(new SdNotifier(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")));
@@ -101,7 +100,7 @@ var settings = new GardenHostSettings(config, new SignalRGardenGateway(), store,
     replacement is null ? null : replacement.Check);
 builder.Services.AddAkka("sower-garden", (akka, _) =>
 {
-    akka.ConfigureLoggers(l => l.AddLoggerFactory());
+    akka.WithSowerLogging(config.Logging);
     akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.actor.ask-timeout = 30s", HoconAddMode.Prepend);
     akka.WithGardenSerialization()
         .WithGardenPersistence(config.StateDirectory)

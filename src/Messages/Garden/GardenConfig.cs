@@ -96,6 +96,8 @@ public sealed record GardenConfig(
 
     /// <summary>The garden's own labels (<c>labels</c>, issue 14.1), sent with every subscription sync.</summary>
     public System.Collections.Immutable.ImmutableDictionary<string, string> Labels { get; init; } = Gardens.GardenLabels.None;
+    /// <summary>The <c>logging</c> section: the default level and levels per area (read at start; a reload keeps the running ones).</summary>
+    public Domain.LoggingLevels Logging { get; init; } = Domain.LoggingLevels.Information;
 
     /// <summary>Where the garden writes its metrics for node_exporter's textfile collector (<c>metrics_textfile</c>); null: none.</summary>
     public string? MetricsTextfile { get; init; }

@@ -29,7 +29,7 @@ public static class GardenConfigLoader
         "endpoint", "access_token", "name", "state_directory", "admin_socket", "activator_socket", "activator_command",
         "caches", "subscriptions", "parallelism", "log_stream_seconds", "timeouts", "profiles", ConfirmTimeouts.Key,
         "inhibit_file", "inhibit_command", "inhibit_command_timeout_seconds", "inhibit_poll_seconds",
-        "labels", MetricsTextfileSetting.Key,
+        "labels", MetricsTextfileSetting.Key, "logging",
     ];
 
     /// <summary>Keys that end in <c>_file</c> but name a file by path rather than hold a secret read from it.</summary>
@@ -95,6 +95,7 @@ public static class GardenConfigLoader
         var confirmDefault = ConfirmTimeouts.ReadDefault(root[ConfirmTimeouts.Key], problems);
         var subscriptions = ParseSubscriptions(ConfirmTimeouts.Without(root["subscriptions"]), defaultName, env.HostTimeZone, problems);
         var labels = ParseLabels(root["labels"], problems);
+        var logging = LoggingLevels.Parse(root["logging"], "logging", problems);
         var timeouts = ParseTimeouts(root["timeouts"], problems);
         var profiles = ParseProfiles(root["profiles"], env, problems);
         var parallelism = 3;
@@ -118,7 +119,8 @@ public static class GardenConfigLoader
         return new ConfigLoadResult(new GardenConfig(
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
-            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault) { Labels = labels, MetricsTextfile = metricsTextfile }, []);
+            subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault)
+            { Labels = labels, MetricsTextfile = metricsTextfile, Logging = logging }, []);
     }
 
     /// <summary><c>labels</c>: an object of string values, validated like Kubernetes labels (GardenLabels), all problems at once.</summary>

@@ -226,5 +226,36 @@ public sealed class ServerOptionsLoaderTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dataDir));
     }
 
+    [Fact]
+    public void The_logging_section_sets_the_default_level_and_levels_per_area()
+    {
+        var config = WriteConfig("""{"logging": {"level": "info", "levels": {"Sower.Actors.Server.GardenActor": "debug", "Akka.Cluster": "warn"}}}""");
+        var options = Valid(ServerOptionsLoader.Load(["--config", config], NoEnv));
+        Assert.Equal("Information", options.LogLevel);
+        Assert.Equal("Debug", options.Logging.Areas["Sower.Actors.Server.GardenActor"]);
+        Assert.Equal("Warning", options.Logging.Areas["Akka.Cluster"]);
+        // The flag and the environment still override the file's default level.
+        Assert.Equal("Error", Valid(ServerOptionsLoader.Load(["--config", config, "--log-level", "Error"], NoEnv)).LogLevel);
+        var env = new Dictionary<string, string?> { ["SOWER_LOGGING__LEVELS"] = """{"Sower.Server.Gateway": "trace"}""" };
+        Assert.Equal("Trace", Valid(ServerOptionsLoader.Load([], env)).Logging.Areas["Sower.Server.Gateway"]);
+    }
+
+    [Fact]
+    public void A_bad_level_in_the_logging_section_is_refused_with_its_path()
+    {
+        var config = WriteConfig("""{"logging": {"level": "chatty", "levels": {"Sower.Actors.Server": "verbose", "Sower Actors": "debug"}, "colour": "blue"}}""");
+        var result = ServerOptionsLoader.Load(["--config", config], NoEnv);
+        Assert.False(result.IsValid);
+        Assert.Equal(
+        [
+            "logging.colour: unknown setting",
+            "logging.level: must be one of trace, debug, info (information), warn (warning), error, critical or none, got \"chatty\"",
+            "logging.levels.Sower.Actors.Server: must be one of trace, debug, info (information), warn (warning), error, critical or none, got \"verbose\"",
+            "logging.levels.Sower Actors: an area is a logging category or its start, a dotted name such as Sower.Actors.Server or Akka.Cluster",
+        ], result.Problems.ToArray());
+        var both = WriteConfig("""{"log_level": "debug", "logging": {"level": "info"}}""", "both.json");
+        Assert.Equal(["logging.level: set either log_level or logging.level, not both"], ServerOptionsLoader.Load(["--config", both], NoEnv).Problems.ToArray());
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -91,7 +91,7 @@ public sealed class ClusterFormationGuard
                 // Welcomed already (members known): joining again would restart the handshake; just wait for Up.
                 if (!live.SequenceEqual(tried) && _cluster.State.Members.Count == 0)
                 {
-                    _log.Info("The database shows live cluster members {0}: joining them", string.Join(", ", live));
+                    _log.Info("The database shows live cluster members {Members}: joining them", string.Join(", ", live));
                     _cluster.JoinSeedNodes(live.Select(Address.Parse));
                     tried = live;
                 }
@@ -116,7 +116,7 @@ public sealed class ClusterFormationGuard
                     await _database.ReleaseLeaseAsync(FormationLease, _self, cancel);
                     continue;
                 }
-                _log.Info("The database shows no live cluster member: {0} forms a new cluster", _self);
+                _log.Info("The database shows no live cluster member: {Node} forms a new cluster", _self);
                 await _database.HeartbeatAsync(_self, cancel);
                 _cluster.Join(_cluster.SelfAddress);
                 var up = await UpWithinAsync(TimeSpan.FromSeconds(30), cancel);
@@ -151,7 +151,7 @@ public sealed class ClusterFormationGuard
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
             {
-                _log.Warning("Recording this node as a live cluster member failed: {0}", e.Message);
+                _log.Warning("Recording this node as a live cluster member failed: {Reason}", e.Message);
             }
             await Task.Delay(HeartbeatInterval, cancel);
         }
@@ -160,7 +160,7 @@ public sealed class ClusterFormationGuard
     private void Refuse(string reason)
     {
         RefusedBecause ??= reason;
-        _log.Error("Refusing to start: {0}", reason);
+        _log.Error("Refusing to start: {Reason}", reason);
         Console.Error.WriteLine("sower-server: refusing to start: " + reason);
         _ = CoordinatedShutdown.Get(_system).Run(new FormationRefused());
     }
@@ -175,7 +175,7 @@ public sealed class ClusterFormationGuard
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !cancel.IsCancellationRequested)
             {
-                _log.Warning("The cluster membership table is unavailable ({0}); retrying", e.Message);
+                _log.Warning("The cluster membership table is unavailable ({Reason}); retrying", e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), cancel);
             }
         }

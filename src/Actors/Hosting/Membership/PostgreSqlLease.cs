@@ -36,7 +36,7 @@ public sealed class PostgreSqlLease : Lease
             await _database.EnsureSchemaAsync(timeout.Token);
             var acquired = await _database.TryAcquireLeaseAsync(Settings.LeaseName, Settings.OwnerName, Ttl, timeout.Token);
             if (acquired) StartHeartbeat(leaseLostCallback);
-            _log.Info("Lease {0} {1} by {2}", Settings.LeaseName, acquired ? "acquired" : "is held by another node; not acquired", Settings.OwnerName);
+            _log.Info("Lease {LeaseName} {Outcome} by {Owner}", Settings.LeaseName, acquired ? "acquired" : "is held by another node; not acquired", Settings.OwnerName);
             return acquired;
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
@@ -57,7 +57,7 @@ public sealed class PostgreSqlLease : Lease
         catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
         {
             // It expires on its own after heartbeat-timeout.
-            _log.Warning("Releasing lease {0} failed ({1}); it expires after {2}", Settings.LeaseName, e.Message, Ttl);
+            _log.Warning("Releasing lease {LeaseName} failed ({Reason}); it expires after {LeaseTtl}", Settings.LeaseName, e.Message, Ttl);
             return false;
         }
     }
@@ -92,7 +92,7 @@ public sealed class PostgreSqlLease : Lease
                     catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
                     {
                         // One failed renewal is not a loss yet: the row is valid until expires_at; the next renewal decides.
-                        _log.Warning("Renewing lease {0} failed: {1}", Settings.LeaseName, e.Message);
+                        _log.Warning("Renewing lease {LeaseName} failed: {Reason}", Settings.LeaseName, e.Message);
                     }
                 }
 
@@ -100,7 +100,7 @@ public sealed class PostgreSqlLease : Lease
                 {
                     _held = false;
                     try { lost(reason); }
-                    catch (Exception e) { _log.Error(e, "The lease-lost callback of {0} failed", Settings.LeaseName); }
+                    catch (Exception e) { _log.Error(e, "The lease-lost callback of {LeaseName} failed", Settings.LeaseName); }
                 }
             });
         }

@@ -113,8 +113,8 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
         var delay = _backoff.Delay(attempt);
         var message = cause.GetBaseException().Message;
         // The first failure of a start is routine under load; repeated ones ask for a look at the database.
-        if (attempt == 1) _log.Info("projection of {0} {1} ({2}); following it again in {3:0.#} s", tag, what, message, delay.TotalSeconds);
-        else _log.Warning("projection of {0} {1} {2} times in a row ({3}); following it again in {4:0.#} s", tag, what, attempt, message, delay.TotalSeconds);
+        if (attempt == 1) _log.Info("projection of {Tag} {Outcome} ({Reason}); following it again in {RetrySeconds:0.#} s", tag, what, message, delay.TotalSeconds);
+        else _log.Warning("projection of {Tag} {Outcome} {Attempts} times in a row ({Reason}); following it again in {RetrySeconds:0.#} s", tag, what, attempt, message, delay.TotalSeconds);
         _problems[tag] = $"projection of {tag} {what} ({message}); retry {attempt} in {delay.TotalSeconds:0.#} s";
         Publish();
         Timers.StartSingleTimer("restart-" + tag, new Restart(tag), delay);
@@ -122,11 +122,13 @@ public sealed class ReadModelProjector : ReceiveActor, IWithTimers
 
     private void Publish() => _store.SetProjectorProblem(_problems.Count == 0 ? null : string.Join("; ", _problems.Values));
 
-    private sealed record StreamFailed(string Tag, Exception Cause);
+    // The streams are this actor's children: stopping it tears them down, and each reports its end to an actor that is
+    // already stopping (a dead letter per tag at every shutdown, and no one left to act on it).
+    private sealed record StreamFailed(string Tag, Exception Cause) : IDeadLetterSuppression;
 
     private sealed record Restart(string Tag);
 
-    private sealed class StreamCompleted
+    private sealed class StreamCompleted : IDeadLetterSuppression
     {
         public static readonly StreamCompleted Instance = new();
     }

@@ -84,13 +84,13 @@ public static class GardenEndpoints
                 return ApiWire.Error(429, full.Code, message: full.Message);
             case EnrollmentParked parked:
                 logs.CreateLogger("Sower.Enrollment").LogWarning(
-                    "enrollment {Enrollment} of the known garden {Garden} by {Actor} waits for an admin: sower garden enrollments approve {Enrollment}",
+                    "enrollment {EnrollmentId} of the known garden {GardenId} by {Actor} waits for an admin: sower garden enrollments approve {EnrollmentId}",
                     parked.Enrollment, gid, actor, parked.Enrollment);
                 return ApiWire.Ok(new EnrollmentPendingWire("pending_approval", gid.Value, parked.Enrollment.Value, claim, ApiWire.Time(parked.ExpiresAt),
                     $"this host is already enrolled as garden {gid}; enrollment {parked.Enrollment} waits for an admin " +
                     $"(sower garden enrollments approve {parked.Enrollment})"), 202);
             case not GardenEnrolled:
-                logs.CreateLogger("Sower.Enrollment").LogError("enrollment of garden {Garden} failed: {Reply}", gid, reply);
+                logs.CreateLogger("Sower.Enrollment").LogError("enrollment of garden {GardenId} failed: {Reply}", gid, reply);
                 return ApiWire.Unavailable();
         }
         var enrolled = (GardenEnrolled)reply;
@@ -115,7 +115,7 @@ public static class GardenEndpoints
         }
         if (issued is not AccessTokenIssued token)
         {
-            logs.CreateLogger("Sower.Enrollment").LogError("issuing the credential of garden {Garden} failed: {Reply}", gid, issued);
+            logs.CreateLogger("Sower.Enrollment").LogError("issuing the credential of garden {GardenId} failed: {Reply}", gid, issued);
             return null;
         }
         var bound = await gardens.ActorRef.Ask<GardenCredentialReplaced>(new BindGardenCredential(gid, token.TokenId), AskTimeout);

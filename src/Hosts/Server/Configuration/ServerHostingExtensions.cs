@@ -30,16 +30,17 @@ public static class ServerHostingExtensions
         }
         builder.WebHost.UseUrls(options.Urls);
         var healthLogGate = new StartupHealthLogGate();
-        if (Enum.TryParse<LogLevel>(options.LogLevel, ignoreCase: true, out var level))
+        var level = SowerLoggingExtensions.Parse(options.LogLevel);
+        var quieter = new Dictionary<string, LogLevel>
         {
-            builder.Logging.SetMinimumLevel(level);
-            // One line per HTTP request is debugging detail, not information.
-            if (level == LogLevel.Information) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             // The key ring is protected by the data directory's permissions (0700, enforced at every start); "no XML
             // encryptor" would need a certificate nobody has, so its warning asks for no action.
-            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
-            builder.Logging.AddFilter(StartupHealthLogGate.Category, l => healthLogGate.Allows(l, level));
-        }
+            ["Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager"] = LogLevel.Error,
+        };
+        // One line per HTTP request is debugging detail, not information.
+        if (level == LogLevel.Information) quieter["Microsoft.AspNetCore"] = LogLevel.Warning;
+        builder.Logging.AddSowerLogging(options.Logging, quieter: quieter);
+        builder.Logging.AddFilter(StartupHealthLogGate.Category, l => healthLogGate.Allows(l, level));
         builder.Services.AddSingleton(healthLogGate);
 
         var services = builder.Services;
@@ -69,7 +70,7 @@ public static class ServerHostingExtensions
         return builder;
     }
 
-    /// <summary>Akka logs through Microsoft.Extensions.Logging at <c>log_level</c>, persistence (from
+    /// <summary>Akka logs through the shared logging set-up (<see cref="SowerLoggingExtensions"/>) at the configured levels, persistence (from
     /// <see cref="ServerOptions.Persistence"/>), the cluster and the token store.
     /// <paramref name="journal"/> adds event adapters (e.g. the entity event tagger).</summary>
     public static AkkaConfigurationBuilder WithSowerServerInfrastructure(
@@ -77,26 +78,13 @@ public static class ServerHostingExtensions
         ServerOptions options,
         Action<AkkaPersistenceJournalBuilder>? journal = null,
         AccessTokensSettings? tokens = null) =>
-        akka.ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = AkkaLogLevel(options.LogLevel);
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
+        akka.WithSowerLogging(options.Logging)
             .WithSowerPersistence(options.Persistence, journal)
             // The cluster meets its database: on PostgreSQL nodes find each other through it and the resolver's lease lives there.
             .WithSowerCluster(options.Cluster with { Database = options.Persistence })
             .WithAccessTokens(tokens ?? new AccessTokensSettings(Limits: new Sower.Messages.Tokens.AccessTokenLimits(options.MaxTokenLifetimeDays)))
             .WithAccessTokenReplica(Sower.Actors.Server.ServerEntitiesHostingExtensions.ReadJournalId)
             .WithNixCaches();
-
-    private static Akka.Event.LogLevel AkkaLogLevel(string level) => level.ToLowerInvariant() switch
-    {
-        "trace" or "debug" => Akka.Event.LogLevel.DebugLevel,
-        "information" => Akka.Event.LogLevel.InfoLevel,
-        "warning" => Akka.Event.LogLevel.WarningLevel,
-        _ => Akka.Event.LogLevel.ErrorLevel,
-    };
 
     /// <summary>Authentication/authorization middleware, <c>/healthz/live</c>, <c>/healthz/ready</c>,
     /// <c>/api/v1/auth/verify</c> and <c>/api/v1/tokens…</c>.</summary>

@@ -32,6 +32,10 @@ public sealed class ServerOptions
         new(RebootLockDefaultMaxConcurrentReboots, NodaTime.Duration.FromSeconds(RebootLockLeaseTtlSeconds));
     /// <summary>A Microsoft.Extensions.Logging level name (Trace … Critical, None).</summary>
     public string LogLevel { get; init; } = "Information";
+    /// <summary>Levels per area (<c>logging.levels</c>: a category or its start → a level name).</summary>
+    public System.Collections.Immutable.ImmutableSortedDictionary<string, string> LogAreas { get; init; } = Sower.Messages.Domain.LoggingLevels.Information.Areas;
+    /// <summary><see cref="LogLevel"/> and <see cref="LogAreas"/> together, as the shared logging set-up takes them.</summary>
+    public Sower.Messages.Domain.LoggingLevels Logging => new(LogLevel, LogAreas);
     /// <summary>Webhook delivery (README "Notifications (webhooks)") and the webhooks the file declares (more come over the API).</summary>
     public WebhookOptions Webhooks { get; init; } = new();
     /// <summary>The JSON file the settings came from, if any.</summary>

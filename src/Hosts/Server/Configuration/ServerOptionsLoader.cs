@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Sower.Actors.Hosting;
+using Sower.Messages.Domain;
 
 namespace Sower.Server.Configuration;
 
@@ -25,15 +26,16 @@ public static class ServerOptionsLoader
         "cluster.split_brain_resolver", "cluster.heartbeat_pause_seconds", "cluster.stable_after_seconds", "cluster.join_timeout_seconds",
         "auth.oidc_authority", "auth.oidc_client_id", "auth.oidc_client_secret_file",
         "stale_after_seconds", "stale_check_interval_seconds", "approval_expiry_seconds", "max_token_lifetime_days", "enrollment_expiry_seconds", "log_level",
+        "logging.level",
         "webhooks.first_retry_seconds", "webhooks.max_attempts", "webhooks.timeout_seconds",
         "reboot_lock.default_max_concurrent_reboots", "reboot_lock.lease_ttl_seconds",
     ];
     private static readonly string[] ListKeys = ["urls", "cluster.seed_nodes", "cluster.roles", "auth.oidc_scopes"];
     /// <summary>Settings whose value is a JSON object, kept as its JSON text (in the environment: the JSON text).</summary>
-    private static readonly string[] ObjectKeys = ["auth.oidc_role_mapping"];
+    private static readonly string[] ObjectKeys = ["auth.oidc_role_mapping", "logging.levels"];
     /// <summary>Settings whose value is a JSON list of objects, kept as its JSON text (in the environment: the JSON text).</summary>
     private static readonly string[] ObjectListKeys = ["webhooks.hooks"];
-    private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks", "reboot_lock"];
+    private static readonly string[] Sections = ["database", "cluster", "auth", "webhooks", "reboot_lock", "logging"];
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["listen"] = "urls" };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -313,9 +315,14 @@ public static class ServerOptionsLoader
             PositiveInt("cluster.stable_after_seconds", cluster.StableAfterSeconds),
             PositiveInt("cluster.join_timeout_seconds", cluster.JoinTimeoutSeconds), problems);
 
-        var logLevel = Scalar("log_level") ?? "Information";
-        var matchedLevel = LogLevels.FirstOrDefault(l => string.Equals(l, logLevel, StringComparison.OrdinalIgnoreCase));
-        if (matchedLevel is null) problems.Add($"log_level: must be one of {string.Join(", ", LogLevels)}");
+        var matchedLevel = BindLogLevel(values, Scalar("log_level"), Scalar("logging.level"), problems);
+        var logAreas = LoggingLevels.Information.Areas;
+        if (values.TryGetValue("logging.levels", out var areasJson) && areasJson.Scalar is { } areasText)
+        {
+            var areaProblems = new List<ValidationProblem>();
+            logAreas = LoggingLevels.ParseAreas(areasText, "logging.levels", areaProblems);
+            problems.AddRange(areaProblems.Select(p => p.ToString()));
+        }
 
         var secretFile = Scalar("auth.oidc_client_secret_file");
         var auth = OidcSettingsBinder.Bind(Scalar("auth.oidc_authority"), Scalar("auth.oidc_client_id"),
@@ -346,8 +353,34 @@ public static class ServerOptionsLoader
             RebootLockDefaultMaxConcurrentReboots = PositiveInt("reboot_lock.default_max_concurrent_reboots", 1),
             RebootLockLeaseTtlSeconds = PositiveInt("reboot_lock.lease_ttl_seconds", 1800),
             LogLevel = matchedLevel ?? "Information",
+            LogAreas = logAreas,
             ConfigFile = configPath,
         };
+    }
+
+    /// <summary>The default level: <c>log_level</c> (file, <c>SOWER_LOG_LEVEL</c>, <c>--log-level</c>) or <c>logging.level</c>
+    /// (file, <c>SOWER_LOGGING__LEVEL</c>); the environment and the flag override the file, a file may say it only once.</summary>
+    private static string? BindLogLevel(Dictionary<string, Value> values, string? logLevel, string? loggingLevel, List<string> problems)
+    {
+        var oldFromFile = values.TryGetValue("log_level", out var o) && o.FromFile;
+        var newFromFile = values.TryGetValue("logging.level", out var n) && n.FromFile;
+        if (logLevel is not null && loggingLevel is not null && oldFromFile && newFromFile)
+        {
+            problems.Add("logging.level: set either log_level or logging.level, not both");
+            return null;
+        }
+        // What was given outside the file wins over the file; log_level is checked with its historical message.
+        var useNew = loggingLevel is not null && (logLevel is null || (oldFromFile && !newFromFile));
+        if (!useNew)
+        {
+            if (logLevel is null) return "Information";
+            var matched = LogLevels.FirstOrDefault(l => string.Equals(l, logLevel, StringComparison.OrdinalIgnoreCase)) ?? LoggingLevels.Canonical(logLevel);
+            if (matched is null) problems.Add($"log_level: must be one of {string.Join(", ", LogLevels)}");
+            return matched;
+        }
+        var canonical = LoggingLevels.Canonical(loggingLevel);
+        if (canonical is null) problems.Add($"logging.level: must be one of {LoggingLevels.Allowed}, got \"{loggingLevel}\"");
+        return canonical;
     }
 
     private static DatabaseOptions BindDatabase(string? providerRaw, string? connectionString, string? connectionStringFile,

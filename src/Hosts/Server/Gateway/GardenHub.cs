@@ -54,9 +54,9 @@ public sealed partial class GardenHub(
     {
         if (sessions.Close(Context.ConnectionId) is { } session)
         {
-            session.Proxy?.Tell(PoisonPill.Instance);
+            session.Proxy?.Tell(GardenProxyActor.ConnectionLost.Instance);
             session.Dispose();
-            log.LogInformation("garden {Garden} connection {Connection} closed", session.Garden, session.Connection);
+            log.LogInformation("garden {GardenId} connection {ConnectionId} closed", session.Garden, session.Connection);
         }
         return base.OnDisconnectedAsync(exception);
     }
@@ -83,7 +83,7 @@ public sealed partial class GardenHub(
             session.GardenName = found.Garden.Name;
             session.Proxy = system.ActorOf(GardenProxyActor.Props(session.Garden, session.Connection,
                 new HubGardenConnection(hubContext, Context.ConnectionId, Context), gardens.ActorRef, ReattachEvery), "garden-proxy-" + session.Connection.Value);
-            log.LogInformation("garden session established: {Garden} ({Name}) on {Connection}", session.Garden, found.Garden.Name, session.Connection);
+            log.LogInformation("garden session established: {GardenId} ({Name}) on {ConnectionId}", session.Garden, found.Garden.Name, session.Connection);
         }
         return Ok(new JoinAccepted(session.Garden.Value, found.Garden.Name, session.Connection.Value, GatewayProtocol.Version));
     }
@@ -293,7 +293,7 @@ public sealed partial class GardenHub(
         var (pending, drift, problems) = GardenConditionReport.Validate(report, session.Garden, NodaTime.SystemClock.Instance.GetCurrentInstant());
         if (problems.Any(p => p.Path == "garden_sid"))
         {
-            log.LogWarning("garden {Garden} sent a condition report naming another garden", session.Garden);
+            log.LogWarning("garden {GardenId} sent a condition report naming another garden", session.Garden);
             return GatewayReply.Failure(GatewayErrors.Unauthorized, "a garden reports only its own condition");
         }
         if (!problems.IsEmpty) return GatewayPayloads.Invalid(problems.Select(p => new GatewayFieldError(p.Path, p.Message)));

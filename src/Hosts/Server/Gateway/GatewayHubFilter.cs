@@ -47,12 +47,12 @@ public sealed class GatewayHubFilter(GardenSessions sessions, ILogger<GatewayHub
         }
         catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TaskCanceledException or TimeoutException)
         {
-            log.LogWarning("garden {Garden}: {Method} timed out", session.Garden, invocation.HubMethodName);
+            log.LogWarning("garden {GardenId}: {Method} timed out", session.Garden, invocation.HubMethodName);
             return GatewayReply.Failure(GatewayErrors.Unavailable, "the server did not answer in time, retry");
         }
         catch (Exception e) when (e is not HubException)
         {
-            log.LogError(e, "garden {Garden}: {Method} failed", session.Garden, invocation.HubMethodName);
+            log.LogError(e, "garden {GardenId}: {Method} failed", session.Garden, invocation.HubMethodName);
             return GatewayReply.Failure(GatewayErrors.Unavailable, "internal error, retry");
         }
     }

@@ -22,6 +22,7 @@ public static class ReadinessChecks
 
     public static WebApplicationBuilder AddSowerReadiness(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<TokenStoreProbe>();
         builder.Services.AddHealthChecks()
             .AddCheck<TokenStoreHealthCheck>(TokenStoreCheck, tags: [ClusterHostingExtensions.ReadyTag])
             .AddCheck<ProjectorHealthCheck>(ProjectorCheck, tags: [ClusterHostingExtensions.ReadyTag])
@@ -32,22 +33,55 @@ public static class ReadinessChecks
 
 /// <summary>Asks the token store what every request's authentication asks (a presented token), with a probe that is
 /// no token at all, so nothing is looked up or logged as a failed sign-in.</summary>
-public sealed class TokenStoreHealthCheck(ActorRegistry registry) : IHealthCheck
+public sealed class TokenStoreHealthCheck : IHealthCheck
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
-    private const string Probe = "readiness-probe";
+    private readonly ActorRegistry registry;
+    private readonly TokenStoreProbe probe;
+
+    [ActivatorUtilitiesConstructor]
+    public TokenStoreHealthCheck(ActorRegistry registry, TokenStoreProbe probe)
+    {
+        this.registry = registry;
+        this.probe = probe;
+    }
+
+    /// <summary>A check with its own probe (one question at a time for this instance only).</summary>
+    public TokenStoreHealthCheck(ActorRegistry registry) : this(registry, new TokenStoreProbe()) { }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             var store = await registry.GetAsync<AccessTokensActorKey>(cancellationToken).WaitAsync(Timeout, cancellationToken);
-            await store.Ask<AccessTokenAuthenticated>(new AuthenticateAccessToken(Probe), Timeout, cancellationToken);
+            await probe.Ask(store).WaitAsync(Timeout, cancellationToken);
             return HealthCheckResult.Healthy("the token store answers");
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
         {
             return HealthCheckResult.Unhealthy($"the token store did not answer within {Timeout.TotalSeconds:0} s: sign-ins would be refused");
+        }
+    }
+}
+
+/// <summary>The token store's readiness question, asked once at a time: a probe not answered within
+/// <see cref="TokenStoreHealthCheck.Timeout"/> reports "not ready" but leaves its question open (up to
+/// <see cref="AnswerWithin"/>), and the next probe waits for that same answer. A question per probe, each abandoned
+/// after 3 s, had the store's late answers (a first start, a busy node) end as dead letters.</summary>
+public sealed class TokenStoreProbe
+{
+    public static readonly TimeSpan AnswerWithin = TimeSpan.FromMinutes(1);
+    private const string Probe = "readiness-probe";
+    private readonly Lock _gate = new();
+    private Task? _pending;
+
+    public Task Ask(IActorRef store)
+    {
+        lock (_gate)
+        {
+            if (_pending is null || _pending.IsCompleted)
+                _pending = store.Ask<AccessTokenAuthenticated>(new AuthenticateAccessToken(Probe), AnswerWithin);
+            return _pending;
         }
     }
 }

@@ -138,13 +138,13 @@ public sealed class LiveSessions(IClock clock, LiveSessionOptions options, ILogg
         try
         {
             if (!session.End(reason)) return false;
-            log.LogInformation("{Kind} session of token {Token} ended: {Reason}", session.Kind, session.Credential.Sid, reason);
+            log.LogInformation("{Kind} session of token {TokenId} ended: {Reason}", session.Kind, session.Credential.Sid, reason);
             return true;
         }
         catch (Exception e)
         {
             // Already marked ended, so its messages are refused even if closing failed.
-            log.LogWarning(e, "closing the {Kind} session of token {Token} failed", session.Kind, session.Credential.Sid);
+            log.LogWarning(e, "closing the {Kind} session of token {TokenId} failed", session.Kind, session.Credential.Sid);
             return true;
         }
     }

@@ -86,7 +86,7 @@ public sealed class ConsoleSessionValidator(ActorRegistry registry, IClock clock
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
-            log.LogWarning("console session check for token {Token}: the token store did not answer", sid);
+            log.LogWarning("console session check for token {TokenId}: the token store did not answer", sid);
             return SessionCheck.Unconfirmed;
         }
     }
