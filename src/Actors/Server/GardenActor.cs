@@ -35,6 +35,7 @@ namespace Sower.Actors.Server;
 public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 {
     private const string ResolveTimer = "resolve";
+    private const string CreationTimer = "creation";
     private readonly IClock _clock;
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
@@ -54,6 +55,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     // check still prevents a second deployment.
     private readonly Dictionary<string, long> _realtimeHandled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _realtimeStarted = new(StringComparer.Ordinal);
+
+    // Deployments created here whose entity has not confirmed its creation yet (it answers CreateDeployment with
+    // DeploymentChanged): re-sent until it does. A shard that stops under a busy journal (remembered entities not loaded
+    // in time) drops the messages it held, and a deployment the garden was pushed but the server never created is lost.
+    private readonly Dictionary<DeploymentId, CreateDeployment> _unconfirmed = new();
 
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
@@ -151,10 +157,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<RecallOnGarden>(HandleRecall);
         Command<RunRecall>(cmd => StartCreation(cmd.Job));
         Command<ReplayNow>(_ => Replay());
+        Command<ResendCreations>(_ =>
+        {
+            foreach (var create in _unconfirmed.Values) _shards.Deployments.Tell(create);
+            if (_unconfirmed.Count == 0) Timers.Cancel(CreationTimer);
+        });
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
         Command<CommandFailed>(f => _log.Warning("garden {0}: an entity refused a command: {1} {2}", _gid, f.Code, f.Message));
-        Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
+        Command<ReceiveTimeout>(_ => { if (_proxy is null && _unconfirmed.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {0} failed: {1}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -594,7 +605,10 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }
         PersistThen(events, () =>
         {
-            _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
+            var create = new CreateDeployment(record.Sid, record);
+            _unconfirmed[record.Sid] = create;
+            _shards.Deployments.Tell(create);
+            if (!Timers.IsTimerActive(CreationTimer)) Timers.StartPeriodicTimer(CreationTimer, ResendCreations.Instance, _settings.CreationResendInterval);
             foreach (var (sid, reason) in planned.Cancellations)
             {
                 _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? Actor.Server : actor));
@@ -664,6 +678,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDeploymentChanged(DeploymentChanged changed)
     {
         var summary = changed.Summary;
+        _unconfirmed.Remove(summary.Sid);
         var previous = _state.FindDeployment(summary.Sid);
         if (previous is not null && Same(previous, summary)) return;
         PersistThen([new GardenDeploymentIndexed(_gid, summary)], () =>
@@ -761,6 +776,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>A creation queued by reconciliation (catch-up), run in order with everything else.</summary>
     private sealed record RunCreation(CreationRequest Request) : INoSerializationVerificationNeeded;
+
+    private sealed class ResendCreations : INoSerializationVerificationNeeded
+    {
+        public static readonly ResendCreations Instance = new();
+    }
 
     private sealed class ReplayNow : INoSerializationVerificationNeeded
     {
