@@ -7,6 +7,8 @@
 #
 # Usage: bench/run-load.sh [--no-build] [--no-intake] N...     e.g. bench/run-load.sh 100 1000
 # LOAD_KEEP=1 keeps the work directory (server logs, databases). LOAD_BASELINE=/path/to/another/sower-server adds a row for that build (before/after in the same run).
+# LOAD_SERVER=/path/to/sower-server and LOAD_CLIENT=/path/to/sower-load run those builds instead of this checkout's (e.g. copies,
+# so a rebuild during the run cannot change them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=1 intake=1
@@ -25,8 +27,8 @@ if [ $build = 1 ]; then
   dotnet build "$root/src/Hosts/Server" -c Release -nologo -v q >/dev/null
   dotnet build "$root/bench/Sower.Load" -c Release -nologo -v q >/dev/null
 fi
-server_bin="$root/src/Hosts/Server/bin/Release/net10.0/sower-server"
-load_bin="$root/bench/Sower.Load/bin/Release/net10.0/sower-load"
+server_bin=${LOAD_SERVER:-"$root/src/Hosts/Server/bin/Release/net10.0/sower-server"}
+load_bin=${LOAD_CLIENT:-"$root/bench/Sower.Load/bin/Release/net10.0/sower-load"}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/sower-load.XXXXXX)
 pid=""

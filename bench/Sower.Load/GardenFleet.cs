@@ -30,9 +30,18 @@ public static class GardenFleet
             {
                 await Parallel.ForEachAsync(Enumerable.Range(0, options.Gardens), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = phase.Token }, async (i, ct) =>
                 {
-                    var response = await http.PostAsJsonAsync("/api/v1/gardens/register",
-                        new { name = $"load{i:00000}", host_identifier = $"load-host-{i}-{Guid.NewGuid():N}" }, ct);
-                    var text = await response.Content.ReadAsStringAsync(ct);
+                    var host = $"load-host-{i}-{Guid.NewGuid():N}";
+                    HttpResponseMessage response;
+                    string text;
+                    // A busy server may answer 503 (its ask timed out); enrolling again with the same host identifier re-binds.
+                    for (var attempt = 1; ; attempt++)
+                    {
+                        response = await http.PostAsJsonAsync("/api/v1/gardens/register", new { name = $"load{i:00000}", host_identifier = host }, ct);
+                        text = await response.Content.ReadAsStringAsync(ct);
+                        if ((int)response.StatusCode != 503 || attempt >= 10) break;
+                        counters.Error("enroll_503");
+                        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                    }
                     if ((int)response.StatusCode != 201) throw new InvalidOperationException($"enrollment answered {(int)response.StatusCode}: {text}");
                     var body = JsonDocument.Parse(text).RootElement;
                     gardens[i] = new LoadGarden(body.GetProperty("sid").GetString()!, body.GetProperty("credential").GetString()!, counters);

@@ -31,6 +31,7 @@ public static class PersistenceHostingExtensions
         var providerName = ProviderNameFor(settings.Provider);
         if (settings.Provider == DatabaseProvider.Sqlite) UseWriteAheadLog(settings.ConnectionString);
         builder.WithHealthCheck(ConnectivityCheckName, (_, _, ct) => CheckConnectivityAsync(settings, ct), tags: [HealthTag]);
+        if (settings.Provider == DatabaseProvider.Sqlite) builder.WithSqliteJournalTuning();
         return builder.WithSqlPersistence(
             connectionString: settings.ConnectionString,
             providerName: providerName,

@@ -35,6 +35,7 @@ namespace Sower.Actors.Server;
 public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 {
     private const string ResolveTimer = "resolve";
+    private const string CreationTimer = "creation";
     private readonly IClock _clock;
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
@@ -55,11 +56,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, long> _realtimeHandled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _realtimeStarted = new(StringComparer.Ordinal);
 
-    // Deployments told to their entity and not yet confirmed by a DeploymentChanged: re-sent until confirmed (creation is
-    // idempotent). A deployment entity that fails to recover or to persist (the journal's circuit breaker open under load,
-    // seen in tests/Sower.Cluster.Tests during a rolling restart) drops the creation it was told, and the garden, already
-    // pushed, would be refused every report with deployment_not_found.
-    private const string CreationRetryTimer = "creation-retry";
+    // Deployments created here whose entity has not confirmed its creation yet (it answers CreateDeployment with
+    // DeploymentChanged): re-sent until it does. A shard that stops under a busy journal (remembered entities not loaded
+    // in time) drops the messages it held, and a deployment the garden was pushed but the server never created is lost.
     private readonly Dictionary<DeploymentId, CreateDeployment> _unconfirmed = new();
 
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
@@ -139,11 +138,6 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
         Command<Terminated>(t => { if (t.ActorRef.Equals(_proxy)) EndSession(); });
         Command<DeploymentChanged>(HandleDeploymentChanged);
-        Command<RetryCreations>(_ =>
-        {
-            foreach (var create in _unconfirmed.Values) _shards.Deployments.Tell(create);
-            if (_unconfirmed.Count == 0) Timers.Cancel(CreationRetryTimer);
-        });
         Command<DeployRealtime>(cmd =>
         {
             if (!_state.Exists || _state.FindSubscription(cmd.Subscription) is null)
@@ -168,10 +162,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<RecallOnGarden>(HandleRecall);
         Command<RunRecall>(cmd => StartCreation(cmd.Job));
         Command<ReplayNow>(_ => Replay());
+        Command<ResendCreations>(_ =>
+        {
+            foreach (var create in _unconfirmed.Values) _shards.Deployments.Tell(create);
+            if (_unconfirmed.Count == 0) Timers.Cancel(CreationTimer);
+        });
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
         Command<CommandFailed>(f => _log.Warning("garden {GardenId}: an entity refused a command: {Code} {Reason}", _gid, f.Code, f.Message));
-        Command<ReceiveTimeout>(_ => { if (_proxy is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
+        Command<ReceiveTimeout>(_ => { if (_proxy is null && _unconfirmed.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -614,7 +613,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             var create = new CreateDeployment(record.Sid, record);
             _unconfirmed[record.Sid] = create;
             _shards.Deployments.Tell(create);
-            if (!Timers.IsTimerActive(CreationRetryTimer)) Timers.StartPeriodicTimer(CreationRetryTimer, RetryCreations.Instance, _settings.FanOutRetryInterval);
+            if (!Timers.IsTimerActive(CreationTimer)) Timers.StartPeriodicTimer(CreationTimer, ResendCreations.Instance, _settings.CreationResendInterval);
             foreach (var (sid, reason) in planned.Cancellations)
             {
                 _shards.Deployments.Tell(new CancelDeployment(sid, reason, reason == CancelReason.Stale ? Actor.Server : actor));
@@ -766,11 +765,6 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private sealed class RetryCreations : INoSerializationVerificationNeeded
-    {
-        public static readonly RetryCreations Instance = new();
-    }
-
     private sealed record CreationJob(CreationRequest Request, IActorRef? ReplyTo, RealtimeDeliveryDone? RealtimeAck, bool PushErrors)
     {
         /// <summary>A recall's replacement when the line has no non-recalled matching seed: the seed the subscription ran before.</summary>
@@ -787,6 +781,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>A creation queued by reconciliation (catch-up), run in order with everything else.</summary>
     private sealed record RunCreation(CreationRequest Request) : INoSerializationVerificationNeeded;
+
+    private sealed class ResendCreations : INoSerializationVerificationNeeded
+    {
+        public static readonly ResendCreations Instance = new();
+    }
 
     private sealed class ReplayNow : INoSerializationVerificationNeeded
     {

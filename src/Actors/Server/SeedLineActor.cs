@@ -47,6 +47,18 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SeedLineState s) _state = s; });
         Recover<ISeedLineEvent>(e => _state = _state.Apply(e));
 
+        // Per-garden commands wait in a batch until the mailbox has no more of them, then are written in one go; anything
+        // else that arrives meanwhile waits for that write, so every command still sees the ones before it.
+        Command<object>(_ =>
+        {
+            Stash.Stash();
+            FlushBatch();
+        }, m => _batch.Count > 0 && !SeedLineBatch.IsBatched(m) && m is not FlushBatchNow);
+        Command<FollowSeedLine>(Enqueue);
+        Command<UnfollowSeedLine>(Enqueue);
+        Command<RealtimeDeliveryDone>(Enqueue);
+        Command<FlushBatchNow>(_ => FlushBatch());
+
         Command<SetSeedInLine>(cmd =>
         {
             // With a rollout plan, the fan-out goes to the first wave only (issue 14.2).
@@ -56,12 +68,6 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         });
         Command<RemoveSeedFromLine>(cmd =>
             PersistThen(_state.Find(cmd.SeedId) is null ? [] : [new SeedLineEntryRemoved(_line, cmd.SeedId)], Sender, CommandAccepted.Instance));
-        Command<FollowSeedLine>(cmd => PersistThen(_state.Decide(cmd), Sender, CommandAccepted.Instance));
-        Command<UnfollowSeedLine>(cmd =>
-            PersistThen(_state.Followers.ContainsKey(cmd.Subscription.Value) ? [new SeedLineUnfollowed(_line, cmd.Subscription)] : [], Sender, CommandAccepted.Instance));
-        Command<RealtimeDeliveryDone>(cmd =>
-            PersistThen(_state.Pending.TryGetValue(cmd.Subscription.Value, out var p) && p.DeliveryId == cmd.DeliveryId
-                ? [new RealtimeFanOutDelivered(_line, cmd.Subscription, cmd.DeliveryId)] : [], ActorRefs.Nobody, null));
         Command<GetLatestMatchingSeed>(q => Sender.Tell(new LatestMatchingSeed(q.Correlation, _state.LatestMatching(q.Rules))));
         Command<GetSeedLineFollowers>(q =>
         {
@@ -126,6 +132,47 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    private readonly List<(object Command, IActorRef ReplyTo)> _batch = [];
+    private bool _flushQueued;
+
+    private void Enqueue(object command)
+    {
+        _batch.Add((command, Sender));
+        if (_flushQueued) return;
+        _flushQueued = true;
+        // Behind whatever is already in the mailbox: the acknowledgements of a fan-out arrive in bursts.
+        Self.Tell(FlushBatchNow.Instance);
+    }
+
+    private void FlushBatch()
+    {
+        _flushQueued = false;
+        if (_batch.Count == 0) return;
+        var batch = _batch.ToList();
+        _batch.Clear();
+        var events = SeedLineBatch.Decide(_state, batch.Select(b => b.Command));
+        void Reply()
+        {
+            // Follow and unfollow are answered (after the write); an acknowledged delivery is not.
+            foreach (var (command, replyTo) in batch)
+            {
+                if (command is not RealtimeDeliveryDone) replyTo.Tell(CommandAccepted.Instance);
+            }
+            Stash.UnstashAll();
+        }
+        if (events.IsEmpty)
+        {
+            Reply();
+            return;
+        }
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        });
+        DeferAsync(_line.EntityId, _ => Reply());
+    }
+
     private void Deliver()
     {
         if (_state.Pending.IsEmpty)
@@ -172,6 +219,11 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
     /// 80 s, 80 s … by default), so a garden entity slowed or failing on a busy journal is given ~6 minutes
     /// (<see cref="SeedLineState.MaxAttempts"/>) before its delivery is abandoned.</summary>
     private TimeSpan RetryBackoff(int attempt) => _settings.FanOutRetryInterval * Math.Pow(4, Math.Clamp(attempt - 1, 0, 2));
+
+    private sealed class FlushBatchNow : INoSerializationVerificationNeeded
+    {
+        public static readonly FlushBatchNow Instance = new();
+    }
 
     private sealed class DeliverPending : INoSerializationVerificationNeeded
     {

@@ -24,6 +24,10 @@ public static class ServerEntitiesHostingExtensions
     public static AkkaConfigurationBuilder WithSowerServerEntities(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock,
         ReadModelStore store) =>
         builder.WithSowerSerialization()
+            // A shard with remembered entities loads (and writes) them through the journal; behind a burst of writes on one
+            // SQLite file that took longer than the 5 s default, and a shard that gives up stops and drops the messages it
+            // held (issue 17: deployments created but never received by their entity). Coordinator updates retry anyway.
+            .AddHocon("akka.cluster.sharding.updating-state-timeout = 30s", HoconAddMode.Prepend)
             .WithSowerSeeds(settings, clock)
             .WithSowerGardens(settings, clock)
             .WithSowerSubscriptions(settings, clock)

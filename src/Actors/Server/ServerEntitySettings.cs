@@ -14,8 +14,11 @@ public sealed record ServerEntitySettings
     public TimeSpan FanOutRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ResolveTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int SnapshotEvery { get; init; } = 100;
-    /// <summary>How long a garden's report on a deployment not yet created waits for its creation before it is refused.</summary>
-    public TimeSpan CreationGrace { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>How long a garden's report on a deployment not yet created waits for its creation before it is refused
+    /// (long enough for a re-sent creation to arrive after a shard restarted under a busy journal).</summary>
+    public TimeSpan CreationGrace { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How often a garden entity re-sends the creation of a deployment whose entity has not confirmed it.</summary>
+    public TimeSpan CreationResendInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>How often, at most, a running rollout re-checks its soak (issue 14.2): the timer also covers clock changes.</summary>
     public TimeSpan RolloutCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

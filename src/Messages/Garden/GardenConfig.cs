@@ -37,7 +37,8 @@ public sealed record GardenTimeouts(
     public TimeSpan EffectiveJournalRecovery => JournalRecovery ?? TimeSpan.FromSeconds(120);
 
     public static GardenTimeouts Default { get; } = new(
-        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5));
+        // server_reply 60 s: longer than the gateway waits for a busy journal (50 s), so the garden hears the server's answer.
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
 
 /// <summary>

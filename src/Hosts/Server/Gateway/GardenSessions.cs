@@ -20,7 +20,18 @@ public sealed record GatewayOptions
 
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
 
-    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a gateway call waits for the entity's answer, which comes after its journal write (issue 17). Under a
+    /// fleet-wide burst the write queue is long, not stuck: the call waits for it (each connection has at most one call
+    /// in flight, so a waiting garden sends nothing else: that is the back-pressure) instead of answering `unavailable`
+    /// after 10 s and having the garden send it again. Below the garden's own <c>server_reply</c> (60 s), so the garden
+    /// hears the answer, or at worst `unavailable`, rather than giving up itself.
+    /// </summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(50);
+
+    /// <summary>How often one shared timer refills every connection's rate limit (a timer per connection costs idle CPU at
+    /// thousands of connections).</summary>
+    public TimeSpan RateLimitPeriod { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>One live garden connection: which garden it is, its cluster proxy once joined, and its rate limiter.</summary>
@@ -38,19 +49,36 @@ public sealed class GardenSession(GardenId garden, ConnectionId connection, HubC
 }
 
 /// <summary>The live garden connections of this node, by SignalR connection id.</summary>
-public sealed class GardenSessions(GatewayOptions options)
+public sealed class GardenSessions : IDisposable
 {
     private readonly ConcurrentDictionary<string, GardenSession> _sessions = new(StringComparer.Ordinal);
+    private readonly GatewayOptions _options;
+    private readonly Timer _replenish;
+
+    public GardenSessions(GatewayOptions options)
+    {
+        _options = options;
+        _replenish = new Timer(_ => Replenish(), null, options.RateLimitPeriod, options.RateLimitPeriod);
+    }
+
+    private void Replenish()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.Limiter is TokenBucketRateLimiter bucket) bucket.TryReplenish();
+        }
+    }
 
     public GardenSession Open(string signalRConnection, GardenId garden, HubCallerContext context)
     {
         var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = options.RateLimitBurst,
-            TokensPerPeriod = options.RateLimitPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            TokenLimit = _options.RateLimitBurst,
+            TokensPerPeriod = Math.Max(1, (int)Math.Round(_options.RateLimitPerSecond * _options.RateLimitPeriod.TotalSeconds)),
+            ReplenishmentPeriod = _options.RateLimitPeriod,
             QueueLimit = 0,
-            AutoReplenishment = true,
+            // Refilled by the one shared timer above (Replenish), not a timer of its own.
+            AutoReplenishment = false,
         });
         var session = new GardenSession(garden, ConnectionId.New(), context, limiter);
         _sessions[signalRConnection] = session;
@@ -62,6 +90,8 @@ public sealed class GardenSessions(GatewayOptions options)
     public GardenSession? Close(string signalRConnection) => _sessions.TryRemove(signalRConnection, out var s) ? s : null;
 
     public int Count => _sessions.Count;
+
+    public void Dispose() => _replenish.Dispose();
 }
 
 /// <summary>Writes pushes to one SignalR connection.</summary>

@@ -18,6 +18,10 @@ public static class GatewayHostingExtensions
                 o.ClientTimeoutInterval = effective.ClientTimeout;
                 o.KeepAliveInterval = effective.KeepAlive;
                 o.EnableDetailedErrors = false;
+                // One call at a time per connection (SignalR's default, stated because the gateway relies on it): a garden
+                // whose call waits for a busy journal sends nothing else meanwhile; that bounds the work in flight to one per
+                // garden (issue 17).
+                o.MaximumParallelInvocationsPerClient = 1;
                 // Outermost: a connection whose token was revoked is refused before anything else looks at its message.
                 o.AddFilter<Sessions.LiveSessionHubFilter>();
                 o.AddFilter<GatewayHubFilter>();
