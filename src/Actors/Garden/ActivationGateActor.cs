@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
-using GatewayReply = Sower.Messages.Garden.GatewayReply;
+
 
 namespace Sower.Actors.Garden;
 
@@ -138,8 +138,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
             if (c.Reason is null) log.Info("No longer inhibited (was: {0})", inhibited);
             else log.Info("Inhibited: {0}", c.Reason);
             inhibited = c.Reason;
-            link.Tell(new GardenCommands.SendDurable(GatewayProtocol.GardenInhibition,
-                new JsonObject { ["inhibited"] = inhibited is not null, ["reason"] = inhibited }));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
         }
         if (recheck) { recheck = false; Check(); return; }
         ReleaseAfterBoot();
@@ -169,8 +168,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
                 continue;
             }
             pending[seedSid] = p with { Asking = true };
-            link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockAcquire,
-                new JsonObject { ["deployment_sid"] = p.Request.DeploymentSid }, new Acquiring(seedSid)), Self);
+            link.Tell(new GardenCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
         }
     }
 
@@ -200,8 +198,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
         if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
         log.Info("Deployment {0} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
-        link.Tell(new GardenCommands.SendDurable(GatewayProtocol.RebootLockRelease,
-            new JsonObject { ["deployment_sid"] = ended.DeploymentSid, ["reason"] = RebootLockWire.NotNeeded }));
+        link.Tell(new GardenCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
         held = null;
         DeleteLease();
     }
@@ -214,8 +211,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         var deployed = SymlinkResolver.Canonicalize(lease.System, out _) ?? lease.System;
         if (booted is null || booted != deployed) return;
         releasing = true;
-        link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockRelease,
-            new JsonObject { ["deployment_sid"] = lease.DeploymentSid, ["reason"] = RebootLockWire.Booted }, new Releasing()), Self);
+        link.Tell(new GardenCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
     }
 
     private void OnReleased(GatewayReply reply)

@@ -50,7 +50,7 @@ public sealed class HostConditionActor : ReceiveActor
             if (!r.Reply.Ok)
             {
                 lastSent = null; // try again with the next change or session
-                if (r.Reply.ErrorCode == "not_connected") return;
+                if (r.Reply.ErrorCode == ServerLinkActor.NotConnected) return;
                 log.Warning("The server did not take the host condition report: {0} {1}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
             }
         });
@@ -82,6 +82,6 @@ public sealed class HostConditionActor : ReceiveActor
         if (!always && lastSent == reported) return;
         if (state.Current.GardenSid is not { } sid) return;
         lastSent = reported;
-        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Method, GardenConditionReport.Payload(sid, c.RebootPending, c.Drift)));
+        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
     }
 }

@@ -4,6 +4,7 @@ using Akka.Event;
 using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -140,16 +141,16 @@ public sealed class SubscriptionActor : ReceiveActor
         }
         // Confirm: send anyway, the server turns it into an approval (§4.7).
         var requestId = RequestId.New();
-        var payload = GardenWire.Request(requestId, [synced.Sid], trigger, force);
+        var request = GatewayRequests.Request(requestId, [synced.Sid], trigger, force);
         // The link always answers (its own reply timeout, or not_connected), so no Ask is needed here.
-        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, payload, new PendingRequest(trigger, requestId.Value, replyTo)));
+        link.Tell(new GardenCommands.Invoke(request, new PendingRequest(trigger, requestId.Value, replyTo)));
     }
 
     private void OnRequestOutcome(PendingRequest outcome, GatewayReply reply)
     {
         if (reply.Ok)
         {
-            var awaiting = reply.Body?["status"]?.ToString() == Sower.Messages.Gateway.GatewayProtocol.RequestAwaitingApproval;
+            var awaiting = reply.Body?["status"]?.ToString() == GatewayProtocol.RequestAwaitingApproval;
             log.Info("Subscription {0}: {1} request {2} accepted", name, outcome.Trigger.ToWire(), outcome.RequestId);
             outcome.ReplyTo?.Tell(awaiting
                 ? new GardenCommands.AdminReply(false, AdminProtocol.ApprovalRequired)
@@ -159,7 +160,7 @@ public sealed class SubscriptionActor : ReceiveActor
         log.Info("Subscription {0}: {1} request {2} refused: {3} {4}", name, outcome.Trigger.ToWire(), outcome.RequestId, reply.ErrorCode, reply.ErrorMessage);
         var text = reply.ErrorCode switch
         {
-            "not_connected" => AdminProtocol.NotConnected,
+            ServerLinkActor.NotConnected => AdminProtocol.NotConnected,
             "policy_denied" => AdminProtocol.PolicyDenied,
             "approval_required" or "awaiting_approval" => AdminProtocol.ApprovalRequired,
             "subscription_not_found" => AdminProtocol.SubscriptionNotFound,
