@@ -30,7 +30,6 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private readonly GardenStateStore store;
     private readonly string version;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly SortedDictionary<long, OutboxEntry> outbox = new();
     private readonly Dictionary<long, (IActorRef Target, string? Tag)> notify = new();
     private readonly CancellationTokenSource lifetime = new();
     private GardenConfig config;
@@ -39,8 +38,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private int attempt;
     private bool connecting;
     private bool draining;
-    private long nextSeq = 1;
-    private long? inFlight;
+    private GardenOutbox outbox = GardenOutbox.Empty;
     private int pendingPolls;
     private bool rejected;
     // The generation whose connection closed before its connect outcome arrived (the close overtook the outcome).
@@ -53,10 +51,10 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         this.store = store;
         this.version = version;
 
-        Recover<GardenJournalEvents.OutboxMessageAppended>(e => Append(e.Seq, OutboxEntry.Of(e.Message)));
+        Recover<GardenJournalEvents.OutboxMessageAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message)));
         // Entries journaled before the typed outbox (v1): read back into their records; one of no known shape is sent as it was.
-        Recover<GardenJournalEvents.OutboxAppended>(e => Append(e.Seq, OutboxEntry.Legacy(e.Method, e.PayloadJson)));
-        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox.Remove(e.Seq));
+        Recover<GardenJournalEvents.OutboxAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Legacy(e.Method, e.PayloadJson)));
+        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox = outbox.Delivered(e.Seq));
         // PreStart already started connecting; only a garden that is neither connecting nor waiting to retry starts here.
         Recover<RecoveryCompleted>(_ =>
         {
@@ -94,11 +92,6 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => PersistenceIdValue;
 
-    private void Append(long seq, OutboxEntry entry)
-    {
-        outbox[seq] = entry;
-        nextSeq = Math.Max(nextSeq, seq + 1);
-    }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -303,7 +296,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         log.Warning("Connection to the server lost: {Error}", closed.Error?.Message ?? "closed");
         var old = session;
         session = null;
-        inFlight = null;
+        outbox = outbox.Released();
         _ = old.DisposeAsync().AsTask();
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
         ScheduleReconnect();
@@ -318,7 +311,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         if (session is { } old)
         {
             session = null;
-            inFlight = null;
+            outbox = outbox.Released();
             _ = old.DisposeAsync().AsTask();
             Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
         }
@@ -378,10 +371,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSendDurable(GardenCommands.SendDurable send)
     {
-        var entry = new GardenJournalEvents.OutboxMessageAppended(nextSeq++, send.Message);
+        // Persist holds back later commands until this is journaled, so the next send sees the next sequence number.
+        var entry = new GardenJournalEvents.OutboxMessageAppended(outbox.NextSeq, send.Message);
         Persist(entry, e =>
         {
-            outbox[e.Seq] = OutboxEntry.Of(e.Message);
+            outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message));
             if (send.NotifyDelivered is not null) notify[e.Seq] = (send.NotifyDelivered, send.Tag);
             TrySendNext();
         });
@@ -389,9 +383,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void TrySendNext()
     {
-        if (session is null || inFlight is not null || outbox.Count == 0) return;
-        var (seq, entry) = outbox.First();
-        inFlight = seq;
+        if (session is null || outbox.Next() is not (var sending, var seq, var entry)) return;
+        outbox = sending;
         var gen = generation;
         InvokeWithTimeout(session, entry.Method, entry.Payload(), config.Timeouts.ServerReply)
             .ContinueWith(t => new SendOutcome(gen, seq, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message), TaskScheduler.Default)
@@ -400,25 +393,25 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSendOutcome(SendOutcome outcome)
     {
-        if (outcome.Generation != generation || inFlight != outcome.Seq) return;
-        if (outcome.Reply is null || outcome.Reply.ErrorCode is "unavailable" or "rate_limited" or "not_joined")
+        if (outcome.Generation != generation || !outbox.Awaits(outcome.Seq)) return;
+        var verdict = GardenOutbox.Judge(outcome.Reply);
+        if (verdict == OutboxVerdict.Retry)
         {
             // Transport error or timeout: retry while connected; a disconnect resends after the next session.
-            inFlight = null;
+            outbox = outbox.Released();
             log.Warning("Sending outbox message {OutboxSeq} failed: {Error}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
             Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
             return;
         }
-        if (!outcome.Reply.Ok && outbox.TryGetValue(outcome.Seq, out var rejected))
+        if (verdict == OutboxVerdict.Refused && outbox.Pending.TryGetValue(outcome.Seq, out var rejected))
         {
-            log.Warning("The server refused {Method}: {ErrorCode} {ErrorMessage}", rejected.Method, outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+            log.Warning("The server refused {Method}: {ErrorCode} {ErrorMessage}", rejected.Method, outcome.Reply?.ErrorCode, outcome.Reply?.ErrorMessage);
         }
         Persist(new GardenJournalEvents.OutboxDelivered(outcome.Seq), e =>
         {
-            outbox.Remove(e.Seq);
-            inFlight = null;
+            outbox = outbox.Delivered(e.Seq);
             if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenCommands.DurableDelivered(target.Tag));
-            if (outbox.Count == 0 && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
+            if (outbox.Pending.IsEmpty && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
             TrySendNext();
         });
     }
@@ -453,22 +446,6 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         public void OnPush(string name, JsonNode? payload) => self.Tell(new PushArrived(generation, name, payload));
 
         public void OnClosed(Exception? error) => self.Tell(new SessionClosed(generation, error));
-    }
-
-    /// <summary>An outbox entry in memory: a typed request, or (journaled before v2 in a shape no record reads) its raw payload.</summary>
-    private sealed record OutboxEntry(string Method, IGatewayRequest? Message, JsonObject? RawPayload)
-    {
-        public static OutboxEntry Of(IGatewayRequest message) => new(GatewayRequests.MethodOf(message), message, null);
-
-        public static OutboxEntry Legacy(string method, string payloadJson)
-        {
-            JsonObject raw;
-            try { raw = JsonNode.Parse(payloadJson) as JsonObject ?? new JsonObject(); }
-            catch (System.Text.Json.JsonException) { raw = new JsonObject(); }
-            return GatewayRequests.FromPayload(method, raw) is { } typed ? new(method, typed, null) : new(method, null, raw);
-        }
-
-        public JsonObject Payload() => Message is not null ? GatewayRequests.ToPayload(Message) : RawPayload ?? new JsonObject();
     }
 
     private sealed class Connect
