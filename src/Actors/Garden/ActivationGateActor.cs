@@ -135,8 +135,8 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         checking = false;
         if (c.Reason != inhibited)
         {
-            if (c.Reason is null) log.Info("No longer inhibited (was: {0})", inhibited);
-            else log.Info("Inhibited: {0}", c.Reason);
+            if (c.Reason is null) log.Info("No longer inhibited (was: {Reason})", inhibited);
+            else log.Info("Inhibited: {Reason}", c.Reason);
             inhibited = c.Reason;
             link.Tell(new GardenCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
         }
@@ -180,7 +180,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         {
             held = new ActivationGate.HeldLease(p.Request.DeploymentSid, p.Request.Artifact);
             WriteLease(held);
-            log.Info("Reboot lock granted for {0} (group {1}, until {2})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
+            log.Info("Reboot lock granted for {DeploymentId} (group {Group}, until {ExpiresAt})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
             Tell(a.SeedSid, p, $"reboot lock granted (group {body.Group}, until {body.ExpiresAt})");
             pending.Remove(a.SeedSid);
             p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
@@ -197,7 +197,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     {
         foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
         if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
-        log.Info("Deployment {0} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
+        log.Info("Deployment {DeploymentId} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
         link.Tell(new GardenCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
         held = null;
         DeleteLease();
@@ -220,7 +220,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         // Released, or the server no longer has it (expired, force-released): either way it is not ours any more.
         if (reply.Ok || reply.ErrorCode == GatewayErrors.NotLeaseHolder)
         {
-            log.Info("Booted the deployed system: reboot lock for {0} released", held?.DeploymentSid);
+            log.Info("Booted the deployed system: reboot lock for {DeploymentId} released", held?.DeploymentSid);
             held = null;
             DeleteLease();
         }
@@ -241,7 +241,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
-            log.Warning("Ignoring unreadable {0}: {1}", leaseFile, e.Message);
+            log.Warning("Ignoring unreadable {File}: {Error}", leaseFile, e.Message);
             return null;
         }
     }
@@ -257,14 +257,14 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The lease still expires on the server; only the early release after the reboot is lost.
-            log.Warning("Could not record the reboot lease in {0}: {1}", leaseFile, e.Message);
+            log.Warning("Could not record the reboot lease in {File}: {Error}", leaseFile, e.Message);
         }
     }
 
     private void DeleteLease()
     {
         try { File.Delete(leaseFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {0}: {1}", leaseFile, e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {File}: {Error}", leaseFile, e.Message); }
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -16,7 +16,7 @@ public sealed class ProfileReporterActor : ReceiveActor
         Receive<GardenCommands.ReportProfiles>(report =>
         {
             var payload = ProfileScanner.Scan(report.Subscriptions, roots, gardenUser);
-            log.Debug("Reporting {0} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
+            log.Debug("Reporting {ProfileCount} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
             link.Tell(new GardenCommands.SendDurable(ProfileScanner.Report(payload)));
             if (report.ThenVersion is { } version) link.Tell(new GardenCommands.SendDurable(GatewayRequests.GardenReport(version)));
         });

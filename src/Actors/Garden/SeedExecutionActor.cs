@@ -247,7 +247,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
                     store.Update(s => s with { ActiveServices = s.Services.SetItem(subscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
                 }
                 if (seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
-                log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
+                log.Info("Completed activation of {Seed} seed={SeedId}", label, seed.Sid);
                 Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
                 Finish("success", executing.ToWire(), executing, asksForRollbackDeadline);
                 return;
