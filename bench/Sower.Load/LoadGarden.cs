@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Sower.Messages.Deployments;
 using Sower.Messages.Gateway;
 
 namespace Sower.Load;
@@ -96,13 +97,10 @@ public sealed class LoadGarden(string sid, string credential, FleetCounters coun
         try
         {
             var seed = push.GetProperty("seed_deployments")[0].GetProperty("seed").GetProperty("sid").GetString();
-            await Call(GatewayProtocol.DeploymentStatus, new { deployment_sid = deployment, status = "acknowledged" });
-            await Call(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seed, result = "success", action = "activate", log = (string?)null });
-            await Call(GatewayProtocol.DeploymentResult, new
-            {
-                request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "success",
-                deployed_at = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            });
+            await Call(GatewayRequests.Acknowledged(deployment));
+            await Call(new SeedResultMessage(deployment, seed, SeedResult.Success.ToWire(), ExecutedAction.Activate.ToWire(), null));
+            await Call(GatewayRequests.DeploymentResult(push.GetProperty("request_id").GetString(), deployment, DeploymentResult.Success.ToWire(),
+                DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
             Interlocked.CompareExchange(ref ResultAt, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -110,6 +108,8 @@ public sealed class LoadGarden(string sid, string credential, FleetCounters coun
             counters.Error("push_handling_failed: " + e.GetType().Name);
         }
     }
+
+    private Task<JsonElement> Call(IGatewayRequest request) => Call(GatewayRequests.MethodOf(request), GatewayRequests.ToPayload(request));
 
     /// <summary>Invokes and retries `unavailable`/`rate_limited` up to 10 times (1 s apart); any other refusal throws.</summary>
     private async Task<JsonElement> Call(string method, object payload)

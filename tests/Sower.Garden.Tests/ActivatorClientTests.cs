@@ -2,6 +2,7 @@ using Akka.Actor;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
 using Xunit.Abstractions;
+using Sower.Messages.Gateway;
 
 namespace Sower.Garden.Tests;
 
@@ -92,7 +93,7 @@ public sealed class ActivatorClientTests(ITestOutputHelper output) : GardenTestK
         var hm = new Sower.Messages.Domain.SubscriptionSpec("home", "home", Sower.Messages.Domain.SeedType.HomeManager, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default);
         StartHost(Config(hm) with { UserName = "alice", ActivatorCommand = script }, isRoot: false);
         AwaitConnectedAndSynced();
-        Gateway.Push(Sower.Messages.Garden.GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa1", "manual", "home", type: "home-manager",
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa1", "manual", "home", type: "home-manager",
             artifact: "/nix/store/22222222222222222222222222222222-home-manager-generation"));
         Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa1")["result"]);
         var lines = File.ReadAllLines(requests);

@@ -54,7 +54,7 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
         StartHost(Config(Nixos(policyJson: Policy)));
         AwaitConnectedAndSynced();
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", artifact: next));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", artifact: next));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
 
         var nixos = Activator.Requests.Single(r => r.Type == ActivatorRequestTypes.NixOS);
@@ -80,7 +80,7 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
         Point("run/current-system", running);
         Point("profiles/system", next);
         var conditions = new HostConditionStore(Dir.File("conditions"));
-        var seed = new PushedSeed("seed_aaaaaaaaaaaaaaaaaaaaaaa1", "web01", "nixos", next, []);
+        var seed = new GardenSeed("seed_aaaaaaaaaaaaaaaaaaaaaaa1", "web01", "nixos", next, []);
         var roots = Config(Nixos()).Profiles;
         var asSwitch = new ReconcileOutcome(ReconcileVerdict.NotApplied, "the running system is not the artifact");
         var now = Instant.FromUtc(2026, 12, 5, 19, 0);
@@ -110,7 +110,7 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
         StartHost(Config(Nixos(policyJson: Policy)));
         AwaitConnectedAndSynced();
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", artifact: next));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", artifact: next));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Equal("switch", Activator.Requests.Single(r => r.Type == ActivatorRequestTypes.NixOS).Mode);
         Assert.Null(HostConditionStore.For(Store).Current.RebootPending);
@@ -132,12 +132,12 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
         Assert.Equal(deployed, (string?)report["drift"]!["expected"]);
         Assert.Equal("grdn_aaaaaaaaaaaaaaaaaaaaaaaa", (string?)report["garden_sid"]);
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "scheduled", "web", artifact: deployed));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "scheduled", "web", artifact: deployed));
         Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("the host has drifted", (string)Assert.Single(SeedResults(D1))["log"]!);
         Assert.Empty(Activator.Requests);
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D2, "manual", "web", artifact: deployed));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D2, "manual", "web", artifact: deployed));
         Assert.Equal("success", (string?)AwaitResult(D2)["result"]);
         Assert.Equal("switch", Activator.Requests.Single(r => r.Type == ActivatorRequestTypes.NixOS).Mode);
         Assert.Null(HostConditionStore.For(Store).Current.Drift);

@@ -3,6 +3,7 @@ using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -22,7 +23,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void A_permitted_deployment_stages_then_activates_and_reports_in_order()
     {
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         var result = AwaitResult(D1);
         Assert.Equal("success", (string?)result["result"]);
         Assert.Equal("req_aaaaaaaaaaaaaaaaaaaaaaaa", (string?)result["request_id"]);
@@ -37,16 +38,16 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Contains("[garden] activating web01 (nixos) with mode: switch", log);
         Assert.False(log.Contains('\u001b', StringComparison.Ordinal), "ANSI escapes are stripped");
         Assert.Contains("working on stage", log);
-        var order = Gateway.Calls.Select(c => c.Method).Where(m => m.StartsWith("deployment:", StringComparison.Ordinal) && m != GardenWire.DeploymentRequest).ToList();
-        Assert.Equal([GardenWire.DeploymentStatus, GardenWire.SeedStatus, GardenWire.SeedStatus, GardenWire.SeedStatus, GardenWire.SeedResult, GardenWire.DeploymentResult], order);
-        Assert.Equal(["downloading", "activating", "completed"], Sent(GardenWire.SeedStatus).Select(s => (string)s["status"]!));
+        var order = Gateway.Calls.Select(c => c.Method).Where(m => m.StartsWith("deployment:", StringComparison.Ordinal) && m != GatewayProtocol.DeploymentRequest).ToList();
+        Assert.Equal([GatewayProtocol.DeploymentStatus, GatewayProtocol.DeploymentSeedStatus, GatewayProtocol.DeploymentSeedStatus, GatewayProtocol.DeploymentSeedStatus, GatewayProtocol.DeploymentSeedResult, GatewayProtocol.DeploymentResult], order);
+        Assert.Equal(["downloading", "activating", "completed"], Sent(GatewayProtocol.DeploymentSeedStatus).Select(s => (string)s["status"]!));
     }
 
     [Fact]
     public void A_trigger_the_local_policy_denies_skips_the_seed_without_touching_the_activator()
     {
         Connected(); // default policy: no realtime
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "realtime", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "realtime", "web"));
         Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("not permitted by local policy", (string)Assert.Single(SeedResults(D1))["log"]!);
         Assert.Empty(Activator.Requests);
@@ -56,9 +57,9 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void Confirm_without_approval_is_refused_and_with_approval_runs()
     {
         Connected(Nixos(policyJson: """{"r":{"actions":["activate"],"confirm":true}}"""));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", approved: true));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", approved: true));
         Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
     }
 
@@ -66,7 +67,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void The_executed_action_is_capped_at_the_server_sent_action()
     {
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "stage"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "stage"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         var seed = Assert.Single(SeedResults(D1));
         Assert.Equal("stage", (string?)seed["action"]);
@@ -78,7 +79,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void A_stage_only_policy_never_activates()
     {
         Connected(Nixos(policyJson: """{"s":{"actions":["stage"]}}"""));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Equal("stage", (string?)Assert.Single(SeedResults(D1))["action"]);
         Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
@@ -93,7 +94,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
             if (r.Type == ActivatorRequestTypes.Stage) Clock.Advance(Duration.FromHours(1)); // 11:00: window closed
             return Task.FromResult(0);
         };
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("skipped", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("staged web01 (nixos), no action permitted at execution time", (string)Assert.Single(SeedResults(D1))["log"]!);
         Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
@@ -104,12 +105,12 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Connected();
         Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.Stage ? 1 : 0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("realization failed for web01 (nixos)", (string)Assert.Single(SeedResults(D1))["log"]!);
 
         Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.NixOS ? 3 : 0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web"));
         Assert.Equal("failure", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
         Assert.Contains("activator exited with code 3", (string)Assert.Single(SeedResults("dply_aaaaaaaaaaaaaaaaaaaaaaa2"))["log"]!);
     }
@@ -119,11 +120,11 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Connected(Nixos(), new Sower.Messages.Domain.SubscriptionSpec("mac", "mac", Sower.Messages.Domain.SeedType.NixDarwin, [], null, "Etc/UTC", Sower.Messages.Domain.Policy.Default));
         Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? throw new IOException("drop") : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("without a complete frame", (string)Assert.Single(SeedResults(D1))["log"]!);
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "mac", type: "nix-darwin", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "mac", type: "nix-darwin", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
         Assert.Equal("failure", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
         Assert.Contains("activation of nix-darwin seeds is not supported", (string)Assert.Single(SeedResults("dply_aaaaaaaaaaaaaaaaaaaaaaa2"))["log"]!);
     }
@@ -134,7 +135,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         var config = Config(Nixos()) with { ActivatorSocket = Dir.File("no-such.sock") };
         StartHost(config);
         AwaitConnectedAndSynced();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
         Assert.Contains(ActivatorClientActor.MissingExecutable, (string)Assert.Single(SeedResults(D1))["log"]!);
     }
@@ -145,19 +146,19 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Connected();
         var release = new TaskCompletionSource<int>();
         Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         release.SetResult(0);
         AwaitResult(D1);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
-        AwaitCondition(() => Sent(GardenWire.DeploymentResult).Count == 2, TimeSpan.FromSeconds(10));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Sent(GatewayProtocol.DeploymentResult).Count == 2, TimeSpan.FromSeconds(10));
         Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
         Assert.Single(Activator.OfType(ActivatorRequestTypes.Stage));
         // Beyond the 2 h memory the deployment's own journal still knows it completed: its result is re-sent, nothing runs.
         Clock.Advance(Duration.FromHours(3));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
-        AwaitCondition(() => Sent(GardenWire.DeploymentResult).Count == 3, TimeSpan.FromSeconds(10));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
+        AwaitCondition(() => Sent(GatewayProtocol.DeploymentResult).Count == 3, TimeSpan.FromSeconds(10));
         Assert.Single(Activator.OfType(ActivatorRequestTypes.NixOS));
     }
 
@@ -176,8 +177,8 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
             Interlocked.Decrement(ref running);
             return 0;
         };
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
         AwaitResult(D1);
         AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2");
         Assert.Equal(2, Activator.OfType(ActivatorRequestTypes.NixOS).Count);
@@ -194,10 +195,10 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     public void After_a_deployment_the_profiles_are_reported_again()
     {
         Connected();
-        var before = Gateway.CallsOf(GardenWire.SeedsReport).Count;
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        var before = Gateway.CallsOf(GatewayProtocol.GardenSeedsReport).Count;
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitResult(D1);
-        AwaitCondition(() => Gateway.CallsOf(GardenWire.SeedsReport).Count > before, TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.GardenSeedsReport).Count > before, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -210,7 +211,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
             if (r.Type == ActivatorRequestTypes.NixOS) await Task.Delay(1200);
             return 0;
         };
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         var results = SeedResults(D1);
         Assert.True(results.Length >= 2, "log-only chunks arrive before the result");
@@ -231,7 +232,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
             if (r.Type == ActivatorRequestTypes.NixOS) await Task.Delay(4000);
             return 0;
         };
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("failure", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("timed out after 1s", (string)Assert.Single(SeedResults(D1))["log"]!);
     }
@@ -271,10 +272,10 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         var resultsWhenRebootAsked = -1;
         Activator.Behaviour = r =>
         {
-            if (r.Type == ActivatorRequestTypes.Reboot) resultsWhenRebootAsked = Gateway.CallsOf(GardenWire.DeploymentResult).Count;
+            if (r.Type == ActivatorRequestTypes.Reboot) resultsWhenRebootAsked = Gateway.CallsOf(GatewayProtocol.DeploymentResult).Count;
             return Task.FromResult(0);
         };
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.Reboot).Count == 1, TimeSpan.FromSeconds(10));
         Assert.Equal("boot", Activator.OfType(ActivatorRequestTypes.NixOS).Single().Mode);
@@ -289,7 +290,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         SystemTrees("kernel-1", currentIsNew: false);
         Connected(Nixos(policyJson: RestartPolicy));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Equal(["boot", "switch"], Activator.OfType(ActivatorRequestTypes.NixOS).Select(r => r.Mode));
         Assert.EndsWith("/store/next", Activator.OfType(ActivatorRequestTypes.NixOS)[1].Path);
@@ -303,7 +304,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         SystemTrees("kernel-2", currentIsNew: false);
         File.Delete(Dir.File("run/booted-system")); // as on a machine whose config names links nothing creates
         Connected(Nixos(policyJson: RestartPolicy));
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         Assert.Equal("warning", (string?)AwaitResult(D1)["result"]);
         Assert.Empty(Activator.OfType(ActivatorRequestTypes.Reboot));
         Assert.Contains(SeedResults(D1), r => ((string)r["log"]!).Contains("[garden] reboot check failed: ", StringComparison.Ordinal)
@@ -318,9 +319,9 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Connected(a, b);
         const string PathA = "/nix/store/0000000000000000000000000000000a-svc-a";
         const string PathB = "/nix/store/0000000000000000000000000000000b-svc-b";
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "svc-a", type: "service", artifact: PathA));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "svc-a", type: "service", artifact: PathA));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "svc-b", type: "service", artifact: PathB, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "svc-b", type: "service", artifact: PathB, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
         Assert.Equal("success", (string?)AwaitResult("dply_aaaaaaaaaaaaaaaaaaaaaaa2")["result"]);
         var requests = Activator.OfType(ActivatorRequestTypes.Services);
         Assert.Equal([PathA], requests[0].Seeds!.Select(s => s.Path));
@@ -334,12 +335,12 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         var host = Connected();
         var release = new TaskCompletionSource<int>();
         Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
         var drained = host.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.False(drained.IsCompleted);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
         release.SetResult(0);
         await drained;
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);

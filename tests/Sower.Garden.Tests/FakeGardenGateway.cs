@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Sower.Actors.Garden;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Garden.Tests;
 
@@ -25,7 +26,7 @@ public sealed class FakeGardenGateway : IGardenGateway
 
     public static GatewayReply DefaultReply(string method, JsonObject payload) => method switch
     {
-        GardenWire.SubscriptionsSync => GatewayReply.Success(new JsonObject
+        GatewayProtocol.SubscriptionsSync => GatewayReply.Success(new JsonObject
         {
             ["subscriptions"] = new JsonArray(((JsonArray)payload["subscriptions"]!).Select(s => (JsonNode?)new JsonObject
             {
@@ -33,7 +34,7 @@ public sealed class FakeGardenGateway : IGardenGateway
                 ["name"] = (string?)s["name"],
             }).ToArray()),
         }),
-        GardenWire.DeploymentRequest => GatewayReply.Success(new JsonObject { ["request_id"] = payload["request_id"]?.DeepClone() }),
+        GatewayProtocol.DeploymentRequest => GatewayReply.Success(new JsonObject { ["request_id"] = payload["request_id"]?.DeepClone() }),
         // Like a server whose reboot group is free: the lease is granted.
         Sower.Messages.Gateway.GatewayProtocol.RebootLockAcquire => GatewayReply.Success(new JsonObject
         {

@@ -7,6 +7,7 @@ using NodaTime.Testing;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -86,17 +87,17 @@ public abstract class GardenTestKit : TestKit, IAsyncLifetime
         };
 
     protected void AwaitConnectedAndSynced(int subscriptions = 1) =>
-        AwaitCondition(() => Gateway.CallsOf(GardenWire.SubscriptionsSync).Count >= 1 && (Store.Current.Subscriptions?.Length ?? -1) == subscriptions, TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count >= 1 && (Store.Current.Subscriptions?.Length ?? -1) == subscriptions, TimeSpan.FromSeconds(10));
 
     protected List<JsonObject> Sent(string method) => Gateway.CallsOf(method).Select(c => c.Payload).ToList();
 
     protected JsonObject AwaitResult(string deploymentSid)
     {
         JsonObject? found = null;
-        AwaitCondition(() => (found = Sent(GardenWire.DeploymentResult).FirstOrDefault(p => (string?)p["deployment_sid"] == deploymentSid)) is not null, TimeSpan.FromSeconds(15));
+        AwaitCondition(() => (found = Sent(GatewayProtocol.DeploymentResult).FirstOrDefault(p => (string?)p["deployment_sid"] == deploymentSid)) is not null, TimeSpan.FromSeconds(15));
         return found!;
     }
 
     protected ImmutableArray<JsonObject> SeedResults(string deploymentSid) =>
-        [.. Sent(GardenWire.SeedResult).Where(p => (string?)p["deployment_sid"] == deploymentSid)];
+        [.. Sent(GatewayProtocol.DeploymentSeedResult).Where(p => (string?)p["deployment_sid"] == deploymentSid)];
 }

@@ -1,5 +1,6 @@
 using Sower.Messages.Activator;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -30,7 +31,7 @@ public sealed class MagicRollbackTests(ITestOutputHelper output) : GardenTestKit
             return Task.FromResult(0);
         };
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
 
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         var requests = Activator.Requests.ToList();
@@ -52,7 +53,7 @@ public sealed class MagicRollbackTests(ITestOutputHelper output) : GardenTestKit
             return Task.FromResult(0);
         };
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
         Thread.Sleep(TimeSpan.FromSeconds(3));
         Assert.Empty(Activator.OfType(ActivatorRequestTypes.Confirm));
@@ -70,7 +71,7 @@ public sealed class MagicRollbackTests(ITestOutputHelper output) : GardenTestKit
             ? [ActivatorFrame.Error(r.Id, "rolled back: no confirmation from the garden within 30s of switching to /nix/store/x; rolled back to /nix/store/y")]
             : [];
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
 
         Assert.Equal("rolled_back", (string?)AwaitResult(D1)["result"]);
         var seeds = SeedResults(D1);
@@ -82,7 +83,7 @@ public sealed class MagicRollbackTests(ITestOutputHelper output) : GardenTestKit
     public void A_confirm_timeout_of_zero_asks_for_no_deadline_and_sends_no_confirm()
     {
         Connected(confirmTimeout: 0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Null(Activator.OfType(ActivatorRequestTypes.NixOS).Single().ConfirmTimeout);
         Assert.Empty(Activator.OfType(ActivatorRequestTypes.Confirm));
@@ -94,7 +95,7 @@ public sealed class MagicRollbackTests(ITestOutputHelper output) : GardenTestKit
         Activator.Behaviour = r => Task.FromResult(r.Type == ActivatorRequestTypes.Confirm ? ActivatorExitCodes.Refused : 0);
         Activator.ExtraFrames = r => r.Type == ActivatorRequestTypes.Confirm ? [ActivatorFrame.Error(r.Id, "no rollback deadline for deployment " + D1)] : [];
         Connected();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Contains("confirmation not recorded by the activator: no rollback deadline", string.Concat(SeedResults(D1).Select(s => (string?)s["log"])));
     }

@@ -3,7 +3,7 @@ using Sower.Actors.Garden;
 using Sower.Messages.Activator;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
-using GatewayReply = Sower.Messages.Garden.GatewayReply;
+
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -34,10 +34,10 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         AwaitConnectedAndSynced();
         AwaitCondition(() => Sent(GatewayProtocol.GardenInhibition).Any(p => (bool?)p["inhibited"] == true), TimeSpan.FromSeconds(10));
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitCondition(() => SeedLog().Contains($"deferred: inhibit file {inhibit} exists; waiting for the inhibition to end"), TimeSpan.FromSeconds(10));
         Assert.Equal([ActivatorRequestTypes.Stage], Activator.Requests.Select(r => r.Type));
-        Assert.Empty(Sent(GardenWire.DeploymentResult));
+        Assert.Empty(Sent(GatewayProtocol.DeploymentResult));
         Assert.Equal($"inhibit file {inhibit} exists", (string?)Sent(GatewayProtocol.GardenInhibition).Last()["reason"]);
 
         File.Delete(inhibit);
@@ -68,7 +68,7 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         StartHost(Gated("""{"r":{"actions":["restart"]}}"""));
         AwaitConnectedAndSynced();
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         AwaitCondition(() => SeedLog().Contains("waiting for the reboot lock (2 of 2 in use: web03, web07)"), TimeSpan.FromSeconds(10));
         Assert.Equal(D1, (string?)Sent(GatewayProtocol.RebootLockAcquire).First()["deployment_sid"]);
         Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
@@ -89,7 +89,7 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
     {
         StartHost(Gated("""{"r":{"actions":["activate"]}}"""));
         AwaitConnectedAndSynced();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Empty(Sent(GatewayProtocol.RebootLockAcquire));
         Assert.Empty(Sent(GatewayProtocol.GardenInhibition));

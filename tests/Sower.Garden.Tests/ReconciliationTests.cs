@@ -4,6 +4,7 @@ using Sower.Actors.Garden;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -41,7 +42,7 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         // Kept in a captured variable: an unreferenced never-completed task lets the GC finalize the fake's socket.
         var never = new TaskCompletionSource<int>();
         Activator.Behaviour = r => r.Type is ActivatorRequestTypes.NixOS or ActivatorRequestTypes.HomeManager or ActivatorRequestTypes.Services ? never.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", subscription, type: type, artifact: artifact));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", subscription, type: type, artifact: artifact));
         AwaitCondition(() => Activator.Requests.Any(r => r.Type != ActivatorRequestTypes.Stage), TimeSpan.FromSeconds(10));
         Watch(host);
         Sys.Stop(host);
@@ -108,9 +109,9 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         SetProfile(SystemProfile, 1, Other);
         var (never, config) = StopMidActivation(Config(Nixos()) with { Timeouts = Config().Timeouts with { Reconcile = TimeSpan.FromSeconds(20) } });
         StartHost(config, name: "garden-again");
-        AwaitCondition(() => Gateway.CallsOf(GardenWire.SubscriptionsSync).Count >= 2, TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count >= 2, TimeSpan.FromSeconds(10));
         Thread.Sleep(1500);
-        Assert.Empty(Sent(GardenWire.DeploymentResult));
+        Assert.Empty(Sent(GatewayProtocol.DeploymentResult));
         SetProfile(SystemProfile, 2, Artifact);
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Equal(1, Activations);
@@ -183,7 +184,7 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         AwaitConnectedAndSynced();
         var never = new TaskCompletionSource<int>();
         Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS && r.Mode == "switch" ? never.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 2, TimeSpan.FromSeconds(10));
         Watch(host);
         Sys.Stop(host);
@@ -206,14 +207,14 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         var config = Config(pin) with { Profiles = Config().Profiles with { SowerProfiles = Dir.File("sower") } };
         StartHost(config);
         AwaitConnectedAndSynced();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         Assert.Equal([ActivatorRequestTypes.Stage, ActivatorRequestTypes.Profile], Activator.Requests.Select(r => r.Type));
         Assert.Equal("web01", Activator.OfType(ActivatorRequestTypes.Profile).Single().Profile);
 
         SetProfile(Dir.File("sower/web01"), 1, Artifact); // what the activator's nix-env --set left behind
         const string D2 = "dply_aaaaaaaaaaaaaaaaaaaaaaa2";
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D2, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D2, "manual", "pin", action: "stage", type: "gcroot", artifact: Artifact, seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));
         Assert.Equal("success", (string?)AwaitResult(D2)["result"]);
         Assert.Single(Activator.OfType(ActivatorRequestTypes.Profile));
         Assert.Contains($"(web01-1-link) points at {Artifact} already", string.Concat(SeedResults(D2).Select(r => (string?)r["log"])));
@@ -242,7 +243,7 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
     public void The_reconciler_names_what_it_found_for_each_kind_of_seed()
     {
         var roots = Config().Profiles;
-        var nixos = new PushedSeed("seed_a", "web01", "nixos", Artifact, []);
+        var nixos = new GardenSeed("seed_a", "web01", "nixos", Artifact, []);
         var missing = ActivationReconciler.Check(nixos, PolicyAction.Activate, "root", roots);
         Assert.Equal(ReconcileVerdict.NotApplied, missing.Verdict);
         Assert.Contains("points at nothing", missing.Text);
@@ -252,11 +253,11 @@ public sealed class ReconciliationTests(ITestOutputHelper output) : GardenTestKi
         Assert.Equal(ReconcileVerdict.Applied, boot.Verdict);
         Assert.Contains("(system-4-link)", boot.Text);
 
-        var hm = ActivationReconciler.Check(new PushedSeed("seed_b", "home", "home-manager", HomeArtifact, []), PolicyAction.Activate, "nobody-here", roots with { HomeOverride = null, PerUserProfiles = Dir.File("none") });
+        var hm = ActivationReconciler.Check(new GardenSeed("seed_b", "home", "home-manager", HomeArtifact, []), PolicyAction.Activate, "nobody-here", roots with { HomeOverride = null, PerUserProfiles = Dir.File("none") });
         Assert.Equal(ReconcileVerdict.NotApplied, hm.Verdict);
         Assert.Contains("no Home-Manager profile found for nobody-here", hm.Text);
 
-        var serviceSeed = new PushedSeed("seed_c", "svc", "service", Artifact, []);
+        var serviceSeed = new GardenSeed("seed_c", "svc", "service", Artifact, []);
         Assert.Equal(ReconcileVerdict.Unknown, ActivationReconciler.Check(serviceSeed, PolicyAction.Activate, "root", roots).Verdict);
         var notYet = ActivationReconciler.Check(serviceSeed, PolicyAction.Activate, "root", roots with { ServicesState = Dir.File("no-services-yet") }, [Artifact, Other]);
         Assert.Equal(ReconcileVerdict.NotApplied, notYet.Verdict);

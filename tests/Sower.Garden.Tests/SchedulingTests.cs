@@ -3,6 +3,7 @@ using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -44,7 +45,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
 
     private Akka.Actor.ActorSelection SchedulerOf(string name) => Sys.ActorSelection($"/user/garden/subscription-{name}/scheduler-*");
 
-    private int ScheduledRequests() => Sent(GardenWire.DeploymentRequest).Count(p => (string?)p["trigger"] == "scheduled");
+    private int ScheduledRequests() => Sent(GatewayProtocol.DeploymentRequest).Count(p => (string?)p["trigger"] == "scheduled");
 
     [Fact]
     public void A_fire_inside_the_window_requests_a_deployment_and_a_fire_outside_is_skipped()
@@ -92,15 +93,15 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         StartHost(Config(Nixos("a"), Nixos("b", policyJson: """{"m":{"actions":["activate"],"triggers":["manual"]}}""")));
         AwaitConnectedAndSynced(2);
-        AwaitCondition(() => Sent(GardenWire.DeploymentRequest).Count >= 1, TimeSpan.FromSeconds(5));
+        AwaitCondition(() => Sent(GatewayProtocol.DeploymentRequest).Count >= 1, TimeSpan.FromSeconds(5));
         Thread.Sleep(200);
-        var polls = Sent(GardenWire.DeploymentRequest);
+        var polls = Sent(GatewayProtocol.DeploymentRequest);
         var only = Assert.Single(polls);
         Assert.Equal("poll_on_connect", (string?)only["trigger"]);
         Assert.Equal(SidOf("a"), (string?)only["subscription_sids"]![0]);
         var order = Gateway.Calls.Select(c => c.Method).ToList();
-        Assert.True(order.IndexOf(GardenWire.SubscriptionsSync) < order.IndexOf(GardenWire.SeedsReport));
-        Assert.True(order.IndexOf(GardenWire.SeedsReport) < order.IndexOf(GardenWire.GardenReport));
+        Assert.True(order.IndexOf(GatewayProtocol.SubscriptionsSync) < order.IndexOf(GatewayProtocol.GardenSeedsReport));
+        Assert.True(order.IndexOf(GatewayProtocol.GardenSeedsReport) < order.IndexOf(GatewayProtocol.GardenReport));
     }
 
     [Fact]
@@ -112,11 +113,11 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         AwaitConnectedAndSynced(1);
         host.Tell(new GardenCommands.RequestReload("test"));
         AwaitConnectedAndSynced(2);
-        Assert.Equal(2, Gateway.CallsOf(GardenWire.SubscriptionsSync).Count);
+        Assert.Equal(2, Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count);
         answer = new ConfigLoadResult(null, [new ValidationProblem("endpoint", "is required")]);
         host.Tell(new GardenCommands.RequestReload("test"));
         Thread.Sleep(300);
-        Assert.Equal(2, Gateway.CallsOf(GardenWire.SubscriptionsSync).Count);
+        Assert.Equal(2, Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count);
         Assert.Equal(2, Store.Current.Subscriptions!.Value.Length);
     }
 
@@ -128,7 +129,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         AwaitConnectedAndSynced();
         var release = new TaskCompletionSource<int>();
         Activator.Behaviour = r => r.Type == Sower.Messages.Activator.ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa1", "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa1", "manual", "web"));
         AwaitCondition(() => Activator.OfType(Sower.Messages.Activator.ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
         host.Tell(new GardenCommands.RequestReload("SIGHUP"));
         Thread.Sleep(300);
@@ -149,16 +150,16 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         Assert.Equal(AdminProtocol.SubscriptionNotFound, Ask(SeedType.Service, null));
         Assert.Equal(AdminProtocol.PolicyDenied, Ask(SeedType.HomeManager, null));
         Assert.Equal(AdminProtocol.DeploymentEnqueued, Ask(null, SidOf("a")));
-        var manual = Sent(GardenWire.DeploymentRequest).Last();
+        var manual = Sent(GatewayProtocol.DeploymentRequest).Last();
         Assert.Equal("manual", (string?)manual["trigger"]);
         // The server's word counts too: its policy_denied, and its accepted-but-awaiting-approval reply (§5.15).
-        Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest ? GatewayReply.Failure("policy_denied", "denied") : FakeGardenGateway.DefaultReply(m, p);
+        Gateway.Reply = (m, p) => m == GatewayProtocol.DeploymentRequest ? GatewayReply.Failure("policy_denied", "denied") : FakeGardenGateway.DefaultReply(m, p);
         Assert.Equal(AdminProtocol.PolicyDenied, Ask(null, SidOf("b")));
-        Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest
+        Gateway.Reply = (m, p) => m == GatewayProtocol.DeploymentRequest
             ? GatewayReply.Success(new System.Text.Json.Nodes.JsonObject { ["request_id"] = p["request_id"]?.DeepClone(), ["status"] = "awaiting_approval" })
             : FakeGardenGateway.DefaultReply(m, p);
         Assert.Equal(AdminProtocol.ApprovalRequired, Ask(null, SidOf("b")));
-        Gateway.Reply = (m, p) => m == GardenWire.DeploymentRequest
+        Gateway.Reply = (m, p) => m == GatewayProtocol.DeploymentRequest
             ? GatewayReply.Success(new System.Text.Json.Nodes.JsonObject { ["request_id"] = p["request_id"]?.DeepClone(), ["status"] = "accepted" })
             : FakeGardenGateway.DefaultReply(m, p);
         Assert.Equal(AdminProtocol.DeploymentEnqueued, Ask(null, SidOf("b")));

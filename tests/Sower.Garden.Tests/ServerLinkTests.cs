@@ -1,7 +1,9 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Sower.Actors.Garden;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
 namespace Sower.Garden.Tests;
@@ -28,21 +30,59 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Gateway.Online = false;
         var link = Link("link-1");
-        for (var i = 1; i <= 3; i++) link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = i }));
+        for (var i = 1; i <= 3; i++) link.Tell(new GardenCommands.SendDurable(new PingMessage($"{i}")));
         // A command after them is only handled once they are journaled (Persist holds back later commands).
-        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, new JsonObject()));
+        link.Tell(new GardenCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
         ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(10));
         Watch(link);
         Sys.Stop(link);
         ExpectTerminated(link);
 
         var again = Link("link-2");
-        again.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = 4 }));
+        again.Tell(new GardenCommands.SendDurable(new PingMessage("4")));
         Thread.Sleep(300);
-        Assert.Empty(Gateway.CallsOf("test:message"));
+        Assert.Empty(Gateway.CallsOf(GatewayProtocol.Ping));
         Gateway.Online = true;
-        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 4, TimeSpan.FromSeconds(15));
-        Assert.Equal([1, 2, 3, 4], Gateway.CallsOf("test:message").Select(c => (int)c.Payload["n"]!));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.Ping).Count == 4, TimeSpan.FromSeconds(15));
+        Assert.Equal([1, 2, 3, 4], Gateway.CallsOf(GatewayProtocol.Ping).Select(c => int.Parse((string)c.Payload["ref"]!, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void An_outbox_journaled_by_an_older_garden_is_read_back_and_delivered_unchanged()
+    {
+        // Bytes as a garden before the typed outbox journaled them (outbox-appended-v1: the method and the payload as JSON text).
+        const string seedResult = """{"deployment_sid":"dply_aaaaaaaaaaaaaaaaaaaaaaa1","seed_sid":"seed_aaaaaaaaaaaaaaaaaaaaaaa1","result":"success","action":"activate","log":"done\n"}""";
+        const string unknown = """{"n":7}""";
+        var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
+        var writer = ChildActorOf(Props.Create(() => new JournalWriter(ServerLinkActor.PersistenceIdValue)), "old-garden");
+        foreach (var (seq, method, payload) in new[] { (1L, GatewayProtocol.DeploymentSeedResult, seedResult), (2L, "test:message", unknown) })
+        {
+            var v1 = JsonSerializer.SerializeToUtf8Bytes(new { Seq = seq, Method = method, PayloadJson = payload });
+            writer.Tell(serializer.FromBinary(v1, "outbox-appended-v1"));
+            ExpectMsg<long>(TimeSpan.FromSeconds(10));
+        }
+        Watch(writer);
+        Sys.Stop(writer);
+        ExpectTerminated(writer);
+
+        Link();
+        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 1, TimeSpan.FromSeconds(15));
+        var sent = Gateway.Calls.Where(c => c.Method is GatewayProtocol.DeploymentSeedResult or "test:message").ToList();
+        Assert.Equal([GatewayProtocol.DeploymentSeedResult, "test:message"], sent.Select(c => c.Method));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(seedResult), sent[0].Payload), sent[0].Payload.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(unknown), sent[1].Payload), sent[1].Payload.ToJsonString());
+    }
+
+    /// <summary>Journals whatever it is told under a persistence id, like an older garden did, and answers with the sequence number.</summary>
+    private sealed class JournalWriter : Akka.Persistence.ReceivePersistentActor
+    {
+        public JournalWriter(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            CommandAny(e => Persist(e, _ => Sender.Tell(LastSequenceNr)));
+        }
+
+        public override string PersistenceId { get; }
     }
 
     [Fact]
@@ -51,10 +91,10 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
         var link = Link();
         FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
         Gateway.GoOffline();
-        link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = 1 }));
+        link.Tell(new GardenCommands.SendDurable(new PingMessage("1")));
         Thread.Sleep(500);
         Gateway.Online = true;
-        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 1, TimeSpan.FromSeconds(15));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.Ping).Count == 1, TimeSpan.FromSeconds(15));
         Assert.True(Gateway.Connects >= 2);
         Assert.Equal(1, Gateway.Enrollments); // reconnecting never re-enrols
     }
@@ -67,8 +107,8 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
         var link = Link();
         FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
         Assert.True(Gateway.Connects >= 2);
-        link.Tell(new GardenCommands.SendDurable("test:message", new JsonObject { ["n"] = 1 }));
-        AwaitCondition(() => Gateway.CallsOf("test:message").Count == 1, TimeSpan.FromSeconds(10));
+        link.Tell(new GardenCommands.SendDurable(new PingMessage("1")));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.Ping).Count == 1, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -88,9 +128,9 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         var previous = new SyncedSubscription("sub_previousxxxxxxxxxxxxxxx", Nixos());
         Store.Update(s => s with { Credential = "c", Subscriptions = [previous] });
-        Gateway.Reply = (m, p) => m == GardenWire.SubscriptionsSync ? GatewayReply.Failure("invalid_payload", "bad") : FakeGardenGateway.DefaultReply(m, p);
+        Gateway.Reply = (m, p) => m == GatewayProtocol.SubscriptionsSync ? GatewayReply.Failure("invalid_payload", "bad") : FakeGardenGateway.DefaultReply(m, p);
         Link();
-        AwaitCondition(() => Gateway.CallsOf(GardenWire.SubscriptionsSync).Count == 1, TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count == 1, TimeSpan.FromSeconds(10));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         Assert.Equal(previous, Store.Current.Subscriptions!.Value.Single());
     }
@@ -100,7 +140,7 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Gateway.Online = false;
         var link = Link();
-        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, new JsonObject()));
+        link.Tell(new GardenCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
         var reply = ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(5));
         Assert.Equal(AdminProtocol.NotConnected, reply.Reply.ErrorMessage);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -5,6 +6,7 @@ using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Garden.Tests;
 
@@ -45,6 +47,8 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
     public static TheoryData<IGardenJournalEvent> Events => new()
     {
         new GardenJournalEvents.OutboxAppended(3, "deployment:result", """{"a":1}"""),
+        new GardenJournalEvents.OutboxMessageAppended(4, GatewayRequests.SeedLog("dply_x", "seed_x", "line\n")),
+        new GardenJournalEvents.OutboxMessageAppended(5, GatewayRequests.DeploymentResult("req_x", "dply_x", "success", "2026-01-01T00:00:00Z")),
         new GardenJournalEvents.OutboxDelivered(3),
         new GardenJournalEvents.DeploymentAccepted("dply_x", "{}", 17),
         new GardenJournalEvents.DeploymentFinished("dply_x", null, "success", "2026-01-01T00:00:00Z", 18),
@@ -77,11 +81,32 @@ public sealed class StateAndSerializationTests : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_typed_outbox_entry_is_journaled_as_its_hub_method_and_wire_payload()
+    {
+        var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
+        var appended = new GardenJournalEvents.OutboxMessageAppended(7, GatewayRequests.SeedStatus("dply_x", "seed_x", Sower.Messages.Deployments.SeedDeploymentState.Activating));
+        Assert.Equal("outbox-appended-v2", serializer.Manifest(appended));
+        var stored = JsonNode.Parse(serializer.ToBinary(appended))!;
+        Assert.Equal(GatewayProtocol.DeploymentSeedStatus, (string?)stored["Method"]);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"deployment_sid":"dply_x","seed_sid":"seed_x","status":"activating"}"""), stored["Message"]));
+    }
+
+    [Fact]
+    public void A_v2_outbox_entry_naming_no_gateway_request_is_refused_with_its_sequence_number()
+    {
+        var serializer = new GardenJournalSerializer((ExtendedActorSystem)Sys);
+        var bad = System.Text.Encoding.UTF8.GetBytes("""{"Seq":9,"Method":"no:such","Message":{}}""");
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bad, "outbox-appended-v2"));
+        Assert.Contains("9", e.Message);
+        Assert.Contains("no:such", e.Message);
+    }
+
+    [Fact]
     public void Deployment_push_json_round_trips()
     {
-        var push = new DeploymentPush("req_a", "dply_a", Trigger.Realtime, true, false,
-            [new PushedSeedDeployment("sub_a", PolicyAction.Stage, new PushedSeed("seed_a", "web01", "nixos", "/nix/store/x", [new Tag("k", "v")]))]);
-        var back = DeploymentPush.Parse(System.Text.Json.Nodes.JsonNode.Parse(DeployerActor.ToJson(push)));
+        var push = new GardenDeployment("req_a", "dply_a", Trigger.Realtime, true, false,
+            [new GardenSeedDeployment("sub_a", PolicyAction.Stage, new GardenSeed("seed_a", "web01", "nixos", "/nix/store/x", [new Tag("k", "v")]))]);
+        var back = GardenDeployment.Parse(System.Text.Json.Nodes.JsonNode.Parse(DeployerActor.ToJson(push)));
         Assert.True(back.Ok);
         Assert.Equal(DeployerActor.ToJson(push), DeployerActor.ToJson(back.Value!));
     }

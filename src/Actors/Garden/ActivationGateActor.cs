@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
-using GatewayReply = Sower.Messages.Garden.GatewayReply;
+
 
 namespace Sower.Actors.Garden;
 
@@ -146,11 +146,10 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         checking = false;
         if (c.Reason != inhibited)
         {
-            if (c.Reason is null) log.Info("No longer inhibited (was: {0})", inhibited);
-            else log.Info("Inhibited: {0}", c.Reason);
+            if (c.Reason is null) log.Info("No longer inhibited (was: {Reason})", inhibited);
+            else log.Info("Inhibited: {Reason}", c.Reason);
             inhibited = c.Reason;
-            link.Tell(new GardenCommands.SendDurable(GatewayProtocol.GardenInhibition,
-                new JsonObject { ["inhibited"] = inhibited is not null, ["reason"] = inhibited }));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
         }
         if (recheck) { recheck = false; Check(); return; }
         ReleaseAfterBoot();
@@ -180,8 +179,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
                 continue;
             }
             pending[seedSid] = p with { Asking = true };
-            link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockAcquire,
-                new JsonObject { ["deployment_sid"] = p.Request.DeploymentSid }, new Acquiring(seedSid)), Self);
+            link.Tell(new GardenCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
         }
     }
 
@@ -193,7 +191,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         {
             held = new ActivationGate.HeldLease(p.Request.DeploymentSid, p.Request.Artifact);
             WriteLease(held);
-            log.Info("Reboot lock granted for {0} (group {1}, until {2})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
+            log.Info("Reboot lock granted for {DeploymentId} (group {Group}, until {ExpiresAt})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
             Tell(a.SeedSid, p, $"reboot lock granted (group {body.Group}, until {body.ExpiresAt})");
             pending.Remove(a.SeedSid);
             p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
@@ -210,9 +208,8 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     {
         foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
         if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
-        log.Info("Deployment {0} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
-        link.Tell(new GardenCommands.SendDurable(GatewayProtocol.RebootLockRelease,
-            new JsonObject { ["deployment_sid"] = ended.DeploymentSid, ["reason"] = RebootLockWire.NotNeeded }));
+        log.Info("Deployment {DeploymentId} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
+        link.Tell(new GardenCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
         held = null;
         DeleteLease();
     }
@@ -225,8 +222,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         var deployed = SymlinkResolver.Canonicalize(lease.System, out _) ?? lease.System;
         if (booted is null || booted != deployed) return;
         releasing = true;
-        link.Tell(new GardenCommands.Invoke(GatewayProtocol.RebootLockRelease,
-            new JsonObject { ["deployment_sid"] = lease.DeploymentSid, ["reason"] = RebootLockWire.Booted }, new Releasing()), Self);
+        link.Tell(new GardenCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
     }
 
     private void OnReleased(GatewayReply reply)
@@ -235,7 +231,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         // Released, or the server no longer has it (expired, force-released): either way it is not ours any more.
         if (reply.Ok || reply.ErrorCode == GatewayErrors.NotLeaseHolder)
         {
-            log.Info("Booted the deployed system: reboot lock for {0} released", held?.DeploymentSid);
+            log.Info("Booted the deployed system: reboot lock for {DeploymentId} released", held?.DeploymentSid);
             held = null;
             DeleteLease();
         }
@@ -256,7 +252,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
-            log.Warning("Ignoring unreadable {0}: {1}", leaseFile, e.Message);
+            log.Warning("Ignoring unreadable {File}: {Error}", leaseFile, e.Message);
             return null;
         }
     }
@@ -272,14 +268,14 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The lease still expires on the server; only the early release after the reboot is lost.
-            log.Warning("Could not record the reboot lease in {0}: {1}", leaseFile, e.Message);
+            log.Warning("Could not record the reboot lease in {File}: {Error}", leaseFile, e.Message);
         }
     }
 
     private void DeleteLease()
     {
         try { File.Delete(leaseFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {0}: {1}", leaseFile, e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {File}: {Error}", leaseFile, e.Message); }
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -29,7 +29,7 @@ public sealed record ReconcileOutcome(ReconcileVerdict Verdict, string Text);
 public static class ActivationReconciler
 {
     /// <param name="services">For a service seed: the complete set of service seed paths the activation was asked for.</param>
-    public static ReconcileOutcome Check(PushedSeed seed, PolicyAction action, string user, ProfileRoots roots, IReadOnlyCollection<string>? services = null)
+    public static ReconcileOutcome Check(GardenSeed seed, PolicyAction action, string user, ProfileRoots roots, IReadOnlyCollection<string>? services = null)
     {
         switch (seed.SeedType)
         {
@@ -77,7 +77,7 @@ public static class ActivationReconciler
     /// final target that is not there: what matters is which artifact the profile selects, not whether it is still present.
     /// </summary>
     /// <summary>The activator's <c>current</c> unit bundle is named after the set of service seeds that includes this one.</summary>
-    private static ReconcileOutcome ServicesBundle(PushedSeed seed, IReadOnlyCollection<string> services, ProfileRoots roots)
+    private static ReconcileOutcome ServicesBundle(GardenSeed seed, IReadOnlyCollection<string> services, ProfileRoots roots)
     {
         var current = Path.Combine(roots.EffectiveServicesState, "current");
         var id = ServiceBundle.Id(services);

@@ -52,7 +52,7 @@ public sealed class ActivatorClientActor : ReceiveActor
     private void OnRun(ActivatorCommands.Run run)
     {
         var transport = routing.Choose(run.Request, run.ForUser);
-        log.Info("Activator request id={0} type={1} via {2}", run.Request.Id, run.Request.Type, transport.Describe);
+        log.Info("Activator request id={RequestId} type={RequestType} via {Transport}", run.Request.Id, run.Request.Type, transport.Describe);
         var id = run.Request.Id;
         var replyTo = run.ReplyTo;
         var token = lifetime.Token;

@@ -14,7 +14,7 @@ namespace Sower.Actors.Garden;
 /// </summary>
 public static class BootInstallReconciler
 {
-    public static ReconcileOutcome Adjust(ReconcileOutcome outcome, PushedSeed seed, ProfileRoots roots, HostConditionStore conditions, Instant now, EventStream events)
+    public static ReconcileOutcome Adjust(ReconcileOutcome outcome, GardenSeed seed, ProfileRoots roots, HostConditionStore conditions, Instant now, EventStream events)
     {
         if (outcome.Verdict == ReconcileVerdict.Applied || seed.SeedType != SeedType.NixOS || conditions.Current.BootInstalling != seed.Artifact) return outcome;
         if (SymlinkResolver.Canonicalize(roots.SystemProfile, out _) != seed.Artifact) return outcome;

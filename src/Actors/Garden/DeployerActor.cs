@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Persistence;
 using NodaTime;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -48,9 +49,9 @@ public sealed class DeployerActor : ReceivePersistentActor
         {
             foreach (var (sid, json) in activePushes.ToList())
             {
-                var parsed = DeploymentPush.Parse(JsonNode.Parse(json));
+                var parsed = GardenDeployment.Parse(JsonNode.Parse(json));
                 if (parsed.Ok) StartChild(parsed.Value!);
-                else log.Error("Cannot resume deployment {0}: {1}", sid, string.Join("; ", parsed.Problems));
+                else log.Error("Cannot resume deployment {DeploymentId}: {Problems}", sid, string.Join("; ", parsed.Problems));
             }
             PublishActivity();
         });
@@ -67,7 +68,7 @@ public sealed class DeployerActor : ReceivePersistentActor
             {
                 // A deployment child died without finishing (e.g. its journal failed): resume it from its journal.
                 active.Remove(sid);
-                if (activePushes.TryGetValue(sid, out var json) && DeploymentPush.Parse(JsonNode.Parse(json)) is { Ok: true } again && !draining) StartChild(again.Value!);
+                if (activePushes.TryGetValue(sid, out var json) && GardenDeployment.Parse(JsonNode.Parse(json)) is { Ok: true } again && !draining) StartChild(again.Value!);
                 PublishActivity();
             }
         });
@@ -91,18 +92,18 @@ public sealed class DeployerActor : ReceivePersistentActor
         private GetActive() { }
     }
 
-    private void OnPush(DeploymentPush push)
+    private void OnPush(GardenDeployment push)
     {
-        if (push.Skipped) { log.Info("Deployment {0} skipped by the server (request {1})", push.Sid, push.RequestId); return; }
-        if (active.ContainsKey(push.Sid)) { log.Info("Deployment {0} is already running; ignoring the replay", push.Sid); return; }
+        if (push.Skipped) { log.Info("Deployment {DeploymentId} skipped by the server (request {RequestId})", push.Sid, push.RequestId); return; }
+        if (active.ContainsKey(push.Sid)) { log.Info("Deployment {DeploymentId} is already running; ignoring the replay", push.Sid); return; }
         var now = clock.GetCurrentInstant();
         if (completed.TryGetValue(push.Sid, out var done) && now - Instant.FromUnixTimeMilliseconds(done.FinishedAtUnixMs) < CompletedMemory)
         {
-            log.Info("Deployment {0} already completed ({1}); re-sending its result", push.Sid, done.Result);
-            link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(done.RequestId, done.DeploymentSid, done.Result, done.DeployedAt)));
+            log.Info("Deployment {DeploymentId} already completed ({Result}); re-sending its result", push.Sid, done.Result);
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.DeploymentResult(done.RequestId, done.DeploymentSid, done.Result, done.DeployedAt)));
             return;
         }
-        if (draining) { log.Info("Shutting down: deployment {0} not started; the server replays it after the next connection", push.Sid); return; }
+        if (draining) { log.Info("Shutting down: deployment {DeploymentId} not started; the server replays it after the next connection", push.Sid); return; }
         var json = ToJson(push);
         Persist(new GardenJournalEvents.DeploymentAccepted(push.Sid, json, now.ToUnixTimeMilliseconds()), e =>
         {
@@ -112,7 +113,7 @@ public sealed class DeployerActor : ReceivePersistentActor
         });
     }
 
-    private void StartChild(DeploymentPush push)
+    private void StartChild(GardenDeployment push)
     {
         var child = Context.ActorOf(DeploymentActor.Props(push, link, activator, Self, store, clock, settings, parallelism), "deployment-" + push.Sid);
         Context.Watch(child);
@@ -168,25 +169,6 @@ public sealed class DeployerActor : ReceivePersistentActor
     private void PublishActivity() =>
         Context.System.EventStream.Publish(new GardenEvents.DeployerActivity(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
 
-    public static string ToJson(DeploymentPush push) => new JsonObject
-    {
-        ["request_id"] = push.RequestId,
-        ["sid"] = push.Sid,
-        ["trigger"] = Sower.Messages.Domain.Triggers.ToWire(push.Trigger),
-        ["approved"] = push.Approved,
-        ["skipped"] = push.Skipped,
-        ["seed_deployments"] = new JsonArray(push.Seeds.Select(s => (JsonNode?)new JsonObject
-        {
-            ["subscription_sid"] = s.SubscriptionSid,
-            ["action"] = s.Action is { } a ? Sower.Messages.Domain.PolicyActions.ToWire(a) : null,
-            ["seed"] = new JsonObject
-            {
-                ["sid"] = s.Seed.Sid,
-                ["name"] = s.Seed.Name,
-                ["seed_type"] = s.Seed.SeedTypeWire,
-                ["artifact"] = s.Seed.Artifact,
-                ["tags"] = new JsonArray(s.Seed.Tags.Select(t => (JsonNode?)new JsonObject { ["key"] = t.Key, ["value"] = t.Value }).ToArray()),
-            },
-        }).ToArray()),
-    }.ToJsonString();
+    /// <summary>The push as journaled: the contract's <see cref="DeploymentPush"/> in its wire JSON.</summary>
+    public static string ToJson(GardenDeployment push) => push.ToJson();
 }

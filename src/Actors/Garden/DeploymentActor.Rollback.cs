@@ -5,6 +5,10 @@ using Akka.Event;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
+using SeedDeploymentState = Sower.Messages.Deployments.SeedDeploymentState;
+using SeedResult = Sower.Messages.Deployments.SeedResult;
+using DeploymentWire = Sower.Messages.Deployments.DeploymentWire;
 
 namespace Sower.Actors.Garden;
 
@@ -56,7 +60,7 @@ public sealed partial class DeploymentActor
     }
 
     /// <summary>The live switch after a boot-mode install keeps the deadline, now running from the switch.</summary>
-    private ActivatorRequest LiveSwitchWithDeadline(ActivatorRequest request, PushedSeedDeployment restarted)
+    private ActivatorRequest LiveSwitchWithDeadline(ActivatorRequest request, GardenSeedDeployment restarted)
     {
         if (!armedSeeds.Contains(restarted.Seed.Sid)) return request;
         var name = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == restarted.SubscriptionSid)?.Spec.Name;
@@ -143,13 +147,13 @@ public sealed partial class DeploymentActor
                 FinishRolledBack(reason);
                 break;
             case ActivatorExitCodes.NotYetBooted when rebootRequestedHere:
-                log.Info("Deployment {0}: the rollback deadline waits for the boot", push.Sid);
+                log.Info("Deployment {DeploymentId}: the rollback deadline waits for the boot", push.Sid);
                 break;
             case ActivatorExitCodes.NotYetBooted:
                 Settle(result, "the rollback deadline still waits for a boot that has not happened; it fires only if the garden cannot reach the server after the next boot");
                 break;
             case null when ++confirmAttempts < MaxConfirmAttempts:
-                log.Warning("Deployment {0}: could not confirm the switch ({1}); trying again", push.Sid, f.Error);
+                log.Warning("Deployment {DeploymentId}: could not confirm the switch ({Error}); trying again", push.Sid, f.Error);
                 Timers.StartSingleTimer("confirm", RetryConfirm.Instance, TimeSpan.FromSeconds(2));
                 break;
             default:
@@ -174,7 +178,7 @@ public sealed partial class DeploymentActor
                 // a log line of the activator, not a status line
             }
         }
-        if (f.ExitCode != 0) log.Warning("Deployment {0}: the activator's rollback status is unknown ({1})", push.Sid, f.Error ?? $"exit code {f.ExitCode}");
+        if (f.ExitCode != 0) log.Warning("Deployment {DeploymentId}: the activator's rollback status is unknown ({Error})", push.Sid, f.Error ?? $"exit code {f.ExitCode}");
         if (states.FirstOrDefault(s => s.State is "rolled_back" or "rollback_failed") is { State: not null } fired)
         {
             FinishRolledBack(fired.Reason ?? "the activator rolled the switch back");
@@ -197,7 +201,7 @@ public sealed partial class DeploymentActor
         confirmationSettled = true;
         var now = clock.GetCurrentInstant();
         var text = LogLines.Garden(now, "rolled back by the activator: " + reason) + "\n";
-        log.Warning("Deployment {0} rolled back: {1}", push.Sid, reason);
+        log.Warning("Deployment {DeploymentId} rolled back: {Reason}", push.Sid, reason);
         var events = new List<GardenJournalEvents.SeedFinished>();
         foreach (var item in push.Seeds)
         {
@@ -209,7 +213,7 @@ public sealed partial class DeploymentActor
             }
             if (armedSeeds.Contains(sid))
             {
-                link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, sid, "failure", done.Action, text)));
+                link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, sid, DeploymentWire.ToWire(SeedResult.Failure), done.Action, text)));
             }
         }
         reconciling.Clear();
@@ -227,10 +231,10 @@ public sealed partial class DeploymentActor
     /// <summary>A garden line in the log of the first seed that armed a deadline.</summary>
     private void Note(string line)
     {
-        log.Info("Deployment {0}: {1}", push.Sid, line);
+        log.Info("Deployment {DeploymentId}: {Line}", push.Sid, line);
         var seed = push.Seeds.FirstOrDefault(s => armedSeeds.Contains(s.Seed.Sid)) ?? push.Seeds.FirstOrDefault();
         if (seed is null) return;
-        link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult,
-            GardenWire.SeedResultPayload(push.Sid, seed.Seed.Sid, null, null, LogLines.Garden(clock.GetCurrentInstant(), line) + "\n")));
+        link.Tell(new GardenCommands.SendDurable(
+            GatewayRequests.SeedLog(push.Sid, seed.Seed.Sid, LogLines.Garden(clock.GetCurrentInstant(), line) + "\n")));
     }
 }

@@ -8,6 +8,8 @@ using NodaTime.Text;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
+using SeedDeploymentState = Sower.Messages.Deployments.SeedDeploymentState;
 
 namespace Sower.Actors.Garden;
 
@@ -34,7 +36,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     /// <summary>How often the profile of an interrupted activation is looked at again while the activator may still run it.</summary>
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
 
-    private readonly DeploymentPush push;
+    private readonly GardenDeployment push;
     private readonly IActorRef link;
     private readonly IActorRef activator;
     private readonly IActorRef deployer;
@@ -47,7 +49,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private readonly Dictionary<string, Reconciling> reconciling = new();
     private readonly Dictionary<string, GardenJournalEvents.SeedFinished> finished = new();
     private readonly Dictionary<string, PolicyAction> executed = new();
-    private readonly Queue<(PushedSeedDeployment Item, PolicyAction Allowed)> waiting = new();
+    private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> waiting = new();
     private readonly Dictionary<string, IActorRef> running = new();
     private readonly Dictionary<string, Queue<string>> lockWanted = new();
     private readonly Dictionary<string, string> lockHeldBySeed = new();
@@ -56,7 +58,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private string? rebootReason;
     private string? liveSwitchRequest;
 
-    public DeploymentActor(DeploymentPush push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+    public DeploymentActor(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism)
     {
         this.push = push;
@@ -78,9 +80,9 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
         Command<Start>(_ => OnStart());
         Command<SeedExecution.StatusChanged>(s =>
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, s.SeedSid, s.Status))));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedStatus(push.Sid, s.SeedSid, s.Status))));
         Command<SeedExecution.LogChunk>(c =>
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, c.SeedSid, null, null, c.Log))));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, c.SeedSid, c.Log))));
         Command<SeedExecution.ActivationStarting>(s =>
         {
             // Inhibition and the reboot lock hold the activation here (ActivationGateActor); staging went on before.
@@ -88,8 +90,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             else OnActivationStarting(s);
         });
         Command<ActivationGate.Cleared>(c => OnActivationStarting(c.Starting));
-        Command<ActivationGate.Waiting>(w => link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult,
-            GardenWire.SeedResultPayload(push.Sid, w.SeedSid, null, null, LogLines.Garden(clock.GetCurrentInstant(), w.Text) + "\n"))));
+        Command<ActivationGate.Waiting>(w => link.Tell(new GardenCommands.SendDurable(
+            GatewayRequests.SeedLog(push.Sid, w.SeedSid, LogLines.Garden(clock.GetCurrentInstant(), w.Text) + "\n"))));
         Command<DeploymentCommands.ProfileGranted>(OnProfileGranted);
         Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
         Command<LiveSwitchCheck>(OnLiveSwitchCheck);
@@ -107,7 +109,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             if (rebootReason is { } reason)
             {
                 // The result is with the server: only now ask for the reboot (pitfall 30).
-                log.Info("Requesting reboot: {0}", reason);
+                log.Info("Requesting reboot: {Reason}", reason);
                 activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
             }
             Context.Stop(Self);
@@ -118,7 +120,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(DeploymentPush push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+    public static Props Props(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism) =>
         Akka.Actor.Props.Create(() => new DeploymentActor(push, link, activator, deployer, store, clock, settings, parallelism));
 
@@ -134,6 +136,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     protected override void PostStop()
     {
         foreach (var key in lockHeldBySeed.Values) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        // A finished deployment stops while connections keep changing: leave the event stream now, not when it notices the stop.
+        if (watchingConnections) Context.System.EventStream.Unsubscribe(Self);
         base.PostStop();
     }
 
@@ -147,7 +151,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         if (ResumesRollbackWork()) return;
         if (LastSequenceNr == 0)
         {
-            link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentStatus, GardenWire.Status(push.Sid)));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.Acknowledged(push.Sid)));
         }
         var subs = store.Current.Subscriptions ?? [];
         var now = clock.GetCurrentInstant();
@@ -164,7 +168,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
                 var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, settings.GardenUser);
                 var key = SeedExecution.ProfileKey(item.Seed, user);
                 reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
-                log.Info("Reading the outcome of the interrupted activation of {0} ({1}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
+                log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
                 if (!lockWanted.TryGetValue(key, out var queue)) lockWanted[key] = queue = new Queue<string>();
                 queue.Enqueue(item.Seed.Sid);
                 deployer.Tell(new DeploymentCommands.AcquireProfile(key));
@@ -177,7 +181,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             }
             if (DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream) is { } held)
             {
-                log.Warning("{0}", held);
+                log.Warning("{Line}", held);
                 toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, held) + "\n"));
                 continue;
             }
@@ -206,7 +210,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private void RecordFinished(GardenJournalEvents.SeedFinished e)
     {
         finished[e.SeedSid] = e;
-        link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
+        link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
     }
 
     private void StartMore()
@@ -312,18 +316,18 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         if (lockHeldBySeed.Remove(seedSid, out var key)) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
         if (result == "success")
         {
-            log.Info("{0}", text);
+            log.Info("{Line}", text);
             executed[seedSid] = r.Action;
             if (seed.SeedType == SeedType.Service)
             {
                 store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
             }
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedStatus, GardenWire.SeedStatusPayload(push.Sid, seedSid, "completed")));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedStatus(push.Sid, seedSid, SeedDeploymentState.Completed)));
             Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(r.Item.SubscriptionSid, seedSid, seed.Artifact));
         }
         else
         {
-            log.Warning("{0}", text);
+            log.Warning("{Line}", text);
         }
         var now = clock.GetCurrentInstant();
         if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => armedSeeds.Add(e.SeedSid));
@@ -355,10 +359,10 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             var text = string.Concat(decision.Lines.Select(l => LogLines.Garden(now, l) + "\n"));
             foreach (var line in decision.Lines)
             {
-                if (decision.CheckFailed) log.Warning("{0}", line);
-                else log.Info("{0}", line);
+                if (decision.CheckFailed) log.Warning("{Line}", line);
+                else log.Info("{Line}", line);
             }
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, restarted.Seed.Sid, null, null, text)));
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, restarted.Seed.Sid, text)));
             rebootReason = decision.Reason;
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
             {
@@ -402,8 +406,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         if (current == started.NewSystem)
         {
             var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {settings.Roots.CurrentSystem}, which runs it";
-            log.Info("{0}", text);
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedResult, GardenWire.SeedResultPayload(push.Sid, started.SeedSid, null, null, LogLines.Garden(now, text) + "\n")));
+            log.Info("{Line}", text);
+            link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, started.SeedSid, LogLines.Garden(now, text) + "\n")));
             Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
             return;
         }
@@ -437,9 +441,9 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void SendResult(string result, string deployedAt)
     {
-        log.Info("Deployment {0} finished: {1}", push.Sid, result);
+        log.Info("Deployment {DeploymentId} finished: {Result}", push.Sid, result);
         // Only a pending reboot waits for the server to have the result (pitfall 30); otherwise the outbox carries it on.
-        link.Tell(new GardenCommands.SendDurable(GardenWire.DeploymentResult, GardenWire.Result(push.RequestId, push.Sid, result, deployedAt),
+        link.Tell(new GardenCommands.SendDurable(GatewayRequests.DeploymentResult(push.RequestId, push.Sid, result, deployedAt),
             rebootReason is null ? null : Self, "result"));
         deployer.Tell(new DeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
         settings.Gate?.Tell(new ActivationGate.DeploymentEnded(push.Sid, rebootReason is not null));
@@ -460,7 +464,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private sealed record LiveSwitchCheck(int Attempts);
 
-    private sealed record Reconciling(PushedSeedDeployment Item, PolicyAction Action, string User, int Attempts);
+    private sealed record Reconciling(GardenSeedDeployment Item, PolicyAction Action, string User, int Attempts);
 }
 
 public static class DeployerEvents

@@ -12,7 +12,7 @@ namespace Sower.Actors.Garden;
 /// </summary>
 public static class DriftGuard
 {
-    public static string? Check(GardenStateStore store, ProfileRoots roots, Instant now, Trigger trigger, PushedSeed seed, EventStream events)
+    public static string? Check(GardenStateStore store, ProfileRoots roots, Instant now, Trigger trigger, GardenSeed seed, EventStream events)
     {
         if (seed.SeedType != SeedType.NixOS) return null;
         var conditions = HostConditionStore.For(store);

@@ -4,6 +4,7 @@ using Akka.Event;
 using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -76,7 +77,7 @@ public sealed class GardenHostActor : ReceiveActor
         {
             reloadPending = true;
             if (activeDeployments.IsEmpty) RunReload(r.Source);
-            else log.Info("Reload requested ({0}); deferred until {1} running deployment(s) finish", r.Source, activeDeployments.Length);
+            else log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, activeDeployments.Length);
         });
         Receive<GardenCommands.ApplyConfig>(a => Apply(a.Config));
         Receive<GardenEvents.DeployerActivity>(a =>
@@ -169,16 +170,17 @@ public sealed class GardenHostActor : ReceiveActor
     {
         switch (push.Name)
         {
-            case GardenWire.DeploymentPushName:
-                var parsed = DeploymentPush.Parse(push.Payload);
+            case GatewayProtocol.PushDeployment:
+                var parsed = GardenDeployment.Parse(push.Payload);
                 if (parsed.Ok) deployer.Tell(new GardenCommands.DeploymentPushed(parsed.Value!));
-                else log.Error("Ignoring a malformed deployment push: {0}", string.Join("; ", parsed.Problems));
+                else log.Error("Ignoring a malformed deployment push: {Problems}", string.Join("; ", parsed.Problems));
                 break;
-            case GardenWire.DeploymentErrorPushName:
-                log.Warning("Deployment request {0} failed on the server: {1}", push.Payload?["request_id"], push.Payload?["reason"]);
+            case GatewayProtocol.PushDeploymentError:
+                var error = DeploymentErrors.Parse(push.Payload);
+                log.Warning("Deployment request {RequestId} failed on the server: {Reason}", error?.RequestId, error?.Reason);
                 break;
             default:
-                log.Debug("Ignoring push {0}", push.Name);
+                log.Debug("Ignoring push {PushName}", push.Name);
                 break;
         }
     }
@@ -215,7 +217,7 @@ public sealed class GardenHostActor : ReceiveActor
     {
         if (replaced || settings.PackageReplaced?.Invoke() is not { } reason) return replaced;
         replaced = true;
-        log.Info("Package replaced: {0}; exiting so the service manager starts the new version", reason);
+        log.Info("Package replaced: {Reason}; exiting so the service manager starts the new version", reason);
         Context.System.EventStream.Publish(new GardenEvents.PackageReplaced(reason));
         return true;
     }
@@ -227,10 +229,10 @@ public sealed class GardenHostActor : ReceiveActor
         var result = settings.Reload();
         if (!result.Ok)
         {
-            log.Error("Reload ({0}) failed, keeping the running configuration: {1}", source, GardenConfigLoader.FormatFailure(result.Problems));
+            log.Error("Reload ({Source}) failed, keeping the running configuration: {Problems}", source, GardenConfigLoader.FormatFailure(result.Problems));
             return;
         }
-        log.Info("Reload ({0}): configuration re-read from {1}", source, result.Config!.ConfigFile);
+        log.Info("Reload ({Source}): configuration re-read from {ConfigFile}", source, result.Config!.ConfigFile);
         Apply(result.Config);
     }
 

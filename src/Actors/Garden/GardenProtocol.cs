@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -10,10 +11,10 @@ namespace Sower.Actors.Garden;
 public static class GardenCommands
 {
     /// <summary>Queue a message for the server in the durable outbox; delivered in order, at least once, after reconnects.</summary>
-    public sealed record SendDurable(string Method, JsonObject Payload, IActorRef? NotifyDelivered = null, string? Tag = null);
+    public sealed record SendDurable(IGatewayRequest Message, IActorRef? NotifyDelivered = null, string? Tag = null);
 
     /// <summary>A request with a reply, only while connected; always answered with <see cref="InvokeResult"/> echoing <paramref name="Correlation"/>.</summary>
-    public sealed record Invoke(string Method, JsonObject Payload, object? Correlation = null);
+    public sealed record Invoke(IGatewayRequest Message, object? Correlation = null);
 
     public sealed record InvokeResult(GatewayReply Reply, object? Correlation = null);
 
@@ -50,7 +51,7 @@ public static class GardenCommands
     /// <summary>A server push forwarded from the link.</summary>
     public sealed record PushReceived(string Name, JsonNode? Payload);
 
-    public sealed record DeploymentPushed(DeploymentPush Push);
+    public sealed record DeploymentPushed(GardenDeployment Push);
 }
 
 public static class GardenEvents

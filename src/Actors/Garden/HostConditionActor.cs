@@ -50,8 +50,8 @@ public sealed class HostConditionActor : ReceiveActor
             if (!r.Reply.Ok)
             {
                 lastSent = null; // try again with the next change or session
-                if (r.Reply.ErrorCode == "not_connected") return;
-                log.Warning("The server did not take the host condition report: {0} {1}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
+                if (r.Reply.ErrorCode == ServerLinkActor.NotConnected) return;
+                log.Warning("The server did not take the host condition report: {ErrorCode} {ErrorMessage}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
             }
         });
     }
@@ -62,7 +62,7 @@ public sealed class HostConditionActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(HostConditionCommands.Changed));
-        if (conditions.ReadError is { } error) log.Warning("Host condition unknown: {0}", error);
+        if (conditions.ReadError is { } error) log.Warning("Host condition unknown: {Error}", error);
         if (conditions.Observe(roots, clock.GetCurrentInstant(), out var after)) Describe(after);
         else if (after.RebootPending is not null || after.Drift is not null) Describe(after);
     }
@@ -71,9 +71,9 @@ public sealed class HostConditionActor : ReceiveActor
 
     private void Describe(HostCondition c)
     {
-        if (c.RebootPending is { } p) log.Info("Reboot pending ({0}): {1} is installed for the next boot", p.Reason, p.System);
-        if (c.Drift is { } d) log.Warning("Host drifted: {0}; it runs {1}, Sower deployed {2}", d.Detail, d.Running ?? "nothing", d.Expected);
-        if (c.RebootPending is null && c.Drift is null && c.DeployedSystem is not null) log.Info("Host runs what Sower deployed: {0}", c.DeployedSystem);
+        if (c.RebootPending is { } p) log.Info("Reboot pending ({Reason}): {System} is installed for the next boot", p.Reason, p.System);
+        if (c.Drift is { } d) log.Warning("Host drifted: {Detail}; it runs {Running}, Sower deployed {Expected}", d.Detail, d.Running ?? "nothing", d.Expected);
+        if (c.RebootPending is null && c.Drift is null && c.DeployedSystem is not null) log.Info("Host runs what Sower deployed: {System}", c.DeployedSystem);
     }
 
     private void Send(HostCondition c, bool always)
@@ -82,6 +82,6 @@ public sealed class HostConditionActor : ReceiveActor
         if (!always && lastSent == reported) return;
         if (state.Current.GardenSid is not { } sid) return;
         lastSent = reported;
-        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Method, GardenConditionReport.Payload(sid, c.RebootPending, c.Drift)));
+        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -15,9 +16,9 @@ public sealed class ProfileReporterActor : ReceiveActor
         Receive<GardenCommands.ReportProfiles>(report =>
         {
             var payload = ProfileScanner.Scan(report.Subscriptions, roots, gardenUser);
-            log.Debug("Reporting {0} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
-            link.Tell(new GardenCommands.SendDurable(GardenWire.SeedsReport, payload));
-            if (report.ThenVersion is { } version) link.Tell(new GardenCommands.SendDurable(GardenWire.GardenReport, new JsonObject { ["version"] = version }));
+            log.Debug("Reporting {ProfileCount} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
+            link.Tell(new GardenCommands.SendDurable(ProfileScanner.Report(payload)));
+            if (report.ThenVersion is { } version) link.Tell(new GardenCommands.SendDurable(GatewayRequests.GardenReport(version)));
         });
     }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -38,6 +40,10 @@ public static class ProfileScanner
         }
         return new JsonObject { ["profiles"] = profiles };
     }
+
+    /// <summary>The scan as the contract's <c>garden:seeds:report</c> record.</summary>
+    public static SeedsReportMessage Report(JsonObject scan) =>
+        scan.Deserialize<SeedsReportMessage>(GatewayProtocol.Json) ?? new SeedsReportMessage([]);
 
     /// <summary>The Home-Manager target user: the subscription's <c>username</c> rule, else the garden's own user.</summary>
     public static string TargetUser(SubscriptionSpec spec, string gardenUser) =>

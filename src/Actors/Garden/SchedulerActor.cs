@@ -33,7 +33,7 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
         }
         else if (processStart && coveredUntil is { } covered && schedule.LatestAtOrBefore(now, zone) is { } missed && missed > covered)
         {
-            log.Info("Catching up the schedule fire of {0} missed while the garden was down", missed);
+            log.Info("Catching up the schedule fire of {Missed} missed while the garden was down", missed);
             Context.Parent.Tell(new Fired(missed, CatchUp: true));
         }
         Receive<Check>(_ => OnCheck());

@@ -5,6 +5,7 @@ using NodaTime;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using SeedDeploymentState = Sower.Messages.Deployments.SeedDeploymentState;
 
 namespace Sower.Actors.Garden;
 
@@ -29,7 +30,7 @@ public static class SeedExecution
     }
 
     /// <summary>To the deployment: forward a seed status to the server.</summary>
-    public sealed record StatusChanged(string SeedSid, string Status);
+    public sealed record StatusChanged(string SeedSid, SeedDeploymentState Status);
 
     /// <summary>To the deployment: the seed is about to be activated; answer <see cref="Proceed"/> once the profile lock is held and it is recorded.</summary>
     public sealed record ActivationStarting(string SeedSid, PolicyAction Action, string ProfileKey, string User);
@@ -43,7 +44,7 @@ public static class SeedExecution
     /// <summary>To the deployment: the seed's result. <see cref="Result"/> is success, failure or skipped; <see cref="Action"/> what was executed.</summary>
     public sealed record Done(string SeedSid, string Result, string Action, string Log, PolicyAction? Executed, bool RollbackArmed = false);
 
-    public static string ProfileKey(PushedSeed seed, string? user) => seed.SeedType switch
+    public static string ProfileKey(GardenSeed seed, string? user) => seed.SeedType switch
     {
         SeedType.NixOS => "system",
         SeedType.HomeManager => "home-manager:" + user,
@@ -52,7 +53,7 @@ public static class SeedExecution
     };
 
     /// <summary>The Home-Manager target user: the seed's username tag, else the subscription's username rule, else the garden's user.</summary>
-    public static string TargetUser(PushedSeed seed, SubscriptionSpec? spec, string gardenUser) =>
+    public static string TargetUser(GardenSeed seed, SubscriptionSpec? spec, string gardenUser) =>
         seed.Tags.FirstOrDefault(t => t.Key == "username")?.Value
         ?? spec?.Rules.FirstOrDefault(r => r.Key == "username")?.Value
         ?? gardenUser;
@@ -64,7 +65,7 @@ public static class SeedExecution
 /// </summary>
 public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 {
-    private readonly PushedSeed seed;
+    private readonly GardenSeed seed;
     private readonly PolicyAction allowed;
     private readonly IActorRef activator;
     private readonly GardenStateStore store;
@@ -79,7 +80,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
     private readonly string? deploymentSid;
     private bool asksForRollbackDeadline;
 
-    public SeedExecutionActor(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
+    public SeedExecutionActor(GardenSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
         string? deploymentSid = null)
     {
         this.deploymentSid = deploymentSid;
@@ -96,7 +97,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(PushedSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
+    public static Props Props(GardenSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
         string? deploymentSid = null) =>
         Akka.Actor.Props.Create(() => new SeedExecutionActor(item, allowed, activator, store, clock, settings, deploymentSid));
 
@@ -105,7 +106,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         var every = settings.LogStreamInterval ?? TimeSpan.FromSeconds(2);
         Timers.StartPeriodicTimer("flush", SeedExecution.Flush.Instance, every);
         Line($"downloading {label}");
-        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "downloading"));
+        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Downloading));
         // A Home-Manager seed is staged for its target user, so a user garden staging its own generation needs no privileges.
         var forUser = seed.SeedType == SeedType.HomeManager
             ? SeedExecution.TargetUser(seed, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec, settings.GardenUser)
@@ -169,7 +170,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         {
             // Never activate anyway when nothing is permitted now (pitfall 15).
             Line($"staged {label}, no action permitted at execution time");
-            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
             Finish("skipped", "stage", PolicyAction.Stage);
             return;
         }
@@ -177,7 +178,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         if (action == PolicyAction.Stage)
         {
             Line($"staged {label}, activation not permitted");
-            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
             Finish("success", "stage", PolicyAction.Stage);
             return;
         }
@@ -227,7 +228,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
     {
         request = WithRollbackDeadline(request, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec.Name);
         Line($"activating {label} with mode: {mode}");
-        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "activating"));
+        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Activating));
         Become(Activating);
         Send(request, settings.Timeouts.Activation);
     }
@@ -246,8 +247,8 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
                     store.Update(s => s with { ActiveServices = s.Services.SetItem(subscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
                 }
                 if (seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
-                log.Info("Completed activation of {0} seed={1}", label, seed.Sid);
-                Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, "completed"));
+                log.Info("Completed activation of {Seed} seed={SeedId}", label, seed.Sid);
+                Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
                 Finish("success", executing.ToWire(), executing, asksForRollbackDeadline);
                 return;
             }

@@ -7,6 +7,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -21,11 +22,14 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private const string ReconnectTimer = "reconnect";
     private const string ResendTimer = "resend";
 
+    /// <summary>Reply codes the link makes up itself (never from the server): no session, or the call failed on the way.</summary>
+    public const string NotConnected = "not_connected";
+    public const string TransportErrorCode = "transport_error";
+
     private readonly IGardenGateway gateway;
     private readonly GardenStateStore store;
     private readonly string version;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly SortedDictionary<long, GardenJournalEvents.OutboxAppended> outbox = new();
     private readonly Dictionary<long, (IActorRef Target, string? Tag)> notify = new();
     private readonly CancellationTokenSource lifetime = new();
     private GardenConfig config;
@@ -34,8 +38,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private int attempt;
     private bool connecting;
     private bool draining;
-    private long nextSeq = 1;
-    private long? inFlight;
+    private GardenOutbox outbox = GardenOutbox.Empty;
     private int pendingPolls;
     private bool rejected;
     // The generation whose connection closed before its connect outcome arrived (the close overtook the outcome).
@@ -48,8 +51,10 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         this.store = store;
         this.version = version;
 
-        Recover<GardenJournalEvents.OutboxAppended>(e => { outbox[e.Seq] = e; nextSeq = Math.Max(nextSeq, e.Seq + 1); });
-        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox.Remove(e.Seq));
+        Recover<GardenJournalEvents.OutboxMessageAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message)));
+        // Entries journaled before the typed outbox (v1): read back into their records; one of no known shape is sent as it was.
+        Recover<GardenJournalEvents.OutboxAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Legacy(e.Method, e.PayloadJson)));
+        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox = outbox.Delivered(e.Seq));
         // PreStart already started connecting; only a garden that is neither connecting nor waiting to retry starts here.
         Recover<RecoveryCompleted>(_ =>
         {
@@ -82,10 +87,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
             Timers.Cancel(ReconnectTimer);
         });
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {0}", f.Cause.Message));
+        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {Error}", f.Cause.Message));
     }
 
     public override string PersistenceId => PersistenceIdValue;
+
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -214,7 +220,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         pendingPolls = 0;
         if (outcome.Session is null)
         {
-            log.Warning("Connection to {0} failed: {1}", config.Endpoint, outcome.Error);
+            log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
             // Re-enrol at once the first time; a credential refused again right after goes through the backoff, never a hot loop.
             if (outcome.RetryNow && attempt == 0) { attempt++; Self.Tell(Connect.Instance); return; }
             ScheduleReconnect();
@@ -224,7 +230,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         session = outcome.Session;
         attempt = 0;
         var sid = store.Current.GardenSid;
-        log.Info("garden session established sid={0} connection={1}", sid, session.ConnectionId ?? "?");
+        log.Info("garden session established sid={GardenSid} connection={ConnectionId}", sid, session.ConnectionId ?? "?");
         Publish("connected");
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(true, sid));
         StartSync();
@@ -247,27 +253,27 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 var delay = TimeSpan.FromSeconds(Math.Min(cap.TotalSeconds, 2 * Math.Pow(2, Math.Min(pendingPolls++, 20))));
                 if (outcome.Wait == LinkWait.Parked || pendingPolls % 20 == 0)
                 {
-                    log.Warning("This host is already enrolled on the server as garden {0}, and this garden has no valid credential for it (a lost or new " +
-                        "state directory, or a revoked credential): enrollment {1} waits for an admin's approval. An admin approves it with " +
-                        "`sower garden enrollments approve {1}` (or rejects it with `sower garden enrollments reject {1}`); this garden checks again " +
-                        "every {2} s at most.", sid, enrollment, (int)Math.Ceiling(cap.TotalSeconds));
+                    log.Warning("This host is already enrolled on the server as garden {GardenSid}, and this garden has no valid credential for it (a lost or new " +
+                        "state directory, or a revoked credential): enrollment {EnrollmentSid} waits for an admin's approval. An admin approves it with " +
+                        "`sower garden enrollments approve {EnrollmentSid}` (or rejects it with `sower garden enrollments reject {EnrollmentSid}`); this garden checks again " +
+                        "every {PollSeconds} s at most.", sid, enrollment, enrollment, enrollment, (int)Math.Ceiling(cap.TotalSeconds));
                 }
                 else
                 {
-                    log.Info("Enrollment {0} still waits for an admin's approval; checking again in {1} s", enrollment, (int)Math.Ceiling(delay.TotalSeconds));
+                    log.Info("Enrollment {EnrollmentSid} still waits for an admin's approval; checking again in {DelaySeconds} s", enrollment, (int)Math.Ceiling(delay.TotalSeconds));
                 }
                 Publish("waiting for enrollment approval");
                 Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
                 break;
             case LinkWait.Deleted:
-                log.Error("The server refused this garden: {0}. It was deleted on the server; until an admin restores it with " +
-                    "`sower garden restore {1}` this garden stays offline and tries again every {2} s.",
+                log.Error("The server refused this garden: {Error}. It was deleted on the server; until an admin restores it with " +
+                    "`sower garden restore {GardenSid}` this garden stays offline and tries again every {PollSeconds} s.",
                     outcome.Error, sid, (int)Math.Ceiling(cap.TotalSeconds));
                 Publish("deleted on the server");
                 Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, cap);
                 break;
             case LinkWait.Rejected:
-                log.Error("An admin rejected enrollment {0} of garden {1} ({2}). This garden stays offline; restart sower-garden (or run " +
+                log.Error("An admin rejected enrollment {EnrollmentSid} of garden {GardenSid} ({Error}). This garden stays offline; restart sower-garden (or run " +
                     "`sower garden reload`) to ask again.", enrollment, sid, outcome.Error);
                 Publish("enrollment rejected");
                 rejected = true;
@@ -287,10 +293,10 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         if (closed.Generation == generation && session is null && connecting) closedWhileConnecting = closed.Generation;
         if (closed.Generation != generation || session is null) return;
-        log.Warning("Connection to the server lost: {0}", closed.Error?.Message ?? "closed");
+        log.Warning("Connection to the server lost: {Error}", closed.Error?.Message ?? "closed");
         var old = session;
         session = null;
-        inFlight = null;
+        outbox = outbox.Released();
         _ = old.DisposeAsync().AsTask();
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
         ScheduleReconnect();
@@ -300,12 +306,12 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void OnReconnect(GardenCommands.Reconnect reconnect)
     {
         if (draining || rejected) return;
-        log.Info("Reconnecting to the server: {0}", reconnect.Reason);
+        log.Info("Reconnecting to the server: {Reason}", reconnect.Reason);
         Timers.Cancel(ReconnectTimer);
         if (session is { } old)
         {
             session = null;
-            inFlight = null;
+            outbox = outbox.Released();
             _ = old.DisposeAsync().AsTask();
             Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
         }
@@ -319,15 +325,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         var current = session;
         if (current is null) return;
         var cfg = config;
-        var payload = new JsonObject
-        {
-            ["subscriptions"] = new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
+        var sync = new SubscriptionsSyncMessage(
+            new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
             // The garden's own labels (issue 14.1) travel with every sync, so removing one from the file removes it on the server.
-            ["labels"] = new JsonObject(cfg.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
-        };
+            new JsonObject(cfg.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))));
         var gen = generation;
-        InvokeWithTimeout(current, GardenWire.SubscriptionsSync, payload, cfg.Timeouts.ServerReply)
-            .ContinueWith(t => new SyncOutcome(gen, cfg, t.IsCompletedSuccessfully ? t.Result : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message)),
+        InvokeWithTimeout(current, GatewayProtocol.SubscriptionsSync, GatewayRequests.ToPayload(sync), cfg.Timeouts.ServerReply)
+            .ContinueWith(t => new SyncOutcome(gen, cfg, t.IsCompletedSuccessfully ? t.Result : TransportError(t)),
                 TaskScheduler.Default)
             .PipeTo(Self);
     }
@@ -338,7 +342,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         if (!outcome.Reply.Ok)
         {
             // Keep the previously stored subscriptions and cron jobs (pitfall 33); retry on the next connection or reload.
-            log.Error("Subscription sync failed: {0} {1}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+            log.Error("Subscription sync failed: {ErrorCode} {ErrorMessage}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
             return;
         }
         var list = outcome.Reply.Body switch
@@ -359,7 +363,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
             .Select(s => new SyncedSubscription(sidsByName[s.Name], s))
             .ToImmutableArray();
         store.Update(s => s with { Subscriptions = synced });
-        log.Info("Synced {0} subscription(s)", synced.Length);
+        log.Info("Synced {SubscriptionCount} subscription(s)", synced.Length);
         Context.Parent.Tell(new GardenCommands.SubscriptionsSynced(synced));
         // The host follows with the profiles report, the version report and poll-on-connect, in that order (§5.5).
         Context.Parent.Tell(new GardenCommands.SessionReady(store.Current.GardenSid));
@@ -367,10 +371,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSendDurable(GardenCommands.SendDurable send)
     {
-        var entry = new GardenJournalEvents.OutboxAppended(nextSeq++, send.Method, send.Payload.ToJsonString());
+        // Persist holds back later commands until this is journaled, so the next send sees the next sequence number.
+        var entry = new GardenJournalEvents.OutboxMessageAppended(outbox.NextSeq, send.Message);
         Persist(entry, e =>
         {
-            outbox[e.Seq] = e;
+            outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message));
             if (send.NotifyDelivered is not null) notify[e.Seq] = (send.NotifyDelivered, send.Tag);
             TrySendNext();
         });
@@ -378,39 +383,35 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void TrySendNext()
     {
-        if (session is null || inFlight is not null || outbox.Count == 0) return;
-        var (seq, entry) = outbox.First();
-        inFlight = seq;
+        if (session is null || outbox.Next() is not (var sending, var seq, var entry)) return;
+        outbox = sending;
         var gen = generation;
-        JsonObject payload;
-        try { payload = JsonNode.Parse(entry.PayloadJson) as JsonObject ?? new JsonObject(); }
-        catch (System.Text.Json.JsonException) { payload = new JsonObject(); }
-        InvokeWithTimeout(session, entry.Method, payload, config.Timeouts.ServerReply)
+        InvokeWithTimeout(session, entry.Method, entry.Payload(), config.Timeouts.ServerReply)
             .ContinueWith(t => new SendOutcome(gen, seq, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message), TaskScheduler.Default)
             .PipeTo(Self);
     }
 
     private void OnSendOutcome(SendOutcome outcome)
     {
-        if (outcome.Generation != generation || inFlight != outcome.Seq) return;
-        if (outcome.Reply is null || outcome.Reply.ErrorCode is "unavailable" or "rate_limited" or "not_joined")
+        if (outcome.Generation != generation || !outbox.Awaits(outcome.Seq)) return;
+        var verdict = GardenOutbox.Judge(outcome.Reply);
+        if (verdict == OutboxVerdict.Retry)
         {
             // Transport error or timeout: retry while connected; a disconnect resends after the next session.
-            inFlight = null;
-            log.Warning("Sending outbox message {0} failed: {1}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
+            outbox = outbox.Released();
+            log.Warning("Sending outbox message {OutboxSeq} failed: {Error}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
             Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
             return;
         }
-        if (!outcome.Reply.Ok && outbox.TryGetValue(outcome.Seq, out var rejected))
+        if (verdict == OutboxVerdict.Refused && outbox.Pending.TryGetValue(outcome.Seq, out var rejected))
         {
-            log.Warning("The server refused {0}: {1} {2}", rejected.Method, outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+            log.Warning("The server refused {Method}: {ErrorCode} {ErrorMessage}", rejected.Method, outcome.Reply?.ErrorCode, outcome.Reply?.ErrorMessage);
         }
         Persist(new GardenJournalEvents.OutboxDelivered(outcome.Seq), e =>
         {
-            outbox.Remove(e.Seq);
-            inFlight = null;
+            outbox = outbox.Delivered(e.Seq);
             if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenCommands.DurableDelivered(target.Tag));
-            if (outbox.Count == 0 && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
+            if (outbox.Pending.IsEmpty && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
             TrySendNext();
         });
     }
@@ -420,13 +421,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         if (session is null)
         {
-            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure("not_connected", AdminProtocol.NotConnected), invoke.Correlation));
+            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure(NotConnected, AdminProtocol.NotConnected), invoke.Correlation));
             return;
         }
-        InvokeWithTimeout(session, invoke.Method, invoke.Payload, config.Timeouts.ServerReply)
-            .ContinueWith(t => new GardenCommands.InvokeResult(t.IsCompletedSuccessfully
-                ? t.Result
-                : GatewayReply.Failure("transport_error", t.Exception?.GetBaseException().Message ?? "timed out"), invoke.Correlation), TaskScheduler.Default)
+        InvokeWithTimeout(session, GatewayRequests.MethodOf(invoke.Message), GatewayRequests.ToPayload(invoke.Message), config.Timeouts.ServerReply)
+            .ContinueWith(t => new GardenCommands.InvokeResult(t.IsCompletedSuccessfully ? t.Result : TransportError(t), invoke.Correlation), TaskScheduler.Default)
             .PipeTo(sender);
     }
 
@@ -436,6 +435,9 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         cts.CancelAfter(timeout);
         return await target.InvokeAsync(method, payload, cts.Token).ConfigureAwait(false);
     }
+
+    private static GatewayReply TransportError(Task task) =>
+        GatewayReply.Failure(TransportErrorCode, task.Exception?.GetBaseException().Message ?? "timed out");
 
     private void Publish(string status) => Context.System.EventStream.Publish(new GardenEvents.StatusChanged(status));
 

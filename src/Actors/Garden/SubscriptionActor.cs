@@ -4,6 +4,7 @@ using Akka.Event;
 using NodaTime;
 using Sower.Messages.Domain;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
@@ -91,7 +92,7 @@ public sealed class SubscriptionActor : ReceiveActor
         if (synced?.Spec.Schedule is not { } expression) return;
         if (!CronSchedule.TryParse(expression, out var schedule, out var error))
         {
-            log.Error("Subscription {0}: unparsable schedule \"{1}\" skipped: {2}", name, expression, error);
+            log.Error("Subscription {Subscription}: unparsable schedule \"{Schedule}\" skipped: {Error}", name, expression, error);
             return;
         }
         var zone = ZoneOf(synced.Spec);
@@ -106,13 +107,13 @@ public sealed class SubscriptionActor : ReceiveActor
         store.Update(s => s with { LastFires = s.LastFires.SetItem(name, now) });
         if (lastFired is { } last && now - last < Cooldown)
         {
-            log.Info("Skipping scheduled deployment, fired recently (subscription {0})", name);
+            log.Info("Skipping scheduled deployment, fired recently (subscription {Subscription})", name);
             return;
         }
         lastFired = now;
         if (synced is null)
         {
-            log.Warning("Subscription {0} fired but is not stored locally; nothing to request", name);
+            log.Warning("Subscription {Subscription} fired but is not stored locally; nothing to request", name);
             return;
         }
         if (fired.CatchUp && !connected)
@@ -134,32 +135,32 @@ public sealed class SubscriptionActor : ReceiveActor
         var decision = PolicyEvaluator.Evaluate(spec.Policy, trigger, clock.GetCurrentInstant(), spec.SeedType, ZoneOf(spec));
         if (decision.Kind == DecisionKind.Deny)
         {
-            log.Info("Subscription {0}: {1} not permitted by the local policy; no request sent", name, trigger.ToWire());
+            log.Info("Subscription {Subscription}: {Trigger} not permitted by the local policy; no request sent", name, trigger.ToWire());
             replyTo?.Tell(new GardenCommands.AdminReply(false, AdminProtocol.PolicyDenied));
             return;
         }
         // Confirm: send anyway, the server turns it into an approval (§4.7).
         var requestId = RequestId.New();
-        var payload = GardenWire.Request(requestId, [synced.Sid], trigger, force);
+        var request = GatewayRequests.Request(requestId, [synced.Sid], trigger, force);
         // The link always answers (its own reply timeout, or not_connected), so no Ask is needed here.
-        link.Tell(new GardenCommands.Invoke(GardenWire.DeploymentRequest, payload, new PendingRequest(trigger, requestId.Value, replyTo)));
+        link.Tell(new GardenCommands.Invoke(request, new PendingRequest(trigger, requestId.Value, replyTo)));
     }
 
     private void OnRequestOutcome(PendingRequest outcome, GatewayReply reply)
     {
         if (reply.Ok)
         {
-            var awaiting = reply.Body?["status"]?.ToString() == Sower.Messages.Gateway.GatewayProtocol.RequestAwaitingApproval;
-            log.Info("Subscription {0}: {1} request {2} accepted", name, outcome.Trigger.ToWire(), outcome.RequestId);
+            var awaiting = reply.Body?["status"]?.ToString() == GatewayProtocol.RequestAwaitingApproval;
+            log.Info("Subscription {Subscription}: {Trigger} request {RequestId} accepted", name, outcome.Trigger.ToWire(), outcome.RequestId);
             outcome.ReplyTo?.Tell(awaiting
                 ? new GardenCommands.AdminReply(false, AdminProtocol.ApprovalRequired)
                 : new GardenCommands.AdminReply(true, AdminProtocol.DeploymentEnqueued));
             return;
         }
-        log.Info("Subscription {0}: {1} request {2} refused: {3} {4}", name, outcome.Trigger.ToWire(), outcome.RequestId, reply.ErrorCode, reply.ErrorMessage);
+        log.Info("Subscription {Subscription}: {Trigger} request {RequestId} refused: {ErrorCode} {ErrorMessage}", name, outcome.Trigger.ToWire(), outcome.RequestId, reply.ErrorCode, reply.ErrorMessage);
         var text = reply.ErrorCode switch
         {
-            "not_connected" => AdminProtocol.NotConnected,
+            ServerLinkActor.NotConnected => AdminProtocol.NotConnected,
             "policy_denied" => AdminProtocol.PolicyDenied,
             "approval_required" or "awaiting_approval" => AdminProtocol.ApprovalRequired,
             "subscription_not_found" => AdminProtocol.SubscriptionNotFound,

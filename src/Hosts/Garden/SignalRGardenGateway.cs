@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Sower.Actors.Garden;
 using Sower.Messages.Garden;
+using Sower.Messages.Gateway;
 
 namespace Sower.Garden;
 
@@ -77,7 +78,7 @@ public sealed class SignalRGardenGateway : IGardenGateway
     public async Task<IGatewaySession> ConnectAsync(GardenConfig config, string credential, IGatewayListener listener, CancellationToken cancellationToken)
     {
         var hub = new HubConnectionBuilder()
-            .WithUrl(config.Origin + GardenWire.HubPath, options =>
+            .WithUrl(config.Origin + GatewayProtocol.HubPath, options =>
             {
                 options.AccessTokenProvider = () => Task.FromResult<string?>(credential);
                 // WebSockets only, without the negotiate round trip: faster to connected.
@@ -88,8 +89,8 @@ public sealed class SignalRGardenGateway : IGardenGateway
             .Build();
         hub.ServerTimeout = TimeSpan.FromSeconds(60);
         hub.KeepAliveInterval = TimeSpan.FromSeconds(30);
-        hub.On<JsonElement>(GardenWire.DeploymentPushName, p => listener.OnPush(GardenWire.DeploymentPushName, JsonNode.Parse(p.GetRawText())));
-        hub.On<JsonElement>(GardenWire.DeploymentErrorPushName, p => listener.OnPush(GardenWire.DeploymentErrorPushName, JsonNode.Parse(p.GetRawText())));
+        hub.On<JsonElement>(GatewayProtocol.PushDeployment, p => listener.OnPush(GatewayProtocol.PushDeployment, JsonNode.Parse(p.GetRawText())));
+        hub.On<JsonElement>(GatewayProtocol.PushDeploymentError, p => listener.OnPush(GatewayProtocol.PushDeploymentError, JsonNode.Parse(p.GetRawText())));
         hub.Closed += error => { listener.OnClosed(error); return Task.CompletedTask; };
         try
         {
@@ -117,14 +118,14 @@ public sealed class SignalRGardenGateway : IGardenGateway
             throw;
         }
         var session = new Session(hub);
-        var joined = await session.InvokeAsync(GardenWire.Join, new JsonObject { ["protocol_version"] = GardenWire.ProtocolVersion, ["version"] = GardenVersion.Current }, cancellationToken).ConfigureAwait(false);
+        var joined = await session.InvokeAsync(GatewayProtocol.Join, GatewayRequests.ToPayload(GatewayRequests.Join(GardenVersion.Current)), cancellationToken).ConfigureAwait(false);
         if (!joined.Ok)
         {
             await hub.DisposeAsync().ConfigureAwait(false);
-            if (joined.ErrorCode == "unauthorized") throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, joined.ErrorMessage ?? "unauthorized");
+            if (joined.ErrorCode == GatewayErrors.Unauthorized) throw new GatewayRejectedException(GatewayRejection.CredentialRevoked, joined.ErrorMessage ?? "unauthorized");
             throw new HttpRequestException($"join refused: {joined.ErrorCode} {joined.ErrorMessage}");
         }
-        session.ConnectionId = (string?)joined.Body?["connection_sid"];
+        session.ConnectionId = ReadJoinAccepted(joined.Body)?.ConnectionSid;
         return session;
     }
 
@@ -133,7 +134,7 @@ public sealed class SignalRGardenGateway : IGardenGateway
     {
         try
         {
-            using var probe = new HttpRequestMessage(HttpMethod.Post, config.Origin + GardenWire.HubPath + "/negotiate?negotiateVersion=1");
+            using var probe = new HttpRequestMessage(HttpMethod.Post, config.Origin + GatewayProtocol.HubPath + "/negotiate?negotiateVersion=1");
             probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
             using var response = await Http.SendAsync(probe, cancellationToken).ConfigureAwait(false);
             return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? response.StatusCode : null;
@@ -165,7 +166,13 @@ public sealed class SignalRGardenGateway : IGardenGateway
         var ok = node?["ok"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
         if (ok) return GatewayReply.Success(node?["body"]);
         var error = node?["error"] as JsonObject;
-        return GatewayReply.Failure((string?)error?["code"] ?? "error", (string?)error?["message"]);
+        return GatewayReply.Failure((string?)error?["code"] ?? "error", (string?)error?["message"] ?? "");
+    }
+
+    private static JoinAccepted? ReadJoinAccepted(JsonNode? body)
+    {
+        try { return body?.Deserialize<JoinAccepted>(GatewayProtocol.Json); }
+        catch (JsonException) { return null; }
     }
 }
 

@@ -11,7 +11,7 @@ namespace Sower.Messages.Gateway;
 /// <c>garden:condition:report</c> (garden → server): the garden's own sid, and its pending reboot and drift (each null
 /// when there is none). <c>{"garden_sid","reboot_pending":{"system","reason","since"}|null,"drift":{"expected","running","detail","since"}|null}</c>.
 /// </summary>
-public sealed record GardenConditionMessage(string? GardenSid, RebootPendingMessage? RebootPending, DriftMessage? Drift);
+public sealed record GardenConditionMessage(string? GardenSid, RebootPendingMessage? RebootPending, DriftMessage? Drift) : IGatewayRequest;
 
 public sealed record RebootPendingMessage(string? System, string? Reason, string? Since);
 
@@ -26,23 +26,14 @@ public static class GardenConditionReport
     /// <summary>Times more than this far in the future are refused (clock skew is tolerated, nonsense is not).</summary>
     public static readonly Duration MaxFutureSkew = Duration.FromHours(1);
 
-    public static JsonObject Payload(string gardenSid, RebootPending? pending, Drift? drift) => new()
-    {
-        ["garden_sid"] = gardenSid,
-        ["reboot_pending"] = pending is null ? null : new JsonObject
-        {
-            ["system"] = pending.System,
-            ["reason"] = pending.Reason,
-            ["since"] = InstantPattern.ExtendedIso.Format(pending.Since),
-        },
-        ["drift"] = drift is null ? null : new JsonObject
-        {
-            ["expected"] = drift.Expected,
-            ["running"] = drift.Running,
-            ["detail"] = drift.Detail,
-            ["since"] = InstantPattern.ExtendedIso.Format(drift.Since),
-        },
-    };
+    /// <summary>The report the garden sends (times ISO-8601, as <see cref="Validate"/> reads them).</summary>
+    public static GardenConditionMessage Message(string gardenSid, RebootPending? pending, Drift? drift) => new(
+        gardenSid,
+        pending is null ? null : new RebootPendingMessage(pending.System, pending.Reason, InstantPattern.ExtendedIso.Format(pending.Since)),
+        drift is null ? null : new DriftMessage(drift.Expected, drift.Running, drift.Detail, InstantPattern.ExtendedIso.Format(drift.Since)));
+
+    /// <summary>The report's payload on the wire.</summary>
+    public static JsonObject Payload(string gardenSid, RebootPending? pending, Drift? drift) => GatewayRequests.ToPayload(Message(gardenSid, pending, drift));
 
     /// <summary>
     /// Checks a report against the garden that sent it: its sid must be the sender's, paths must be store paths, the

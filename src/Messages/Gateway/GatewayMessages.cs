@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Sower.Messages.Gateway;
 
@@ -13,6 +14,13 @@ public sealed record GatewayReply(bool Ok, JsonNode? Body, GatewayError? Error)
 
     public static GatewayReply Failure(string code, string message, ImmutableArray<GatewayFieldError>? errors = null) =>
         new(false, null, new GatewayError(code, message, errors ?? []));
+
+    /// <summary>The error's code, null when ok (not on the wire: the garden's shorthand).</summary>
+    [JsonIgnore]
+    public string? ErrorCode => Error?.Code;
+
+    [JsonIgnore]
+    public string? ErrorMessage => Error?.Message;
 }
 
 public sealed record GatewayError(string Code, string Message, ImmutableArray<GatewayFieldError> Errors);
@@ -21,32 +29,32 @@ public sealed record GatewayFieldError(string Path, string Message);
 
 // ── garden → server ──
 
-public sealed record JoinMessage(int? ProtocolVersion, string? Version);
+public sealed record JoinMessage(int? ProtocolVersion, string? Version) : IGatewayRequest;
 
 public sealed record JoinAccepted(string GardenSid, string GardenName, string ConnectionSid, int ProtocolVersion);
 
 /// <summary>Labels (issue 14.1) are optional: a garden that sends none keeps the labels it had.</summary>
-public sealed record SubscriptionsSyncMessage(JsonArray? Subscriptions, JsonObject? Labels = null);
+public sealed record SubscriptionsSyncMessage(JsonArray? Subscriptions, JsonObject? Labels = null) : IGatewayRequest;
 
-public sealed record DeploymentRequestMessage(string? RequestId, ImmutableArray<string>? SubscriptionSids, string? Trigger, bool? Force);
+public sealed record DeploymentRequestMessage(string? RequestId, ImmutableArray<string>? SubscriptionSids, string? Trigger, bool? Force) : IGatewayRequest;
 
-public sealed record DeploymentStatusMessage(string? DeploymentSid, string? Status);
+public sealed record DeploymentStatusMessage(string? DeploymentSid, string? Status) : IGatewayRequest;
 
-public sealed record SeedStatusMessage(string? DeploymentSid, string? SeedSid, string? Status);
+public sealed record SeedStatusMessage(string? DeploymentSid, string? SeedSid, string? Status) : IGatewayRequest;
 
-public sealed record SeedResultMessage(string? DeploymentSid, string? SeedSid, string? Result, string? Action, string? Log);
+public sealed record SeedResultMessage(string? DeploymentSid, string? SeedSid, string? Result, string? Action, string? Log) : IGatewayRequest;
 
-public sealed record DeploymentResultMessage(string? RequestId, string? DeploymentSid, string? Result, string? DeployedAt);
+public sealed record DeploymentResultMessage(string? RequestId, string? DeploymentSid, string? Result, string? DeployedAt) : IGatewayRequest;
 
-public sealed record SeedsReportMessage(ImmutableArray<ProfileReportMessage>? Profiles);
+public sealed record SeedsReportMessage(ImmutableArray<ProfileReportMessage>? Profiles) : IGatewayRequest;
 
 public sealed record ProfileReportMessage(string? ProfilePath, Dictionary<string, string>? Tags, ImmutableArray<GenerationReportMessage>? Generations);
 
 public sealed record GenerationReportMessage(string? Path, string? Link, string? Created, int? GenerationNumber, bool? IsCurrent);
 
-public sealed record GardenReportMessage(string? Version);
+public sealed record GardenReportMessage(string? Version) : IGatewayRequest;
 
-public sealed record PingMessage(string? Ref);
+public sealed record PingMessage(string? Ref) : IGatewayRequest;
 
 // ── server → garden (frozen contract: tests/Sower.Server.Tests/Gateway/push-schema.json) ──
 

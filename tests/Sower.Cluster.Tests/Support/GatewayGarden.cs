@@ -60,7 +60,7 @@ public sealed class GatewayGarden : IAsyncDisposable
                 _connection = connection;
                 Connects++;
                 var reply = await connection.InvokeAsync<JsonElement>(GatewayProtocol.Join,
-                    new { protocol_version = GatewayProtocol.Version, version = "test" }, _stop.Token);
+                    GatewayRequests.ToPayload(GatewayRequests.Join("test")), _stop.Token);
                 Joined = reply.GetProperty("ok").GetBoolean();
                 await closed.Task.WaitAsync(_stop.Token);
                 await connection.DisposeAsync();

@@ -44,7 +44,7 @@ public sealed class TestGarden : IAsyncDisposable
 
     public async Task Join()
     {
-        var reply = await Invoke(GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version, version = "test" });
+        var reply = await Invoke(GatewayProtocol.Join, GatewayRequests.ToPayload(GatewayRequests.Join("test")));
         if (!reply.GetProperty("ok").GetBoolean()) throw new InvalidOperationException("join refused: " + reply);
     }
 
