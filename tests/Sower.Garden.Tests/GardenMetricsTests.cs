@@ -5,7 +5,7 @@ using Sower.Messages.Activator;
 using Sower.Messages.Garden;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
-using GatewayReply = Sower.Messages.Garden.GatewayReply;
+using GatewayReply = Sower.Messages.Gateway.GatewayReply;
 
 namespace Sower.Garden.Tests;
 
@@ -42,7 +42,7 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         AwaitLine("sower_garden_connected 1");
         AwaitLine("sower_garden_last_server_contact_timestamp_seconds 1772445600");
 
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("success", (string?)AwaitResult(D1)["result"]);
         AwaitLine("sower_garden_last_deployment_result{subscription=\"web\",result=\"success\"} 1");
         AwaitLine("sower_garden_last_deployment_timestamp_seconds{subscription=\"web\"} 1772445600");
@@ -74,7 +74,7 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         StartMetrics();
         StartHost(RollbackConfig(30, Nixos()));
         AwaitConnectedAndSynced();
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         Assert.Equal("rolled_back", (string?)AwaitResult(D1)["result"]);
         AwaitLine("sower_garden_rollbacks_total 1");
         AwaitLine("sower_garden_deployments_total{result=\"rolled_back\"} 1");
@@ -127,7 +127,7 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         StartHost(Config(Nixos(policyJson: """{"r":{"actions":["restart"]}}""")));
         AwaitConnectedAndSynced();
         AwaitLine("sower_garden_reboot_lock_waiting 0");
-        Gateway.Push(GardenWire.DeploymentPushName, PushJson(D1, "manual", "web", action: "restart"));
+        Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
         AwaitLine("sower_garden_reboot_lock_waiting 1");
     }
 
