@@ -171,9 +171,11 @@ public sealed class MetricsTextfileWriterTests : IDisposable
             {
                 var text = File.ReadAllText(path);
                 if (text != a && text != b) lock (torn) torn.Add(text.Length);
-                reads++;
+                Interlocked.Increment(ref reads);
             }
         });
+        // The reader must be running before the writes start (CI saw 200 writes finish before its first read).
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref reads) > 0, TimeSpan.FromSeconds(10)));
         for (var i = 0; i < 200; i++) MetricsTextfileWriter.Write(path, i % 2 == 0 ? b : a);
         stop.Cancel();
         await reader.WaitAsync(TimeSpan.FromSeconds(30));

@@ -49,15 +49,17 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
 
         // Per-garden commands wait in a batch until the mailbox has no more of them, then are written in one go; anything
         // else that arrives meanwhile waits for that write, so every command still sees the ones before it.
+        // While a batch is being written everything waits (a command that arrives during the write must not overtake
+        // one stashed before it: a query answered before the seed it follows was set in the line).
         Command<object>(_ =>
         {
             Stash.Stash();
-            FlushBatch();
-        }, m => _batch.Count > 0 && !SeedLineBatch.IsBatched(m) && m is not FlushBatchNow);
+            if (!_flushing) FlushBatch();
+        }, m => m is not FlushBatchNow && (_flushing || (_batch.Count > 0 && !SeedLineBatch.IsBatched(m))));
         Command<FollowSeedLine>(Enqueue);
         Command<UnfollowSeedLine>(Enqueue);
         Command<RealtimeDeliveryDone>(Enqueue);
-        Command<FlushBatchNow>(_ => FlushBatch());
+        Command<FlushBatchNow>(_ => { if (!_flushing) FlushBatch(); });
 
         Command<SetSeedInLine>(cmd =>
         {
@@ -134,6 +136,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
 
     private readonly List<(object Command, IActorRef ReplyTo)> _batch = [];
     private bool _flushQueued;
+    private bool _flushing;
 
     private void Enqueue(object command)
     {
@@ -153,6 +156,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         var events = SeedLineBatch.Decide(_state, batch.Select(b => b.Command));
         void Reply()
         {
+            _flushing = false;
             // Follow and unfollow are answered (after the write); an acknowledged delivery is not.
             foreach (var (command, replyTo) in batch)
             {
@@ -165,6 +169,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             Reply();
             return;
         }
+        _flushing = true;
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
