@@ -87,7 +87,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
         if (textfile is { } old)
         {
             try { File.Delete(old); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove the old metrics textfile {0}: {1}", old, e.Message); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove the old metrics textfile {Path}: {Reason}", old, e.Message); }
         }
         var wasOff = textfile is null;
         textfile = path;
@@ -101,7 +101,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
             }
             catch (InvalidDataException e)
             {
-                log.Warning("{0}; the garden's metrics start again from zero", e.Message);
+                log.Warning("{Reason}; the garden's metrics start again from zero", e.Message);
             }
             saved = GardenMetricsStore.Serialize(metrics);
         }
@@ -124,12 +124,12 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
                 saved = persisted;
             }
             MetricsTextfileWriter.Write(textfile, GardenMetricsText.Format(metrics));
-            if (lastError is not null) log.Info("Metrics textfile {0} written again", textfile);
+            if (lastError is not null) log.Info("Metrics textfile {Path} written again", textfile);
             lastError = null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({0}): {1}; trying again in {2:0}s", textfile, e.Message, settings.EffectiveInterval.TotalSeconds);
+            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({Path}): {Reason}; trying again in {RetrySeconds}s", textfile, e.Message, Math.Round(settings.EffectiveInterval.TotalSeconds));
             lastError = e.Message;
         }
     }

@@ -193,8 +193,10 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         DeferAsync(sid, _ =>
         {
             ServerInstruments.JournalWritten("seed", writing);
-            sender.Tell(new SeedSubmissionResult(_state.Seed!, created));
+            // The line hears of the seed before the submitter does: a client that deploys the seed the moment its
+            // submission is answered finds it in the line (the line's mailbox already holds the update).
             StartLineSync();
+            sender.Tell(new SeedSubmissionResult(_state.Seed!, created));
         });
     }
 

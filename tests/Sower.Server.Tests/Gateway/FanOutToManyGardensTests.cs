@@ -56,7 +56,7 @@ public sealed class FanOutToManyGardensTests : IAsyncLifetime
             var page = await _server.GetJson("/api/v1/deployments?per_page=1");
             return page.GetProperty("total").GetInt32() >= Gardens ? "all" : null;
         }, TimeSpan.FromSeconds(120), "every deployment in the listing");
-        // … and stays there once every retry the seed line could still make has had its time (3 attempts, re-sent after 0.1 s and 0.4 s more, abandoned 1.6 s later).
+        // … and stays there once every retry the seed line could still make has had its time (an unacknowledged delivery is re-sent after 0.1 s, 0.4 s more, then every 1.6 s, six attempts in all; an acknowledged one never).
         var quiet = await Task.WhenAll(_gardens.Select(g => g.NoPushWithin(TimeSpan.FromSeconds(3))));
         Assert.All(quiet, Assert.True);
         Assert.Equal(Gardens, (await _server.GetJson("/api/v1/deployments?per_page=1")).GetProperty("total").GetInt32());
