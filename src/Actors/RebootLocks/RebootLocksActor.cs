@@ -62,9 +62,14 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var overdue = expired.OfType<RebootLeaseReleased>().Select(e => table.Leases[e.Garden.Value]).ToList();
-        PersistAll(expired, e => table = table.Apply(e));
-        DeferAsync(now, _ =>
+        var remaining = expired.Length;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
+        PersistAll(expired, e =>
         {
+            table = table.Apply(e);
+            if (--remaining > 0) return;
             foreach (var lease in overdue)
             {
                 log.Warning("Reboot lease of {GardenName} ({GardenId}) for {DeploymentId} expired after {LeaseTtl}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
@@ -87,7 +92,11 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
-        PersistAll(decision.Events, e => table = table.Apply(e));
-        DeferAsync(decision.Reply, reply => sender.Tell(reply));
+        var remaining = decision.Events.Length;
+        PersistAll(decision.Events, e =>
+        {
+            table = table.Apply(e);
+            if (--remaining == 0) sender.Tell(decision.Reply); // not DeferAsync: see ExpireThen
+        });
     }
 }

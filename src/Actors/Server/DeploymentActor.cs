@@ -143,6 +143,10 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private void PersistAndNotify(ImmutableArray<IDeploymentEvent> events, Action after)
     {
         var writing = ServerInstruments.Timestamp();
+        var remaining = events.Length;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
@@ -153,9 +157,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
             {
                 Context.System.EventStream.Publish(new NotificationRaised(notification));
             }
-        });
-        DeferAsync(PersistenceId, _ =>
-        {
+            if (--remaining > 0) return;
             ServerInstruments.JournalWritten("deployment", writing);
             after();
             var d = _state.Deployment!;

@@ -753,13 +753,15 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var writing = ServerInstruments.Timestamp();
+        var remaining = events.Count;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
-        });
-        DeferAsync(PersistenceId, _ =>
-        {
+            if (--remaining > 0) return;
             ServerInstruments.JournalWritten("garden", writing);
             after();
         });

@@ -185,13 +185,15 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         var created = events.Any(e => e is SeedRegistered or ReportedSeedClaimed);
         var writing = ServerInstruments.Timestamp();
+        var remaining = events.Length;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
-        });
-        DeferAsync(sid, _ =>
-        {
+            if (--remaining > 0) return;
             ServerInstruments.JournalWritten("seed", writing);
             // The line hears of the seed before the submitter does: a client that deploys the seed the moment its
             // submission is answered finds it in the line (the line's mailbox already holds the update).

@@ -87,14 +87,16 @@ public sealed partial class SeedLineActor
             ScheduleRolloutTick();
             return;
         }
+        var fanOut = events.Any(e => e is RealtimeFanOutScheduled);
+        var remaining = events.Length;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
-        });
-        var fanOut = events.Any(e => e is RealtimeFanOutScheduled);
-        DeferAsync(_line.EntityId, _ =>
-        {
+            if (--remaining > 0) return;
             replyTo?.Tell(reply ?? Found());
             foreach (var halted in events.OfType<RolloutHalted>()) NotifyHalted(halted);
             if (fanOut) Deliver();

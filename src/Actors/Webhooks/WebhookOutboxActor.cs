@@ -145,13 +145,17 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
             after();
             return;
         }
+        var remaining = events.Length;
+        // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
+        // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
+        // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
             _outbox = _outbox.Apply(e, Limits);
             ServerInstruments.SetOutboxDepth(_outbox.Pending.Count);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_outbox.ToSnapshot());
+            if (--remaining == 0) after();
         });
-        DeferAsync(Id, _ => after());
     }
 
     private void SendDue()

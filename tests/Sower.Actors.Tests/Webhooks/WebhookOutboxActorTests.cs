@@ -36,6 +36,9 @@ public sealed class WebhookOutboxActorTests : Akka.TestKit.Xunit2.TestKit, IDisp
         SnapshotEvery = 4,
     };
 
+    /// <summary>A first answer includes recovery and the journal's start: more than TestKit's 3 s on a loaded CI core.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
     public WebhookOutboxActorTests(ITestOutputHelper output) : base(InMemoryPersistence, output: output) { }
 
     private IActorRef Outbox() => Sys.ActorOf(Props.Create(() => new WebhookOutboxActor(_clock, _settings)));
@@ -43,7 +46,7 @@ public sealed class WebhookOutboxActorTests : Akka.TestKit.Xunit2.TestKit, IDisp
     private string Add(IActorRef outbox, string path, WebhookFormat format = WebhookFormat.Json)
     {
         outbox.Tell(new AddWebhook(_receiver.BaseUrl + path.TrimStart('/'), Secret, [NotificationKinds.DeploymentFailed], format));
-        return ExpectMsg<WebhookSaved>().Webhook.Sid;
+        return ExpectMsg<WebhookSaved>(Patience).Webhook.Sid;
     }
 
     private static NotificationRaised Failed(string deployment) => new(Notification.Of($"{NotificationKinds.DeploymentFailed}:{deployment}",
@@ -52,7 +55,7 @@ public sealed class WebhookOutboxActorTests : Akka.TestKit.Xunit2.TestKit, IDisp
     private WebhookOutboxStatus StatusOf(IActorRef outbox)
     {
         outbox.Tell(GetWebhookOutboxStatus.Instance);
-        return ExpectMsg<WebhookOutboxStatus>();
+        return ExpectMsg<WebhookOutboxStatus>(Patience);
     }
 
     private void Restart(ref IActorRef outbox)
@@ -86,7 +89,7 @@ public sealed class WebhookOutboxActorTests : Akka.TestKit.Xunit2.TestKit, IDisp
         Restart(ref outbox);
         outbox.Tell(Failed("dep_a"));
         outbox.Tell(GetWebhooks.Instance);
-        Assert.Single(ExpectMsg<WebhookList>().Webhooks);
+        Assert.Single(ExpectMsg<WebhookList>(Patience).Webhooks);
         Thread.Sleep(300); // several polls: nothing is due
         Assert.Single(_receiver.On("/ok"));
         Assert.Equal(0, StatusOf(outbox).Pending);
