@@ -133,6 +133,28 @@ public sealed class GardenActorTests(EntityFixture fixture) : IClassFixture<Enti
         Assert.NotEqual(catchUp.RequestId, replayed.RequestId);
     }
 
+    [Fact]
+    public async Task A_proxy_that_detaches_at_once_hears_its_attach_answered_before_the_close_and_nothing_after_it()
+    {
+        // A garden that stops right after it joined: its proxy's detach reaches the entity while the session's start is
+        // being written. The attach's answer must still come first: the proxy stops on the close, and whatever comes
+        // after it is a dead letter.
+        var gid = await Enroll("quick-stop");
+        var proxy = new TestProbe(_host.System, new XunitAssertions());
+        var connection = ConnectionId.New();
+        _host.Gardens.Tell(new AttachGardenProxy(gid, connection, proxy.Ref), proxy.Ref);
+        _host.Gardens.Tell(new DetachGardenProxy(gid, connection), proxy.Ref);
+
+        var answers = new List<object>();
+        while (answers.Count < 2)
+        {
+            answers.Add(proxy.FishForMessage(m => m is GardenProxyAttached or GardenProxyClosed, EntityHost.Timeout));
+        }
+        Assert.IsType<GardenProxyAttached>(answers[0]);
+        Assert.IsType<GardenProxyClosed>(answers[1]);
+        proxy.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
     private static async Task<T> Eventually<T>(Func<Task<T?>> probe) where T : class
     {
         var deadline = DateTime.UtcNow + EntityHost.Timeout;
