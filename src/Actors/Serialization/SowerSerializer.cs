@@ -70,6 +70,10 @@ public sealed class SowerSerializer(ExtendedActorSystem system) : SerializerWith
         [typeof(Sower.Messages.Seeds.SeedCommands.UnrecallSeed)] = 2,
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedRecalled)] = 2,
         [typeof(Sower.Messages.Seeds.SeedEvents.SeedUnrecalled)] = 2,
+        // The garden's state now holds its pending deployment creations (records with audit actors); v1 snapshots have
+        // none and read as before. The pending-creation event holds a deployment record from its first version.
+        [typeof(Sower.Messages.Gardens.GardenState)] = 2,
+        [typeof(Sower.Messages.Gardens.GardenEvents.GardenDeploymentCreationPending)] = 2,
     }.ToFrozenDictionary();
 
     public static readonly FrozenDictionary<Type, string> ManifestByType = BuildManifests();

@@ -57,9 +57,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, long> _realtimeStarted = new(StringComparer.Ordinal);
 
     // Deployments created here whose entity has not confirmed its creation yet (it answers CreateDeployment with
-    // DeploymentChanged): re-sent until it does. A shard that stops under a busy journal (remembered entities not loaded
-    // in time) drops the messages it held, and a deployment the garden was pushed but the server never created is lost.
-    private readonly Dictionary<DeploymentId, CreateDeployment> _unconfirmed = new();
+    // DeploymentChanged) are re-sent until it does: a shard that stops under a busy journal (remembered entities not
+    // loaded in time) drops the messages it held, and a deployment the garden was pushed but the server never created is
+    // lost. They are persisted (GardenState.PendingCreations), so a restart of this entity does not forget them.
 
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
     {
@@ -92,6 +92,12 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     protected override void OnReplaySuccess()
     {
         ServerInstruments.Recovered("garden", _starting);
+        // Creations this entity made before it stopped and nobody confirmed: send them again now, and until confirmed.
+        if (!_state.UnconfirmedCreations.IsEmpty)
+        {
+            Self.Tell(ResendCreations.Instance);
+            Timers.StartPeriodicTimer(CreationTimer, ResendCreations.Instance, _settings.CreationResendInterval);
+        }
         base.OnReplaySuccess();
     }
 
@@ -164,13 +170,13 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<ReplayNow>(_ => Replay());
         Command<ResendCreations>(_ =>
         {
-            foreach (var create in _unconfirmed.Values) _shards.Deployments.Tell(create);
-            if (_unconfirmed.Count == 0) Timers.Cancel(CreationTimer);
+            foreach (var record in _state.UnconfirmedCreations.Values) _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
+            if (_state.UnconfirmedCreations.IsEmpty) Timers.Cancel(CreationTimer);
         });
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
         Command<CommandFailed>(f => _log.Warning("garden {GardenId}: an entity refused a command: {Code} {Reason}", _gid, f.Code, f.Message));
-        Command<ReceiveTimeout>(_ => { if (_proxy is null && _unconfirmed.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
+        Command<ReceiveTimeout>(_ => { if (_proxy is null && _state.UnconfirmedCreations.IsEmpty) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -603,16 +609,14 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     {
         var record = planned.Deployment;
         var summary = record.ToSummary();
-        var events = new List<IGardenEvent> { new GardenDeploymentIndexed(_gid, summary) };
+        var events = new List<IGardenEvent> { new GardenDeploymentIndexed(_gid, summary), new GardenDeploymentCreationPending(_gid, record) };
         foreach (var (sid, reason) in planned.Cancellations)
         {
             if (_state.FindDeployment(sid) is { } existing) events.Add(new GardenDeploymentIndexed(_gid, existing with { State = DeploymentState.Canceled }));
         }
         PersistThen(events, () =>
         {
-            var create = new CreateDeployment(record.Sid, record);
-            _unconfirmed[record.Sid] = create;
-            _shards.Deployments.Tell(create);
+            _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
             if (!Timers.IsTimerActive(CreationTimer)) Timers.StartPeriodicTimer(CreationTimer, ResendCreations.Instance, _settings.CreationResendInterval);
             foreach (var (sid, reason) in planned.Cancellations)
             {
@@ -683,11 +687,16 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDeploymentChanged(DeploymentChanged changed)
     {
         var summary = changed.Summary;
-        _unconfirmed.Remove(summary.Sid);
         var previous = _state.FindDeployment(summary.Sid);
-        if (previous is not null && Same(previous, summary)) return;
-        PersistThen([new GardenDeploymentIndexed(_gid, summary)], () =>
+        var confirmed = _state.UnconfirmedCreations.ContainsKey(summary.Sid.Value);
+        var unchanged = previous is not null && Same(previous, summary);
+        if (unchanged && !confirmed) return;
+        var events = new List<IGardenEvent>();
+        if (confirmed) events.Add(new GardenDeploymentCreationConfirmed(_gid, summary.Sid));
+        if (!unchanged) events.Add(new GardenDeploymentIndexed(_gid, summary));
+        PersistThen(events, () =>
         {
+            if (unchanged) return;
             ReportRolloutOutcomes(previous, summary);
             if (previous?.State == DeploymentState.AwaitingApproval && summary.State == DeploymentState.Dispatched)
             {

@@ -173,6 +173,13 @@ public static class GardenEvents
     /// <summary>The garden's index entry for one deployment: written when it plans one and on every DeploymentChanged.</summary>
     public sealed record GardenDeploymentIndexed(GardenId GardenId, DeploymentSummary Deployment) : IGardenEvent;
 
+    /// <summary>A deployment this garden created whose entity has not confirmed its creation yet: written with the index
+    /// entry, so a garden entity that restarts (passivation, a node crash) still re-sends the creation until confirmed.</summary>
+    public sealed record GardenDeploymentCreationPending(GardenId GardenId, DeploymentRecord Deployment) : IGardenEvent;
+
+    /// <summary>The deployment entity confirmed the creation (it answered DeploymentChanged): no more re-sends.</summary>
+    public sealed record GardenDeploymentCreationConfirmed(GardenId GardenId, DeploymentId Deployment) : IGardenEvent;
+
     /// <summary>The labels of the garden's config file, as its last sync carried them (issue 14.1).</summary>
     public sealed record GardenLabelsSynced(GardenId GardenId, ImmutableDictionary<string, string> Labels, Instant At) : IGardenEvent;
 

@@ -24,8 +24,14 @@ public sealed record GardenState(
     GardenAdmission? Admission = null,
     GardenHostCondition? Condition = null,
     ImmutableDictionary<string, string>? OwnLabels = null,
-    ImmutableDictionary<string, string>? AdminLabels = null) : ISowerSerializable
+    ImmutableDictionary<string, string>? AdminLabels = null,
+    ImmutableDictionary<string, DeploymentRecord>? PendingCreations = null) : ISowerSerializable
 {
+    /// <summary>Deployments created here whose entity has not confirmed the creation (by deployment sid): re-sent until
+    /// it does. Absent in snapshots written before it existed (read as none).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ImmutableDictionary<string, DeploymentRecord> UnconfirmedCreations => PendingCreations ?? ImmutableDictionary<string, DeploymentRecord>.Empty;
+
     /// <summary>The labels selectors see: the server-side (admin) labels win over the garden's own (issue 14.1).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public ImmutableDictionary<string, string> Labels => GardenLabels.Effective(OwnLabels, AdminLabels);
@@ -81,6 +87,8 @@ public sealed record GardenState(
         GardenEnrollmentRejected r => WithEnrollment(r.Enrollment, e => e with { Status = EnrollmentStatus.Rejected, DecidedBy = r.Actor, DecidedAt = r.At }),
         GardenEnrollmentCompleted c => WithEnrollment(c.Enrollment, _ => null),
         GardenDeploymentIndexed d => this with { Deployments = Deployments.SetItem(d.Deployment.Sid.Value, d.Deployment) },
+        GardenDeploymentCreationPending p => this with { PendingCreations = UnconfirmedCreations.SetItem(p.Deployment.Sid.Value, p.Deployment) },
+        GardenDeploymentCreationConfirmed c => this with { PendingCreations = UnconfirmedCreations.Remove(c.Deployment.Value) },
         GardenConditionEvents.GardenConditionReported c => this with { Condition = new GardenHostCondition(c.RebootPending, c.Drift, c.At) },
         GardenLabelsSynced l => this with { OwnLabels = l.Labels },
         GardenAdminLabelsChanged c => this with { AdminLabels = c.Removed.Aggregate(GardenLabels.Effective(AdminLabels, c.Set), (labels, key) => labels.Remove(key)) },

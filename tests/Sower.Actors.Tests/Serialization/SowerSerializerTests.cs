@@ -72,6 +72,27 @@ public sealed class SowerSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_garden_state_stored_before_pending_creations_existed_loads_with_none_and_the_current_one_keeps_them()
+    {
+        var record = (Sower.Messages.Deployments.DeploymentRecord)Samples.Create(typeof(Sower.Messages.Deployments.DeploymentRecord));
+        var sample = (Sower.Messages.Gardens.GardenState)Samples.Create(typeof(Sower.Messages.Gardens.GardenState)) with
+        {
+            PendingCreations = System.Collections.Immutable.ImmutableDictionary<string, Sower.Messages.Deployments.DeploymentRecord>.Empty.Add(record.Sid.Value, record),
+        };
+        var serializer = (SowerSerializer)Sys.Serialization.FindSerializerFor(sample);
+        Assert.Equal("garden-state-v2", serializer.Manifest(sample));
+        var current = (Sower.Messages.Gardens.GardenState)serializer.FromBinary(serializer.ToBinary(sample), "garden-state-v2");
+        Assert.Equal(record.Sid, Assert.Single(current.UnconfirmedCreations).Value.Sid);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(serializer.ToBinary(record)), System.Text.Encoding.UTF8.GetString(serializer.ToBinary(current.UnconfirmedCreations[record.Sid.Value])));
+
+        var node = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToBinary(sample))!.AsObject();
+        Assert.True(node.Remove("pending_creations"));
+        var old = (Sower.Messages.Gardens.GardenState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), "garden-state-v1");
+        Assert.Empty(old.UnconfirmedCreations);
+        Assert.Equal(sample.Registration, old.Registration);
+    }
+
+    [Fact]
     public void A_seed_and_its_state_stored_before_recall_existed_read_as_not_recalled()
     {
         var sample = (SeedState)Samples.Create(typeof(SeedState));
