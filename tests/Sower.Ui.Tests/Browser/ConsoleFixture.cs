@@ -4,8 +4,9 @@ using Sower.Server.Tests.Support;
 namespace Sower.Ui.Tests.Browser;
 
 /// <summary>
-/// One real server (Kestrel on a random loopback port, SQLite in a temp dir) and one headless Debian Chromium per test
-/// class. Never a downloaded browser: Playwright drives /usr/bin/chromium.
+/// One real server (Kestrel on a random loopback port, SQLite in a temp dir) and one headless Debian Chromium, shared by
+/// the classes of <see cref="SharedConsoleCollection"/> (or one class's own). Never a downloaded browser: Playwright
+/// drives /usr/bin/chromium.
 /// </summary>
 public sealed class ConsoleFixture : IAsyncLifetime
 {
@@ -19,7 +20,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(Chromium)) throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium (./test.sh does it as root)");
-        await Server.InitializeAsync();
+        // The server and the browser start side by side: each mostly waits on its own process or files.
+        var server = Server.InitializeAsync();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -27,6 +29,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+        await server;
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 

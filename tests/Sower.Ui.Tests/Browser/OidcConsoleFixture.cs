@@ -64,7 +64,8 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(ConsoleFixture.Chromium)) throw new InvalidOperationException($"{ConsoleFixture.Chromium} is missing");
-        (Provider, Server) = await StartPair();
+        // The provider and server pair and the browser start side by side: each mostly waits on its own start.
+        var pair = StartPair();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -72,6 +73,7 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+        (Provider, Server) = await pair;
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
