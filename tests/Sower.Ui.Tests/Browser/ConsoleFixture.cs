@@ -20,8 +20,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(Chromium)) throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium (./test.sh does it as root)");
-        // The server and the browser start side by side: each mostly waits on its own process or files.
-        var server = Server.InitializeAsync();
+        await Server.InitializeAsync();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -29,7 +28,6 @@ public sealed class ConsoleFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        await server;
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 

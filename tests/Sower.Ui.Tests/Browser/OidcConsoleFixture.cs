@@ -64,8 +64,7 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(ConsoleFixture.Chromium)) throw new InvalidOperationException($"{ConsoleFixture.Chromium} is missing");
-        // The provider and server pair and the browser start side by side: each mostly waits on its own start.
-        var pair = StartPair();
+        (Provider, Server) = await StartPair();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -73,7 +72,6 @@ public sealed class OidcConsoleFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        (Provider, Server) = await pair;
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
