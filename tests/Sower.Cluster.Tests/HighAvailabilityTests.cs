@@ -22,18 +22,8 @@ public sealed class HighAvailabilityTests(ThreeNodeCluster cluster) : IAsyncLife
     [Fact]
     public async Task A_node_never_forms_a_second_cluster_on_a_database_a_live_cluster_writes()
     {
-        // The configuration that formed a second cluster in issue 19: the node lists only itself as a seed.
-        var selfSeeded = new ServerNode("node-self-seeded", cluster.RunDir, cluster.ConnectionString,
-            (self, c) => ((Dictionary<string, object>)c["cluster"])["seed_nodes"] = new[] { self.Address });
-        _nodes.Add(selfSeeded);
-        selfSeeded.Start();
-        await selfSeeded.WaitReadyAsync();
-        await cluster.WaitMembersAsync(cluster.Nodes[0], [.. cluster.Nodes, selfSeeded], "the self-seeded node to join the live cluster");
-        Assert.Equal(0, ThreeNodeCluster.CountFormations(selfSeeded.Process.Log()));
-        selfSeeded.Stop();
-        await cluster.WaitMembersAsync(cluster.Nodes[0], cluster.Nodes, "the self-seeded node to leave");
-        cluster.AssertOneClusterFormed([selfSeeded]);
-
+        // The two halves are independent (the refused node is on a database of its own) and each mostly waits: the
+        // refused node's join timeout runs while the self-seeded node joins and leaves the live cluster.
         // A cluster this node cannot reach keeps heartbeating in its database (a member row kept fresh whose address
         // answers nothing): the node must refuse to start, not form a cluster of its own.
         _otherDatabase = await TestDatabases.CreatePostgresAsync();
@@ -55,6 +45,18 @@ public sealed class HighAvailabilityTests(ThreeNodeCluster cluster) : IAsyncLife
             (_, c) => ((Dictionary<string, object>)c["cluster"])["join_timeout_seconds"] = 10);
         _nodes.Add(refused);
         refused.Start();
+        // The configuration that formed a second cluster in issue 19: the node lists only itself as a seed.
+        var selfSeeded = new ServerNode("node-self-seeded", cluster.RunDir, cluster.ConnectionString,
+            (self, c) => ((Dictionary<string, object>)c["cluster"])["seed_nodes"] = new[] { self.Address });
+        _nodes.Add(selfSeeded);
+        selfSeeded.Start();
+        await selfSeeded.WaitReadyAsync();
+        await cluster.WaitMembersAsync(cluster.Nodes[0], [.. cluster.Nodes, selfSeeded], "the self-seeded node to join the live cluster");
+        Assert.Equal(0, ThreeNodeCluster.CountFormations(selfSeeded.Process.Log()));
+        selfSeeded.Stop();
+        await cluster.WaitMembersAsync(cluster.Nodes[0], cluster.Nodes, "the self-seeded node to leave");
+        cluster.AssertOneClusterFormed([selfSeeded]);
+
         await Wait.Until(() => !refused.Process.Running, TimeSpan.FromSeconds(90), "the node to refuse to start", Logs);
         stopGhost.Cancel();
         await heartbeat;

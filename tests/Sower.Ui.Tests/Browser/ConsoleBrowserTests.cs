@@ -9,7 +9,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Sower.Ui.Tests.Browser;
 
 /// <summary>The console in headless Chromium against a running server, with test gardens speaking the real gateway protocol.</summary>
-public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ConsoleFixture>
+[Collection(SharedConsoleCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.ITestOutputHelper output)
 {
     private TestServer Server => fx.Server;
 

@@ -4,8 +4,9 @@ using Sower.Server.Tests.Support;
 namespace Sower.Ui.Tests.Browser;
 
 /// <summary>
-/// One real server (Kestrel on a random loopback port, SQLite in a temp dir) and one headless Debian Chromium per test
-/// class. Never a downloaded browser: Playwright drives /usr/bin/chromium.
+/// One real server (Kestrel on a random loopback port, SQLite in a temp dir) and one headless Debian Chromium, shared by
+/// the classes of <see cref="SharedConsoleCollection"/> (or one class's own). Never a downloaded browser: Playwright
+/// drives /usr/bin/chromium.
 /// </summary>
 public sealed class ConsoleFixture : IAsyncLifetime
 {

@@ -8,7 +8,8 @@ namespace Sower.Ui.Tests.Browser;
 
 /// <summary>An open console page is signed out within seconds when its session's token is revoked or regenerated
 /// elsewhere (the API here), not at the next periodic re-check a minute later.</summary>
-public sealed class ConsoleRevocationTests(ConsoleFixture fx) : IClassFixture<ConsoleFixture>
+[Collection(SharedConsoleCollection.Name)]
+public sealed class ConsoleRevocationTests(ConsoleFixture fx)
 {
     /// <summary>What the README promises an operator.</summary>
     private const float Promise = 5_000;

@@ -23,7 +23,8 @@ namespace Sower.Ui.Tests.Browser;
 /// released. Each view also proves that a session without the role gets no button and that the console's own handler
 /// refuses the action when it is invoked anyway.
 /// </summary>
-public sealed class FleetConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<ConsoleFixture>
+[Collection(SharedConsoleCollection.Name)]
+public sealed class FleetConsoleBrowserTests(ConsoleFixture fx)
 {
     private TestServer Server => fx.Server;
 

@@ -9,7 +9,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Sower.Ui.Tests.Browser;
 
 /// <summary>Console sign-in through a real OIDC provider started by the test, in headless Chromium.</summary>
-public sealed class OidcSignInTests(OidcConsoleFixture fx) : IClassFixture<OidcConsoleFixture>
+[Collection(SharedOidcCollection.Name)]
+public sealed class OidcSignInTests(OidcConsoleFixture fx)
 {
     private TestServer Server => fx.Server;
 

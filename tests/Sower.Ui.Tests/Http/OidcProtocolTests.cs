@@ -7,7 +7,8 @@ namespace Sower.Ui.Tests.Http;
 
 /// <summary>The OIDC flow over plain HTTP against the real provider, with a hostile browser: a tampered state, a lost
 /// nonce and a provider naming another issuer are all refused, and none of them yields a session.</summary>
-public sealed class OidcProtocolTests(OidcConsoleFixture fx) : IClassFixture<OidcConsoleFixture>
+[Collection(SharedOidcCollection.Name)]
+public sealed class OidcProtocolTests(OidcConsoleFixture fx)
 {
     private sealed record Flow(HttpClient Client, CookieContainer Cookies, Uri Callback);
 
