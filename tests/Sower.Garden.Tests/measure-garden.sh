@@ -31,6 +31,9 @@ port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print
 dotnet "$server_dll" --data-dir "$work/server" --urls "http://127.0.0.1:$port" --log-level Warning >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/healthz/ready" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$port/healthz/ready" >/dev/null || {
+  echo "sower-server never became ready within 60 s (load average $(cut -d' ' -f1-3 /proc/loadavg)); nothing measured" >&2
+  tail -5 "$work/server.log" >&2; exit 1; }
 admin=$(cat "$work/server/admin-token")
 token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/tokens" -H "Authorization: Bearer $admin" -H 'content-type: application/json' \
   -d '{"description":"measure","roles":["garden:register"]}' | sed -E 's/.*"token":"([^"]+)".*/\1/')

@@ -112,6 +112,7 @@ builder.Services.AddHostedService(sp => new GardenLifecycleService(
     sp.GetRequiredService<Akka.Actor.ActorSystem>(), sp.GetRequiredService<IRequiredActor<GardenHostKey>>(), sp.GetRequiredService<SdNotifier>(),
     sp.GetRequiredService<ILogger<GardenLifecycleService>>(), config.Timeouts.EffectiveDrain, sp.GetRequiredService<IHostApplicationLifetime>()));
 builder.Services.AddHostedService<AdminSocketServer>();
+builder.Services.AddHostedService<IdleMemoryTrimmer>();
 
 var app = builder.Build();
 if (replacement is not null) replacement.LogStart(app.Services.GetRequiredService<ILogger<PackageReplacement>>());
