@@ -45,6 +45,9 @@ public sealed class TestServer : IAsyncLifetime
     /// <summary>A fixed loopback port (0: any free one), for tests whose redirect URIs must be known before start.</summary>
     public int Port { get; init; }
 
+    /// <summary>Changes to the server's services after the production set-up (for example a handler's options).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDir);
@@ -58,6 +61,7 @@ public sealed class TestServer : IAsyncLifetime
         {
             if (Clock is not null) b.Services.AddSingleton(Clock);
             b.Logging.SetMinimumLevel(LogLevel.Warning);
+            ConfigureServices?.Invoke(b.Services);
         }, Gateway, Entities);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -23,8 +23,9 @@ public sealed class AccessTokenAuthenticationOptions : AuthenticationSchemeOptio
 }
 
 /// <summary>The "Bearer" scheme: <c>Authorization: Bearer sower_…</c> (or <c>?access_token=</c> on hub paths),
-/// checked against the token store with a short per-node cache. Every failure is the same 401
-/// <c>{"error":"unauthorized"}</c>; a missing role is 403 <c>{"error":"forbidden"}</c>.</summary>
+/// checked against the token store with a short per-node cache. Every refusal is the same 401
+/// <c>{"error":"unauthorized"}</c>; a missing role is 403 <c>{"error":"forbidden"}</c>; a token that could not be checked
+/// (the store did not answer) is 503 <c>{"error":"unavailable"}</c>.</summary>
 public sealed class AccessTokenAuthenticationHandler(
     IOptionsMonitor<AccessTokenAuthenticationOptions> options,
     ILoggerFactory logger,
@@ -74,6 +75,7 @@ public sealed class AccessTokenAuthenticationHandler(
         catch (Exception e) when (e is TimeoutException or AskTimeoutException)
         {
             Logger.LogWarning("The access-token store did not answer within {Timeout}", Options.LookupTimeout);
+            _storeUnavailable = true;
             return AuthenticateResult.Fail("token store unavailable");
         }
         if (info is null) return AuthenticateResult.Fail("invalid token");
@@ -85,9 +87,21 @@ public sealed class AccessTokenAuthenticationHandler(
         !server.Auth.Allows(info) ? AuthenticateResult.Fail("the owner's role mapping no longer grants this personal token's roles")
         : AuthenticateResult.Success(new AuthenticationTicket(AccessTokenPrincipal.Create(info, Scheme.Name), Scheme.Name));
 
+    /// <summary>Set when this request's token could not be checked: the store did not answer (its singleton moving, this
+    /// node starting). That is not a verdict on the token, so it is answered 503 with Retry-After, never 401: a client
+    /// keeps its credential and retries, and a load balancer (proxy_next_upstream http_503) tries another node.</summary>
+    private bool _storeUnavailable;
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         if (Response.HasStarted) return;
+        if (_storeUnavailable)
+        {
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            Response.Headers.RetryAfter = "5";
+            await Response.WriteAsJsonAsync(new { error = "unavailable", message = "the token store did not answer in time; retry shortly" }, Context.RequestAborted);
+            return;
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         await Response.WriteAsJsonAsync(new { error = "unauthorized" }, Context.RequestAborted);
