@@ -46,7 +46,14 @@ public sealed class RebootRecord(string file)
     public JsonArray CommandFor(string host) =>
         new("/bin/sh", "-c", $"echo \"start {host} $(date -u +%FT%T.%NZ)\" >> {FilePath}");
 
-    public void End(string host) => File.AppendAllText(FilePath, $"end {host} {DateTime.UtcNow:O}\n");
+    private readonly Lock _appending = new();
+
+    /// <summary>Records a host's boot. Hosts boot concurrently: .NET's append seeks to the end and then writes (no
+    /// O_APPEND), so two unlocked appends can land on the same offset and one line is lost.</summary>
+    public void End(string host)
+    {
+        lock (_appending) File.AppendAllText(FilePath, $"end {host} {DateTime.UtcNow:O}\n");
+    }
 
     /// <summary>(event, host) in the order they happened.</summary>
     public IReadOnlyList<(string Event, string Host)> Events() =>
