@@ -288,7 +288,8 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
 
     private sealed record Releasing;
 
-    private sealed record Checked(string? Reason);
+    // A check still running when the actor stops answers a dead actor: expected at shutdown, so no dead-letter noise.
+    private sealed record Checked(string? Reason) : IDeadLetterSuppression;
 
     private sealed class Poll
     {

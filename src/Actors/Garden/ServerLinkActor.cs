@@ -475,7 +475,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private sealed record PushArrived(int Generation, string Name, JsonNode? Payload);
 
-    private sealed record SyncOutcome(int Generation, GardenConfig Config, GatewayReply Reply);
+    // Calls still in flight when the link stops answer a dead actor (expected at shutdown): dead-letter-suppressed.
+    private sealed record SyncOutcome(int Generation, GardenConfig Config, GatewayReply Reply) : IDeadLetterSuppression;
 
-    private sealed record SendOutcome(int Generation, long Seq, GatewayReply? Reply, string? Error);
+    private sealed record SendOutcome(int Generation, long Seq, GatewayReply? Reply, string? Error) : IDeadLetterSuppression;
 }

@@ -42,7 +42,7 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
             _failing = false;
             _everRead = true;
         });
-        Receive<Status.Failure>(failure =>
+        Receive<ReadFailed>(failure =>
         {
             _reading = false;
             // Until the first read the journal may still be starting (its read side waits for it): not worth a warning.
@@ -69,14 +69,15 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
             var system = Context.System;
             var id = _readJournalId;
             Task.Run(() => PersistenceQuery.Get(system).ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(id))
-                .PipeTo(Self, success: j => new JournalReady(j));
+                .PipeTo(Self, success: j => new JournalReady(j), failure: ex => new ReadFailed(ex));
             return;
         }
         journal.CurrentEventsByPersistenceId(AccessTokensActor.Id, _view.SequenceNr + 1, long.MaxValue)
             .Where(e => e.Event is ITokenEvent)
             .Select(e => (e.SequenceNr, (ITokenEvent)e.Event))
-            .RunWith(Sink.Seq<(long, ITokenEvent)>(), Context.System.Materializer())
-            .PipeTo(Self, success: events => new Batch(events));
+            // The actor's own materializer: the read stops with the actor (at a node's shutdown) instead of outliving it.
+            .RunWith(Sink.Seq<(long, ITokenEvent)>(), Context.Materializer())
+            .PipeTo(Self, success: events => new Batch(events), failure: ex => new ReadFailed(ex));
     }
 
     private sealed class Tick : INoSerializationVerificationNeeded, IDeadLetterSuppression
@@ -85,7 +86,11 @@ public sealed class AccessTokenReplicaActor : ReceiveActor, IWithTimers
         private Tick() { }
     }
 
-    private sealed record JournalReady(ICurrentEventsByPersistenceIdQuery Journal) : INoSerializationVerificationNeeded;
+    // A read still in flight when the actor stops (a node shutting down aborts the stream) answers a dead actor: the
+    // answers below are dead-letter-suppressed, as that is the expected end of a read and not a lost message.
+    private sealed record JournalReady(ICurrentEventsByPersistenceIdQuery Journal) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
-    private sealed record Batch(IReadOnlyList<(long SequenceNr, ITokenEvent Event)> Events) : INoSerializationVerificationNeeded;
+    private sealed record Batch(IReadOnlyList<(long SequenceNr, ITokenEvent Event)> Events) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+    private sealed record ReadFailed(Exception Cause) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 }

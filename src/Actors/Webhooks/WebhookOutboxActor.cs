@@ -199,7 +199,8 @@ public sealed class WebhookOutboxActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private sealed record AttemptFinished(string WebhookSid, string DeliveryId, string? Error) : INoSerializationVerificationNeeded;
+    // An attempt still running when the actor stops answers a dead actor: expected at shutdown, so no dead-letter noise.
+    private sealed record AttemptFinished(string WebhookSid, string DeliveryId, string? Error) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
     private sealed class Tick : INoSerializationVerificationNeeded
     {
