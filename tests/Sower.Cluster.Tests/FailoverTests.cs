@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Sower.Cluster.Tests.Support;
-using Sower.EndToEnd.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Sower.Cluster.Tests;

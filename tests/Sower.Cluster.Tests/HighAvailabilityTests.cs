@@ -1,5 +1,4 @@
 using Sower.Cluster.Tests.Support;
-using Sower.EndToEnd.Tests.Support;
 using Sower.Testing;
 
 namespace Sower.Cluster.Tests;

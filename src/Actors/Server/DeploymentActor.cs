@@ -20,7 +20,7 @@ namespace Sower.Actors.Server;
 /// while awaiting approval (§6.9). It stays alive, and remembered, while it has a timer to run; the owning garden is told
 /// of every change so its index mirrors it.
 /// </summary>
-public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
+public sealed class DeploymentActor : ServerEntityActor<DeploymentEntityState, IDeploymentEvent>, IWithTimers
 {
     private const string CheckTimer = "check";
     private const string CreationTimer = "creation";
@@ -28,23 +28,19 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private DeploymentEntityState _state = DeploymentEntityState.Empty;
     // A garden can report on a deployment before its CreateDeployment arrives (another sender, maybe another node):
     // such reports wait here briefly instead of being refused (a refused report is dropped by the garden).
     private bool _awaitingCreation;
     private bool _creationGraceOver;
 
     public DeploymentActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
+        : base("deployment", entityId, DeploymentEntityState.Empty, (s, e) => s.Apply(e), settings, recoveryMetric: "deployment")
     {
-        PersistenceId = "deployment-" + entityId;
         _clock = clock;
         _shards = shards;
         _settings = settings;
 
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is DeploymentEntityState s) _state = s; });
-        Recover<IDeploymentEvent>(e => _state = _state.Apply(e));
-
-        Command<CreateDeployment>(cmd => Decide(cmd, () => new DeploymentChanged(_state.Deployment!.Garden, _state.Deployment.ToSummary())));
+        Command<CreateDeployment>(cmd => Decide(cmd, () => new DeploymentChanged(State.Deployment!.Garden, State.Deployment.ToSummary())));
         Command<AcknowledgeDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
         Command<SetSeedStatus>(cmd => Decide(cmd, () => CommandAccepted.Instance));
         Command<RecordSeedResult>(cmd => Decide(cmd, () => CommandAccepted.Instance));
@@ -55,8 +51,8 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         Command<RedispatchDeployment>(cmd => Decide(cmd, () => CommandAccepted.Instance));
         Command<GetDeployment>(_ =>
         {
-            Sender.Tell(new DeploymentFound(_state.Deployment));
-            if (_state.Deployment is null && !_awaitingCreation) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            Sender.Tell(new DeploymentFound(State.Deployment));
+            if (State.Deployment is null && !_awaitingCreation) Passivate();
         });
         Command<Check>(_ => RunChecks());
         Command<CreationGraceOver>(_ =>
@@ -67,40 +63,27 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         });
         Command<ReceiveTimeout>(_ =>
         {
-            if (!NeedsTimer) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (!NeedsTimer) Passivate();
         });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+        HandleSnapshotReplies();
     }
-
-    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private bool NeedsTimer => _state.Deployment is { } d && (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval);
-
-    private readonly long _starting = ServerInstruments.Timestamp();
-
-    protected override void PreStart()
-    {
-        Context.SetReceiveTimeout(_settings.PassivateAfter);
-        base.PreStart();
-    }
+    private bool NeedsTimer => State.Deployment is { } d && (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval);
 
     protected override void OnReplaySuccess()
     {
-        ServerInstruments.Recovered("deployment", _starting);
+        base.OnReplaySuccess();
         ArmTimer();
         // A restarted deployment re-announces itself, so a garden index that missed the last change converges.
-        if (_state.Deployment is { } d) _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
+        if (State.Deployment is { } d) _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
     }
 
     private void Decide(object command, Func<object> reply)
     {
-        var (error, events) = _state.Decide(command, _clock.GetCurrentInstant());
-        if (error is not null && _state.Deployment is null && !_creationGraceOver
+        var (error, events) = State.Decide(command, _clock.GetCurrentInstant());
+        if (error is not null && State.Deployment is null && !_creationGraceOver
             && command is AcknowledgeDeployment or SetSeedStatus or RecordSeedResult or RecordDeploymentResult)
         {
             Stash.Stash();
@@ -114,13 +97,13 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         if (error is not null)
         {
             Sender.Tell(error);
-            if (_state.Deployment is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (State.Deployment is null) Passivate();
             return;
         }
         if (events.IsEmpty)
         {
             // The garden updated its index optimistically for these; when nothing changed here, correct it.
-            if (command is CancelDeployment or RedispatchDeployment && _state.Deployment is { } current)
+            if (command is CancelDeployment or RedispatchDeployment && State.Deployment is { } current)
             {
                 _shards.Gardens.Tell(new DeploymentChanged(current.Garden, current.ToSummary()));
             }
@@ -131,7 +114,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         PersistAndNotify(events, () =>
         {
             sender.Tell(reply());
-            if (_awaitingCreation && _state.Deployment is not null)
+            if (_awaitingCreation && State.Deployment is not null)
             {
                 _awaitingCreation = false;
                 Timers.Cancel(CreationTimer);
@@ -149,18 +132,17 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
         // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            ServerInstruments.DeploymentPersisted(e, _state.Deployment!);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
+            ServerInstruments.DeploymentPersisted(e, State.Deployment!);
             // Webhook notifications (issue 14.5): raised once persisted; the outbox dedupes by key.
-            if (DeploymentNotifications.For(e, _state.Deployment!) is { } notification)
+            if (DeploymentNotifications.For(e, State.Deployment!) is { } notification)
             {
                 Context.System.EventStream.Publish(new NotificationRaised(notification));
             }
             if (--remaining > 0) return;
             ServerInstruments.JournalWritten("deployment", writing);
             after();
-            var d = _state.Deployment!;
+            var d = State.Deployment!;
             if (events.Any(e => ChangesGardenIndex(e, d)))
             {
                 _shards.Gardens.Tell(new DeploymentChanged(d.Garden, d.ToSummary()));
@@ -194,7 +176,7 @@ public sealed class DeploymentActor : ReceivePersistentActor, IWithTimers
     private void RunChecks()
     {
         var now = _clock.GetCurrentInstant();
-        var e = _state.StaleCheck(now, _settings.StaleAfter) ?? _state.ExpiryCheck(now, _settings.ApprovalExpiry);
+        var e = State.StaleCheck(now, _settings.StaleAfter) ?? State.ExpiryCheck(now, _settings.ApprovalExpiry);
         if (e is not null) PersistAndNotify([e], () => { });
     }
 

@@ -32,7 +32,7 @@ namespace Sower.Actors.Server;
 /// trigger, one creation at a time, so duplicate suppression and supersede are serialized per garden. It pushes
 /// deployments to its live GardenProxy (not persisted) and reconciles after every new session (§6.7).
 /// </summary>
-public sealed class GardenActor : ReceivePersistentActor, IWithTimers
+public sealed class GardenActor : ServerEntityActor<GardenState, IGardenEvent>, IWithTimers
 {
     private const string ResolveTimer = "resolve";
     private const string CreationTimer = "creation";
@@ -41,7 +41,6 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly GardenId _gid;
-    private GardenState _state;
     private IActorRef? _proxy;
     private ConnectionId? _connection;
 
@@ -62,38 +61,24 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     // lost. They are persisted (GardenState.PendingCreations), so a restart of this entity does not forget them.
 
     public GardenActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
+        : base("garden", entityId, GardenState.Empty(new GardenId(entityId)), (s, e) => s.Apply(e), settings, recoveryMetric: "garden")
     {
         _gid = new GardenId(entityId);
-        _state = GardenState.Empty(_gid);
-        PersistenceId = "garden-" + entityId;
         _clock = clock;
         _shards = shards;
         _settings = settings;
 
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is GardenState s) _state = s; });
-        Recover<IGardenEvent>(e => _state = _state.Apply(e));
         Idle();
     }
-
-    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     private Instant Now => _clock.GetCurrentInstant();
 
-    private readonly long _starting = ServerInstruments.Timestamp();
-
-    protected override void PreStart()
-    {
-        Context.SetReceiveTimeout(_settings.PassivateAfter);
-        base.PreStart();
-    }
-
     protected override void OnReplaySuccess()
     {
-        ServerInstruments.Recovered("garden", _starting);
         // Creations this entity made before it stopped and nobody confirmed: send them again now, and until confirmed.
-        if (!_state.UnconfirmedCreations.IsEmpty)
+        if (!State.UnconfirmedCreations.IsEmpty)
         {
             Self.Tell(ResendCreations.Instance);
             Timers.StartPeriodicTimer(CreationTimer, ResendCreations.Instance, _settings.CreationResendInterval);
@@ -108,18 +93,18 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<RejectEnrollment>(cmd => HandleDecision(cmd.Enrollment, cmd.Actor, approve: false));
         Command<ClaimEnrollment>(cmd =>
         {
-            var outcome = GardenEnrollmentRules.Claim(_state, cmd.Enrollment, cmd.ClaimHash, Now);
-            Sender.Tell(new EnrollmentClaimed(_gid, cmd.Enrollment, outcome, _state.Registration?.Name));
+            var outcome = GardenEnrollmentRules.Claim(State, cmd.Enrollment, cmd.ClaimHash, Now);
+            Sender.Tell(new EnrollmentClaimed(_gid, cmd.Enrollment, outcome, State.Registration?.Name));
         });
         Command<CompleteEnrollment>(cmd =>
         {
             var sender = Sender;
-            PersistThen(_state.FindEnrollment(cmd.Enrollment) is null ? [] : [new GardenEnrollmentCompleted(_gid, cmd.Enrollment, Now)],
+            PersistThen(State.FindEnrollment(cmd.Enrollment) is null ? [] : [new GardenEnrollmentCompleted(_gid, cmd.Enrollment, Now)],
                 () => sender.Tell(CommandAccepted.Instance));
         });
         Command<RestoreGarden>(cmd =>
         {
-            if (GardenEnrollmentRules.CanRestore(_state) is { } refused)
+            if (GardenEnrollmentRules.CanRestore(State) is { } refused)
             {
                 Sender.Tell(refused);
                 return;
@@ -130,11 +115,11 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<BindGardenCredential>(cmd => IfRegistered(() =>
         {
             var sender = Sender;
-            var previous = _state.Registration!.Credential;
+            var previous = State.Registration!.Credential;
             PersistThen(previous == cmd.Credential ? [] : [new GardenCredentialBound(_gid, cmd.Credential)],
                 () => sender.Tell(new GardenCredentialReplaced(_gid, previous == cmd.Credential ? null : previous)));
         }));
-        Command<GetGarden>(_ => Sender.Tell(new GardenFound(_state.Exists ? View() : null)));
+        Command<GetGarden>(_ => Sender.Tell(new GardenFound(State.Exists ? View() : null)));
         Command<AttachGardenProxy>(HandleAttach);
         Command<DetachGardenProxy>(cmd =>
         {
@@ -146,7 +131,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<DeploymentChanged>(HandleDeploymentChanged);
         Command<DeployRealtime>(cmd =>
         {
-            if (!_state.Exists || _state.FindSubscription(cmd.Subscription) is null)
+            if (!State.Exists || State.FindSubscription(cmd.Subscription) is null)
             {
                 Sender.Tell(new RealtimeDeliveryDone(cmd.Line, cmd.Subscription, cmd.DeliveryId));
                 return;
@@ -170,17 +155,14 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<ReplayNow>(_ => Replay());
         Command<ResendCreations>(_ =>
         {
-            foreach (var record in _state.UnconfirmedCreations.Values) _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
-            if (_state.UnconfirmedCreations.IsEmpty) Timers.Cancel(CreationTimer);
+            foreach (var record in State.UnconfirmedCreations.Values) _shards.Deployments.Tell(new CreateDeployment(record.Sid, record));
+            if (State.UnconfirmedCreations.IsEmpty) Timers.Cancel(CreationTimer);
         });
         // Acknowledgements of what this garden told other entities (follow, cancel, mirror): nothing to do.
         Command<CommandAccepted>(_ => { });
         Command<CommandFailed>(f => _log.Warning("garden {GardenId}: an entity refused a command: {Code} {Reason}", _gid, f.Code, f.Message));
-        Command<ReceiveTimeout>(_ => { if (_proxy is null && _state.UnconfirmedCreations.IsEmpty) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+        Command<ReceiveTimeout>(_ => { if (_proxy is null && State.UnconfirmedCreations.IsEmpty) Passivate(); });
+        HandleSnapshotReplies();
 
         // Everything below needs an enrolled garden.
         Command<SyncSubscriptions>(cmd => IfRegistered(() => HandleSync(cmd)));
@@ -193,10 +175,10 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         {
             var sender = Sender;
             // A garden reports its condition on every reconnect: only a change is an event.
-            var unchanged = _state.Condition is { } c && c.RebootPending == cmd.RebootPending && c.Drift == cmd.Drift
-                            || _state.Condition is null && cmd.RebootPending is null && cmd.Drift is null;
+            var unchanged = State.Condition is { } c && c.RebootPending == cmd.RebootPending && c.Drift == cmd.Drift
+                            || State.Condition is null && cmd.RebootPending is null && cmd.Drift is null;
             if (unchanged) { sender.Tell(CommandAccepted.Instance); return; }
-            var newlyDrifted = cmd.Drift is { } drift && _state.Condition?.Drift?.Since != drift.Since ? cmd.Drift : null;
+            var newlyDrifted = cmd.Drift is { } drift && State.Condition?.Drift?.Since != drift.Since ? cmd.Drift : null;
             PersistThen([new GardenConditionEvents.GardenConditionReported(_gid, cmd.RebootPending, cmd.Drift, Now)], () =>
             {
                 // One notification per drift episode: the garden dates the episode, so a repeated report is the same key.
@@ -205,7 +187,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                     Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
                         $"{Sower.Messages.Webhooks.NotificationKinds.GardenDrifted}:{_gid.Value}:{d.Since.ToUnixTimeMilliseconds()}",
                         Sower.Messages.Webhooks.NotificationKinds.GardenDrifted, Now,
-                        $"garden {_state.Registration?.Name ?? _gid.Value} drifted: {d.Detail}",
+                        $"garden {State.Registration?.Name ?? _gid.Value} drifted: {d.Detail}",
                         ("garden", _gid.Value), ("expected", d.Expected), ("running", d.Running ?? ""))));
                 }
                 sender.Tell(CommandAccepted.Instance);
@@ -215,7 +197,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         Command<RequestDeployment>(cmd => IfRegistered(() => HandleGardenRequest(cmd)));
         Command<DeploySubscription>(cmd => IfRegistered(() =>
         {
-            if (_state.FindSubscription(cmd.Subscription) is null)
+            if (State.FindSubscription(cmd.Subscription) is null)
             {
                 Sender.Tell(CommandFailed.Of(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
                 return;
@@ -230,7 +212,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private void IfRegistered(Action action)
     {
-        if (_state.Exists) action();
+        if (State.Exists) action();
         else Sender.Tell(CommandFailed.Of("garden_not_found", "Garden not found"));
     }
 
@@ -241,7 +223,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         var now = Now;
         var request = new EnrollmentRequest(cmd.Name, cmd.HostIdentifier, cmd.Version, cmd.Actor, cmd.CallerIsAdmin, cmd.ProvenCredential, cmd.ClaimHash);
-        switch (GardenEnrollmentRules.Decide(_state, request, now, _settings.EnrollmentExpiry, EnrollmentId.New()))
+        switch (GardenEnrollmentRules.Decide(State, request, now, _settings.EnrollmentExpiry, EnrollmentId.New()))
         {
             case GardenEnrollmentRules.Refuse refuse:
                 sender.Tell(CommandFailed.Of(refuse.Code, refuse.Message));
@@ -253,8 +235,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
                 return;
         }
         var events = new List<IGardenEvent>();
-        var rebound = _state.Exists;
-        var previous = _state.Registration?.Credential;
+        var rebound = State.Exists;
+        var previous = State.Registration?.Credential;
         events.Add(rebound ? new GardenRebound(_gid, cmd.Name, cmd.Actor, now) : new GardenRegistered(_gid, cmd.Name, cmd.HostIdentifier, cmd.Actor, now));
         if (!string.IsNullOrEmpty(cmd.Version)) events.Add(new GardenVersionReported(_gid, cmd.Version, now));
         PersistThen(events, () => sender.Tell(new GardenEnrolled(_gid, cmd.Name, rebound, previous)));
@@ -264,20 +246,20 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDecision(EnrollmentId id, string actor, bool approve)
     {
         var now = Now;
-        if (GardenEnrollmentRules.CanDecide(_state, id, now) is { } refused)
+        if (GardenEnrollmentRules.CanDecide(State, id, now) is { } refused)
         {
             Sender.Tell(refused);
             return;
         }
         var sender = Sender;
-        var enrollment = _state.FindEnrollment(id)!;
+        var enrollment = State.FindEnrollment(id)!;
         if (!approve)
         {
             PersistThen([new GardenEnrollmentRejected(_gid, id, actor, now)],
                 () => sender.Tell(new EnrollmentDecided(_gid, id, EnrollmentStatus.Rejected, null)));
             return;
         }
-        var previous = _state.Registration!.Credential;
+        var previous = State.Registration!.Credential;
         var events = new List<IGardenEvent> { new GardenEnrollmentApproved(_gid, id, actor, now), new GardenRebound(_gid, enrollment.Name, actor, now) };
         if (!string.IsNullOrEmpty(enrollment.Version)) events.Add(new GardenVersionReported(_gid, enrollment.Version, now));
         PersistThen(events, () => sender.Tell(new EnrollmentDecided(_gid, id, EnrollmentStatus.Approved, previous)));
@@ -285,14 +267,14 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private void HandleAttach(AttachGardenProxy cmd)
     {
-        if (!_state.Exists)
+        if (!State.Exists)
         {
             Sender.Tell(CommandFailed.Of("garden_not_found", "Garden not found"));
             return;
         }
         if (_proxy is not null && _connection == cmd.Connection)
         {
-            Sender.Tell(new GardenProxyAttached(_gid, _state.Registration!.Name));
+            Sender.Tell(new GardenProxyAttached(_gid, State.Registration!.Name));
             return;
         }
         if (_proxy is not null)
@@ -306,7 +288,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         PersistThen([new GardenSessionStarted(_gid, cmd.Connection, Now)], () =>
         {
-            sender.Tell(new GardenProxyAttached(_gid, _state.Registration!.Name));
+            sender.Tell(new GardenProxyAttached(_gid, State.Registration!.Name));
             Reconcile();
         });
     }
@@ -324,8 +306,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDelete(DeleteGarden cmd)
     {
         var sender = Sender;
-        var credential = _state.Registration!.Credential;
-        var subscriptions = _state.Subscriptions.Values.ToList();
+        var credential = State.Registration!.Credential;
+        var subscriptions = State.Subscriptions.Values.ToList();
         if (_proxy is not null)
         {
             Context.Unwatch(_proxy);
@@ -333,7 +315,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             _proxy = null;
             _connection = null;
         }
-        var registration = _state.Registration!;
+        var registration = State.Registration!;
         var now = Now;
         PersistThen([new GardenRemoved(_gid, cmd.Actor, now), new GardenTombstoned(_gid, registration.Name, registration.HostIdentifier, cmd.Actor.Sid, now)], () =>
         {
@@ -353,7 +335,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleChangeLabels(ChangeGardenLabels cmd)
     {
         var sender = Sender;
-        var before = _state.AdminLabels ?? GardenLabels.None;
+        var before = State.AdminLabels ?? GardenLabels.None;
         var removed = cmd.Remove.Where(before.ContainsKey).ToImmutableArray();
         var changed = cmd.Set.Any(kv => !before.TryGetValue(kv.Key, out var v) || v != kv.Value) || !removed.IsEmpty;
         var after = removed.Aggregate(GardenLabels.Effective(before, cmd.Set), (labels, key) => labels.Remove(key));
@@ -372,9 +354,9 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     /// <summary>Every seed line this garden follows keeps the garden's effective labels, to place it in rollout waves.</summary>
     private void TellLinesLabels()
     {
-        foreach (var line in _state.Subscriptions.Values.Select(s => s.Line).Distinct())
+        foreach (var line in State.Subscriptions.Values.Select(s => s.Line).Distinct())
         {
-            _shards.SeedLines.Tell(new Messages.Rollouts.RolloutCommands.LabelSeedLineFollower(line, _gid, _state.Labels));
+            _shards.SeedLines.Tell(new Messages.Rollouts.RolloutCommands.LabelSeedLineFollower(line, _gid, State.Labels));
         }
     }
 
@@ -389,26 +371,26 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         if (summary.Result is null or DeploymentResult.Skipped) return;
         foreach (var seed in summary.Seeds)
         {
-            if (_state.FindSubscription(seed.Subscription) is not { } sub) continue;
+            if (State.FindSubscription(seed.Subscription) is not { } sub) continue;
             _shards.SeedLines.Tell(new Messages.Rollouts.RolloutCommands.ReportRolloutOutcome(sub.Line, seed.Seed.Sid, seed.Subscription,
                 summary.Result == DeploymentResult.Success));
         }
     }
 
     private GardenView View() => new(
-        _gid, _state.Registration!.Name, _proxy is not null, _proxy is null ? null : _state.OnlineAt, _state.LastSeen, _state.Version,
-        _state.Registration.RegisteredAt, [.. _state.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], _state.Generations,
-        _state.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault(),
-        _state.Condition) { OwnLabels = _state.OwnLabels, AdminLabels = _state.AdminLabels };
+        _gid, State.Registration!.Name, _proxy is not null, _proxy is null ? null : State.OnlineAt, State.LastSeen, State.Version,
+        State.Registration.RegisteredAt, [.. State.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], State.Generations,
+        State.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault(),
+        State.Condition) { OwnLabels = State.OwnLabels, AdminLabels = State.AdminLabels };
 
     // ── subscriptions, reports ──
 
     private void HandleSync(SyncSubscriptions cmd)
     {
-        var before = _state.Subscriptions.Values.ToDictionary(s => s.Sid);
-        var synced = _state.Sync(cmd.Subscriptions, Now, SubscriptionId.New);
+        var before = State.Subscriptions.Values.ToDictionary(s => s.Sid);
+        var synced = State.Sync(cmd.Subscriptions, Now, SubscriptionId.New);
         var sender = Sender;
-        IGardenEvent[] events = cmd.Labels is { } labels && !SameLabels(labels, _state.OwnLabels)
+        IGardenEvent[] events = cmd.Labels is { } labels && !SameLabels(labels, State.OwnLabels)
             ? [synced, new GardenLabelsSynced(_gid, labels, Now)]
             : [synced];
         PersistThen(events, () =>
@@ -487,7 +469,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private void HandleGardenRequest(RequestDeployment cmd)
     {
-        var subs = cmd.Subscriptions.Select(_state.FindSubscription).ToList();
+        var subs = cmd.Subscriptions.Select(State.FindSubscription).ToList();
         if (subs.Any(s => s is null) || subs.Count == 0)
         {
             Sender.Tell(CommandFailed.Of(DeploymentPlanner.SubscriptionNotFound, "subscription not found"));
@@ -516,7 +498,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private void StartCreation(CreationJob job)
     {
-        var needed = DeploymentPlanner.NeedsResolution(_state, job.Request);
+        var needed = DeploymentPlanner.NeedsResolution(State, job.Request);
         _job = job;
         _latest = new Dictionary<SubscriptionId, SeedInfo?>();
         _awaiting = new HashSet<string>(StringComparer.Ordinal);
@@ -563,7 +545,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
             if (_latest.GetValueOrDefault(sub) is { } latest && (latest.Withdrawn || latest.Sid == job.Recalled)) _latest[sub] = null;
             if (job.Fallback is { } fallback && _latest.GetValueOrDefault(sub) is null) _latest[sub] = fallback;
         }
-        var outcome = DeploymentPlanner.Plan(_state, request, _latest, Now, DeploymentId.New());
+        var outcome = DeploymentPlanner.Plan(State, request, _latest, Now, DeploymentId.New());
         switch (outcome)
         {
             case CreationOutcome.Failed failed:
@@ -612,7 +594,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var events = new List<IGardenEvent> { new GardenDeploymentIndexed(_gid, summary), new GardenDeploymentCreationPending(_gid, record) };
         foreach (var (sid, reason) in planned.Cancellations)
         {
-            if (_state.FindDeployment(sid) is { } existing) events.Add(new GardenDeploymentIndexed(_gid, existing with { State = DeploymentState.Canceled }));
+            if (State.FindDeployment(sid) is { } existing) events.Add(new GardenDeploymentIndexed(_gid, existing with { State = DeploymentState.Canceled }));
         }
         PersistThen(events, () =>
         {
@@ -638,7 +620,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleRecall(RecallOnGarden cmd)
     {
         var done = new RecallOnGardenDone(cmd.Seed.Sid, cmd.Subscription);
-        var sub = _state.Exists ? _state.FindSubscription(cmd.Subscription) : null;
+        var sub = State.Exists ? State.FindSubscription(cmd.Subscription) : null;
         if (sub is null)
         {
             Sender.Tell(done);
@@ -646,16 +628,16 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         }
         var events = new List<IGardenEvent>();
         var canceled = new List<DeploymentId>();
-        foreach (var d in _state.Deployments.Values.Where(d => (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval)
+        foreach (var d in State.Deployments.Values.Where(d => (d.State.IsUnresolved() || d.State == DeploymentState.AwaitingApproval)
                                                               && d.Seeds.Any(s => s.Seed.Sid == cmd.Seed.Sid)))
         {
             canceled.Add(d.Sid);
             events.Add(new GardenDeploymentIndexed(_gid, d with { State = DeploymentState.Canceled }));
         }
-        var running = DeploymentPlanner.RunningDeployment(_state, sub.Sid);
+        var running = DeploymentPlanner.RunningDeployment(State, sub.Sid);
         var runsIt = running?.Seeds.Any(s => s.Subscription == sub.Sid && s.Seed.Sid == cmd.Seed.Sid) == true;
         var replyTo = Sender;
-        var before = DeploymentPlanner.RanBefore(_state, sub.Sid, cmd.Seed.Sid);
+        var before = DeploymentPlanner.RanBefore(State, sub.Sid, cmd.Seed.Sid);
         PersistThen(events, () =>
         {
             foreach (var sid in canceled) _shards.Deployments.Tell(new CancelDeployment(sid, CancelReason.Superseded, Actor.FromLegacy(cmd.Actor)));
@@ -672,7 +654,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
 
     private void HandleRetry(RetryDeployment cmd)
     {
-        var outcome = DeploymentPlanner.Retry(_state, cmd.Deployment, cmd.Actor, Now, DeploymentId.New(), RequestId.New());
+        var outcome = DeploymentPlanner.Retry(State, cmd.Deployment, cmd.Actor, Now, DeploymentId.New(), RequestId.New());
         switch (outcome)
         {
             case CreationOutcome.Failed failed:
@@ -687,8 +669,8 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void HandleDeploymentChanged(DeploymentChanged changed)
     {
         var summary = changed.Summary;
-        var previous = _state.FindDeployment(summary.Sid);
-        var confirmed = _state.UnconfirmedCreations.ContainsKey(summary.Sid.Value);
+        var previous = State.FindDeployment(summary.Sid);
+        var confirmed = State.UnconfirmedCreations.ContainsKey(summary.Sid.Value);
         var unchanged = previous is not null && Same(previous, summary);
         if (unchanged && !confirmed) return;
         var events = new List<IGardenEvent>();
@@ -714,7 +696,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
     private void Reconcile()
     {
         var now = Now;
-        foreach (var sub in DeploymentPlanner.OverdueSubscriptions(_state, now, warning => _log.Warning("garden {GardenId}: {Warning}", _gid, warning)))
+        foreach (var sub in DeploymentPlanner.OverdueSubscriptions(State, now, warning => _log.Warning("garden {GardenId}: {Warning}", _gid, warning)))
         {
             Self.Tell(new RunCreation(new CreationRequest(RequestId.New(), [sub.Sid], Trigger.Scheduled, AuditReason.ScheduleTriggered, Actor.Garden(_gid), false, null)));
         }
@@ -726,7 +708,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         var now = Now;
         var events = new List<IGardenEvent>();
         var pushes = new List<DeploymentPush>();
-        foreach (var (deployment, step) in DeploymentPlanner.Replay(_state))
+        foreach (var (deployment, step) in DeploymentPlanner.Replay(State))
         {
             if (step == DeploymentPlanner.ReplayStep.Supersede)
             {
@@ -768,8 +750,7 @@ public sealed class GardenActor : ReceivePersistentActor, IWithTimers
         // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
             if (--remaining > 0) return;
             ServerInstruments.JournalWritten("garden", writing);
             after();

@@ -20,7 +20,7 @@ namespace Sower.Actors.Server;
 /// seed line up to date: it stays alive (and, with remember-entities, is restarted after a crash) until the line has
 /// acknowledged the latest version, so a seed can never be registered without reaching its line.
 /// </summary>
-public sealed class SeedActor : ReceivePersistentActor, IWithTimers
+public sealed class SeedActor : ServerEntityActor<SeedState, ISeedEvent>, IWithTimers
 {
     private const string LineSyncTimer = "line-sync";
     private const string RecallTimer = "recall";
@@ -28,7 +28,6 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private SeedState _state = SeedState.Empty;
     private bool _lineAcked = true;
 
     // The recall fan-out in progress (issue 16.2): the followers asked, and those that have not answered yet.
@@ -36,35 +35,32 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     private readonly HashSet<string> _recallAwaiting = new(StringComparer.Ordinal);
 
     public SeedActor(string entityId, IClock clock, ShardRefs shards, ServerEntitySettings settings)
+        : base("seed", entityId, SeedState.Empty, (s, e) => s.Apply(e), settings, recoveryMetric: "seed")
     {
-        PersistenceId = "seed-" + entityId;
         _clock = clock;
         _shards = shards;
         _settings = settings;
 
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SeedState s) _state = s; });
-        Recover<ISeedEvent>(e => _state = _state.Apply(e));
-
         Command<SubmitSeed>(cmd =>
         {
-            var problems = _state.Check(cmd);
+            var problems = State.Check(cmd);
             if (!problems.IsEmpty)
             {
                 Sender.Tell(new Messages.CommandFailed(InvalidSeed, "the seed was rejected: " + string.Join("; ", problems), problems));
                 return;
             }
-            Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant()));
+            Handle(cmd.SeedId, State.Decide(cmd, _clock.GetCurrentInstant()));
         });
         // Only an older node still sends this: a garden's report never registers a seed (issue 12).
         Command<RegisterReportedSeed>(cmd =>
         {
             _log.Warning("refused to register {StorePath} reported by garden {GardenId}: garden reports are recorded on the garden only", cmd.Artifact, cmd.By);
-            Sender.Tell(new SeedFound(_state.Seed));
+            Sender.Tell(new SeedFound(State.Seed));
         });
-        Command<RetireSeed>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
-        Command<RemoveSeedTag>(cmd => Handle(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
-        Command<RecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
-        Command<UnrecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, _state.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RetireSeed>(cmd => Handle(cmd.SeedId, State.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RemoveSeedTag>(cmd => Handle(cmd.SeedId, State.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<RecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, State.Decide(cmd, _clock.GetCurrentInstant())));
+        Command<UnrecallSeed>(cmd => HandleOrRefuse(cmd.SeedId, State.Decide(cmd, _clock.GetCurrentInstant())));
         Command<SeedLineFollowers>(OnFollowers);
         Command<RecallOnGardenDone>(done =>
         {
@@ -72,46 +68,33 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
             var count = _recallFollowers.Value.Length;
             _recallFollowers = null;
             Timers.Cancel(RecallTimer);
-            if (!_state.RecallOwed) return;
-            Persist(new SeedRecallDelivered(_state.Seed!.Sid, count, _clock.GetCurrentInstant()), e => _state = _state.Apply(e));
+            if (!State.RecallOwed) return;
+            Persist(new SeedRecallDelivered(State.Seed!.Sid, count, _clock.GetCurrentInstant()), e => State = State.Apply(e));
         });
         Command<RecallRetry>(_ => SendRecall());
-        Command<GetSeed>(_ => Sender.Tell(new SeedFound(_state.Seed)));
-        Command<SeedInLineSet>(ack => { if (ack.Version >= _state.Version) { _lineAcked = true; Timers.Cancel(LineSyncTimer); } });
+        Command<GetSeed>(_ => Sender.Tell(new SeedFound(State.Seed)));
+        Command<SeedInLineSet>(ack => { if (ack.Version >= State.Version) { _lineAcked = true; Timers.Cancel(LineSyncTimer); } });
         Command<SyncLine>(_ => SendToLine());
         Command<Messages.CommandAccepted>(_ => { });
         Command<ReceiveTimeout>(_ =>
         {
-            if (_lineAcked && !_state.RecallOwed) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (_lineAcked && !State.RecallOwed) Passivate();
         });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+        HandleSnapshotReplies();
     }
 
     /// <summary>The CommandFailed code of a submission that breaks a limit (SeedLimits).</summary>
     public const string InvalidSeed = "invalid_seed";
 
-    public override string PersistenceId { get; }
-
     public ITimerScheduler Timers { get; set; } = null!;
-
-    protected override void PreStart()
-    {
-        Context.SetReceiveTimeout(_settings.PassivateAfter);
-        base.PreStart();
-    }
-
-    private readonly long _starting = ServerInstruments.Timestamp();
 
     protected override void OnReplaySuccess()
     {
-        ServerInstruments.Recovered("seed", _starting);
+        base.OnReplaySuccess();
         // After a restart the line may have missed the last change; the line ignores versions it already has.
-        if (_state.Seed is not null) StartLineSync();
+        if (State.Seed is not null) StartLineSync();
         // A recall that had not reached every garden before a restart goes on (the garden entities handle it idempotently).
-        if (_state.RecallOwed) StartRecall();
+        if (State.RecallOwed) StartRecall();
     }
 
     private void HandleOrRefuse(Messages.Domain.SeedId sid, (ImmutableArray<ISeedEvent> Events, string? Code, string? Message) decision)
@@ -135,14 +118,14 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     /// resolve its replacement) which subscriptions follow it, then tells each garden entity.</summary>
     private void StartRecall()
     {
-        if (_state.Seed is not { } seed || _state.Line is not { } line) return;
-        _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + _state.Version));
+        if (State.Seed is not { } seed || State.Line is not { } line) return;
+        _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + State.Version));
         Timers.StartPeriodicTimer(RecallTimer, RecallRetry.Instance, _settings.FanOutRetryInterval);
     }
 
     private void OnFollowers(SeedLineFollowers reply)
     {
-        if (!_state.RecallOwed || _state.Seed?.Recall is null) return;
+        if (!State.RecallOwed || State.Seed?.Recall is null) return;
         _recallFollowers = reply.Followers;
         _recallAwaiting.Clear();
         foreach (var f in reply.Followers) _recallAwaiting.Add(f.Subscription.Value);
@@ -150,7 +133,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         {
             _recallFollowers = null;
             Timers.Cancel(RecallTimer);
-            Persist(new SeedRecallDelivered(_state.Seed!.Sid, 0, _clock.GetCurrentInstant()), e => _state = _state.Apply(e));
+            Persist(new SeedRecallDelivered(State.Seed!.Sid, 0, _clock.GetCurrentInstant()), e => State = State.Apply(e));
             return;
         }
         SendRecall();
@@ -159,14 +142,14 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     /// <summary>(Re)sends the recall to every garden entity that has not answered; without the followers yet, asks again.</summary>
     private void SendRecall()
     {
-        if (!_state.RecallOwed || _state.Seed is not { Recall: { } recall } seed)
+        if (!State.RecallOwed || State.Seed is not { Recall: { } recall } seed)
         {
             Timers.Cancel(RecallTimer);
             return;
         }
         if (_recallFollowers is not { } followers)
         {
-            if (_state.Line is { } line) _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + _state.Version));
+            if (State.Line is { } line) _shards.SeedLines.Tell(new GetSeedLineFollowers(line, seed.Sid, "recall:" + State.Version));
             return;
         }
         foreach (var f in followers.Where(f => _recallAwaiting.Contains(f.Subscription.Value)))
@@ -179,7 +162,7 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
     {
         if (events.IsEmpty)
         {
-            Sender.Tell(_state.Seed is null ? new SeedFound(null) : new SeedSubmissionResult(_state.Seed, Created: false));
+            Sender.Tell(State.Seed is null ? new SeedFound(null) : new SeedSubmissionResult(State.Seed, Created: false));
             return;
         }
         var sender = Sender;
@@ -191,14 +174,13 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
         // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
             if (--remaining > 0) return;
             ServerInstruments.JournalWritten("seed", writing);
             // The line hears of the seed before the submitter does: a client that deploys the seed the moment its
             // submission is answered finds it in the line (the line's mailbox already holds the update).
             StartLineSync();
-            sender.Tell(new SeedSubmissionResult(_state.Seed!, created));
+            sender.Tell(new SeedSubmissionResult(State.Seed!, created));
         });
     }
 
@@ -211,12 +193,12 @@ public sealed class SeedActor : ReceivePersistentActor, IWithTimers
 
     private void SendToLine()
     {
-        if (_state.Seed is not { } seed) return;
-        if (_state.PreviousName is { } old && old != seed.Name)
+        if (State.Seed is not { } seed) return;
+        if (State.PreviousName is { } old && old != seed.Name)
         {
             _shards.SeedLines.Tell(new RemoveSeedFromLine(new SeedLineKey(seed.Type, old), seed.Sid));
         }
-        _shards.SeedLines.Tell(new SetSeedInLine(new SeedLineKey(seed.Type, seed.Name), seed, _state.Version, _state.LastChangeFansOut));
+        _shards.SeedLines.Tell(new SetSeedInLine(new SeedLineKey(seed.Type, seed.Name), seed, State.Version, State.LastChangeFansOut));
     }
 
     private sealed class RecallRetry : INoSerializationVerificationNeeded

@@ -22,7 +22,7 @@ public sealed partial class SeedLineActor
     private const string RolloutTimer = "rollout";
     private readonly IClock _clock;
 
-    private SeedLineRollouts Rollouts => _state.Rollouts ?? SeedLineRollouts.Empty;
+    private SeedLineRollouts Rollouts => State.Rollouts ?? SeedLineRollouts.Empty;
 
     /// <summary>A running rollout still has waves to offer: the entity must not passivate (its soak timer would be lost).</summary>
     private bool RolloutWaiting => Rollouts.Current?.Status == RolloutStatus.Running;
@@ -40,7 +40,7 @@ public sealed partial class SeedLineActor
                 return;
             }
             _log.Info("rollout of {SeedId} in {SeedLine} resumed by {Actor}", halted.Seed, _line, cmd.Actor.Sid);
-            PersistRollout(RolloutPlanner.Resume(halted, _line, cmd.Actor, _state.NextDeliveryId, _clock.GetCurrentInstant()), Sender);
+            PersistRollout(RolloutPlanner.Resume(halted, _line, cmd.Actor, State.NextDeliveryId, _clock.GetCurrentInstant()), Sender);
         });
         Command<AbortRollout>(cmd =>
         {
@@ -65,7 +65,7 @@ public sealed partial class SeedLineActor
         {
             if (Rollouts.Current is { Status: RolloutStatus.Running } running)
             {
-                PersistRollout(RolloutPlanner.Advance(running, _line, ActorOf(running), _state.NextDeliveryId, _clock.GetCurrentInstant()), null);
+                PersistRollout(RolloutPlanner.Advance(running, _line, ActorOf(running), State.NextDeliveryId, _clock.GetCurrentInstant()), null);
             }
         });
     }
@@ -75,7 +75,7 @@ public sealed partial class SeedLineActor
     private string Describe() => Rollouts.Current is { } r ? $"{r.Seed} is {r.Status.ToString().ToLowerInvariant()}" : "there is none";
 
     /// <summary>Later waves are offered in the name of whoever submitted the seed, as the first wave was.</summary>
-    private string ActorOf(Rollout r) => _state.Find(r.Seed)?.Seed.RegisteredBy ?? Sower.Messages.Domain.Actor.ServerSid;
+    private string ActorOf(Rollout r) => State.Find(r.Seed)?.Seed.RegisteredBy ?? Sower.Messages.Domain.Actor.ServerSid;
 
     /// <summary>Persists, then replies (the rollout as it now is, unless another reply is given), fans out any wave
     /// that started, and sets the timer for the end of the current soak.</summary>
@@ -94,8 +94,7 @@ public sealed partial class SeedLineActor
         // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
             if (--remaining > 0) return;
             replyTo?.Tell(reply ?? Found());
             foreach (var halted in events.OfType<RolloutHalted>()) NotifyHalted(halted);

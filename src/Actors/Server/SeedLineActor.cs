@@ -23,29 +23,25 @@ namespace Sower.Actors.Server;
 /// acknowledged in time, never the whole fleet every interval), and re-delivered after a crash because the entity stays
 /// alive, and remembered, while deliveries are pending.
 /// </summary>
-public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
+public sealed partial class SeedLineActor : ServerEntityActor<SeedLineState, ISeedLineEvent>, IWithTimers
 {
     private const string FanOutTimer = "fan-out";
     private readonly ShardRefs _shards;
     private readonly ServerEntitySettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SeedLineKey _line;
-    private SeedLineState _state = SeedLineState.Empty;
 
     /// <summary>Per pending subscription, when its current delivery may be re-sent (monotonic ms). Not persisted: after a
     /// restart every pending delivery is sent once more, which at-least-once delivery allows (the garden is idempotent).</summary>
     private readonly Dictionary<string, (long DeliveryId, long At)> _retryDue = new(StringComparer.Ordinal);
 
     public SeedLineActor(string entityId, ShardRefs shards, ServerEntitySettings settings, IClock clock)
+        : base("seedline", entityId, SeedLineState.Empty, (s, e) => s.Apply(e), settings)
     {
         _clock = clock;
-        PersistenceId = "seedline-" + entityId;
         SeedLineKey.TryParse(entityId, out _line);
         _shards = shards;
         _settings = settings;
-
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SeedLineState s) _state = s; });
-        Recover<ISeedLineEvent>(e => _state = _state.Apply(e));
 
         // Per-garden commands wait in a batch until the mailbox has no more of them, then are written in one go; anything
         // else that arrives meanwhile waits for that write, so every command still sees the ones before it.
@@ -64,19 +60,19 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         Command<SetSeedInLine>(cmd =>
         {
             // With a rollout plan, the fan-out goes to the first wave only (issue 14.2).
-            var events = RolloutPlanner.Gate(_state, _state.Decide(cmd), _clock.GetCurrentInstant());
+            var events = RolloutPlanner.Gate(State, State.Decide(cmd), _clock.GetCurrentInstant());
             var ack = new SeedInLineSet(cmd.Seed.Sid, cmd.Version);
             PersistThen(events, Sender, ack, deliver: events.Any(e => e is RealtimeFanOutScheduled));
         });
         Command<RemoveSeedFromLine>(cmd =>
-            PersistThen(_state.Find(cmd.SeedId) is null ? [] : [new SeedLineEntryRemoved(_line, cmd.SeedId)], Sender, CommandAccepted.Instance));
-        Command<GetLatestMatchingSeed>(q => Sender.Tell(new LatestMatchingSeed(q.Correlation, _state.LatestMatching(q.Rules))));
+            PersistThen(State.Find(cmd.SeedId) is null ? [] : [new SeedLineEntryRemoved(_line, cmd.SeedId)], Sender, CommandAccepted.Instance));
+        Command<GetLatestMatchingSeed>(q => Sender.Tell(new LatestMatchingSeed(q.Correlation, State.LatestMatching(q.Rules))));
         Command<GetSeedLineFollowers>(q =>
         {
-            var seed = _state.Find(q.Seed)?.Seed;
+            var seed = State.Find(q.Seed)?.Seed;
             var followers = seed is null
                 ? []
-                : _state.Followers.Values
+                : State.Followers.Values
                     .Where(f => SeedMatching.Matches(seed.Name, seed.Type, seed.Tags, false, _line.Name, _line.Type, f.Rules))
                     .OrderBy(f => f.Subscription.Value, StringComparer.Ordinal)
                     .ToImmutableArray();
@@ -84,34 +80,24 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         });
         Command<GetSeedsInLine>(q =>
         {
-            var ordered = _state.Ordered().ToList();
+            var ordered = State.Ordered().ToList();
             Sender.Tell(new SeedsInLine(ordered.Skip(Math.Max(0, q.Offset)).Take(Math.Max(0, q.Limit)).ToImmutableArray(), ordered.Count));
         });
         Command<DeliverPending>(_ => Deliver());
         RolloutCommands();
         Command<ReceiveTimeout>(_ =>
         {
-            if (_state.Pending.IsEmpty && !RolloutWaiting) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (State.Pending.IsEmpty && !RolloutWaiting) Passivate();
         });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+        HandleSnapshotReplies();
     }
-
-    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void PreStart()
-    {
-        Context.SetReceiveTimeout(_settings.PassivateAfter);
-        base.PreStart();
-    }
-
     protected override void OnReplaySuccess()
     {
-        if (!_state.Pending.IsEmpty) Self.Tell(DeliverPending.Instance);
+        base.OnReplaySuccess();
+        if (!State.Pending.IsEmpty) Self.Tell(DeliverPending.Instance);
         ScheduleRolloutTick();
     }
 
@@ -124,8 +110,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         }
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
         });
         DeferAsync(_line.EntityId, _ =>
         {
@@ -153,7 +138,7 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         if (_batch.Count == 0) return;
         var batch = _batch.ToList();
         _batch.Clear();
-        var events = SeedLineBatch.Decide(_state, batch.Select(b => b.Command));
+        var events = SeedLineBatch.Decide(State, batch.Select(b => b.Command));
         void Reply()
         {
             _flushing = false;
@@ -172,15 +157,14 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         _flushing = true;
         PersistAll(events, e =>
         {
-            _state = _state.Apply(e);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(e);
         });
         DeferAsync(_line.EntityId, _ => Reply());
     }
 
     private void Deliver()
     {
-        if (_state.Pending.IsEmpty)
+        if (State.Pending.IsEmpty)
         {
             Timers.Cancel(FanOutTimer);
             _retryDue.Clear();
@@ -188,10 +172,10 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
         }
         var now = Environment.TickCount64;
         var done = ImmutableArray.CreateBuilder<ISeedLineEvent>();
-        foreach (var pending in _state.Pending.Values)
+        foreach (var pending in State.Pending.Values)
         {
-            var follower = _state.Followers.GetValueOrDefault(pending.Subscription.Value);
-            var latest = follower is null ? null : _state.LatestMatching(follower.Rules);
+            var follower = State.Followers.GetValueOrDefault(pending.Subscription.Value);
+            var latest = follower is null ? null : State.LatestMatching(follower.Rules);
             if (follower is null || latest is null)
             {
                 done.Add(new RealtimeFanOutDelivered(_line, pending.Subscription, pending.DeliveryId));
@@ -207,14 +191,14 @@ public sealed partial class SeedLineActor : ReceivePersistentActor, IWithTimers
             }
             else
             {
-                _state = _state.WithAttempt(pending.Subscription);
+                State = State.WithAttempt(pending.Subscription);
                 _retryDue[pending.Subscription.Value] = (pending.DeliveryId, now + (long)RetryBackoff(pending.Attempts + 1).TotalMilliseconds);
                 _shards.Gardens.Tell(new DeployRealtime(follower.Garden, pending.Subscription, latest, pending.Actor, _line, pending.DeliveryId));
             }
         }
-        if (_retryDue.Count > _state.Pending.Count)
+        if (_retryDue.Count > State.Pending.Count)
         {
-            foreach (var key in _retryDue.Keys.Where(k => !_state.Pending.ContainsKey(k)).ToList()) _retryDue.Remove(key);
+            foreach (var key in _retryDue.Keys.Where(k => !State.Pending.ContainsKey(k)).ToList()) _retryDue.Remove(key);
         }
         if (done.Count > 0) PersistThen(done.ToImmutable(), ActorRefs.Nobody, null);
         if (!Timers.IsTimerActive(FanOutTimer)) Timers.StartPeriodicTimer(FanOutTimer, DeliverPending.Instance, _settings.FanOutRetryInterval);

@@ -1,7 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
-using Akka.Event;
-using Akka.Persistence;
 using NodaTime;
 using Sower.Messages;
 using Sower.Messages.Subscriptions;
@@ -16,43 +13,25 @@ namespace Sower.Actors.Server;
 /// answer to "which garden owns this sid, with which policy" for the gateway and the API. A sid can never move to
 /// another garden: an upsert from a different garden is ignored.
 /// </summary>
-public sealed class SubscriptionActor : ReceivePersistentActor
+public sealed class SubscriptionActor : ServerEntityActor<SubscriptionEntityState, ISubscriptionEvent>
 {
     private readonly IClock _clock;
-    private readonly ServerEntitySettings _settings;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private SubscriptionEntityState _state = SubscriptionEntityState.Empty;
 
     public SubscriptionActor(string entityId, IClock clock, ServerEntitySettings settings)
+        : base("subscription", entityId, SubscriptionEntityState.Empty, (s, e) => s.Apply(e), settings)
     {
-        PersistenceId = "subscription-" + entityId;
         _clock = clock;
-        _settings = settings;
-
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is SubscriptionEntityState s) _state = s; });
-        Recover<ISubscriptionEvent>(e => _state = _state.Apply(e));
 
         Command<SubscriptionCommands.UpsertSubscription>(Handle);
         Command<SubscriptionCommands.RemoveSubscription>(Handle);
-        Command<GetSubscription>(_ => Sender.Tell(new SubscriptionFound(_state.Record)));
-        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("snapshot of {PersistenceId} failed: {Reason}", PersistenceId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
-    }
-
-    public override string PersistenceId { get; }
-
-    protected override void PreStart()
-    {
-        Context.SetReceiveTimeout(_settings.PassivateAfter);
-        base.PreStart();
+        Command<GetSubscription>(_ => Sender.Tell(new SubscriptionFound(State.Record)));
+        Command<ReceiveTimeout>(_ => Passivate());
+        HandleSnapshotReplies();
     }
 
     private void Handle(object command)
     {
-        var e = _state.Decide(command, _clock.GetCurrentInstant());
+        var e = State.Decide(command, _clock.GetCurrentInstant());
         if (e is null)
         {
             Sender.Tell(CommandAccepted.Instance);
@@ -61,8 +40,7 @@ public sealed class SubscriptionActor : ReceivePersistentActor
         var sender = Sender;
         Persist(e, evt =>
         {
-            _state = _state.Apply(evt);
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            Applied(evt);
             sender.Tell(CommandAccepted.Instance);
         });
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sower.EndToEnd.Tests.Support;
 
 namespace Sower.Cluster.Tests.Support;
 

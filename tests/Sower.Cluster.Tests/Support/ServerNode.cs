@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Sower.EndToEnd.Tests.Support;
 
 namespace Sower.Cluster.Tests.Support;
 

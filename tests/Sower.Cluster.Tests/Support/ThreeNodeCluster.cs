@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Sower.EndToEnd.Tests.Support;
 using Sower.Testing;
 
 namespace Sower.Cluster.Tests.Support;

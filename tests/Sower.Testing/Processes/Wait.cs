@@ -1,6 +1,6 @@
 using Xunit.Sdk;
 
-namespace Sower.EndToEnd.Tests.Support;
+namespace Sower.Testing.Processes;
 
 /// <summary>Bounded polling: every wait has a limit and fails with what it waited for plus the relevant process logs.</summary>
 public static class Wait

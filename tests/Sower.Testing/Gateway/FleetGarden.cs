@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Connections;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
+using Sower.Messages.Deployments;
 using Sower.Messages.Gateway;
 
-namespace Sower.Cluster.Tests.Support;
+namespace Sower.Testing.Gateway;
 
 /// <summary>
 /// A garden as the gateway sees it, deploying: it connects through the load balancer (WebSockets, no negotiation),
@@ -14,20 +13,22 @@ namespace Sower.Cluster.Tests.Support;
 /// seed's and the deployment's result. Like the real garden it reconnects whenever its connection drops, and it retries
 /// every report that did not get an ok answer (a call lost with its node, or refused as <c>unavailable</c>) on whatever
 /// connection it has next: these idempotent retries are what must not create or complete anything twice.
+/// Without a seed name it only joins (and rejoins), subscribing to nothing. It speaks the typed records of
+/// <see cref="GatewayRequests"/>.
 /// </summary>
 public sealed class FleetGarden : IAsyncDisposable
 {
-    private readonly string _url;
-    private readonly string _seedName;
+    private readonly Uri _baseAddress;
+    private readonly string? _seedName;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, Task> _workers = new(StringComparer.Ordinal);
     private volatile HubConnection? _joined;
     private Task? _loop;
 
-    private FleetGarden(string url, string name, string sid, string credential, string seedName)
+    private FleetGarden(Uri baseAddress, string name, string sid, string credential, string? seedName)
     {
-        _url = url;
+        _baseAddress = baseAddress;
         Name = name;
         Sid = sid;
         Credential = credential;
@@ -67,13 +68,12 @@ public sealed class FleetGarden : IAsyncDisposable
     /// <summary>Calls answered `unavailable` or `rate_limited` and retried.</summary>
     public int Retried;
 
-    public static async Task<FleetGarden> EnrollAsync(string url, HttpClient admin, string name, string seedName, bool holdResults = false)
+    /// <param name="seedName">The seed its one realtime subscription follows; null: it subscribes to nothing.</param>
+    public static async Task<FleetGarden> EnrollAsync(string url, HttpClient admin, string name, string? seedName = null, bool holdResults = false)
     {
-        using var response = await admin.PostAsJsonAsync(url + "/api/v1/gardens/register", new { name, host_identifier = "host-" + name });
-        var text = await response.Content.ReadAsStringAsync();
-        if ((int)response.StatusCode != 201) throw new InvalidOperationException($"enrollment of {name} answered {(int)response.StatusCode}: {text}");
-        var body = JsonDocument.Parse(text).RootElement;
-        var garden = new FleetGarden(url, name, body.GetProperty("sid").GetString()!, body.GetProperty("credential").GetString()!, seedName);
+        var baseAddress = new Uri(url);
+        var enrollment = await GardenEnrollment.EnrollAsync(baseAddress, admin, name, "host-" + name);
+        var garden = new FleetGarden(baseAddress, name, enrollment.Sid, enrollment.Credential, seedName);
         if (!holdResults) garden.Release();
         garden._loop = garden.RunAsync();
         return garden;
@@ -96,37 +96,15 @@ public sealed class FleetGarden : IAsyncDisposable
             try
             {
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                connection = new HubConnectionBuilder()
-                    .WithUrl(_url + GatewayProtocol.HubPath, o =>
-                    {
-                        o.AccessTokenProvider = () => Task.FromResult<string?>(Credential);
-                        o.SkipNegotiation = true;
-                        o.Transports = HttpTransportType.WebSockets;
-                    })
-                    .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
-                    .Build();
+                connection = GatewayConnection.Build(_baseAddress, Credential, webSocketsOnly: true);
                 connection.ServerTimeout = TimeSpan.FromSeconds(30);
                 connection.On<JsonElement>(GatewayProtocol.PushDeployment, OnPush);
                 connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
                 await connection.StartAsync(_stop.Token);
                 Connects++;
                 // A join or sync answered `unavailable` (the cluster is moving shards) is retried on a new connection.
-                var join = await InvokeOn(connection, GatewayProtocol.Join, new { protocol_version = GatewayProtocol.Version, version = "test" });
-                var sync = join is null ? null : await InvokeOn(connection, GatewayProtocol.SubscriptionsSync, new
-                {
-                    subscriptions = new object[]
-                    {
-                        new Dictionary<string, object?>
-                        {
-                            ["name"] = "system", ["seed_name"] = _seedName, ["seed_type"] = "nixos", ["rules"] = Array.Empty<object>(),
-                            ["schedule"] = null, ["timezone"] = "Etc/UTC",
-                            ["policy"] = new Dictionary<string, object>
-                            {
-                                ["live"] = new { actions = new[] { "activate" }, triggers = new[] { "realtime", "manual", "poll_on_connect" } },
-                            },
-                        },
-                    },
-                });
+                var join = await InvokeOn(connection, GatewayRequests.Join("test"));
+                var sync = join is null ? null : _seedName is null ? join : await InvokeOn(connection, RealtimeSubscription(_seedName));
                 if (join is { } j && sync is not null)
                 {
                     ConnectionSid = j.GetProperty("connection_sid").GetString();
@@ -155,12 +133,27 @@ public sealed class FleetGarden : IAsyncDisposable
         }
     }
 
-    /// <summary>One call on one connection: the reply's body when ok, null when refused as retryable; throws otherwise.</summary>
-    private async Task<JsonElement?> InvokeOn(HubConnection connection, string method, object payload, string? dropOn = null)
+    /// <summary>subscriptions:sync with one realtime subscription, "system", to <paramref name="seedName"/>.</summary>
+    private static SubscriptionsSyncMessage RealtimeSubscription(string seedName) => new(new JsonArray(new JsonObject
     {
+        ["name"] = "system", ["seed_name"] = seedName, ["seed_type"] = "nixos", ["rules"] = new JsonArray(),
+        ["schedule"] = null, ["timezone"] = "Etc/UTC",
+        ["policy"] = new JsonObject
+        {
+            ["live"] = new JsonObject
+            {
+                ["actions"] = new JsonArray("activate"), ["triggers"] = new JsonArray("realtime", "manual", "poll_on_connect"),
+            },
+        },
+    }));
+
+    /// <summary>One call on one connection: the reply's body when ok, null when refused as retryable; throws otherwise.</summary>
+    private async Task<JsonElement?> InvokeOn(HubConnection connection, IGatewayRequest request, string? dropOn = null)
+    {
+        var method = GatewayRequests.MethodOf(request);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        var reply = await connection.InvokeAsync<JsonElement>(method, payload, timeout.Token);
+        var reply = await connection.Send(request, timeout.Token);
         if (reply.GetProperty("ok").GetBoolean()) return reply.GetProperty("body");
         var code = reply.GetProperty("error").GetProperty("code").GetString();
         if (code is GatewayErrors.Unavailable or GatewayErrors.RateLimited)
@@ -175,7 +168,7 @@ public sealed class FleetGarden : IAsyncDisposable
 
     /// <summary>Calls on the current joined connection until the server answers ok (the garden's outbox, in short): true;
     /// false when it answered <paramref name="dropOn"/> (the garden drops that message).</summary>
-    private async Task<bool> Call(string method, object payload, string? dropOn = null)
+    private async Task<bool> Call(IGatewayRequest request, string? dropOn = null)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -184,7 +177,7 @@ public sealed class FleetGarden : IAsyncDisposable
             {
                 try
                 {
-                    if (await InvokeOn(connection, method, payload, dropOn) is { } body) return body.ValueKind != JsonValueKind.Undefined;
+                    if (await InvokeOn(connection, request, dropOn) is { } body) return body.ValueKind != JsonValueKind.Undefined;
                 }
                 catch (Exception e) when (e is not InvalidOperationException || !e.Message.Contains(" refused: ", StringComparison.Ordinal))
                 {
@@ -220,7 +213,7 @@ public sealed class FleetGarden : IAsyncDisposable
         {
             // Like the real garden's outbox, an acknowledgement refused as deployment_not_found (it overtook the creation
             // by more than the server's grace) is dropped, and the deployment goes on: its result must still count.
-            if (await Call(GatewayProtocol.DeploymentStatus, new { deployment_sid = deployment, status = "acknowledged" }, GatewayErrors.DeploymentNotFound))
+            if (await Call(GatewayRequests.Acknowledged(deployment), GatewayErrors.DeploymentNotFound))
             {
                 Acknowledged[deployment] = true;
             }
@@ -230,11 +223,8 @@ public sealed class FleetGarden : IAsyncDisposable
                 Acknowledged[deployment] = false;
             }
             await _released.Task.WaitAsync(_stop.Token);
-            await Call(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seed, result = "success", action = "activate", log = (string?)null });
-            await Call(GatewayProtocol.DeploymentResult, new
-            {
-                deployment_sid = deployment, result = "success", deployed_at = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            });
+            await Call(new SeedResultMessage(deployment, seed, SeedResult.Success.ToWire(), ExecutedAction.Activate.ToWire(), null));
+            await Call(GatewayRequests.DeploymentResult(null, deployment, DeploymentResult.Success.ToWire(), DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")));
             Completed[deployment] = true;
         }
         catch (OperationCanceledException)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Sower.EndToEnd.Tests.Support;
+namespace Sower.Testing.Processes;
 
 /// <summary>
 /// A long-running product process (server, garden, activator socket) started in its own session and process group

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace Sower.EndToEnd.Tests.Support;
+namespace Sower.Testing.Processes;
 
-internal static partial class Native
+public static partial class Native
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
