@@ -10,8 +10,8 @@ public sealed partial class DeploymentActor
     private GardenMetricsEvents.DeploymentEnded EndedForMetrics(string result) =>
         new(push.Sid, result, [.. push.Seeds.Select(item =>
         {
-            var done = finished.GetValueOrDefault(item.Seed.Sid);
-            var seedResult = result == GardenMetrics.RolledBack && armedSeeds.Contains(item.Seed.Sid) ? GardenMetrics.RolledBack : done?.Result ?? "failure";
+            var done = state.Finished.GetValueOrDefault(item.Seed.Sid);
+            var seedResult = result == GardenMetrics.RolledBack && state.ArmedSeeds.Contains(item.Seed.Sid) ? GardenMetrics.RolledBack : done?.Result ?? "failure";
             var activated = done?.Action is { } action && action != PolicyAction.Stage.ToWire() && action != "none" && seedResult != "skipped";
             return new GardenMetricsEvents.EndedSeed(item.SubscriptionSid, seedResult, activated);
         })]);

@@ -24,9 +24,7 @@ public sealed partial class DeploymentActor
 {
     private static readonly TimeSpan RollbackRequestTimeout = TimeSpan.FromSeconds(60);
     private const int MaxConfirmAttempts = 10;
-    private readonly HashSet<string> armedSeeds = new();
     private readonly List<string> rollbackReplies = new();
-    private GardenJournalEvents.ConfirmationAwaited? confirmationAwaited;
     private string? statusRequest;
     private string? confirmRequest;
     private bool statusChecked;
@@ -44,12 +42,12 @@ public sealed partial class DeploymentActor
     /// <summary>At start: resume a confirmation, or first ask the activator about an interrupted activation. True when it took over.</summary>
     private bool ResumesRollbackWork()
     {
-        if (confirmationAwaited is not null)
+        if (state.ConfirmationAwaited is not null)
         {
             BeginConfirming(fresh: false);
             return true;
         }
-        if (!statusChecked && statusRequest is null && activationStarted.Keys.Any(k => !finished.ContainsKey(k)))
+        if (!statusChecked && statusRequest is null && state.ActivationsStarted.Keys.Any(k => !state.Finished.ContainsKey(k)))
         {
             statusRequest = Sid.New("act");
             rollbackReplies.Clear();
@@ -62,7 +60,7 @@ public sealed partial class DeploymentActor
     /// <summary>The live switch after a boot-mode install keeps the deadline, now running from the switch.</summary>
     private ActivatorRequest LiveSwitchWithDeadline(ActivatorRequest request, GardenSeedDeployment restarted)
     {
-        if (!armedSeeds.Contains(restarted.Seed.Sid)) return request;
+        if (!state.ArmedSeeds.Contains(restarted.Seed.Sid)) return request;
         var name = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == restarted.SubscriptionSid)?.Spec.Name;
         var timeout = settings.ConfirmTimeoutFor(name);
         return timeout > 0 ? request with { Deployment = push.Sid, ConfirmTimeout = timeout } : request;
@@ -71,11 +69,11 @@ public sealed partial class DeploymentActor
     /// <summary>Called by Complete: true when the deployment first waits for a confirmation.</summary>
     private bool AwaitsConfirmation(string result)
     {
-        if (result == "rolled_back" || confirmationSettled || armedSeeds.Count == 0) return false;
-        if (confirmationAwaited is not null) return true;
+        if (result == "rolled_back" || confirmationSettled || state.ArmedSeeds.Count == 0) return false;
+        if (state.ConfirmationAwaited is not null) return true;
         Persist(new GardenJournalEvents.ConfirmationAwaited(result, rebootReason is not null, clock.GetCurrentInstant().ToUnixTimeMilliseconds()), e =>
         {
-            confirmationAwaited = e;
+            state = state.Apply(e);
             BeginConfirming(fresh: true);
         });
         return true;
@@ -103,13 +101,13 @@ public sealed partial class DeploymentActor
 
     private void OnConnectionChanged(GardenEvents.ConnectionChanged changed)
     {
-        if (!changed.Connected || confirmationAwaited is null || completed is not null || confirmRequest is not null || confirmationSettled) return;
+        if (!changed.Connected || state.ConfirmationAwaited is null || state.Completed is not null || confirmRequest is not null || confirmationSettled) return;
         SendConfirm();
     }
 
     private void SendConfirm()
     {
-        if (confirmRequest is not null || confirmationSettled || completed is not null) return;
+        if (confirmRequest is not null || confirmationSettled || state.Completed is not null) return;
         confirmRequest = Sid.New("act");
         rollbackReplies.Clear();
         activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Confirm(confirmRequest, push.Sid), Self, RollbackRequestTimeout));
@@ -136,7 +134,7 @@ public sealed partial class DeploymentActor
         if (f.RequestId != confirmRequest) return false;
         confirmRequest = null;
         var errors = rollbackReplies.Where(r => r.StartsWith("error:", StringComparison.Ordinal)).Select(r => r["error:".Length..]).ToList();
-        var result = confirmationAwaited!.Result;
+        var result = state.ConfirmationAwaited!.Result;
         switch (f.ExitCode)
         {
             case ActivatorExitCodes.Success:
@@ -206,19 +204,19 @@ public sealed partial class DeploymentActor
         foreach (var item in push.Seeds)
         {
             var sid = item.Seed.Sid;
-            if (!finished.TryGetValue(sid, out var done))
+            if (!state.Finished.TryGetValue(sid, out var done))
             {
-                if (activationStarted.TryGetValue(sid, out var started)) events.Add(new(sid, "failure", started.Action, text));
+                if (state.ActivationsStarted.TryGetValue(sid, out var started)) events.Add(new(sid, "failure", started.Action, text));
                 continue;
             }
-            if (armedSeeds.Contains(sid))
+            if (state.ArmedSeeds.Contains(sid))
             {
                 link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, sid, DeploymentWire.ToWire(SeedResult.Failure), done.Action, text)));
             }
         }
         reconciling.Clear();
-        foreach (var key in lockHeldBySeed.Values) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
-        lockHeldBySeed.Clear();
+        (locks, var held) = locks.ReleaseAll();
+        foreach (var key in held) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
         if (events.Count == 0)
         {
             Complete("rolled_back");
@@ -232,7 +230,7 @@ public sealed partial class DeploymentActor
     private void Note(string line)
     {
         log.Info("Deployment {DeploymentId}: {Line}", push.Sid, line);
-        var seed = push.Seeds.FirstOrDefault(s => armedSeeds.Contains(s.Seed.Sid)) ?? push.Seeds.FirstOrDefault();
+        var seed = push.Seeds.FirstOrDefault(s => state.ArmedSeeds.Contains(s.Seed.Sid)) ?? push.Seeds.FirstOrDefault();
         if (seed is null) return;
         link.Tell(new GardenCommands.SendDurable(
             GatewayRequests.SeedLog(push.Sid, seed.Seed.Sid, LogLines.Garden(clock.GetCurrentInstant(), line) + "\n")));

@@ -45,16 +45,13 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private readonly SeedExecution.Settings settings;
     private readonly int parallelism;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, GardenJournalEvents.ActivationStarted> activationStarted = new();
     private readonly Dictionary<string, Reconciling> reconciling = new();
-    private readonly Dictionary<string, GardenJournalEvents.SeedFinished> finished = new();
     private readonly Dictionary<string, PolicyAction> executed = new();
     private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> waiting = new();
     private readonly Dictionary<string, IActorRef> running = new();
-    private readonly Dictionary<string, Queue<string>> lockWanted = new();
-    private readonly Dictionary<string, string> lockHeldBySeed = new();
-    private GardenJournalEvents.DeploymentCompleted? completed;
-    private GardenJournalEvents.LiveSwitchStarted? liveSwitchStarted;
+    // What is journaled (activations started, seeds finished, live switch, armed seeds, confirmation, completion) and the profile locks.
+    private GardenDeploymentState state = GardenDeploymentState.Empty;
+    private ProfileLocks locks = ProfileLocks.None;
     private string? rebootReason;
     private string? liveSwitchRequest;
 
@@ -70,12 +67,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         this.settings = settings;
         this.parallelism = parallelism;
 
-        Recover<GardenJournalEvents.ActivationStarted>(e => activationStarted[e.SeedSid] = e);
-        Recover<GardenJournalEvents.SeedFinished>(e => finished[e.SeedSid] = e);
-        Recover<GardenJournalEvents.DeploymentCompleted>(e => completed = e);
-        Recover<GardenJournalEvents.LiveSwitchStarted>(e => liveSwitchStarted = e);
-        Recover<GardenJournalEvents.RollbackArmed>(e => armedSeeds.Add(e.SeedSid));
-        Recover<GardenJournalEvents.ConfirmationAwaited>(e => confirmationAwaited = e);
+        Recover<IGardenJournalEvent>(e => state = state.Apply(e));
         Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
 
         Command<Start>(_ => OnStart());
@@ -125,17 +117,11 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         Akka.Actor.Props.Create(() => new DeploymentActor(push, link, activator, deployer, store, clock, settings, parallelism));
 
     /// <summary>success if every seed succeeded; skipped if every seed was skipped; failure if none succeeded; partial otherwise.</summary>
-    public static string Aggregate(IReadOnlyCollection<string> results)
-    {
-        if (results.Count == 0 || results.All(r => r == "skipped")) return "skipped";
-        if (results.All(r => r == "success")) return "success";
-        if (results.All(r => r != "success")) return "failure";
-        return "partial";
-    }
+    public static string Aggregate(IReadOnlyCollection<string> results) => GardenDeploymentState.Aggregate(results);
 
     protected override void PostStop()
     {
-        foreach (var key in lockHeldBySeed.Values) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        foreach (var key in locks.HeldBySeed.Values) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
         // A finished deployment stops while connections keep changing: leave the event stream now, not when it notices the stop.
         if (watchingConnections) Context.System.EventStream.Unsubscribe(Self);
         base.PostStop();
@@ -143,7 +129,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void OnStart()
     {
-        if (completed is not null)
+        if (state.Completed is { } completed)
         {
             SendResult(completed.Result, completed.DeployedAt);
             return;
@@ -158,9 +144,9 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         var toRecord = new List<GardenJournalEvents.SeedFinished>();
         foreach (var item in push.Seeds)
         {
-            if (finished.ContainsKey(item.Seed.Sid)) continue;
+            if (state.Finished.ContainsKey(item.Seed.Sid)) continue;
             var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
-            if (activationStarted.TryGetValue(item.Seed.Sid, out var started))
+            if (state.ActivationsStarted.TryGetValue(item.Seed.Sid, out var started))
             {
                 // The process stopped while the activator was working on this seed: never activate it twice; read the
                 // outcome back from the profile, under the profile lock so no other activation of it interleaves.
@@ -169,8 +155,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
                 var key = SeedExecution.ProfileKey(item.Seed, user);
                 reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
                 log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
-                if (!lockWanted.TryGetValue(key, out var queue)) lockWanted[key] = queue = new Queue<string>();
-                queue.Enqueue(item.Seed.Sid);
+                locks = locks.Want(key, item.Seed.Sid);
                 deployer.Tell(new DeploymentCommands.AcquireProfile(key));
                 continue;
             }
@@ -209,7 +194,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void RecordFinished(GardenJournalEvents.SeedFinished e)
     {
-        finished[e.SeedSid] = e;
+        state = state.Apply(e);
         link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
     }
 
@@ -227,11 +212,10 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void OnActivationStarting(SeedExecution.ActivationStarting starting)
     {
-        if (!lockWanted.TryGetValue(starting.ProfileKey, out var queue)) lockWanted[starting.ProfileKey] = queue = new Queue<string>();
-        queue.Enqueue(starting.SeedSid);
+        locks = locks.Want(starting.ProfileKey, starting.SeedSid);
         Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire(), starting.User), e =>
         {
-            activationStarted[e.SeedSid] = e;
+            state = state.Apply(e);
             deployer.Tell(new DeploymentCommands.AcquireProfile(starting.ProfileKey));
         });
     }
@@ -244,16 +228,15 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void OnProfileGranted(DeploymentCommands.ProfileGranted granted)
     {
-        string? seedSid = null;
-        if (lockWanted.TryGetValue(granted.Key, out var queue)) queue.TryDequeue(out seedSid);
+        (locks, var seedSid) = locks.Granted(granted.Key);
         if (seedSid is not null && running.TryGetValue(seedSid, out var child))
         {
-            lockHeldBySeed[seedSid] = granted.Key;
+            locks = locks.Hold(seedSid, granted.Key);
             child.Tell(SeedExecution.Proceed.Instance);
         }
         else if (seedSid is not null && reconciling.ContainsKey(seedSid))
         {
-            lockHeldBySeed[seedSid] = granted.Key;
+            locks = locks.Hold(seedSid, granted.Key);
             Reconcile(seedSid);
         }
         else
@@ -265,11 +248,12 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private void OnSeedDone(SeedExecution.Done done)
     {
         running.Remove(done.SeedSid);
-        if (lockHeldBySeed.Remove(done.SeedSid, out var key)) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        (locks, var releasing) = locks.Release(done.SeedSid);
+        if (releasing is { } key) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
         if (done.Executed is { } action) executed[done.SeedSid] = action;
         var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
         if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
-        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => armedSeeds.Add(e.SeedSid));
+        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => state = state.Apply(e));
         Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
         {
             RecordFinished(e);
@@ -313,7 +297,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
                 break;
         }
         reconciling.Remove(seedSid);
-        if (lockHeldBySeed.Remove(seedSid, out var key)) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
+        (locks, var releasing) = locks.Release(seedSid);
+        if (releasing is { } key) deployer.Tell(new DeploymentCommands.ReleaseProfile(key));
         if (result == "success")
         {
             log.Info("{Line}", text);
@@ -330,7 +315,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             log.Warning("{Line}", text);
         }
         var now = clock.GetCurrentInstant();
-        if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => armedSeeds.Add(e.SeedSid));
+        if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => state = state.Apply(e));
         Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
         {
             RecordFinished(e);
@@ -340,8 +325,8 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
 
     private void AllSeedsDone()
     {
-        if (completed is not null || liveSwitchRequest is not null) return;
-        if (liveSwitchStarted is not null)
+        if (state.Completed is not null || liveSwitchRequest is not null) return;
+        if (state.LiveSwitch is { } liveSwitchStarted)
         {
             // The garden restarted during the live switch: never run it again; watch the running system instead.
             liveSwitchRequest = "interrupted";
@@ -349,8 +334,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             Self.Tell(new LiveSwitchCheck(0));
             return;
         }
-        var results = push.Seeds.Select(s => finished.TryGetValue(s.Seed.Sid, out var f) ? f.Result ?? "failure" : "failure").ToList();
-        var provisional = Aggregate(results);
+        var provisional = state.Result(push.Seeds.Select(s => s.Seed.Sid));
         var restarted = push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
         if (restarted is not null)
         {
@@ -370,7 +354,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
                 liveSwitchSeed = restarted.Seed.Sid;
                 Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
                 {
-                    liveSwitchStarted = e;
+                    state = state.Apply(e);
                     activator.Tell(new ActivatorCommands.Run(LiveSwitchWithDeadline(ActivatorRequest.NixOS(request, newSystem, "switch"), restarted), Self, settings.Timeouts.Activation));
                 });
                 return;
@@ -385,7 +369,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
     private void OnLiveSwitchFinished(ActivatorCommands.Finished f)
     {
         if (f.RequestId != liveSwitchRequest || liveSwitchSeed is null) return;
-        if (f.ExitCode == 0) { Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList())); return; }
+        if (f.ExitCode == 0) { Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid))); return; }
         var now = clock.GetCurrentInstant();
         var failure = new GardenJournalEvents.SeedFinished(liveSwitchSeed, "failure", "restart",
             LogLines.Garden(now, $"live switch failed: {f.Error ?? $"exit code {f.ExitCode}"}") + "\n");
@@ -393,14 +377,14 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         {
             RecordFinished(e);
             rebootReason = null;
-            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
         });
     }
 
     /// <summary>A live switch interrupted by a restart: done once the running system is the new one; failed when the wait runs out.</summary>
     private void OnLiveSwitchCheck(LiveSwitchCheck check)
     {
-        if (liveSwitchStarted is not { } started || completed is not null) return;
+        if (state.LiveSwitch is not { } started || state.Completed is not null) return;
         var current = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var error);
         var now = clock.GetCurrentInstant();
         if (current == started.NewSystem)
@@ -408,7 +392,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
             var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {settings.Roots.CurrentSystem}, which runs it";
             log.Info("{Line}", text);
             link.Tell(new GardenCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, started.SeedSid, LogLines.Garden(now, text) + "\n")));
-            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
             return;
         }
         var wait = settings.Timeouts.EffectiveReconcile;
@@ -423,7 +407,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         Persist(failure, e =>
         {
             RecordFinished(e);
-            Complete(Aggregate(push.Seeds.Select(s => finished[s.Seed.Sid].Result ?? "failure").ToList()));
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
         });
     }
 
@@ -433,7 +417,7 @@ public sealed partial class DeploymentActor : ReceivePersistentActor, IWithTimer
         var deployedAt = InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant());
         Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
         {
-            completed = e;
+            state = state.Apply(e);
             Context.System.EventStream.Publish(EndedForMetrics(e.Result));
             SendResult(e.Result, e.DeployedAt);
         });

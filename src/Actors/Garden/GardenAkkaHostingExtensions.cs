@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Sower.Actors.Persistence.Sqlite;
+using Sower.Messages.Garden;
 
 namespace Sower.Actors.Garden;
 

@@ -30,15 +30,8 @@ public sealed class GardenHostActor : ReceiveActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<string> started = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> currentSeed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> pendingSeed = new(StringComparer.Ordinal);
     private GardenConfig config;
-    private ImmutableArray<string> activeDeployments = [];
-    private bool connected;
-    private string statusLine = "starting";
-    private bool reloadPending;
-    private bool draining;
-    private bool replaced;
+    private GardenHostState state = GardenHostState.Initial;
     private IActorRef link = ActorRefs.Nobody;
     private IActorRef deployer = ActorRefs.Nobody;
     private IActorRef activator = ActorRefs.Nobody;
@@ -75,33 +68,26 @@ public sealed class GardenHostActor : ReceiveActor
         Receive<GardenCommands.GetStatus>(_ => Sender.Tell(BuildStatus()));
         Receive<GardenCommands.RequestReload>(r =>
         {
-            reloadPending = true;
-            if (activeDeployments.IsEmpty) RunReload(r.Source);
-            else log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, activeDeployments.Length);
+            state = state.ReloadRequested();
+            if (state.Idle) RunReload(r.Source);
+            else log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, state.ActiveDeployments.Length);
         });
         Receive<GardenCommands.ApplyConfig>(a => Apply(a.Config));
         Receive<GardenEvents.DeployerActivity>(a =>
         {
-            if (a.ActiveDeployments.IsEmpty && !activeDeployments.IsEmpty)
-            {
-                // Back to the connection's state once nothing is deploying.
-                Context.System.EventStream.Publish(new GardenEvents.StatusChanged(connected ? "connected" : "disconnected"));
-            }
-            activeDeployments = a.ActiveDeployments;
-            if (activeDeployments.IsEmpty && !draining && CheckPackageReplaced()) return;
-            if (activeDeployments.IsEmpty && reloadPending && !draining) RunReload("deferred");
+            (state, var status, var idleWork) = state.DeployerActivity(a.ActiveDeployments);
+            // Back to the connection's state once nothing is deploying.
+            if (status is not null) Context.System.EventStream.Publish(new GardenEvents.StatusChanged(status));
+            if (idleWork && CheckPackageReplaced()) return;
+            if (idleWork && state.ReloadPending) RunReload("deferred");
         });
-        Receive<GardenEvents.ConnectionChanged>(c => connected = c.Connected);
-        Receive<GardenEvents.StatusChanged>(s => statusLine = s.Text);
-        Receive<DeployerEvents.SeedPending>(p => pendingSeed[p.SubscriptionSid] = p.SeedSid);
-        Receive<DeployerEvents.SeedApplied>(p =>
-        {
-            currentSeed[p.SubscriptionSid] = p.SeedSid;
-            pendingSeed.Remove(p.SubscriptionSid);
-        });
+        Receive<GardenEvents.ConnectionChanged>(c => state = state.ConnectionChanged(c.Connected));
+        Receive<GardenEvents.StatusChanged>(s => state = state.StatusChanged(s.Text));
+        Receive<DeployerEvents.SeedPending>(p => state = state.SeedPending(p.SubscriptionSid, p.SeedSid));
+        Receive<DeployerEvents.SeedApplied>(p => state = state.SeedApplied(p.SubscriptionSid, p.SeedSid));
         Receive<GardenCommands.Drain>(_ =>
         {
-            draining = true;
+            state = state.Drained();
             foreach (var actor in subscriptions.Values) Context.Stop(actor); // no new scheduled work
             subscriptions.Clear();
             link.Tell(new GardenCommands.Drain());
@@ -144,7 +130,7 @@ public sealed class GardenHostActor : ReceiveActor
 
     private void EnsureSubscriptionActors()
     {
-        if (draining) return;
+        if (state.Draining) return;
         var names = SubscriptionNames().ToHashSet(StringComparer.Ordinal);
         foreach (var gone in subscriptions.Keys.Where(n => !names.Contains(n)).ToList())
         {
@@ -163,7 +149,7 @@ public sealed class GardenHostActor : ReceiveActor
         var configured = config.Subscriptions.FirstOrDefault(s => s.Name == name);
         var synced = settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
         actor.Tell(new SubscriptionCommands.Update(name, configured, synced, processStart));
-        if (connected) actor.Tell(new GardenEvents.ConnectionChanged(true, null));
+        if (state.Connected) actor.Tell(new GardenEvents.ConnectionChanged(true, null));
     }
 
     private void OnPush(GardenCommands.PushReceived push)
@@ -187,23 +173,8 @@ public sealed class GardenHostActor : ReceiveActor
 
     private void OnAdminDeploy(GardenCommands.AdminDeploy deploy)
     {
-        if (deploy.Sid is null && deploy.SeedType is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.DeployNeedsTarget)); return; }
-        var stored = settings.Store.Current.Subscriptions;
-        if (stored is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.NotSynced)); return; }
-        SyncedSubscription? target;
-        if (deploy.Sid is { } sid)
-        {
-            target = stored.Value.FirstOrDefault(s => s.Sid == sid);
-            if (target is null) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFoundForSid(sid))); return; }
-        }
-        else
-        {
-            var matches = stored.Value.Where(s => s.Spec.SeedType == deploy.SeedType).ToList();
-            if (matches.Count == 0) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
-            if (matches.Count > 1) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.MultipleMatched)); return; }
-            target = matches[0];
-        }
-        if (!connected) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.NotConnected)); return; }
+        var (target, refusal) = GardenHostState.AdminDeployTarget(deploy.Sid, deploy.SeedType, settings.Store.Current.Subscriptions, state.Connected);
+        if (target is null) { Sender.Tell(new GardenCommands.AdminReply(false, refusal!)); return; }
         if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
         actor.Tell(new SubscriptionCommands.Deploy(deploy.Force, Sender));
     }
@@ -215,8 +186,8 @@ public sealed class GardenHostActor : ReceiveActor
     /// </summary>
     private bool CheckPackageReplaced()
     {
-        if (replaced || settings.PackageReplaced?.Invoke() is not { } reason) return replaced;
-        replaced = true;
+        if (state.Replaced || settings.PackageReplaced?.Invoke() is not { } reason) return state.Replaced;
+        state = state.PackageReplaced();
         log.Info("Package replaced: {Reason}; exiting so the service manager starts the new version", reason);
         Context.System.EventStream.Publish(new GardenEvents.PackageReplaced(reason));
         return true;
@@ -225,7 +196,7 @@ public sealed class GardenHostActor : ReceiveActor
     private void RunReload(string source)
     {
         if (CheckPackageReplaced()) return;
-        reloadPending = false;
+        state = state.ReloadRan();
         var result = settings.Reload();
         if (!result.Ok)
         {
@@ -266,9 +237,9 @@ public sealed class GardenHostActor : ReceiveActor
             list.Add(new SubscriptionStatus(
                 name, synced?.Sid, spec.SeedName, spec.SeedType.ToWire(), spec.Schedule, spec.Timezone, nextFire,
                 explanation.NextChange is { } change ? NodaTime.Text.InstantPattern.ExtendedIso.Format(change) : null,
-                synced is not null && currentSeed.TryGetValue(synced.Sid, out var cur) ? cur : null,
-                synced is not null && pendingSeed.TryGetValue(synced.Sid, out var pend) ? pend : null));
+                synced is not null && state.CurrentSeed.TryGetValue(synced.Sid, out var cur) ? cur : null,
+                synced is not null && state.PendingSeed.TryGetValue(synced.Sid, out var pend) ? pend : null));
         }
-        return new GardenStatus(settings.Version, connected, settings.Store.Current.GardenSid, statusLine, activeDeployments, list.ToImmutable());
+        return new GardenStatus(settings.Version, state.Connected, settings.Store.Current.GardenSid, state.StatusLine, state.ActiveDeployments, list.ToImmutable());
     }
 }

@@ -33,16 +33,10 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<long, (IActorRef Target, string? Tag)> notify = new();
     private readonly CancellationTokenSource lifetime = new();
     private GardenConfig config;
-    private IGatewaySession? session;
-    private int generation;
-    private int attempt;
-    private bool connecting;
-    private bool draining;
+    private GardenLink link = GardenLink.Initial;
     private GardenOutbox outbox = GardenOutbox.Empty;
-    private int pendingPolls;
-    private bool rejected;
-    // The generation whose connection closed before its connect outcome arrived (the close overtook the outcome).
-    private int closedWhileConnecting = -1;
+    // The open session: set only while the actor is Connected (its behaviour), kept here so that PostStop can close it.
+    private IGatewaySession? session;
 
     public ServerLinkActor(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version)
     {
@@ -55,43 +49,12 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         // Entries journaled before the typed outbox (v1): read back into their records; one of no known shape is sent as it was.
         Recover<GardenJournalEvents.OutboxAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Legacy(e.Method, e.PayloadJson)));
         Recover<GardenJournalEvents.OutboxDelivered>(e => outbox = outbox.Delivered(e.Seq));
-        // PreStart already started connecting; only a garden that is neither connecting nor waiting to retry starts here.
-        Recover<RecoveryCompleted>(_ =>
-        {
-            if (!connecting && session is null && !Timers.IsTimerActive(ReconnectTimer)) Self.Tell(Connect.Instance);
-        });
 
-        Command<Connect>(_ => StartConnect());
-        Command<ConnectOutcome>(OnConnectOutcome);
-        Command<SessionClosed>(OnSessionClosed);
-        Command<PushArrived>(p =>
-        {
-            if (p.Generation == generation) Context.Parent.Tell(new GardenCommands.PushReceived(p.Name, p.Payload));
-        });
-        Command<SyncOutcome>(OnSyncOutcome);
-        Command<GardenCommands.ApplyConfig>(a =>
-        {
-            this.config = a.Config;
-            if (session is not null) StartSync();
-            // A reload is the operator's way to ask again after a rejected enrollment.
-            else if (rejected) { rejected = false; StartConnect(); }
-        });
-        Command<GardenCommands.Reconnect>(OnReconnect);
-        Command<GardenCommands.SendDurable>(OnSendDurable);
-        Command<SendOutcome>(OnSendOutcome);
-        Command<Resend>(_ => TrySendNext());
-        Command<GardenCommands.Invoke>(OnInvoke);
-        Command<GardenCommands.Drain>(_ =>
-        {
-            draining = true;
-            Timers.Cancel(ReconnectTimer);
-        });
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {Error}", f.Cause.Message));
+        // PreStart starts the first attempt while the journal recovers (SQLite start-up is the slow part): the actor starts Connecting.
+        Connecting();
     }
 
     public override string PersistenceId => PersistenceIdValue;
-
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -99,11 +62,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Akka.Actor.Props.Create(() => new ServerLinkActor(config, gateway, store, version));
 
     /// <summary>Backoff before attempt <paramref name="attempt"/> (0-based): full jitter under a cap doubling from 0.2 s to 60 s.</summary>
-    public static TimeSpan Backoff(int attempt, double random)
-    {
-        var cap = Math.Min(60.0, 0.2 * Math.Pow(2, Math.Min(attempt, 20)));
-        return TimeSpan.FromSeconds(Math.Max(0.2, cap * random));
-    }
+    public static TimeSpan Backoff(int attempt, double random) => GardenLink.Backoff(attempt, random);
 
     /// <summary>A stable host identifier: SHA-256 of /etc/machine-id (or the host name) and the garden name.</summary>
     public static string HostIdentifier(string gardenName)
@@ -115,11 +74,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + gardenName)));
     }
 
-    // Connect while the journal recovers (SQLite start-up is the slow part); the outcome waits in the stash until recovery ends.
+    // Connect while the journal recovers; the outcome waits in the stash until recovery ends.
     protected override void PreStart()
     {
         base.PreStart();
-        StartConnect();
+        StartAttempt();
     }
 
     protected override void PostStop()
@@ -131,12 +90,95 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         base.PostStop();
     }
 
-    private void StartConnect()
+    // ---- The connection lifecycle: one behaviour per state -------------------------------------------------------------------
+
+    /// <summary>An attempt (enrol/claim, then open the connection) is in flight for the current generation.</summary>
+    private void Connecting()
     {
-        if (connecting || session is not null || draining) return;
-        connecting = true;
-        generation++;
-        var gen = generation;
+        Command<ConnectOutcome>(OnConnectOutcome);
+        // The server may close the new connection before the attempt's outcome reaches us: remember it, drop the session then.
+        Command<SessionClosed>(c => link = link.ClosedBeforeOutcome(c.Generation));
+        Command<GardenCommands.ApplyConfig>(a => config = a.Config);
+        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<Connect>(_ => { });
+        Common();
+    }
+
+    /// <summary>A session is open: sync, deliver the outbox, answer invokes.</summary>
+    private void Connected()
+    {
+        Command<SessionClosed>(OnSessionLost);
+        Command<GardenCommands.ApplyConfig>(a =>
+        {
+            config = a.Config;
+            StartSync();
+        });
+        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<ConnectOutcome>(DisposeStale);
+        Command<Connect>(_ => { });
+        Common();
+    }
+
+    /// <summary>No connection and none opening: a reconnect timer (backoff or enrollment poll) may be armed.</summary>
+    private void Disconnected()
+    {
+        Command<Connect>(_ => BeginAttempt());
+        Command<GardenCommands.ApplyConfig>(a => config = a.Config);
+        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<ConnectOutcome>(DisposeStale);
+        Command<SessionClosed>(_ => { });
+        Common();
+    }
+
+    /// <summary>An admin rejected the enrollment: offline until a restart, or a reload asks again (a reconnect request does not).</summary>
+    private void Rejected()
+    {
+        Command<GardenCommands.ApplyConfig>(a =>
+        {
+            config = a.Config;
+            BeginAttempt();
+        });
+        Command<Connect>(_ => BeginAttempt());
+        Command<GardenCommands.Reconnect>(_ => { });
+        Command<ConnectOutcome>(DisposeStale);
+        Command<SessionClosed>(_ => { });
+        Common();
+    }
+
+    /// <summary>What every state handles alike: pushes, the outbox, invokes, draining.</summary>
+    private void Common()
+    {
+        Command<PushArrived>(p =>
+        {
+            if (link.IsCurrent(p.Generation)) Context.Parent.Tell(new GardenCommands.PushReceived(p.Name, p.Payload));
+        });
+        Command<SyncOutcome>(OnSyncOutcome);
+        Command<GardenCommands.SendDurable>(OnSendDurable);
+        Command<SendOutcome>(OnSendOutcome);
+        Command<Resend>(_ => TrySendNext());
+        Command<GardenCommands.Invoke>(OnInvoke);
+        Command<GardenCommands.Drain>(_ =>
+        {
+            // A draining garden never connects again; a session it has stays open until the process ends.
+            link = link.Drained();
+            Timers.Cancel(ReconnectTimer);
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {Error}", f.Cause.Message));
+    }
+
+    /// <summary>Starts a new attempt (a newer generation) and becomes Connecting; a draining garden stays where it is.</summary>
+    private void BeginAttempt()
+    {
+        if (link.Draining) return;
+        StartAttempt();
+        Become(Connecting);
+    }
+
+    private void StartAttempt()
+    {
+        link = link.ConnectStarted();
+        var gen = link.Generation;
         var self = Self;
         var cfg = config;
         ConnectOnce(cfg, gen, self).PipeTo(self);
@@ -201,34 +243,39 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnConnectOutcome(ConnectOutcome outcome)
     {
-        // A stale outcome (a reconnect started a newer attempt) says nothing about the attempt still connecting.
-        if (outcome.Generation != generation) { _ = outcome.Session?.DisposeAsync().AsTask(); return; }
-        connecting = false;
-        if (outcome.Session is not null && closedWhileConnecting == outcome.Generation)
+        var verdict = link.Decide(outcome.Generation, outcome.Session is not null, outcome.Wait, outcome.RetryNow);
+        link = link.Apply(verdict);
+        switch (verdict)
         {
-            // The server closed this connection before the join's reply reached us (it kept another of ours): never keep a dead one.
-            log.Warning("The server closed the new connection while it was being opened; connecting again");
-            _ = outcome.Session.DisposeAsync().AsTask();
-            ScheduleReconnect();
-            return;
+            case ConnectVerdict.Stale:
+                DisposeStale(outcome);
+                return;
+            case ConnectVerdict.DroppedWhileOpening:
+                // The server closed this connection before the join's reply reached us (it kept another of ours): never keep a dead one.
+                log.Warning("The server closed the new connection while it was being opened; connecting again");
+                _ = outcome.Session!.DisposeAsync().AsTask();
+                ScheduleReconnect();
+                return;
+            case ConnectVerdict.WaitForAdmin:
+                OnEnrollmentWait(outcome);
+                return;
+            case ConnectVerdict.RetryNow:
+                log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
+                // Re-enrol at once the first time; a credential refused again right after goes through the backoff, never a hot loop.
+                Become(Disconnected);
+                Self.Tell(Connect.Instance);
+                return;
+            case ConnectVerdict.Backoff:
+                log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
+                ScheduleReconnect();
+                return;
+            case ConnectVerdict.DisposeDraining:
+                _ = outcome.Session!.DisposeAsync().AsTask();
+                Become(Disconnected);
+                return;
         }
-        if (outcome.Session is null && outcome.Wait != LinkWait.None)
-        {
-            OnEnrollmentWait(outcome);
-            return;
-        }
-        pendingPolls = 0;
-        if (outcome.Session is null)
-        {
-            log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
-            // Re-enrol at once the first time; a credential refused again right after goes through the backoff, never a hot loop.
-            if (outcome.RetryNow && attempt == 0) { attempt++; Self.Tell(Connect.Instance); return; }
-            ScheduleReconnect();
-            return;
-        }
-        if (draining) { _ = outcome.Session.DisposeAsync().AsTask(); return; }
-        session = outcome.Session;
-        attempt = 0;
+        session = outcome.Session!;
+        Become(Connected);
         var sid = store.Current.GardenSid;
         log.Info("garden session established sid={GardenSid} connection={ConnectionId}", sid, session.ConnectionId ?? "?");
         Publish("connected");
@@ -236,6 +283,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         StartSync();
         TrySendNext();
     }
+
+    private static void DisposeStale(ConnectOutcome outcome) => _ = outcome.Session?.DisposeAsync().AsTask();
 
     /// <summary>
     /// Waiting on an admin: a parked enrollment is polled with a backoff doubling from 2 s to timeouts.enrollment_poll; a deleted
@@ -250,8 +299,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         {
             case LinkWait.Parked:
             case LinkWait.StillPending:
-                var delay = TimeSpan.FromSeconds(Math.Min(cap.TotalSeconds, 2 * Math.Pow(2, Math.Min(pendingPolls++, 20))));
-                if (outcome.Wait == LinkWait.Parked || pendingPolls % 20 == 0)
+                (link, var delay, var loud) = link.EnrollmentPolled(outcome.Wait, cap);
+                if (loud)
                 {
                     log.Warning("This host is already enrolled on the server as garden {GardenSid}, and this garden has no valid credential for it (a lost or new " +
                         "state directory, or a revoked credential): enrollment {EnrollmentSid} waits for an admin's approval. An admin approves it with " +
@@ -264,6 +313,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 }
                 Publish("waiting for enrollment approval");
                 Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
+                Become(Disconnected);
                 break;
             case LinkWait.Deleted:
                 log.Error("The server refused this garden: {Error}. It was deleted on the server; until an admin restores it with " +
@@ -271,53 +321,53 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                     outcome.Error, sid, (int)Math.Ceiling(cap.TotalSeconds));
                 Publish("deleted on the server");
                 Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, cap);
+                Become(Disconnected);
                 break;
             case LinkWait.Rejected:
                 log.Error("An admin rejected enrollment {EnrollmentSid} of garden {GardenSid} ({Error}). This garden stays offline; restart sower-garden (or run " +
                     "`sower garden reload`) to ask again.", enrollment, sid, outcome.Error);
                 Publish("enrollment rejected");
-                rejected = true;
+                Become(Rejected);
                 break;
         }
     }
 
+    /// <summary>Disconnected, with the next attempt after a backoff (none while draining).</summary>
     private void ScheduleReconnect()
     {
-        if (draining) return;
-        var delay = Backoff(attempt++, Random.Shared.NextDouble());
+        Become(Disconnected);
+        if (link.Draining) return;
+        (link, var delay) = link.BackedOff(Random.Shared.NextDouble());
         Publish($"reconnecting in {Math.Max(1, (int)Math.Round(delay.TotalSeconds))} s");
         Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
     }
 
-    private void OnSessionClosed(SessionClosed closed)
+    private void OnSessionLost(SessionClosed closed)
     {
-        if (closed.Generation == generation && session is null && connecting) closedWhileConnecting = closed.Generation;
-        if (closed.Generation != generation || session is null) return;
+        if (!link.IsCurrent(closed.Generation)) return;
         log.Warning("Connection to the server lost: {Error}", closed.Error?.Message ?? "closed");
+        CloseSession();
+        ScheduleReconnect();
+    }
+
+    private void CloseSession()
+    {
         var old = session;
         session = null;
         outbox = outbox.Released();
-        _ = old.DisposeAsync().AsTask();
+        if (old is not null) _ = old.DisposeAsync().AsTask();
         Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
-        ScheduleReconnect();
     }
 
     /// <summary>A new connection on request: whatever the current one proves, it was made before the switch.</summary>
     private void OnReconnect(GardenCommands.Reconnect reconnect)
     {
-        if (draining || rejected) return;
+        if (link.Draining) return;
         log.Info("Reconnecting to the server: {Reason}", reconnect.Reason);
         Timers.Cancel(ReconnectTimer);
-        if (session is { } old)
-        {
-            session = null;
-            outbox = outbox.Released();
-            _ = old.DisposeAsync().AsTask();
-            Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
-        }
+        if (session is not null) CloseSession();
         // A connect in progress belongs to the old generation: its outcome is discarded when it arrives.
-        connecting = false;
-        StartConnect();
+        BeginAttempt();
     }
 
     private void StartSync()
@@ -329,7 +379,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
             new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
             // The garden's own labels (issue 14.1) travel with every sync, so removing one from the file removes it on the server.
             new JsonObject(cfg.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))));
-        var gen = generation;
+        var gen = link.Generation;
         InvokeWithTimeout(current, GatewayProtocol.SubscriptionsSync, GatewayRequests.ToPayload(sync), cfg.Timeouts.ServerReply)
             .ContinueWith(t => new SyncOutcome(gen, cfg, t.IsCompletedSuccessfully ? t.Result : TransportError(t)),
                 TaskScheduler.Default)
@@ -338,30 +388,18 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSyncOutcome(SyncOutcome outcome)
     {
-        if (outcome.Generation != generation) return;
+        if (!link.IsCurrent(outcome.Generation)) return;
         if (!outcome.Reply.Ok)
         {
             // Keep the previously stored subscriptions and cron jobs (pitfall 33); retry on the next connection or reload.
             log.Error("Subscription sync failed: {ErrorCode} {ErrorMessage}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
             return;
         }
-        var list = outcome.Reply.Body switch
+        if (GardenLink.Synced(outcome.Config.Subscriptions, outcome.Reply.Body) is not { } synced)
         {
-            JsonArray a => a,
-            JsonObject o when o["subscriptions"] is JsonArray a => a,
-            _ => null,
-        };
-        if (list is null) { log.Error("Subscription sync failed: the reply holds no subscription list"); return; }
-        var sidsByName = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var item in list.OfType<JsonObject>())
-        {
-            if ((string?)item["name"] is { } name && (string?)item["sid"] is { } sid) sidsByName[name] = sid;
+            log.Error("Subscription sync failed: the reply holds no subscription list");
+            return;
         }
-        // Pair by subscription name, never by seed name and type (pitfall 34).
-        var synced = outcome.Config.Subscriptions
-            .Where(s => sidsByName.ContainsKey(s.Name))
-            .Select(s => new SyncedSubscription(sidsByName[s.Name], s))
-            .ToImmutableArray();
         store.Update(s => s with { Subscriptions = synced });
         log.Info("Synced {SubscriptionCount} subscription(s)", synced.Length);
         Context.Parent.Tell(new GardenCommands.SubscriptionsSynced(synced));
@@ -385,7 +423,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         if (session is null || outbox.Next() is not (var sending, var seq, var entry)) return;
         outbox = sending;
-        var gen = generation;
+        var gen = link.Generation;
         InvokeWithTimeout(session, entry.Method, entry.Payload(), config.Timeouts.ServerReply)
             .ContinueWith(t => new SendOutcome(gen, seq, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message), TaskScheduler.Default)
             .PipeTo(Self);
@@ -393,7 +431,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSendOutcome(SendOutcome outcome)
     {
-        if (outcome.Generation != generation || !outbox.Awaits(outcome.Seq)) return;
+        if (!link.IsCurrent(outcome.Generation) || !outbox.Awaits(outcome.Seq)) return;
         var verdict = GardenOutbox.Judge(outcome.Reply);
         if (verdict == OutboxVerdict.Retry)
         {
@@ -460,16 +498,6 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private sealed record ConnectOutcome(int Generation, IGatewaySession? Session, string? Error, bool RetryNow, LinkWait Wait = LinkWait.None,
         string? Enrollment = null);
-
-    /// <summary>Why the link waits on an admin rather than on the network.</summary>
-    private enum LinkWait
-    {
-        None,
-        Parked,
-        StillPending,
-        Deleted,
-        Rejected,
-    }
 
     private sealed record SessionClosed(int Generation, Exception? Error);
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
 using Sower.Actors.Garden;
+using Sower.Messages.Garden;
 
 namespace Sower.Actors.Tests.Persistence.Sqlite;
 

@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.TestKit;
 using Microsoft.Data.Sqlite;
 using Sower.Actors.Garden;
+using Sower.Messages.Garden;
 
 namespace Sower.Actors.Tests.Persistence.Sqlite;
 
