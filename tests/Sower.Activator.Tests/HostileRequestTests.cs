@@ -34,7 +34,7 @@ public class HostileRequestTests
             var hostile = generator.Next(new Random(seed));
             categories.AddOrUpdate(hostile.Category, 1, (_, n) => n + 1);
             // Some arrive over a "socket" from an authorized non-root peer (supplementary group), the rest through a pipe.
-            var connection = (seed & 3) == 0 ? Connection.Socket(new PeerCredentials(1, 1000, 1000, [1000, AllowedGid])) : Connection.Pipe;
+            var connection = (seed & 3) == 0 ? Connection.Socket(new ActivatorPeerCredentials(1, 1000, 1000, [1000, AllowedGid])) : Connection.Pipe;
             var (code, frames) = InProcess.Send(pipeline, [.. hostile.Line, (byte)'\n'], connection).GetAwaiter().GetResult();
             var complete = FrameAssert.SingleComplete(frames);
             Assert.Equal(code, complete);

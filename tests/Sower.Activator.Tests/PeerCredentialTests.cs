@@ -95,7 +95,7 @@ public class PeerCredentialTests(BoundActivator activator) : IClassFixture<Bound
         var account = activator.Users.Account(activator.Users.Supplementary);
         var groups = SystemAccounts.Instance.GroupsOf(account).ToHashSet();
         Assert.Equal(new HashSet<uint> { account.Gid, activator.Users.AllowedGid, activator.Users.SocketGid }, groups);
-        Assert.True(Authorization.IsAuthorized(new PeerCredentials(1, account.Uid, account.Gid, [.. groups]), new HashSet<uint> { activator.Users.AllowedGid }));
+        Assert.True(Authorization.IsAuthorized(new ActivatorPeerCredentials(1, account.Uid, account.Gid, [.. groups]), new HashSet<uint> { activator.Users.AllowedGid }));
     }
 
     [Fact]

@@ -91,7 +91,7 @@ public class RequestPipelineTests
     public async Task Socket_mode_refuses_to_run_without_root()
     {
         var runner = new ForbiddingRunner();
-        var (_, frames) = await InProcess.Send(InProcess.Pipeline(runner, self: Nobody), ActivatorRequest.Reboot("r", "x"), Connection.Socket(new PeerCredentials(1, 0, 0, [])));
+        var (_, frames) = await InProcess.Send(InProcess.Pipeline(runner, self: Nobody), ActivatorRequest.Reboot("r", "x"), Connection.Socket(new ActivatorPeerCredentials(1, 0, 0, [])));
         FrameAssert.Refused(frames, "activator must be run as root in socket mode", "");
     }
 
@@ -109,7 +109,7 @@ public class RequestPipelineTests
         var journal = new StringWriter();
         var settings = InProcess.Settings(FastReboot, allowedGids: new HashSet<uint> { 4242 });
         var (code, frames) = await InProcess.Send(InProcess.Pipeline(runner, settings, journal: journal), ActivatorRequest.Reboot("secret-id", "x"),
-            Connection.Socket(new PeerCredentials(77, 1000, 1000, [1000, 27])));
+            Connection.Socket(new ActivatorPeerCredentials(77, 1000, 1000, [1000, 27])));
         Assert.Equal(1, code);
         Assert.Equal(2, frames.Count);
         FrameAssert.Refused(frames, "unauthorized", "");
@@ -126,7 +126,7 @@ public class RequestPipelineTests
     {
         var runner = new ScriptedRunner();
         var settings = InProcess.Settings(FastReboot, allowedGids: new HashSet<uint> { 4242 });
-        var (code, frames) = await InProcess.Send(InProcess.Pipeline(runner, settings), ActivatorRequest.Reboot("ok", "x"), Connection.Socket(new PeerCredentials(1, uid, gid, groups)));
+        var (code, frames) = await InProcess.Send(InProcess.Pipeline(runner, settings), ActivatorRequest.Reboot("ok", "x"), Connection.Socket(new ActivatorPeerCredentials(1, uid, gid, groups)));
         Assert.Equal(0, code);
         Assert.Equal(0, FrameAssert.SingleComplete(frames));
         Assert.Single(runner.Commands);

@@ -175,7 +175,7 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
         var store = new RollbackStore(dirs.State);
         store.Save(Deadline("dep-other", armedBy: 4242));
         var settings = InProcess.Settings(ActivatorConfig.Load(dirs.Config) with { RequestReadTimeoutSeconds = 2 }, new HashSet<uint> { 27 });
-        var peer = Connection.Socket(new PeerCredentials(1, 1000, 1000, [1000, 27]));
+        var peer = Connection.Socket(new ActivatorPeerCredentials(1, 1000, 1000, [1000, 27]));
         var runner = new ForbiddingRunner();
 
         var (code, frames) = await InProcess.Send(InProcess.Pipeline(runner, settings), ActivatorRequest.Confirm("c1", "dep-other"), peer);
@@ -189,7 +189,7 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // A peer outside the allowed groups is refused before its request is even read.
         (code, frames) = await InProcess.Send(InProcess.Pipeline(runner, settings), ActivatorRequest.Confirm("c3", "dep-other"),
-            Connection.Socket(new PeerCredentials(1, 4242, 4242, [4242])));
+            Connection.Socket(new ActivatorPeerCredentials(1, 4242, 4242, [4242])));
         Assert.Equal(1, code);
         Assert.Equal(RollbackStates.Armed, store.Load("dep-other.system")!.State);
         Assert.Equal(0, runner.Count);

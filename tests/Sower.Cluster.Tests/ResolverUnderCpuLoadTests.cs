@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Sower.Cluster.Tests.Support;
-using Sower.EndToEnd.Tests.Support;
+
 using Xunit.Abstractions;
 
 namespace Sower.Cluster.Tests;

@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Sower.Cluster.Tests.Support;
-using Sower.EndToEnd.Tests.Support;
 
 namespace Sower.Cluster.Tests;
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
@@ -337,7 +337,7 @@ public sealed class DeploymentTests(ITestOutputHelper output) : GardenTestKit(ou
         Activator.Behaviour = r => r.Type == ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
         Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
         AwaitCondition(() => Activator.OfType(ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
-        var drained = host.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), TimeSpan.FromSeconds(20));
+        var drained = host.Ask<GardenDaemonCommands.Drained>(new GardenDaemonCommands.Drain(), TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.False(drained.IsCompleted);
         Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa2", "manual", "web", seedSid: "seed_aaaaaaaaaaaaaaaaaaaaaaa2"));

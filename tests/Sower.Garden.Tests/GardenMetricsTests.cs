@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 using GatewayReply = Sower.Messages.Gateway.GatewayReply;
@@ -92,11 +92,11 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         AwaitConnectedAndSynced();
         var moved = Path.Combine(Dir.Path, "textfile", "moved.prom");
 
-        host.Tell(new GardenCommands.ApplyConfig(config with { MetricsTextfile = moved }));
+        host.Tell(new GardenDaemonCommands.ApplyConfig(config with { MetricsTextfile = moved }));
         AwaitCondition(() => File.Exists(moved) && !File.Exists(Textfile), TimeSpan.FromSeconds(10));
         Assert.Contains("sower_garden_connected 1\n", File.ReadAllText(moved), StringComparison.Ordinal);
 
-        host.Tell(new GardenCommands.ApplyConfig(config));
+        host.Tell(new GardenDaemonCommands.ApplyConfig(config));
         AwaitCondition(() => !File.Exists(moved), TimeSpan.FromSeconds(10));
         Assert.False(File.Exists(Textfile));
     }

@@ -6,7 +6,7 @@ using NodaTime;
 using NodaTime.Testing;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 

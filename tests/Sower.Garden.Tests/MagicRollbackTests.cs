@@ -1,5 +1,5 @@
 using Sower.Messages.Activator;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 

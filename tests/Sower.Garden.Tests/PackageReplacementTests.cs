@@ -57,23 +57,23 @@ public sealed class PackageReplacementTests(ITestOutputHelper output) : GardenTe
     {
         var replaced = false;
         var config = Config(Nixos());
-        Sys.EventStream.Subscribe(TestActor, typeof(GardenEvents.PackageReplaced));
+        Sys.EventStream.Subscribe(TestActor, typeof(GardenDaemonEvents.PackageReplaced));
         var host = Sys.ActorOf(GardenHostActor.Props(new GardenHostSettings(config, Gateway, Store, Clock, "9.9.9",
-            () => new Sower.Messages.Garden.ConfigLoadResult(config, []), IsRoot: true,
+            () => new Sower.Messages.GardenDaemon.ConfigLoadResult(config, []), IsRoot: true,
             PackageReplaced: () => replaced ? "the link now points at pkg-2" : null)), "garden");
         AwaitConnectedAndSynced();
 
         // A deployment runs (the one performing the switch), the switch repoints the link and reloads the unit.
-        Sys.EventStream.Publish(new GardenEvents.DeployerActivity(["dply_aaaaaaaaaaaaaaaaaaaaaaa1"]));
-        AwaitCondition(() => host.Ask<GardenStatus>(new GardenCommands.GetStatus(), TimeSpan.FromSeconds(3)).Result.ActiveDeployments.Length == 1, TimeSpan.FromSeconds(5));
+        Sys.EventStream.Publish(new GardenDaemonEvents.DeployerActivity(["dply_aaaaaaaaaaaaaaaaaaaaaaa1"]));
+        AwaitCondition(() => host.Ask<GardenStatus>(new GardenDaemonCommands.GetStatus(), TimeSpan.FromSeconds(3)).Result.ActiveDeployments.Length == 1, TimeSpan.FromSeconds(5));
         replaced = true;
-        host.Tell(new GardenCommands.RequestReload("SIGHUP"));
+        host.Tell(new GardenDaemonCommands.RequestReload("SIGHUP"));
         ExpectNoMsg(TimeSpan.FromMilliseconds(500));
 
         // Its result is in the outbox: now the garden makes way for the new package, exactly once.
-        Sys.EventStream.Publish(new GardenEvents.DeployerActivity(ImmutableArray<string>.Empty));
-        Assert.Contains("pkg-2", ExpectMsg<GardenEvents.PackageReplaced>(TimeSpan.FromSeconds(5)).Reason);
-        host.Tell(new GardenCommands.RequestReload("SIGHUP"));
+        Sys.EventStream.Publish(new GardenDaemonEvents.DeployerActivity(ImmutableArray<string>.Empty));
+        Assert.Contains("pkg-2", ExpectMsg<GardenDaemonEvents.PackageReplaced>(TimeSpan.FromSeconds(5)).Reason);
+        host.Tell(new GardenDaemonCommands.RequestReload("SIGHUP"));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Garden.Tests;
 

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Sower.Actors.Garden;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
@@ -111,11 +111,11 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         var answer = new ConfigLoadResult(next, []);
         var host = StartHost(Config(Nixos("a")), reload: () => answer);
         AwaitConnectedAndSynced(1);
-        host.Tell(new GardenCommands.RequestReload("test"));
+        host.Tell(new GardenDaemonCommands.RequestReload("test"));
         AwaitConnectedAndSynced(2);
         Assert.Equal(2, Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count);
         answer = new ConfigLoadResult(null, [new ValidationProblem("endpoint", "is required")]);
-        host.Tell(new GardenCommands.RequestReload("test"));
+        host.Tell(new GardenDaemonCommands.RequestReload("test"));
         Thread.Sleep(300);
         Assert.Equal(2, Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count);
         Assert.Equal(2, Store.Current.Subscriptions!.Value.Length);
@@ -131,7 +131,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         Activator.Behaviour = r => r.Type == Sower.Messages.Activator.ActivatorRequestTypes.NixOS ? release.Task : Task.FromResult(0);
         Gateway.Push(GatewayProtocol.PushDeployment, PushJson("dply_aaaaaaaaaaaaaaaaaaaaaaa1", "manual", "web"));
         AwaitCondition(() => Activator.OfType(Sower.Messages.Activator.ActivatorRequestTypes.NixOS).Count == 1, TimeSpan.FromSeconds(10));
-        host.Tell(new GardenCommands.RequestReload("SIGHUP"));
+        host.Tell(new GardenDaemonCommands.RequestReload("SIGHUP"));
         Thread.Sleep(300);
         Assert.Equal(0, reloads);
         release.SetResult(0);
@@ -143,7 +143,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         var host = StartHost(Config(Nixos("a"), Nixos("b"), Nixos("m", policyJson: """{"s":{"actions":["activate"],"triggers":["scheduled"]}}""") with { SeedType = SeedType.HomeManager, SeedName = "alice" }));
         AwaitConnectedAndSynced(3);
-        string Ask(SeedType? type, string? sid) => host.Ask<GardenCommands.AdminReply>(new GardenCommands.AdminDeploy(type, sid, false), TimeSpan.FromSeconds(5)).Result.Text;
+        string Ask(SeedType? type, string? sid) => host.Ask<GardenDaemonCommands.AdminReply>(new GardenDaemonCommands.AdminDeploy(type, sid, false), TimeSpan.FromSeconds(5)).Result.Text;
         Assert.Equal(AdminProtocol.DeployNeedsTarget, Ask(null, null));
         Assert.Equal("subscription not found for sid sub_nope", Ask(null, "sub_nope"));
         Assert.Equal(AdminProtocol.MultipleMatched, Ask(SeedType.NixOS, null));
@@ -172,7 +172,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Gateway.Online = false;
         var host = StartHost(Config(Nixos()));
-        var reply = await host.Ask<GardenCommands.AdminReply>(new GardenCommands.AdminDeploy(SeedType.NixOS, null, false), TimeSpan.FromSeconds(5));
+        var reply = await host.Ask<GardenDaemonCommands.AdminReply>(new GardenDaemonCommands.AdminDeploy(SeedType.NixOS, null, false), TimeSpan.FromSeconds(5));
         Assert.Equal(AdminProtocol.NotSynced, reply.Text);
     }
 
@@ -183,7 +183,7 @@ public sealed class SchedulingTests(ITestOutputHelper output) : GardenTestKit(ou
         AwaitConnectedAndSynced();
         AwaitAssert(() =>
         {
-            var status = host.Ask<GardenStatus>(new GardenCommands.GetStatus(), TimeSpan.FromSeconds(3)).Result;
+            var status = host.Ask<GardenStatus>(new GardenDaemonCommands.GetStatus(), TimeSpan.FromSeconds(3)).Result;
             Assert.True(status.Connected);
             var sub = Assert.Single(status.Subscriptions);
             Assert.Equal(SidOf("web"), sub.Sid);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Sower.Actors.Garden;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 using Xunit.Abstractions;
 
@@ -16,9 +16,9 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     public void It_enrolls_once_connects_with_its_own_credential_and_syncs_pairing_by_name()
     {
         Link();
-        var synced = FishForMessage<GardenCommands.SubscriptionsSynced>(_ => true, TimeSpan.FromSeconds(10));
+        var synced = FishForMessage<GardenDaemonCommands.SubscriptionsSynced>(_ => true, TimeSpan.FromSeconds(10));
         Assert.Equal(SidOf("web"), synced.Subscriptions.Single().Sid);
-        FishForMessage<GardenCommands.SessionReady>(_ => true);
+        FishForMessage<GardenDaemonCommands.SessionReady>(_ => true);
         Assert.Equal(1, Gateway.Enrollments);
         Assert.Equal("credential-1", Store.Current.Credential);
         Assert.Equal("grdn_aaaaaaaaaaaaaaaaaaaaaaaa", Store.Current.GardenSid);
@@ -30,16 +30,16 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Gateway.Online = false;
         var link = Link("link-1");
-        for (var i = 1; i <= 3; i++) link.Tell(new GardenCommands.SendDurable(new PingMessage($"{i}")));
+        for (var i = 1; i <= 3; i++) link.Tell(new GardenDaemonCommands.SendDurable(new PingMessage($"{i}")));
         // A command after them is only handled once they are journaled (Persist holds back later commands).
-        link.Tell(new GardenCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
-        ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(10));
+        link.Tell(new GardenDaemonCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
+        ExpectMsg<GardenDaemonCommands.InvokeResult>(TimeSpan.FromSeconds(10));
         Watch(link);
         Sys.Stop(link);
         ExpectTerminated(link);
 
         var again = Link("link-2");
-        again.Tell(new GardenCommands.SendDurable(new PingMessage("4")));
+        again.Tell(new GardenDaemonCommands.SendDurable(new PingMessage("4")));
         Thread.Sleep(300);
         Assert.Empty(Gateway.CallsOf(GatewayProtocol.Ping));
         Gateway.Online = true;
@@ -89,9 +89,9 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     public void A_lost_connection_reconnects_with_backoff_and_resumes_the_outbox()
     {
         var link = Link();
-        FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
+        FishForMessage<GardenDaemonCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
         Gateway.GoOffline();
-        link.Tell(new GardenCommands.SendDurable(new PingMessage("1")));
+        link.Tell(new GardenDaemonCommands.SendDurable(new PingMessage("1")));
         Thread.Sleep(500);
         Gateway.Online = true;
         AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.Ping).Count == 1, TimeSpan.FromSeconds(15));
@@ -105,9 +105,9 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
         // The close overtakes the connect outcome (CI saw it after a reboot: the server kept the garden's other connection).
         Gateway.CloseNextConnectWhileOpening = true;
         var link = Link();
-        FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
+        FishForMessage<GardenDaemonCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
         Assert.True(Gateway.Connects >= 2);
-        link.Tell(new GardenCommands.SendDurable(new PingMessage("1")));
+        link.Tell(new GardenDaemonCommands.SendDurable(new PingMessage("1")));
         AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.Ping).Count == 1, TimeSpan.FromSeconds(10));
     }
 
@@ -117,7 +117,7 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
         Store.Update(s => s with { Credential = "old", GardenSid = "grdn_aaaaaaaaaaaaaaaaaaaaaaaa", HostIdentifier = "host-1" });
         Gateway.RevokeNextConnect = true;
         Link();
-        FishForMessage<GardenCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
+        FishForMessage<GardenDaemonCommands.SessionReady>(_ => true, TimeSpan.FromSeconds(10));
         Assert.Equal(1, Gateway.Enrollments);
         Assert.Equal("host-1", Store.Current.HostIdentifier);
         Assert.Equal("credential-1", Store.Current.Credential);
@@ -140,8 +140,8 @@ public sealed class ServerLinkTests(ITestOutputHelper output) : GardenTestKit(ou
     {
         Gateway.Online = false;
         var link = Link();
-        link.Tell(new GardenCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
-        var reply = ExpectMsg<GardenCommands.InvokeResult>(TimeSpan.FromSeconds(5));
+        link.Tell(new GardenDaemonCommands.Invoke(new DeploymentRequestMessage(null, null, null, null)));
+        var reply = ExpectMsg<GardenDaemonCommands.InvokeResult>(TimeSpan.FromSeconds(5));
         Assert.Equal(AdminProtocol.NotConnected, reply.Reply.ErrorMessage);
     }
 

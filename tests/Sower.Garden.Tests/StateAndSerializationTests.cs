@@ -5,7 +5,7 @@ using Akka.TestKit.Xunit2;
 using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Garden.Tests;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Messages.Tests;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using CsCheck;
 using NodaTime;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Messages.Tests;
 

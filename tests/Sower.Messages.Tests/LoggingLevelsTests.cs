@@ -1,4 +1,4 @@
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Messages.Tests;
 

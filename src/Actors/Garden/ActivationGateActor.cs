@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 
@@ -84,10 +84,10 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
             Evaluate();
         });
         Receive<Checked>(OnChecked);
-        Receive<GardenCommands.InvokeResult>(r => r.Correlation is Acquiring a, r => OnAcquired((Acquiring)r.Correlation!, r.Reply));
-        Receive<GardenCommands.InvokeResult>(r => r.Correlation is Releasing, r => OnReleased(r.Reply));
+        Receive<GardenDaemonCommands.InvokeResult>(r => r.Correlation is Acquiring a, r => OnAcquired((Acquiring)r.Correlation!, r.Reply));
+        Receive<GardenDaemonCommands.InvokeResult>(r => r.Correlation is Releasing, r => OnReleased(r.Reply));
         Receive<ActivationGate.DeploymentEnded>(OnDeploymentEnded);
-        Receive<GardenEvents.ConnectionChanged>(c =>
+        Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
             connected = c.Connected;
             if (c.Connected) { ReleaseAfterBoot(); Evaluate(); }
@@ -99,7 +99,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
             Check();
         });
         Receive<ActivationGate.GetState>(_ => Sender.Tell(new ActivationGate.State(inhibited, held?.DeploymentSid, pending.Count)));
-        Receive<GardenCommands.DurableDelivered>(_ => { });
+        Receive<GardenDaemonCommands.DurableDelivered>(_ => { });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -109,7 +109,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Subscribe(Self, typeof(GardenEvents.ConnectionChanged));
+        Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
         Timers.StartPeriodicTimer("poll", Poll.Instance, settings.PollInterval);
         Self.Tell(Poll.Instance);
     }
@@ -149,7 +149,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
             if (c.Reason is null) log.Info("No longer inhibited (was: {Reason})", inhibited);
             else log.Info("Inhibited: {Reason}", c.Reason);
             inhibited = c.Reason;
-            link.Tell(new GardenCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
         }
         if (recheck) { recheck = false; Check(); return; }
         ReleaseAfterBoot();
@@ -179,7 +179,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
                 continue;
             }
             pending[seedSid] = p with { Asking = true };
-            link.Tell(new GardenCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
+            link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
         }
     }
 
@@ -209,7 +209,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
         if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
         log.Info("Deployment {DeploymentId} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
-        link.Tell(new GardenCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
+        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
         held = null;
         DeleteLease();
     }
@@ -222,7 +222,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         var deployed = SymlinkResolver.Canonicalize(lease.System, out _) ?? lease.System;
         if (booted is null || booted != deployed) return;
         releasing = true;
-        link.Tell(new GardenCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
+        link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
     }
 
     private void OnReleased(GatewayReply reply)

@@ -1,6 +1,6 @@
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 

@@ -4,7 +4,7 @@ namespace Sower.Actors.Garden;
 /// Which top-level entries of a NixOS system differ between the running system and a new one: a symlink by its canonical
 /// target, a file by its content with each system's own store path blanked out (scripts such as <c>activate</c> and
 /// <c>bin/switch-to-configuration</c> name their own system), a directory entry by entry. Pure over the file system, like
-/// <see cref="RebootDecider"/>, so tests run it on trees in a temp directory; <see cref="Sower.Messages.Garden.HostConditionRules"/> decides.
+/// <see cref="RebootDecider"/>, so tests run it on trees in a temp directory; <see cref="Sower.Messages.GardenDaemon.HostConditionRules"/> decides.
 /// </summary>
 public static class BootChangeClassifier
 {

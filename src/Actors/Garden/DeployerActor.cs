@@ -4,13 +4,13 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using NodaTime;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
 /// <summary>
-/// Receives deployment pushes (REFERENCE §5.10) and runs one <see cref="DeploymentActor"/> per deployment. It remembers which
+/// Receives deployment pushes (REFERENCE §5.10) and runs one <see cref="GardenDeploymentActor"/> per deployment. It remembers which
 /// deployments are active and which completed in the last 2 hours (persisted, so a replay after a restart is not run again),
 /// and serializes activations of the same profile (pitfall 43).
 /// </summary>
@@ -56,10 +56,10 @@ public sealed class DeployerActor : ReceivePersistentActor
             PublishActivity();
         });
 
-        Command<GardenCommands.DeploymentPushed>(p => OnPush(p.Push));
-        Command<DeploymentCommands.Finished>(OnFinished);
-        Command<DeploymentCommands.AcquireProfile>(OnAcquire);
-        Command<DeploymentCommands.ReleaseProfile>(r => Release(r.Key, Sender));
+        Command<GardenDaemonCommands.DeploymentPushed>(p => OnPush(p.Push));
+        Command<GardenDeploymentCommands.Finished>(OnFinished);
+        Command<GardenDeploymentCommands.AcquireProfile>(OnAcquire);
+        Command<GardenDeploymentCommands.ReleaseProfile>(r => Release(r.Key, Sender));
         Command<Terminated>(t =>
         {
             foreach (var key in lockHolder.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) Release(key, t.ActorRef);
@@ -72,11 +72,11 @@ public sealed class DeployerActor : ReceivePersistentActor
                 PublishActivity();
             }
         });
-        Command<GardenCommands.Drain>(_ =>
+        Command<GardenDaemonCommands.Drain>(_ =>
         {
             draining = true;
             drainRequester = Sender;
-            if (active.Count == 0) Sender.Tell(new GardenCommands.Drained([]));
+            if (active.Count == 0) Sender.Tell(new GardenDaemonCommands.Drained([]));
         });
         Command<GetActive>(_ => Sender.Tell(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
     }
@@ -100,7 +100,7 @@ public sealed class DeployerActor : ReceivePersistentActor
         if (completed.TryGetValue(push.Sid, out var done) && now - Instant.FromUnixTimeMilliseconds(done.FinishedAtUnixMs) < CompletedMemory)
         {
             log.Info("Deployment {DeploymentId} already completed ({Result}); re-sending its result", push.Sid, done.Result);
-            link.Tell(new GardenCommands.SendDurable(GatewayRequests.DeploymentResult(done.RequestId, done.DeploymentSid, done.Result, done.DeployedAt)));
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.DeploymentResult(done.RequestId, done.DeploymentSid, done.Result, done.DeployedAt)));
             return;
         }
         if (draining) { log.Info("Shutting down: deployment {DeploymentId} not started; the server replays it after the next connection", push.Sid); return; }
@@ -115,16 +115,16 @@ public sealed class DeployerActor : ReceivePersistentActor
 
     private void StartChild(GardenDeployment push)
     {
-        var child = Context.ActorOf(DeploymentActor.Props(push, link, activator, Self, store, clock, settings, parallelism), "deployment-" + push.Sid);
+        var child = Context.ActorOf(GardenDeploymentActor.Props(push, link, activator, Self, store, clock, settings, parallelism), "deployment-" + push.Sid);
         Context.Watch(child);
         active[push.Sid] = child;
         var first = push.Seeds.FirstOrDefault();
-        Context.System.EventStream.Publish(new GardenEvents.StatusChanged(first is null
+        Context.System.EventStream.Publish(new GardenDaemonEvents.StatusChanged(first is null
             ? $"deploying {push.Sid}"
             : $"deploying {first.Seed.Name} → {first.Seed.Sid}"));
     }
 
-    private void OnFinished(DeploymentCommands.Finished finished)
+    private void OnFinished(GardenDeploymentCommands.Finished finished)
     {
         var now = clock.GetCurrentInstant();
         Persist(new GardenJournalEvents.DeploymentFinished(finished.DeploymentSid, finished.RequestId, finished.Result, finished.DeployedAt, now.ToUnixTimeMilliseconds()), e =>
@@ -137,18 +137,18 @@ public sealed class DeployerActor : ReceivePersistentActor
                 completed.Remove(old);
             }
             // Profiles changed: report them (§5.7).
-            Context.Parent.Tell(new GardenCommands.ReportProfiles(store.Current.Subscriptions ?? []));
+            Context.Parent.Tell(new GardenDaemonCommands.ReportProfiles(store.Current.Subscriptions ?? []));
             PublishActivity();
-            if (active.Count == 0 && draining) drainRequester?.Tell(new GardenCommands.Drained([]));
+            if (active.Count == 0 && draining) drainRequester?.Tell(new GardenDaemonCommands.Drained([]));
         });
     }
 
-    private void OnAcquire(DeploymentCommands.AcquireProfile acquire)
+    private void OnAcquire(GardenDeploymentCommands.AcquireProfile acquire)
     {
         if (!lockHolder.ContainsKey(acquire.Key))
         {
             lockHolder[acquire.Key] = Sender;
-            Sender.Tell(new DeploymentCommands.ProfileGranted(acquire.Key));
+            Sender.Tell(new GardenDeploymentCommands.ProfileGranted(acquire.Key));
             return;
         }
         if (!lockQueue.TryGetValue(acquire.Key, out var queue)) lockQueue[acquire.Key] = queue = new Queue<IActorRef>();
@@ -162,12 +162,12 @@ public sealed class DeployerActor : ReceivePersistentActor
         if (lockQueue.TryGetValue(key, out var queue) && queue.TryDequeue(out var next))
         {
             lockHolder[key] = next;
-            next.Tell(new DeploymentCommands.ProfileGranted(key));
+            next.Tell(new GardenDeploymentCommands.ProfileGranted(key));
         }
     }
 
     private void PublishActivity() =>
-        Context.System.EventStream.Publish(new GardenEvents.DeployerActivity(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
+        Context.System.EventStream.Publish(new GardenDaemonEvents.DeployerActivity(active.Keys.Order(StringComparer.Ordinal).ToImmutableArray()));
 
     /// <summary>The push as journaled: the contract's <see cref="DeploymentPush"/> in its wire JSON.</summary>
     public static string ToJson(GardenDeployment push) => push.ToJson();

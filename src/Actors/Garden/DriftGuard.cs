@@ -1,7 +1,7 @@
 using Akka.Event;
 using NodaTime;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Sower.Actors.Persistence.Sqlite;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 

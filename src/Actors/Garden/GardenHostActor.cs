@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using NodaTime;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
@@ -20,7 +20,7 @@ public sealed record GardenHostSettings(
     Func<string?>? PackageReplaced = null);
 
 /// <summary>
-/// The root of the garden (ARCHITECTURE §5): supervises the link, one SubscriptionActor per subscription, the deployer, the
+/// The root of the garden (ARCHITECTURE §5): supervises the link, one GardenSubscriptionActor per subscription, the deployer, the
 /// activator client and the profile reporter (a failing child is restarted alone), routes pushes, and applies reloads — at
 /// once when idle, otherwise right after the last running deployment (never dropped).
 /// </summary>
@@ -44,54 +44,54 @@ public sealed class GardenHostActor : ReceiveActor
         this.settings = settings;
         config = settings.Config;
 
-        Receive<GardenCommands.PushReceived>(OnPush);
+        Receive<GardenDaemonCommands.PushReceived>(OnPush);
         // The link already stored the synced list; every subscription re-reads it (and its scheduler is replaced if it changed).
-        Receive<GardenCommands.SubscriptionsSynced>(_ =>
+        Receive<GardenDaemonCommands.SubscriptionsSynced>(_ =>
         {
             EnsureSubscriptionActors();
             foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
         });
-        Receive<GardenCommands.SessionReady>(_ =>
+        Receive<GardenDaemonCommands.SessionReady>(_ =>
         {
             var stored = settings.Store.Current.Subscriptions ?? [];
-            reporter.Tell(new GardenCommands.ReportProfiles(stored, settings.Version));
+            reporter.Tell(new GardenDaemonCommands.ReportProfiles(stored, settings.Version));
             conditions.Tell(new HostConditionCommands.Check(Always: true));
-            foreach (var actor in subscriptions.Values) actor.Tell(new GardenCommands.PollOnConnect());
+            foreach (var actor in subscriptions.Values) actor.Tell(new GardenDaemonCommands.PollOnConnect());
         });
-        Receive<GardenCommands.ReportProfiles>(r => reporter.Forward(r));
+        Receive<GardenDaemonCommands.ReportProfiles>(r => reporter.Forward(r));
         Receive<SubscriptionCommands.Started>(s =>
         {
             var processStart = started.Add(s.Name);
             UpdateSubscription(s.Name, processStart);
         });
-        Receive<GardenCommands.AdminDeploy>(OnAdminDeploy);
-        Receive<GardenCommands.GetStatus>(_ => Sender.Tell(BuildStatus()));
-        Receive<GardenCommands.RequestReload>(r =>
+        Receive<GardenDaemonCommands.AdminDeploy>(OnAdminDeploy);
+        Receive<GardenDaemonCommands.GetStatus>(_ => Sender.Tell(BuildStatus()));
+        Receive<GardenDaemonCommands.RequestReload>(r =>
         {
             state = state.ReloadRequested();
             if (state.Idle) RunReload(r.Source);
             else log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, state.ActiveDeployments.Length);
         });
-        Receive<GardenCommands.ApplyConfig>(a => Apply(a.Config));
-        Receive<GardenEvents.DeployerActivity>(a =>
+        Receive<GardenDaemonCommands.ApplyConfig>(a => Apply(a.Config));
+        Receive<GardenDaemonEvents.DeployerActivity>(a =>
         {
             (state, var status, var idleWork) = state.DeployerActivity(a.ActiveDeployments);
             // Back to the connection's state once nothing is deploying.
-            if (status is not null) Context.System.EventStream.Publish(new GardenEvents.StatusChanged(status));
+            if (status is not null) Context.System.EventStream.Publish(new GardenDaemonEvents.StatusChanged(status));
             if (idleWork && CheckPackageReplaced()) return;
             if (idleWork && state.ReloadPending) RunReload("deferred");
         });
-        Receive<GardenEvents.ConnectionChanged>(c => state = state.ConnectionChanged(c.Connected));
-        Receive<GardenEvents.StatusChanged>(s => state = state.StatusChanged(s.Text));
+        Receive<GardenDaemonEvents.ConnectionChanged>(c => state = state.ConnectionChanged(c.Connected));
+        Receive<GardenDaemonEvents.StatusChanged>(s => state = state.StatusChanged(s.Text));
         Receive<DeployerEvents.SeedPending>(p => state = state.SeedPending(p.SubscriptionSid, p.SeedSid));
         Receive<DeployerEvents.SeedApplied>(p => state = state.SeedApplied(p.SubscriptionSid, p.SeedSid));
-        Receive<GardenCommands.Drain>(_ =>
+        Receive<GardenDaemonCommands.Drain>(_ =>
         {
             state = state.Drained();
             foreach (var actor in subscriptions.Values) Context.Stop(actor); // no new scheduled work
             subscriptions.Clear();
-            link.Tell(new GardenCommands.Drain());
-            deployer.Forward(new GardenCommands.Drain());
+            link.Tell(new GardenDaemonCommands.Drain());
+            deployer.Forward(new GardenDaemonCommands.Drain());
         });
     }
 
@@ -103,7 +103,7 @@ public sealed class GardenHostActor : ReceiveActor
     protected override void PreStart()
     {
         var events = Context.System.EventStream;
-        foreach (var type in new[] { typeof(GardenEvents.DeployerActivity), typeof(GardenEvents.ConnectionChanged), typeof(GardenEvents.StatusChanged), typeof(DeployerEvents.SeedPending), typeof(DeployerEvents.SeedApplied) })
+        foreach (var type in new[] { typeof(GardenDaemonEvents.DeployerActivity), typeof(GardenDaemonEvents.ConnectionChanged), typeof(GardenDaemonEvents.StatusChanged), typeof(DeployerEvents.SeedPending), typeof(DeployerEvents.SeedApplied) })
         {
             events.Subscribe(Self, type);
         }
@@ -139,7 +139,7 @@ public sealed class GardenHostActor : ReceiveActor
         }
         foreach (var name in names.Where(n => !subscriptions.ContainsKey(n)))
         {
-            subscriptions[name] = Context.ActorOf(SubscriptionActor.Props(name, link, settings.Clock, settings.Store), "subscription-" + Uri.EscapeDataString(name));
+            subscriptions[name] = Context.ActorOf(GardenSubscriptionActor.Props(name, link, settings.Clock, settings.Store), "subscription-" + Uri.EscapeDataString(name));
         }
     }
 
@@ -149,16 +149,16 @@ public sealed class GardenHostActor : ReceiveActor
         var configured = config.Subscriptions.FirstOrDefault(s => s.Name == name);
         var synced = settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
         actor.Tell(new SubscriptionCommands.Update(name, configured, synced, processStart));
-        if (state.Connected) actor.Tell(new GardenEvents.ConnectionChanged(true, null));
+        if (state.Connected) actor.Tell(new GardenDaemonEvents.ConnectionChanged(true, null));
     }
 
-    private void OnPush(GardenCommands.PushReceived push)
+    private void OnPush(GardenDaemonCommands.PushReceived push)
     {
         switch (push.Name)
         {
             case GatewayProtocol.PushDeployment:
                 var parsed = GardenDeployment.Parse(push.Payload);
-                if (parsed.Ok) deployer.Tell(new GardenCommands.DeploymentPushed(parsed.Value!));
+                if (parsed.Ok) deployer.Tell(new GardenDaemonCommands.DeploymentPushed(parsed.Value!));
                 else log.Error("Ignoring a malformed deployment push: {Problems}", string.Join("; ", parsed.Problems));
                 break;
             case GatewayProtocol.PushDeploymentError:
@@ -171,11 +171,11 @@ public sealed class GardenHostActor : ReceiveActor
         }
     }
 
-    private void OnAdminDeploy(GardenCommands.AdminDeploy deploy)
+    private void OnAdminDeploy(GardenDaemonCommands.AdminDeploy deploy)
     {
         var (target, refusal) = GardenHostState.AdminDeployTarget(deploy.Sid, deploy.SeedType, settings.Store.Current.Subscriptions, state.Connected);
-        if (target is null) { Sender.Tell(new GardenCommands.AdminReply(false, refusal!)); return; }
-        if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
+        if (target is null) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, refusal!)); return; }
+        if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
         actor.Tell(new SubscriptionCommands.Deploy(deploy.Force, Sender));
     }
 
@@ -189,7 +189,7 @@ public sealed class GardenHostActor : ReceiveActor
         if (state.Replaced || settings.PackageReplaced?.Invoke() is not { } reason) return state.Replaced;
         state = state.PackageReplaced();
         log.Info("Package replaced: {Reason}; exiting so the service manager starts the new version", reason);
-        Context.System.EventStream.Publish(new GardenEvents.PackageReplaced(reason));
+        Context.System.EventStream.Publish(new GardenDaemonEvents.PackageReplaced(reason));
         return true;
     }
 
@@ -210,7 +210,7 @@ public sealed class GardenHostActor : ReceiveActor
     private void Apply(GardenConfig next)
     {
         config = next;
-        link.Tell(new GardenCommands.ApplyConfig(next)); // re-syncs when connected
+        link.Tell(new GardenDaemonCommands.ApplyConfig(next)); // re-syncs when connected
         Context.System.EventStream.Publish(new GardenMetricsEvents.TextfileConfigured(next.MetricsTextfile));
         gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
         EnsureSubscriptionActors();
@@ -227,7 +227,7 @@ public sealed class GardenHostActor : ReceiveActor
             var synced = stored.FirstOrDefault(s => s.Spec.Name == name);
             var spec = synced?.Spec ?? config.Subscriptions.FirstOrDefault(s => s.Name == name);
             if (spec is null) continue;
-            var zone = SubscriptionActor.ZoneOf(spec);
+            var zone = GardenSubscriptionActor.ZoneOf(spec);
             string? nextFire = null;
             if (synced is not null && spec.Schedule is { } expression && CronSchedule.TryParse(expression, out var schedule, out _) && schedule!.NextAfter(now, zone) is { } fire)
             {

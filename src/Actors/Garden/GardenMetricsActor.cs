@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using NodaTime;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 
@@ -42,7 +42,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
         savePath = GardenMetricsStore.PathIn(settings.StateDirectory);
         metrics = GardenMetrics.Initial(settings.Version);
 
-        Receive<GardenEvents.ConnectionChanged>(c =>
+        Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
             if (c.Connected == metrics.Connected) return;
             Update(metrics.WithConnection(c.Connected, Now));
@@ -72,7 +72,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         var events = Context.System.EventStream;
-        events.Subscribe(Self, typeof(GardenEvents.ConnectionChanged));
+        events.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
         events.Subscribe(Self, typeof(GardenMetricsEvents.DeploymentEnded));
         events.Subscribe(Self, typeof(GardenMetricsEvents.GateChanged));
         events.Subscribe(Self, typeof(GardenMetricsEvents.TextfileConfigured));

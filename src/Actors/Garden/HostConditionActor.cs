@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using NodaTime;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
@@ -45,7 +45,7 @@ public sealed class HostConditionActor : ReceiveActor
             Send(after, c.Always);
         });
         Receive<HostConditionCommands.Changed>(_ => Send(conditions.Current, always: false));
-        Receive<GardenCommands.InvokeResult>(r =>
+        Receive<GardenDaemonCommands.InvokeResult>(r =>
         {
             if (!r.Reply.Ok)
             {
@@ -82,6 +82,6 @@ public sealed class HostConditionActor : ReceiveActor
         if (!always && lastSent == reported) return;
         if (state.Current.GardenSid is not { } sid) return;
         lastSent = reported;
-        link.Tell(new GardenCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
+        link.Tell(new GardenDaemonCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
     }
 }

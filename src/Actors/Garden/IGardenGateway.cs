@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 

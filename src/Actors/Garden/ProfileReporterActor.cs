@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
@@ -13,12 +13,12 @@ public sealed class ProfileReporterActor : ReceiveActor
 
     public ProfileReporterActor(IActorRef link, ProfileRoots roots, string gardenUser)
     {
-        Receive<GardenCommands.ReportProfiles>(report =>
+        Receive<GardenDaemonCommands.ReportProfiles>(report =>
         {
             var payload = ProfileScanner.Scan(report.Subscriptions, roots, gardenUser);
             log.Debug("Reporting {ProfileCount} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
-            link.Tell(new GardenCommands.SendDurable(ProfileScanner.Report(payload)));
-            if (report.ThenVersion is { } version) link.Tell(new GardenCommands.SendDurable(GatewayRequests.GardenReport(version)));
+            link.Tell(new GardenDaemonCommands.SendDurable(ProfileScanner.Report(payload)));
+            if (report.ThenVersion is { } version) link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.GardenReport(version)));
         });
     }
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 

@@ -4,7 +4,7 @@ using Akka.Event;
 using NodaTime;
 using Sower.Messages.Activator;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using SeedDeploymentState = Sower.Messages.Deployments.SeedDeploymentState;
 
 namespace Sower.Actors.Garden;
@@ -164,7 +164,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         PolicyAction? highest = null;
         if (sub is not null && seed.SeedType is { } type)
         {
-            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, clock.GetCurrentInstant(), type, SubscriptionActor.ZoneOf(sub.Spec));
+            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, clock.GetCurrentInstant(), type, GardenSubscriptionActor.ZoneOf(sub.Spec));
         }
         if (highest is null)
         {

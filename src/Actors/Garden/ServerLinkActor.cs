@@ -6,7 +6,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
@@ -98,8 +98,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Command<ConnectOutcome>(OnConnectOutcome);
         // The server may close the new connection before the attempt's outcome reaches us: remember it, drop the session then.
         Command<SessionClosed>(c => link = link.ClosedBeforeOutcome(c.Generation));
-        Command<GardenCommands.ApplyConfig>(a => config = a.Config);
-        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<GardenDaemonCommands.ApplyConfig>(a => config = a.Config);
+        Command<GardenDaemonCommands.Reconnect>(OnReconnect);
         Command<Connect>(_ => { });
         Common();
     }
@@ -108,12 +108,12 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void Connected()
     {
         Command<SessionClosed>(OnSessionLost);
-        Command<GardenCommands.ApplyConfig>(a =>
+        Command<GardenDaemonCommands.ApplyConfig>(a =>
         {
             config = a.Config;
             StartSync();
         });
-        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<GardenDaemonCommands.Reconnect>(OnReconnect);
         Command<ConnectOutcome>(DisposeStale);
         Command<Connect>(_ => { });
         Common();
@@ -123,8 +123,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void Disconnected()
     {
         Command<Connect>(_ => BeginAttempt());
-        Command<GardenCommands.ApplyConfig>(a => config = a.Config);
-        Command<GardenCommands.Reconnect>(OnReconnect);
+        Command<GardenDaemonCommands.ApplyConfig>(a => config = a.Config);
+        Command<GardenDaemonCommands.Reconnect>(OnReconnect);
         Command<ConnectOutcome>(DisposeStale);
         Command<SessionClosed>(_ => { });
         Common();
@@ -133,13 +133,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     /// <summary>An admin rejected the enrollment: offline until a restart, or a reload asks again (a reconnect request does not).</summary>
     private void Rejected()
     {
-        Command<GardenCommands.ApplyConfig>(a =>
+        Command<GardenDaemonCommands.ApplyConfig>(a =>
         {
             config = a.Config;
             BeginAttempt();
         });
         Command<Connect>(_ => BeginAttempt());
-        Command<GardenCommands.Reconnect>(_ => { });
+        Command<GardenDaemonCommands.Reconnect>(_ => { });
         Command<ConnectOutcome>(DisposeStale);
         Command<SessionClosed>(_ => { });
         Common();
@@ -150,14 +150,14 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         Command<PushArrived>(p =>
         {
-            if (link.IsCurrent(p.Generation)) Context.Parent.Tell(new GardenCommands.PushReceived(p.Name, p.Payload));
+            if (link.IsCurrent(p.Generation)) Context.Parent.Tell(new GardenDaemonCommands.PushReceived(p.Name, p.Payload));
         });
         Command<SyncOutcome>(OnSyncOutcome);
-        Command<GardenCommands.SendDurable>(OnSendDurable);
+        Command<GardenDaemonCommands.SendDurable>(OnSendDurable);
         Command<SendOutcome>(OnSendOutcome);
         Command<Resend>(_ => TrySendNext());
-        Command<GardenCommands.Invoke>(OnInvoke);
-        Command<GardenCommands.Drain>(_ =>
+        Command<GardenDaemonCommands.Invoke>(OnInvoke);
+        Command<GardenDaemonCommands.Drain>(_ =>
         {
             // A draining garden never connects again; a session it has stays open until the process ends.
             link = link.Drained();
@@ -279,7 +279,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         var sid = store.Current.GardenSid;
         log.Info("garden session established sid={GardenSid} connection={ConnectionId}", sid, session.ConnectionId ?? "?");
         Publish("connected");
-        Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(true, sid));
+        Context.System.EventStream.Publish(new GardenDaemonEvents.ConnectionChanged(true, sid));
         StartSync();
         TrySendNext();
     }
@@ -356,11 +356,11 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         session = null;
         outbox = outbox.Released();
         if (old is not null) _ = old.DisposeAsync().AsTask();
-        Context.System.EventStream.Publish(new GardenEvents.ConnectionChanged(false, store.Current.GardenSid));
+        Context.System.EventStream.Publish(new GardenDaemonEvents.ConnectionChanged(false, store.Current.GardenSid));
     }
 
     /// <summary>A new connection on request: whatever the current one proves, it was made before the switch.</summary>
-    private void OnReconnect(GardenCommands.Reconnect reconnect)
+    private void OnReconnect(GardenDaemonCommands.Reconnect reconnect)
     {
         if (link.Draining) return;
         log.Info("Reconnecting to the server: {Reason}", reconnect.Reason);
@@ -402,12 +402,12 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         }
         store.Update(s => s with { Subscriptions = synced });
         log.Info("Synced {SubscriptionCount} subscription(s)", synced.Length);
-        Context.Parent.Tell(new GardenCommands.SubscriptionsSynced(synced));
+        Context.Parent.Tell(new GardenDaemonCommands.SubscriptionsSynced(synced));
         // The host follows with the profiles report, the version report and poll-on-connect, in that order (§5.5).
-        Context.Parent.Tell(new GardenCommands.SessionReady(store.Current.GardenSid));
+        Context.Parent.Tell(new GardenDaemonCommands.SessionReady(store.Current.GardenSid));
     }
 
-    private void OnSendDurable(GardenCommands.SendDurable send)
+    private void OnSendDurable(GardenDaemonCommands.SendDurable send)
     {
         // Persist holds back later commands until this is journaled, so the next send sees the next sequence number.
         var entry = new GardenJournalEvents.OutboxMessageAppended(outbox.NextSeq, send.Message);
@@ -448,22 +448,22 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Persist(new GardenJournalEvents.OutboxDelivered(outcome.Seq), e =>
         {
             outbox = outbox.Delivered(e.Seq);
-            if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenCommands.DurableDelivered(target.Tag));
+            if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenDaemonCommands.DurableDelivered(target.Tag));
             if (outbox.Pending.IsEmpty && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
             TrySendNext();
         });
     }
 
-    private void OnInvoke(GardenCommands.Invoke invoke)
+    private void OnInvoke(GardenDaemonCommands.Invoke invoke)
     {
         var sender = Sender;
         if (session is null)
         {
-            sender.Tell(new GardenCommands.InvokeResult(GatewayReply.Failure(NotConnected, AdminProtocol.NotConnected), invoke.Correlation));
+            sender.Tell(new GardenDaemonCommands.InvokeResult(GatewayReply.Failure(NotConnected, AdminProtocol.NotConnected), invoke.Correlation));
             return;
         }
         InvokeWithTimeout(session, GatewayRequests.MethodOf(invoke.Message), GatewayRequests.ToPayload(invoke.Message), config.Timeouts.ServerReply)
-            .ContinueWith(t => new GardenCommands.InvokeResult(t.IsCompletedSuccessfully ? t.Result : TransportError(t), invoke.Correlation), TaskScheduler.Default)
+            .ContinueWith(t => new GardenDaemonCommands.InvokeResult(t.IsCompletedSuccessfully ? t.Result : TransportError(t), invoke.Correlation), TaskScheduler.Default)
             .PipeTo(sender);
     }
 
@@ -477,7 +477,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private static GatewayReply TransportError(Task task) =>
         GatewayReply.Failure(TransportErrorCode, task.Exception?.GetBaseException().Message ?? "timed out");
 
-    private void Publish(string status) => Context.System.EventStream.Publish(new GardenEvents.StatusChanged(status));
+    private void Publish(string status) => Context.System.EventStream.Publish(new GardenDaemonEvents.StatusChanged(status));
 
     private sealed class Listener(IActorRef self, int generation) : IGatewayListener
     {

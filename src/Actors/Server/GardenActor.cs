@@ -13,7 +13,7 @@ using Sower.Messages.Gardens;
 using Sower.Messages.Gateway;
 using Sower.Messages.Seeds;
 using Sower.Messages.Subscriptions;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using static Sower.Actors.Server.GardenProxyProtocol;
 using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Deployments.DeploymentCommands;

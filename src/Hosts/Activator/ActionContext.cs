@@ -14,7 +14,7 @@ public sealed class ActionContext
     public required ProcessIdentity Self { get; init; }
 
     /// <summary>The socket peer (null in pipe mode): who armed or confirms a rollback deadline.</summary>
-    public PeerCredentials? Peer { get; init; }
+    public ActivatorPeerCredentials? Peer { get; init; }
 
     /// <summary>The account a rollback deadline is recorded for: the socket peer, else this process (pipe mode).</summary>
     public uint CallerUid => Peer?.Uid ?? Self.EffectiveUid;

@@ -3,11 +3,11 @@ using Sower.Messages.Activator;
 namespace Sower.Activator;
 
 /// <summary>How the request arrived: over a socket (with the peer's credentials) or a pipe.</summary>
-public sealed record Connection(bool IsSocket, PeerCredentials? Peer)
+public sealed record Connection(bool IsSocket, ActivatorPeerCredentials? Peer)
 {
     public static readonly Connection Pipe = new(false, null);
 
-    public static Connection Socket(PeerCredentials? peer) => new(true, peer);
+    public static Connection Socket(ActivatorPeerCredentials? peer) => new(true, peer);
 }
 
 /// <summary>

@@ -12,7 +12,7 @@ public sealed class SocketServer(RequestPipeline pipeline, IAccounts accounts, A
     public async Task<int> ServeConnectionAsync(Socket socket)
     {
         socket.SendTimeout = SendTimeoutMs;
-        var peer = PeerCredentials.Read((int)socket.Handle, accounts);
+        var peer = ActivatorPeerCredentials.Read((int)socket.Handle, accounts);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         var code = await pipeline.HandleAsync(stream, stream, Connection.Socket(peer)).ConfigureAwait(false);
         try

@@ -6,7 +6,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sower.Actors.Garden;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Garden;
 
@@ -86,7 +86,7 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         await using var stream = new NetworkStream(client, ownsSocket: false);
         try
         {
-            var peer = PeerCredentials.Of(client);
+            var peer = GardenPeerCredentials.Of(client);
             var owner = FileOwner.Of(path);
             if (peer is null || owner is null || !peer.IsAllowed(owner.Value.Uid, owner.Value.Gid))
             {
@@ -117,21 +117,21 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         switch (request)
         {
             case AdminRequest.Reload r:
-                hostActor.Tell(new GardenCommands.RequestReload("admin socket"));
+                hostActor.Tell(new GardenDaemonCommands.RequestReload("admin socket"));
                 return AdminProtocol.Ok(r.Id, AdminProtocol.ReloadRequested) + AdminProtocol.Complete(r.Id, 0);
             case AdminRequest.Status s:
-                var status = await hostActor.Ask<GardenStatus>(new GardenCommands.GetStatus(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                var status = await hostActor.Ask<GardenStatus>(new GardenDaemonCommands.GetStatus(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 return AdminProtocol.Status(s.Id, StatusJson(status)) + AdminProtocol.Complete(s.Id, 0);
             case AdminRequest.Deploy d:
-                GardenCommands.AdminReply reply;
+                GardenDaemonCommands.AdminReply reply;
                 try
                 {
-                    reply = await hostActor.Ask<GardenCommands.AdminReply>(new GardenCommands.AdminDeploy(d.SeedType, d.Sid, d.Force),
+                    reply = await hostActor.Ask<GardenDaemonCommands.AdminReply>(new GardenDaemonCommands.AdminDeploy(d.SeedType, d.Sid, d.Force),
                         config.Timeouts.ServerReply + TimeSpan.FromSeconds(20)).ConfigureAwait(false);
                 }
                 catch (AskTimeoutException)
                 {
-                    reply = new GardenCommands.AdminReply(false, "timed out waiting for the server's acceptance");
+                    reply = new GardenDaemonCommands.AdminReply(false, "timed out waiting for the server's acceptance");
                 }
                 return reply.Ok
                     ? AdminProtocol.Ok(d.Id, reply.Text) + AdminProtocol.Complete(d.Id, 0)

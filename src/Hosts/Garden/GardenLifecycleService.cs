@@ -30,14 +30,14 @@ public sealed class GardenLifecycleService(
     {
         var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
         statusForwarder = system.ActorOf(Props.Create(() => new StatusForwarder(notifier)), "systemd-status");
-        system.EventStream.Subscribe(statusForwarder, typeof(GardenEvents.StatusChanged));
+        system.EventStream.Subscribe(statusForwarder, typeof(GardenDaemonEvents.StatusChanged));
         // A switch replaced the package and nothing is deploying: stop cleanly (exit 0); Restart=always starts the new one.
-        system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new ReplacementForwarder(lifetime)), "package-replaced"), typeof(GardenEvents.PackageReplaced));
+        system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new ReplacementForwarder(lifetime)), "package-replaced"), typeof(GardenDaemonEvents.PackageReplaced));
         hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
             logger.LogInformation("Received SIGHUP");
-            garden.Tell(new GardenCommands.RequestReload("SIGHUP"));
+            garden.Tell(new GardenDaemonCommands.RequestReload("SIGHUP"));
         });
         notifier.Notify("READY=1\nSTATUS=connecting");
         if (SdNotifier.WatchdogInterval(Environment.GetEnvironmentVariable, Environment.ProcessId) is { } interval)
@@ -59,7 +59,7 @@ public sealed class GardenLifecycleService(
         try
         {
             var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
-            var drained = await garden.Ask<GardenCommands.Drained>(new GardenCommands.Drain(), drainTimeout, cancellationToken).ConfigureAwait(false);
+            var drained = await garden.Ask<GardenDaemonCommands.Drained>(new GardenDaemonCommands.Drain(), drainTimeout, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Drained: no deployment running");
             _ = drained;
         }
@@ -74,12 +74,12 @@ public sealed class GardenLifecycleService(
     private sealed class ReplacementForwarder : ReceiveActor
     {
         public ReplacementForwarder(IHostApplicationLifetime lifetime) =>
-            Receive<GardenEvents.PackageReplaced>(_ => lifetime.StopApplication());
+            Receive<GardenDaemonEvents.PackageReplaced>(_ => lifetime.StopApplication());
     }
 
     private sealed class StatusForwarder : ReceiveActor
     {
         public StatusForwarder(SdNotifier notifier) =>
-            Receive<GardenEvents.StatusChanged>(s => notifier.Notify("STATUS=" + s.Text.Replace('\n', ' ')));
+            Receive<GardenDaemonEvents.StatusChanged>(s => notifier.Notify("STATUS=" + s.Text.Replace('\n', ' ')));
     }
 }

@@ -7,7 +7,7 @@ using NodaTime;
 using Sower.Actors.Garden;
 using Sower.Garden;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 // sower-garden [--config FILE] [--exit-when-replaced LINK] | --check-config FILE
 const string Usage = "usage: sower-garden [--config FILE] [--exit-when-replaced LINK]\n       sower-garden --check-config FILE";

@@ -1,6 +1,6 @@
 using NodaTime;
 using Sower.Messages.Domain;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Messages.Gardens;
 

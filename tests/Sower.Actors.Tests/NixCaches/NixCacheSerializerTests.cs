@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Akka.Configuration;
-using Sower.Actors.NixCaches;
+using Sower.Actors.Server.NixCaches;
 using Sower.Messages.NixCaches;
 using Xunit.Abstractions;
 using static Sower.Messages.NixCaches.NixCacheCommands;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Sower.Actors.NixCaches;
+using Sower.Actors.Server.NixCaches;
 using Sower.Messages.Domain;
 using Sower.Messages.NixCaches;
 using Xunit.Abstractions;

@@ -7,7 +7,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sower.Actors.Hosting;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using Sower.Testing;

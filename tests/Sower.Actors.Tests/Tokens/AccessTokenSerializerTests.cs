@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Akka.Configuration;
 using NodaTime;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenCommands;

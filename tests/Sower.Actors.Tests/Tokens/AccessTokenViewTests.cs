@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using NodaTime;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenEvents;

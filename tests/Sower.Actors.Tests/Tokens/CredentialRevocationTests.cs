@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using NodaTime;
 using NodaTime.Testing;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenCommands;
 using static Sower.Messages.Tokens.AccessTokenNotifications;

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Tokens;
 using Sower.Server.Auth;
 using Sower.Server.Tests.Support;

@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Server.Health;
 using Sower.Server.Tests.Support;
 

@@ -1,5 +1,5 @@
 using Bunit;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 using Sower.Messages.Gardens;
 using Sower.Server.Ui.Components.Pages;
 using Sower.Server.Ui.Services;

@@ -4,7 +4,7 @@ using Akka.Hosting;
 using Sower.Actors.RebootLocks;
 using Sower.Actors.Server;
 using Sower.Actors.Server.Projections;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages;
 using Sower.Messages.Domain;
 using Sower.Messages.Gardens;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Sower.Actors.NixCaches;
+using Sower.Actors.Server.NixCaches;
 using Sower.Messages.NixCaches;
 using Sower.Messages.Tokens;
 using Sower.Server.Auth;

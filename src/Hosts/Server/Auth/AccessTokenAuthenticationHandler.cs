@@ -5,7 +5,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using NodaTime;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Tokens;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Server.Configuration;
 using static Sower.Messages.Tokens.AccessTokenCommands;
 using static Sower.Messages.Tokens.AccessTokenReplies;

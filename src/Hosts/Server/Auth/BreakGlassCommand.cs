@@ -4,7 +4,7 @@ using Akka.Hosting;
 using NodaTime;
 using NodaTime.Text;
 using Sower.Actors.Hosting;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using Sower.Server.Configuration;

@@ -1,4 +1,4 @@
-using Sower.Actors.NixCaches;
+using Sower.Actors.Server.NixCaches;
 using Akka.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -6,7 +6,7 @@ using Akka.Persistence.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using Sower.Actors.Hosting;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Server.Auth;
 using Sower.Server.Health;
 

@@ -3,7 +3,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sower.Actors.Hosting;
 using Sower.Actors.Server.Projections;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;
 

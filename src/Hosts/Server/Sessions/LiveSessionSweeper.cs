@@ -2,7 +2,7 @@ using Sower.Messages.Domain;
 using Akka.Actor;
 using Akka.Hosting;
 using NodaTime;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using static Sower.Messages.Tokens.AccessTokenNotifications;
 using static Sower.Messages.Tokens.AccessTokenQueries;
 using static Sower.Messages.Tokens.AccessTokenReplies;

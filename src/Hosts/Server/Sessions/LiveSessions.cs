@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using NodaTime;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Server.Auth;
 using static Sower.Messages.Tokens.AccessTokenNotifications;

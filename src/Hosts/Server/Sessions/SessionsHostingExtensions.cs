@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Components.Server.Circuits;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 
 namespace Sower.Server.Sessions;
 

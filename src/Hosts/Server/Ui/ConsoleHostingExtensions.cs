@@ -27,7 +27,7 @@ public static class ConsoleHostingExtensions
         services.AddSowerConsoleAuthentication();
         services.AddSingleton<IConsoleReadModel, ReadModelStoreSource>();
         services.AddSingleton<ConsoleSessionValidator>();
-        services.AddSingleton<Sower.Actors.Tokens.ICredentialRevocationHandler>(sp => sp.GetRequiredService<ConsoleSessionValidator>());
+        services.AddSingleton<Sower.Actors.Server.Tokens.ICredentialRevocationHandler>(sp => sp.GetRequiredService<ConsoleSessionValidator>());
         services.AddScoped<ConsoleActions>();
         services.AddSingleton<ClusterView>();
         return builder;

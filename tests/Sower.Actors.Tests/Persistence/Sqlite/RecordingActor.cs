@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
 using Sower.Actors.Garden;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Tests.Persistence.Sqlite;
 

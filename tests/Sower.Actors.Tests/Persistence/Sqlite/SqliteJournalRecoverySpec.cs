@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sower.Actors.Garden;
 using Sower.Actors.Persistence.Sqlite;
-using static Sower.Messages.Garden.GardenJournalEvents;
+using static Sower.Messages.GardenDaemon.GardenJournalEvents;
 
 namespace Sower.Actors.Tests.Persistence.Sqlite;
 

@@ -4,7 +4,7 @@ using Akka.Persistence;
 using Akka.TestKit;
 using Microsoft.Data.Sqlite;
 using Sower.Actors.Garden;
-using Sower.Messages.Garden;
+using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Tests.Persistence.Sqlite;
 

@@ -46,7 +46,7 @@ public static class SqliteSpecConfig
           refusing = "{{typeof(RefusingSerializer).AssemblyQualifiedName}}"
         }
         akka.actor.serialization-bindings {
-          "{{typeof(Sower.Messages.Garden.IGardenJournalEvent).AssemblyQualifiedName}}" = garden-journal
+          "{{typeof(Sower.Messages.GardenDaemon.IGardenJournalEvent).AssemblyQualifiedName}}" = garden-journal
           "{{typeof(RefusedEvent).AssemblyQualifiedName}}" = refusing
         }
         """);

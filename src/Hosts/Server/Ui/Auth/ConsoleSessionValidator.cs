@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using NodaTime;
 using NodaTime.Text;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages.Domain;
 using Sower.Messages.Tokens;
 using Sower.Server.Auth;

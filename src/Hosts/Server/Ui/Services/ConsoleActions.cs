@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using NodaTime;
 using Sower.Actors.Server;
-using Sower.Actors.Tokens;
+using Sower.Actors.Server.Tokens;
 using Sower.Messages;
 using Sower.Messages.Deployments;
 using Sower.Messages.Domain;

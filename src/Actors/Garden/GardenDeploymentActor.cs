@@ -1,0 +1,459 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using NodaTime;
+using NodaTime.Text;
+using Sower.Messages.Activator;
+using Sower.Messages.Domain;
+using Sower.Messages.GardenDaemon;
+using Sower.Messages.Gateway;
+using SeedDeploymentState = Sower.Messages.Deployments.SeedDeploymentState;
+
+namespace Sower.Actors.Garden;
+
+public static class GardenDeploymentCommands
+{
+    /// <summary>To the deployer: the deployment finished and its result is in the outbox.</summary>
+    public sealed record Finished(string DeploymentSid, string? RequestId, string Result, string DeployedAt);
+
+    public sealed record AcquireProfile(string Key);
+
+    public sealed record ProfileGranted(string Key);
+
+    public sealed record ReleaseProfile(string Key);
+}
+
+/// <summary>
+/// One deployment on this garden (REFERENCE §5.10–§5.12), persisted so a restart neither loses nor repeats work: an activation
+/// is recorded before the activator is asked, and a seed whose activation was interrupted by a restart is never activated
+/// again: its result is read back from the profile (<see cref="ActivationReconciler"/>), watching it for a bounded time
+/// because the activator finishes the work without the garden (§7.6). Stage-only work is idempotent and simply runs again.
+/// </summary>
+public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWithTimers
+{
+    /// <summary>How often the profile of an interrupted activation is looked at again while the activator may still run it.</summary>
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
+
+    private readonly GardenDeployment push;
+    private readonly IActorRef link;
+    private readonly IActorRef activator;
+    private readonly IActorRef deployer;
+    private readonly GardenStateStore store;
+    private readonly IClock clock;
+    private readonly SeedExecution.Settings settings;
+    private readonly int parallelism;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, Reconciling> reconciling = new();
+    private readonly Dictionary<string, PolicyAction> executed = new();
+    private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> waiting = new();
+    private readonly Dictionary<string, IActorRef> running = new();
+    // What is journaled (activations started, seeds finished, live switch, armed seeds, confirmation, completion) and the profile locks.
+    private GardenDeploymentState state = GardenDeploymentState.Empty;
+    private ProfileLocks locks = ProfileLocks.None;
+    private string? rebootReason;
+    private string? liveSwitchRequest;
+
+    public GardenDeploymentActor(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+        SeedExecution.Settings settings, int parallelism)
+    {
+        this.push = push;
+        this.link = link;
+        this.activator = activator;
+        this.deployer = deployer;
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+        this.parallelism = parallelism;
+
+        Recover<IGardenJournalEvent>(e => state = state.Apply(e));
+        Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
+
+        Command<Start>(_ => OnStart());
+        Command<SeedExecution.StatusChanged>(s =>
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedStatus(push.Sid, s.SeedSid, s.Status))));
+        Command<SeedExecution.LogChunk>(c =>
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, c.SeedSid, c.Log))));
+        Command<SeedExecution.ActivationStarting>(s =>
+        {
+            // Inhibition and the reboot lock hold the activation here (ActivationGateActor); staging went on before.
+            if (settings.Gate is { } gate) gate.Tell(ActivationGateRequest(s));
+            else OnActivationStarting(s);
+        });
+        Command<ActivationGate.Cleared>(c => OnActivationStarting(c.Starting));
+        Command<ActivationGate.Waiting>(w => link.Tell(new GardenDaemonCommands.SendDurable(
+            GatewayRequests.SeedLog(push.Sid, w.SeedSid, LogLines.Garden(clock.GetCurrentInstant(), w.Text) + "\n"))));
+        Command<GardenDeploymentCommands.ProfileGranted>(OnProfileGranted);
+        Command<ReconcileAgain>(r => Reconcile(r.SeedSid));
+        Command<LiveSwitchCheck>(OnLiveSwitchCheck);
+        Command<SeedExecution.Done>(OnSeedDone);
+        Command<ActivatorCommands.Output>(OnRollbackOutput);
+        Command<ActivatorCommands.Finished>(f =>
+        {
+            if (!OnRollbackFinished(f)) OnLiveSwitchFinished(f);
+        });
+        Command<GardenDaemonEvents.ConnectionChanged>(OnConnectionChanged);
+        Command<RetryConfirm>(_ => SendConfirm());
+        Command<GardenDaemonCommands.DurableDelivered>(d =>
+        {
+            if (d.Tag != "result") return;
+            if (rebootReason is { } reason)
+            {
+                // The result is with the server: only now ask for the reboot (pitfall 30).
+                log.Info("Requesting reboot: {Reason}", reason);
+                activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
+            }
+            Context.Stop(Self);
+        });
+    }
+
+    public override string PersistenceId => "garden-deployment-" + push.Sid;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
+        SeedExecution.Settings settings, int parallelism) =>
+        Akka.Actor.Props.Create(() => new GardenDeploymentActor(push, link, activator, deployer, store, clock, settings, parallelism));
+
+    /// <summary>success if every seed succeeded; skipped if every seed was skipped; failure if none succeeded; partial otherwise.</summary>
+    public static string Aggregate(IReadOnlyCollection<string> results) => GardenDeploymentState.Aggregate(results);
+
+    protected override void PostStop()
+    {
+        foreach (var key in locks.HeldBySeed.Values) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        // A finished deployment stops while connections keep changing: leave the event stream now, not when it notices the stop.
+        if (watchingConnections) Context.System.EventStream.Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    private void OnStart()
+    {
+        if (state.Completed is { } completed)
+        {
+            SendResult(completed.Result, completed.DeployedAt);
+            return;
+        }
+        if (ResumesRollbackWork()) return;
+        if (LastSequenceNr == 0)
+        {
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Acknowledged(push.Sid)));
+        }
+        var subs = store.Current.Subscriptions ?? [];
+        var now = clock.GetCurrentInstant();
+        var toRecord = new List<GardenJournalEvents.SeedFinished>();
+        foreach (var item in push.Seeds)
+        {
+            if (state.Finished.ContainsKey(item.Seed.Sid)) continue;
+            var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
+            if (state.ActivationsStarted.TryGetValue(item.Seed.Sid, out var started))
+            {
+                // The process stopped while the activator was working on this seed: never activate it twice; read the
+                // outcome back from the profile, under the profile lock so no other activation of it interleaves.
+                var action = PolicyActions.TryParse(started.Action, out var a) ? a : PolicyAction.Activate;
+                var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, settings.GardenUser);
+                var key = SeedExecution.ProfileKey(item.Seed, user);
+                reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
+                log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
+                locks = locks.Want(key, item.Seed.Sid);
+                deployer.Tell(new GardenDeploymentCommands.AcquireProfile(key));
+                continue;
+            }
+            if (sub is null || item.Seed.SeedType is not { } type)
+            {
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, $"subscription {item.SubscriptionSid} is not known locally; {item.Seed.Name} skipped") + "\n"));
+                continue;
+            }
+            if (DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream) is { } held)
+            {
+                log.Warning("{Line}", held);
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, held) + "\n"));
+                continue;
+            }
+            var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, push.Trigger, now, type, GardenSubscriptionActor.ZoneOf(sub.Spec));
+            if (decision.Kind == DecisionKind.Deny || (decision.Kind == DecisionKind.Confirm && !push.Approved) || decision.Action is null)
+            {
+                toRecord.Add(new(item.Seed.Sid, "skipped", "none",
+                    LogLines.Garden(now, $"{item.Seed.Name} ({item.Seed.SeedTypeWire}) not permitted by local policy (trigger {push.Trigger.ToWire()}: {decision.Kind.ToString().ToLowerInvariant()})") + "\n"));
+                continue;
+            }
+            // Never more than the server-sent action (pitfall 16).
+            var allowed = item.Action is { } cap ? PolicyActions.Min(decision.Action.Value, cap) : decision.Action.Value;
+            waiting.Enqueue((item, allowed));
+        }
+        if (toRecord.Count > 0)
+        {
+            PersistAll(toRecord, e => RecordFinished(e));
+            DeferAsync(Continue.Instance, _ => StartMore());
+        }
+        else
+        {
+            StartMore();
+        }
+    }
+
+    private void RecordFinished(GardenJournalEvents.SeedFinished e)
+    {
+        state = state.Apply(e);
+        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
+    }
+
+    private void StartMore()
+    {
+        while (running.Count < parallelism && waiting.Count > 0)
+        {
+            var (item, allowed) = waiting.Dequeue();
+            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, activator, store, clock, settings, push.Sid), "seed-" + item.Seed.Sid);
+            running[item.Seed.Sid] = child;
+            Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
+        }
+        if (running.Count == 0 && waiting.Count == 0 && reconciling.Count == 0) AllSeedsDone();
+    }
+
+    private void OnActivationStarting(SeedExecution.ActivationStarting starting)
+    {
+        locks = locks.Want(starting.ProfileKey, starting.SeedSid);
+        Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire(), starting.User), e =>
+        {
+            state = state.Apply(e);
+            deployer.Tell(new GardenDeploymentCommands.AcquireProfile(starting.ProfileKey));
+        });
+    }
+
+    private ActivationGate.Request ActivationGateRequest(SeedExecution.ActivationStarting s)
+    {
+        var seed = push.Seeds.First(x => x.Seed.Sid == s.SeedSid).Seed;
+        return new ActivationGate.Request(push.Sid, s, seed.Artifact, seed.SeedType == SeedType.NixOS && s.Action == PolicyAction.Restart);
+    }
+
+    private void OnProfileGranted(GardenDeploymentCommands.ProfileGranted granted)
+    {
+        (locks, var seedSid) = locks.Granted(granted.Key);
+        if (seedSid is not null && running.TryGetValue(seedSid, out var child))
+        {
+            locks = locks.Hold(seedSid, granted.Key);
+            child.Tell(SeedExecution.Proceed.Instance);
+        }
+        else if (seedSid is not null && reconciling.ContainsKey(seedSid))
+        {
+            locks = locks.Hold(seedSid, granted.Key);
+            Reconcile(seedSid);
+        }
+        else
+        {
+            deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(granted.Key));
+        }
+    }
+
+    private void OnSeedDone(SeedExecution.Done done)
+    {
+        running.Remove(done.SeedSid);
+        (locks, var releasing) = locks.Release(done.SeedSid);
+        if (releasing is { } key) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        if (done.Executed is { } action) executed[done.SeedSid] = action;
+        var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
+        if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
+        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => state = state.Apply(e));
+        Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
+        {
+            RecordFinished(e);
+            StartMore();
+        });
+    }
+
+    /// <summary>Looks at the profile of an interrupted activation; decides, or looks again in a second until the wait runs out.</summary>
+    private void Reconcile(string seedSid)
+    {
+        if (!reconciling.TryGetValue(seedSid, out var r)) return;
+        var seed = r.Item.Seed;
+        var label = $"{seed.Name} ({seed.SeedTypeWire})";
+        // A services activation always carries the complete set: the other subscriptions' active seeds plus this one (§7.4).
+        var services = seed.SeedType == SeedType.Service
+            ? store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
+            : null;
+        var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services), seed, settings.Roots,
+            HostConditionStore.For(store), clock.GetCurrentInstant(), Context.System.EventStream);
+        var wait = settings.Timeouts.EffectiveReconcile;
+        var attempts = Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval));
+        string result;
+        string text;
+        switch (outcome.Verdict)
+        {
+            case ReconcileVerdict.Applied:
+                result = "success";
+                text = $"activation of {label} was interrupted by a garden restart; reconciled from the profile: {outcome.Text}";
+                break;
+            case ReconcileVerdict.NotApplied when r.Attempts < attempts:
+                reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
+                Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
+                return;
+            case ReconcileVerdict.NotApplied:
+                result = "failure";
+                text = $"activation of {label} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: {outcome.Text}; it is not repeated";
+                break;
+            default:
+                result = "failure";
+                text = $"activation of {label} was interrupted by a garden restart; {outcome.Text}, so it is recorded as failed and not repeated";
+                break;
+        }
+        reconciling.Remove(seedSid);
+        (locks, var releasing) = locks.Release(seedSid);
+        if (releasing is { } key) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        if (result == "success")
+        {
+            log.Info("{Line}", text);
+            executed[seedSid] = r.Action;
+            if (seed.SeedType == SeedType.Service)
+            {
+                store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
+            }
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedStatus(push.Sid, seedSid, SeedDeploymentState.Completed)));
+            Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(r.Item.SubscriptionSid, seedSid, seed.Artifact));
+        }
+        else
+        {
+            log.Warning("{Line}", text);
+        }
+        var now = clock.GetCurrentInstant();
+        if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => state = state.Apply(e));
+        Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
+        {
+            RecordFinished(e);
+            StartMore();
+        });
+    }
+
+    private void AllSeedsDone()
+    {
+        if (state.Completed is not null || liveSwitchRequest is not null) return;
+        if (state.LiveSwitch is { } liveSwitchStarted)
+        {
+            // The garden restarted during the live switch: never run it again; watch the running system instead.
+            liveSwitchRequest = "interrupted";
+            liveSwitchSeed = liveSwitchStarted.SeedSid;
+            Self.Tell(new LiveSwitchCheck(0));
+            return;
+        }
+        var provisional = state.Result(push.Seeds.Select(s => s.Seed.Sid));
+        var restarted = push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
+        if (restarted is not null)
+        {
+            var decision = RebootDecider.Decide(provisional, settings.Roots);
+            var now = clock.GetCurrentInstant();
+            var text = string.Concat(decision.Lines.Select(l => LogLines.Garden(now, l) + "\n"));
+            foreach (var line in decision.Lines)
+            {
+                if (decision.CheckFailed) log.Warning("{Line}", line);
+                else log.Info("{Line}", line);
+            }
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, restarted.Seed.Sid, text)));
+            rebootReason = decision.Reason;
+            if (decision.SwitchLive && decision.NewSystem is { } newSystem)
+            {
+                var request = liveSwitchRequest = Sid.New("act");
+                liveSwitchSeed = restarted.Seed.Sid;
+                Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
+                {
+                    state = state.Apply(e);
+                    activator.Tell(new ActivatorCommands.Run(LiveSwitchWithDeadline(ActivatorRequest.NixOS(request, newSystem, "switch"), restarted), Self, settings.Timeouts.Activation));
+                });
+                return;
+            }
+            if (decision.CheckFailed) provisional = Sower.Messages.Deployments.DeploymentWire.ToWire(Sower.Messages.Deployments.DeploymentResult.Warning);
+        }
+        Complete(provisional);
+    }
+
+    private string? liveSwitchSeed;
+
+    private void OnLiveSwitchFinished(ActivatorCommands.Finished f)
+    {
+        if (f.RequestId != liveSwitchRequest || liveSwitchSeed is null) return;
+        if (f.ExitCode == 0) { Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid))); return; }
+        var now = clock.GetCurrentInstant();
+        var failure = new GardenJournalEvents.SeedFinished(liveSwitchSeed, "failure", "restart",
+            LogLines.Garden(now, $"live switch failed: {f.Error ?? $"exit code {f.ExitCode}"}") + "\n");
+        Persist(failure, e =>
+        {
+            RecordFinished(e);
+            rebootReason = null;
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+        });
+    }
+
+    /// <summary>A live switch interrupted by a restart: done once the running system is the new one; failed when the wait runs out.</summary>
+    private void OnLiveSwitchCheck(LiveSwitchCheck check)
+    {
+        if (state.LiveSwitch is not { } started || state.Completed is not null) return;
+        var current = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var error);
+        var now = clock.GetCurrentInstant();
+        if (current == started.NewSystem)
+        {
+            var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {settings.Roots.CurrentSystem}, which runs it";
+            log.Info("{Line}", text);
+            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, started.SeedSid, LogLines.Garden(now, text) + "\n")));
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+            return;
+        }
+        var wait = settings.Timeouts.EffectiveReconcile;
+        if (check.Attempts < Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval)))
+        {
+            Timers.StartSingleTimer("live-switch", new LiveSwitchCheck(check.Attempts + 1), ReconcileInterval);
+            return;
+        }
+        var failure = new GardenJournalEvents.SeedFinished(started.SeedSid, "failure", "restart", LogLines.Garden(now,
+            $"live switch to {started.NewSystem} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: " +
+            $"{settings.Roots.CurrentSystem} points at {current ?? $"nothing ({error})"}; it is not repeated") + "\n");
+        Persist(failure, e =>
+        {
+            RecordFinished(e);
+            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+        });
+    }
+
+    private void Complete(string result)
+    {
+        if (AwaitsConfirmation(result)) return;
+        var deployedAt = InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant());
+        Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
+        {
+            state = state.Apply(e);
+            Context.System.EventStream.Publish(EndedForMetrics(e.Result));
+            SendResult(e.Result, e.DeployedAt);
+        });
+    }
+
+    private void SendResult(string result, string deployedAt)
+    {
+        log.Info("Deployment {DeploymentId} finished: {Result}", push.Sid, result);
+        // Only a pending reboot waits for the server to have the result (pitfall 30); otherwise the outbox carries it on.
+        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.DeploymentResult(push.RequestId, push.Sid, result, deployedAt),
+            rebootReason is null ? null : Self, "result"));
+        deployer.Tell(new GardenDeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
+        settings.Gate?.Tell(new ActivationGate.DeploymentEnded(push.Sid, rebootReason is not null));
+        if (rebootReason is null) Context.Stop(Self);
+    }
+
+    private sealed class Start
+    {
+        public static readonly Start Instance = new();
+    }
+
+    private sealed class Continue
+    {
+        public static readonly Continue Instance = new();
+    }
+
+    private sealed record ReconcileAgain(string SeedSid);
+
+    private sealed record LiveSwitchCheck(int Attempts);
+
+    private sealed record Reconciling(GardenSeedDeployment Item, PolicyAction Action, string User, int Attempts);
+}
+
+public static class DeployerEvents
+{
+    public sealed record SeedPending(string SubscriptionSid, string SeedSid, string Artifact);
+
+    public sealed record SeedApplied(string SubscriptionSid, string SeedSid, string Artifact);
+}
