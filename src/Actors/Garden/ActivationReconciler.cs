@@ -4,21 +4,6 @@ using Sower.Messages.GardenDaemon;
 
 namespace Sower.Actors.Garden;
 
-/// <summary>What the profiles say about an activation the garden lost track of (it restarted while the activator worked).</summary>
-public enum ReconcileVerdict
-{
-    /// <summary>The profile (and, for switch, the running system) shows the seed's artifact: the activation took effect.</summary>
-    Applied,
-
-    /// <summary>Not (yet) visible: the activator may still be working, so the garden looks again until its wait runs out.</summary>
-    NotApplied,
-
-    /// <summary>Nothing the garden can read tells the outcome (e.g. a services bundle); waiting would not help.</summary>
-    Unknown,
-}
-
-public sealed record ReconcileOutcome(ReconcileVerdict Verdict, string Text);
-
 /// <summary>
 /// Decides the result of an activation interrupted by a garden restart from the real state, never by running it again
 /// (REFERENCE §5.10, §7.6): nixos switch/boot → the system profile resolves to the artifact (and for switch the running

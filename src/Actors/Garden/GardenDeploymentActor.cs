@@ -159,27 +159,17 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
                 deployer.Tell(new GardenDeploymentCommands.AcquireProfile(key));
                 continue;
             }
-            if (sub is null || item.Seed.SeedType is not { } type)
+            var driftHold = sub is not null && item.Seed.SeedType is not null
+                ? DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream)
+                : null;
+            var admission = SeedAdmission.Decide(item, sub?.Spec, driftHold, push.Trigger, push.Approved, now);
+            if (admission.Allowed is { } allowed)
             {
-                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, $"subscription {item.SubscriptionSid} is not known locally; {item.Seed.Name} skipped") + "\n"));
+                waiting.Enqueue((item, allowed));
                 continue;
             }
-            if (DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream) is { } held)
-            {
-                log.Warning("{Line}", held);
-                toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, held) + "\n"));
-                continue;
-            }
-            var decision = PolicyEvaluator.Evaluate(sub.Spec.Policy, push.Trigger, now, type, GardenSubscriptionActor.ZoneOf(sub.Spec));
-            if (decision.Kind == DecisionKind.Deny || (decision.Kind == DecisionKind.Confirm && !push.Approved) || decision.Action is null)
-            {
-                toRecord.Add(new(item.Seed.Sid, "skipped", "none",
-                    LogLines.Garden(now, $"{item.Seed.Name} ({item.Seed.SeedTypeWire}) not permitted by local policy (trigger {push.Trigger.ToWire()}: {decision.Kind.ToString().ToLowerInvariant()})") + "\n"));
-                continue;
-            }
-            // Never more than the server-sent action (pitfall 16).
-            var allowed = item.Action is { } cap ? PolicyActions.Min(decision.Action.Value, cap) : decision.Action.Value;
-            waiting.Enqueue((item, allowed));
+            if (admission.DriftHeld) log.Warning("{Line}", admission.Skipped);
+            toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, admission.Skipped!) + "\n"));
         }
         if (toRecord.Count > 0)
         {
@@ -266,36 +256,21 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     {
         if (!reconciling.TryGetValue(seedSid, out var r)) return;
         var seed = r.Item.Seed;
-        var label = $"{seed.Name} ({seed.SeedTypeWire})";
         // A services activation always carries the complete set: the other subscriptions' active seeds plus this one (§7.4).
         var services = seed.SeedType == SeedType.Service
             ? store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
             : null;
         var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services), seed, settings.Roots,
             HostConditionStore.For(store), clock.GetCurrentInstant(), Context.System.EventStream);
-        var wait = settings.Timeouts.EffectiveReconcile;
-        var attempts = Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval));
-        string result;
-        string text;
-        switch (outcome.Verdict)
+        var judgement = InterruptedActivation.Judge(outcome, $"{seed.Name} ({seed.SeedTypeWire})", r.Attempts, settings.Timeouts.EffectiveReconcile, ReconcileInterval);
+        if (judgement.LookAgain)
         {
-            case ReconcileVerdict.Applied:
-                result = "success";
-                text = $"activation of {label} was interrupted by a garden restart; reconciled from the profile: {outcome.Text}";
-                break;
-            case ReconcileVerdict.NotApplied when r.Attempts < attempts:
-                reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
-                Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
-                return;
-            case ReconcileVerdict.NotApplied:
-                result = "failure";
-                text = $"activation of {label} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: {outcome.Text}; it is not repeated";
-                break;
-            default:
-                result = "failure";
-                text = $"activation of {label} was interrupted by a garden restart; {outcome.Text}, so it is recorded as failed and not repeated";
-                break;
+            reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
+            Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
+            return;
         }
+        var result = judgement.Result!;
+        var text = judgement.Text!;
         reconciling.Remove(seedSid);
         (locks, var releasing) = locks.Release(seedSid);
         if (releasing is { } key) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
@@ -396,7 +371,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
             return;
         }
         var wait = settings.Timeouts.EffectiveReconcile;
-        if (check.Attempts < Math.Max(1, (int)Math.Ceiling(wait / ReconcileInterval)))
+        if (check.Attempts < InterruptedActivation.Looks(wait, ReconcileInterval))
         {
             Timers.StartSingleTimer("live-switch", new LiveSwitchCheck(check.Attempts + 1), ReconcileInterval);
             return;

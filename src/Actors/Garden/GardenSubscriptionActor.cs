@@ -169,7 +169,7 @@ public sealed class GardenSubscriptionActor : ReceiveActor
         outcome.ReplyTo?.Tell(new GardenDaemonCommands.AdminReply(false, text));
     }
 
-    public static DateTimeZone ZoneOf(SubscriptionSpec spec) => Zones.TryGet(spec.Timezone, out var zone) ? zone! : Zones.Utc;
+    public static DateTimeZone ZoneOf(SubscriptionSpec spec) => SeedAdmission.ZoneOf(spec);
 
     private sealed record PendingRequest(Trigger Trigger, string RequestId, IActorRef? ReplyTo);
 }
