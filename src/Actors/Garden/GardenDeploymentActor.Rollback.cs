@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
 using Sower.Messages.Activator;
@@ -23,7 +21,6 @@ namespace Sower.Actors.Garden;
 public sealed partial class GardenDeploymentActor
 {
     private static readonly TimeSpan RollbackRequestTimeout = TimeSpan.FromSeconds(60);
-    private const int MaxConfirmAttempts = 10;
     private readonly List<string> rollbackReplies = new();
     private string? statusRequest;
     private string? confirmRequest;
@@ -117,7 +114,7 @@ public sealed partial class GardenDeploymentActor
     {
         if ((output.RequestId == statusRequest || output.RequestId == confirmRequest) && output.Frame.Data is { } data)
         {
-            rollbackReplies.Add(output.Frame.Type == ActivatorFrameTypes.Error ? "error:" + data : data);
+            rollbackReplies.Add(output.Frame.Type == ActivatorFrameTypes.Error ? RollbackConfirmation.ErrorPrefix + data : data);
         }
     }
 
@@ -133,29 +130,24 @@ public sealed partial class GardenDeploymentActor
         }
         if (f.RequestId != confirmRequest) return false;
         confirmRequest = null;
-        var errors = rollbackReplies.Where(r => r.StartsWith("error:", StringComparison.Ordinal)).Select(r => r["error:".Length..]).ToList();
         var result = state.ConfirmationAwaited!.Result;
-        switch (f.ExitCode)
+        // Only a confirmation the activator could not be asked counts as an attempt.
+        if (f.ExitCode is null) confirmAttempts++;
+        var outcome = RollbackConfirmation.Decide(f.ExitCode, f.Error, rollbackReplies, rebootRequestedHere, confirmAttempts);
+        switch (outcome.Verdict)
         {
-            case ActivatorExitCodes.Success:
-                Settle(result, "confirmed: this garden reached the server after the switch; the rollback deadline is disarmed");
+            case RollbackConfirmation.Verdict.Settled:
+                Settle(result, outcome.Text!);
                 break;
-            case ActivatorExitCodes.RolledBack:
-                var reason = errors.FirstOrDefault(e => e.StartsWith("rolled back: ", StringComparison.Ordinal))?["rolled back: ".Length..] ?? string.Join("; ", errors);
-                FinishRolledBack(reason);
+            case RollbackConfirmation.Verdict.RolledBack:
+                FinishRolledBack(outcome.Text!);
                 break;
-            case ActivatorExitCodes.NotYetBooted when rebootRequestedHere:
+            case RollbackConfirmation.Verdict.WaitForBoot:
                 log.Info("Deployment {DeploymentId}: the rollback deadline waits for the boot", push.Sid);
                 break;
-            case ActivatorExitCodes.NotYetBooted:
-                Settle(result, "the rollback deadline still waits for a boot that has not happened; it fires only if the garden cannot reach the server after the next boot");
-                break;
-            case null when ++confirmAttempts < MaxConfirmAttempts:
+            case RollbackConfirmation.Verdict.Retry:
                 log.Warning("Deployment {DeploymentId}: could not confirm the switch ({Error}); trying again", push.Sid, f.Error);
                 Timers.StartSingleTimer("confirm", RetryConfirm.Instance, TimeSpan.FromSeconds(2));
-                break;
-            default:
-                Settle(result, $"confirmation not recorded by the activator: {f.Error ?? string.Join("; ", errors)}");
                 break;
         }
         return true;
@@ -164,25 +156,14 @@ public sealed partial class GardenDeploymentActor
     /// <summary>What a restarted garden learns about an interrupted activation's deadline.</summary>
     private void OnStatus(ActivatorCommands.Finished f)
     {
-        var states = new List<(string State, string? Reason)>();
-        foreach (var line in rollbackReplies)
-        {
-            try
-            {
-                if (JsonNode.Parse(line) is JsonObject o && o["state"]?.GetValue<string>() is { } state) states.Add((state, o["reason"]?.GetValue<string>()));
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-            {
-                // a log line of the activator, not a status line
-            }
-        }
         if (f.ExitCode != 0) log.Warning("Deployment {DeploymentId}: the activator's rollback status is unknown ({Error})", push.Sid, f.Error ?? $"exit code {f.ExitCode}");
-        if (states.FirstOrDefault(s => s.State is "rolled_back" or "rollback_failed") is { State: not null } fired)
+        var (firedReason, armed) = RollbackConfirmation.ReadStatus(rollbackReplies);
+        if (firedReason is not null)
         {
-            FinishRolledBack(fired.Reason ?? "the activator rolled the switch back");
+            FinishRolledBack(firedReason);
             return;
         }
-        rollbackArmedAtRecovery = states.Any(s => s.State == "armed");
+        rollbackArmedAtRecovery = armed;
         Self.Tell(Start.Instance);
     }
 
