@@ -48,15 +48,15 @@ public static class Program
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("sower: deploy prebuilt Nix closures (seeds) to gardens under deployment policies");
-        root.Subcommands.Add(SeedCommands.Create(io));
-        root.Subcommands.Add(GardenCommands.Create(io));
-        root.Subcommands.Add(DeploymentCommands.CreateDeploy(io));
-        root.Subcommands.Add(DeploymentCommands.Create(io));
-        root.Subcommands.Add(RolloutCommands.Create(io));
+        root.Subcommands.Add(SeedCliCommands.Create(io));
+        root.Subcommands.Add(GardenCliCommands.Create(io));
+        root.Subcommands.Add(DeploymentCliCommands.CreateDeploy(io));
+        root.Subcommands.Add(DeploymentCliCommands.Create(io));
+        root.Subcommands.Add(RolloutCliCommands.Create(io));
         root.Subcommands.Add(TokenCommands.Create(io));
-        root.Subcommands.Add(WebhookCommands.Create(io));
+        root.Subcommands.Add(WebhookCliCommands.Create(io));
         root.Subcommands.Add(ClusterCommands.Create(io));
-        root.Subcommands.Add(RebootLockCommands.Create(io));
+        root.Subcommands.Add(RebootLockCliCommands.Create(io));
         root.Subcommands.Add(PolicyCommands.Create(io));
         root.Subcommands.Add(RulesCommands.Create(io));
         root.Subcommands.Add(BuildCommand.Create(io));

@@ -142,7 +142,7 @@ public class ConfigurationTests
     public void The_stage_root_is_per_subscription_as_root_and_per_user_otherwise()
     {
         var config = new ActivatorConfig { GcrootsDir = "/g", UserGcrootsDir = "/u" };
-        ActionContext Context(ProcessIdentity self) => new()
+        ActionContext Context(ActivatorProcessIdentity self) => new()
         {
             Request = Sower.Messages.Activator.ActivatorRequest.Stage("s", "/nix/store/x", "web"),
             Settings = InProcess.Settings(config),
@@ -155,6 +155,6 @@ public class ConfigurationTests
             Deadline = CancellationToken.None,
         };
         Assert.Equal("/g/web", StageAction.RootFor(Context(InProcess.Root)));
-        Assert.Equal("/u/alice/sower-web", StageAction.RootFor(Context(new ProcessIdentity(1000, "alice"))));
+        Assert.Equal("/u/alice/sower-web", StageAction.RootFor(Context(new ActivatorProcessIdentity(1000, "alice"))));
     }
 }

@@ -93,6 +93,6 @@ public class ProcessCommandRunnerTests
             Directory.Delete(runtime, recursive: true);
         }
         Assert.Null(HomeManagerAction.SpecFor(InProcess.Root, SystemAccounts.Instance.FindUser("root")!, "/x").RunAs);
-        Assert.Null(HomeManagerAction.SpecFor(new ProcessIdentity(account.Uid, account.Name), account, "/x").RunAs);
+        Assert.Null(HomeManagerAction.SpecFor(new ActivatorProcessIdentity(account.Uid, account.Name), account, "/x").RunAs);
     }
 }

@@ -10,7 +10,7 @@ namespace Sower.Activator.Tests;
 public class RequestPipelineTests
 {
     private const string P = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x";
-    private static readonly ProcessIdentity Nobody = new(65534, "nobody");
+    private static readonly ActivatorProcessIdentity Nobody = new(65534, "nobody");
 
     private static ActivatorConfig FastReboot => new() { RebootDelaySeconds = 0, RequestReadTimeoutSeconds = 2 };
 

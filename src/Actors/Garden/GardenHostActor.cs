@@ -59,7 +59,7 @@ public sealed class GardenHostActor : ReceiveActor
             foreach (var actor in subscriptions.Values) actor.Tell(new GardenDaemonCommands.PollOnConnect());
         });
         Receive<GardenDaemonCommands.ReportProfiles>(r => reporter.Forward(r));
-        Receive<SubscriptionCommands.Started>(s =>
+        Receive<GardenSubscriptionCommands.Started>(s =>
         {
             var processStart = started.Add(s.Name);
             UpdateSubscription(s.Name, processStart);
@@ -148,7 +148,7 @@ public sealed class GardenHostActor : ReceiveActor
         if (!subscriptions.TryGetValue(name, out var actor)) return;
         var configured = config.Subscriptions.FirstOrDefault(s => s.Name == name);
         var synced = settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
-        actor.Tell(new SubscriptionCommands.Update(name, configured, synced, processStart));
+        actor.Tell(new GardenSubscriptionCommands.Update(name, configured, synced, processStart));
         if (state.Connected) actor.Tell(new GardenDaemonEvents.ConnectionChanged(true, null));
     }
 
@@ -176,7 +176,7 @@ public sealed class GardenHostActor : ReceiveActor
         var (target, refusal) = GardenHostState.AdminDeployTarget(deploy.Sid, deploy.SeedType, settings.Store.Current.Subscriptions, state.Connected);
         if (target is null) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, refusal!)); return; }
         if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
-        actor.Tell(new SubscriptionCommands.Deploy(deploy.Force, Sender));
+        actor.Tell(new GardenSubscriptionCommands.Deploy(deploy.Force, Sender));
     }
 
     /// <summary>

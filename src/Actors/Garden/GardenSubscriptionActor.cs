@@ -8,7 +8,7 @@ using Sower.Messages.Gateway;
 
 namespace Sower.Actors.Garden;
 
-public static class SubscriptionCommands
+public static class GardenSubscriptionCommands
 {
     /// <summary>The subscription as configured and as last synced; sent by the host on start, sync, reload and restart.</summary>
     public sealed record Update(string Name, SubscriptionSpec? Configured, SyncedSubscription? Synced, bool ProcessStart);
@@ -46,7 +46,7 @@ public sealed class GardenSubscriptionActor : ReceiveActor
         this.clock = clock;
         this.store = store;
 
-        Receive<SubscriptionCommands.Update>(OnUpdate);
+        Receive<GardenSubscriptionCommands.Update>(OnUpdate);
         Receive<SchedulerActor.Fired>(OnFired);
         Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
@@ -62,7 +62,7 @@ public sealed class GardenSubscriptionActor : ReceiveActor
                 Request(Trigger.Scheduled, force: false, replyTo: null);
             }
         });
-        Receive<SubscriptionCommands.Deploy>(d => Request(Trigger.Manual, d.Force, d.ReplyTo));
+        Receive<GardenSubscriptionCommands.Deploy>(d => Request(Trigger.Manual, d.Force, d.ReplyTo));
         Receive<GardenDaemonCommands.InvokeResult>(r => r.Correlation is PendingRequest pending, r => OnRequestOutcome((PendingRequest)r.Correlation!, r.Reply));
         Receive<SchedulerActor.GetNextFire>(q =>
         {
@@ -77,12 +77,12 @@ public sealed class GardenSubscriptionActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
-        Context.Parent.Tell(new SubscriptionCommands.Started(name));
+        Context.Parent.Tell(new GardenSubscriptionCommands.Started(name));
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
-    private void OnUpdate(SubscriptionCommands.Update update)
+    private void OnUpdate(GardenSubscriptionCommands.Update update)
     {
         synced = update.Synced;
         var key = synced is null ? ((string, string?, string?)?)null : (synced.Sid, synced.Spec.Schedule, synced.Spec.Timezone);

@@ -34,7 +34,7 @@ public static class BuildCommand
         };
         var evalJobs = new Option<int>("--eval-jobs") { Description = "Evaluator processes in parallel (default 4)", DefaultValueFactory = _ => 4 };
         var buildJobs = new Option<int>("--build-jobs", "-j") { Description = "Derivations built in parallel (default 4)", DefaultValueFactory = _ => 4 };
-        var tags = SeedCommands.TagOption("A tag key=value for every registered seed (repeatable; split at the first '=')");
+        var tags = SeedCliCommands.TagOption("A tag key=value for every registered seed (repeatable; split at the first '=')");
         tags.Aliases.Add("-t");
         var failFast = new Option<bool>("--fail-fast", "-f") { Description = "Stop at the first failure" };
         var attr = new Option<string?>("--attr", "-A") { Description = "Start the walk at this attribute path inside the target" };
@@ -47,7 +47,7 @@ public static class BuildCommand
         var useEvalCache = new Option<bool>("--use-eval-cache") { Description = "Let nix eval use its evaluation cache for flakes" };
         var nonAuthoritative = new Option<bool>("--non-authoritative") { Description = "Register without renaming seeds that already exist under another name" };
         var noGit = new Option<bool>("--no-git") { Description = "Do not add source-control tags from the target's checkout" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("build", "Evaluate, build, push and register the seeds of a flake or .nix file (the CI step)")
         {
             target, evalOnly, push, seed, caches, evalJobs, buildJobs, tags, failFast, attr, evalType, useEvalCache, nonAuthoritative, noGit, json,
@@ -62,7 +62,7 @@ public static class BuildCommand
                 Seed = result.GetValue(seed),
                 EvalJobs = result.GetValue(evalJobs),
                 BuildJobs = result.GetValue(buildJobs),
-                Tags = (result.GetValue(tags) ?? []).Select(SeedCommands.ParseTag).ToList(),
+                Tags = (result.GetValue(tags) ?? []).Select(SeedCliCommands.ParseTag).ToList(),
                 FailFast = result.GetValue(failFast),
                 UseEvalCache = result.GetValue(useEvalCache),
                 Rename = !result.GetValue(nonAuthoritative),

@@ -22,7 +22,7 @@ public static class ClusterCommands
     private static Command Simple(CliIo io, string name, string description, Func<ParseResult, string> path, Action<CliIo, JsonNode, bool> print, params Symbol[] extra)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command(name, description) { json };
         foreach (var symbol in extra)
         {

@@ -6,7 +6,7 @@ using Sower.Messages.Domain;
 namespace Sower.Cli.Commands;
 
 /// <summary><c>sower deploy GARDEN SUBSCRIPTION</c> (or <c>-l SELECTOR</c>, see <see cref="SelectorDeployCommand"/>) and <c>sower deployment list|show|follow|approve|reject|retry</c>.</summary>
-public static class DeploymentCommands
+public static class DeploymentCliCommands
 {
     public static readonly string[] ListFields =
         ["sid", "garden_sid", "garden_name", "state", "result", "trigger", "reason", "approved", "created_at", "deployed_at", "parent", "retry_ordinal", "subscriptions"];
@@ -29,7 +29,7 @@ public static class DeploymentCommands
         var force = new Option<bool>("--force") { Description = "Deploy even when the same seeds were deployed already (manual deploys always are)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the deployment until it finishes" };
         var timeout = new Option<string?>("--timeout") { Description = "With --wait: give up after this long (default 30m)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("deploy", "Deploy a subscription's latest (or a given) seed now, under its policy (trigger manual)")
         {
             garden, subscription, seed, force, wait, timeout, json, selector, type,
@@ -56,7 +56,7 @@ public static class DeploymentCommands
             JsonNode accepted;
             using (var api = new ApiClient(server))
             {
-                var gardenSid = await GardenCommands.ResolveGarden(api, result.GetValue(garden)!);
+                var gardenSid = await GardenCliCommands.ResolveGarden(api, result.GetValue(garden)!);
                 var g = await api.Get($"/gardens/{gardenSid}", "garden:read", () => $"no garden {result.GetValue(garden)}");
                 var wanted = result.GetValue(subscription)!;
                 var sub = Output.Array(g, "subscriptions").FirstOrDefault(s => Output.Str(s, "name") == wanted || Output.Str(s, "sid") == wanted)
@@ -115,7 +115,7 @@ public static class DeploymentCommands
         var state = new Option<string?>("--state") { Description = "awaiting_approval, dispatched, acknowledged, completed, stale or canceled" };
         var resultFilter = new Option<string?>("--result") { Description = "success, failure, partial, skipped, warning or rolled_back" };
         var limit = new Option<int>("--limit") { Description = "At most this many (1–200, default 50)", DefaultValueFactory = _ => 50 };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("list", "List deployments, newest first") { garden, state, resultFilter, limit, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -169,7 +169,7 @@ public static class DeploymentCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The deployment's sid (dply_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("show", "One deployment: seeds with actions, states and logs, and its audit events") { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -216,7 +216,7 @@ public static class DeploymentCommands
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The deployment's sid (dply_…) or request id (req_…)" };
         var timeout = new Option<string?>("--timeout") { Description = "Give up after this long (default: until it finishes)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("follow", "Stream a deployment's progress and live log until it finishes") { sid, timeout, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, (result, cancellation) =>
@@ -231,7 +231,7 @@ public static class DeploymentCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The deployment's sid (dply_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command(verb, description) { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -251,7 +251,7 @@ public static class DeploymentCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The deployment to retry (dply_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("retry", "Retry a finished, stale or canceled deployment as a new linked deployment (policy checked now)") { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>

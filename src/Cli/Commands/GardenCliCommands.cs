@@ -11,7 +11,7 @@ namespace Sower.Cli.Commands;
 /// <c>sower garden ...</c>: the fleet as the server sees it (list, show), and the local garden over its admin socket
 /// (status, deploy, reload; REFERENCE §5.15).
 /// </summary>
-public static class GardenCommands
+public static class GardenCliCommands
 {
     /// <summary>A garden offline for longer than this is marked stale in listings.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(24);
@@ -39,7 +39,7 @@ public static class GardenCommands
     private static Command Enrollments(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("enrollments",
             "Re-enrollments of known hosts waiting for an admin (list; approve or reject ENROLLMENT). Approval re-binds the garden and revokes its current credential")
             { json };
@@ -69,7 +69,7 @@ public static class GardenCommands
     {
         var connection = new ConnectionOptions();
         var id = new Argument<string>("ENROLLMENT") { Description = "The enrollment's sid (enr_…), as the garden's log and `sower garden enrollments` show it" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command(verb, description) { id, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -88,7 +88,7 @@ public static class GardenCommands
     private static Command Deleted(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("deleted", "Deleted gardens: their hosts are refused until `sower garden restore SID`") { json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -149,7 +149,7 @@ public static class GardenCommands
     private static Command List(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var selector = GardenLabelCommands.SelectorOption();
         var command = new Command("list", "List gardens: online, version, last report, stale and failing markers") { json, selector };
         connection.AddTo(command);
@@ -187,7 +187,7 @@ public static class GardenCommands
     {
         var connection = new ConnectionOptions();
         var target = new Argument<string>("GARDEN") { Description = "The garden's name or sid (grdn_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("show", "One garden: presence, version, subscriptions with policies, generations, latest deployment") { target, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -317,7 +317,7 @@ public static class GardenCommands
 
     private static Command Status(CliIo io)
     {
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("status", "This host's garden: version, connection, active deployments and every subscription with its next fire and window change (admin socket)") { json };
         var connection = AdminConnection(command, out var socket);
         command.SetAsyncAction(io, (result, cancellation) => Admin(io, result, socket, connection, "status", null, cancellation, result.GetValue(json)));
@@ -329,7 +329,7 @@ public static class GardenCommands
         var type = new Option<string?>("--type", "-t") { Description = "Deploy the single subscription of this seed type" };
         var sid = new Option<string?>("--sid") { Description = "Deploy this subscription (sub_…)" };
         var force = new Option<bool>("--force") { Description = "Deploy even if the same seeds were deployed already" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("deploy", "Ask this host's garden to deploy its latest seed now (trigger manual; admin socket)") { type, sid, force, json };
         var connection = AdminConnection(command, out var socket);
         command.SetAsyncAction(io, (result, cancellation) =>
@@ -339,7 +339,7 @@ public static class GardenCommands
             if ((t is null) == (s is null)) throw new CliFailure(ExitCodes.Usage, "give exactly one of --type or --sid");
             var payload = new JsonObject
             {
-                ["seed_type"] = t is null ? null : SeedCommands.ParseType(t).ToWire(),
+                ["seed_type"] = t is null ? null : SeedCliCommands.ParseType(t).ToWire(),
                 ["sid"] = s,
                 ["force"] = result.GetValue(force),
             };
@@ -350,7 +350,7 @@ public static class GardenCommands
 
     private static Command Reload(CliIo io)
     {
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("reload", "Ask this host's garden to reload its configuration (like SIGHUP; admin socket)") { json };
         var connection = AdminConnection(command, out var socket);
         command.SetAsyncAction(io, (result, cancellation) => Admin(io, result, socket, connection, "reload", null, cancellation, result.GetValue(json)));

@@ -25,7 +25,7 @@ public static class GardenLabelCommands
         var connection = new ConnectionOptions();
         var target = new Argument<string>("GARDEN") { Description = "The garden's name or sid (grdn_…)" };
         var changes = new Argument<string[]>("CHANGES") { Description = "key=value sets a server-side label, key- removes one", Arity = ArgumentArity.OneOrMore };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("label",
             "Set or remove server-side labels of a garden (admin): they win over the labels of the garden's config file") { target, changes, json };
         connection.AddTo(command);
@@ -43,7 +43,7 @@ public static class GardenLabelCommands
             }
             if (problems.Count > 0) throw new InvalidInputException(problems);
             using var api = new ApiClient(connection.Resolve(result, io));
-            var sid = await GardenCommands.ResolveGarden(api, result.GetValue(target)!);
+            var sid = await GardenCliCommands.ResolveGarden(api, result.GetValue(target)!);
             var reply = await api.Post($"/gardens/{sid}/labels", new JsonObject { ["set"] = set, ["remove"] = remove }, "admin",
                 () => $"no garden {result.GetValue(target)}");
             if (result.GetValue(json))

@@ -70,11 +70,11 @@ public static class HostCommands
     public static Command Download(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var name = SeedCommands.NameOption(false);
-        var type = SeedCommands.TypeOption(false);
+        var name = SeedCliCommands.NameOption(false);
+        var type = SeedCliCommands.TypeOption(false);
         var initrd = new Option<bool>("--initrd") { Description = "Realise into the /sysroot store (from an initrd)" };
         var trust = new Option<bool>("--trust-server-caches") { Description = "Also use the server's Nix caches and their keys (never as root without this flag)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var local = new LocalSubstituters();
         var command = new Command("download", "Fetch the latest seed of this host into the local Nix store") { name, type, initrd, trust, json };
         connection.AddTo(command);
@@ -82,7 +82,7 @@ public static class HostCommands
         command.SetAsyncAction(io, async (result, _) =>
         {
             var (seed, _) = await Fetch(io, connection, local, result, name, type, trust, initrd);
-            if (result.GetValue(json)) Output.Json(io, new JsonObject { ["seed"] = Output.Pick(seed, SeedCommands.SeedFields), ["realised"] = true });
+            if (result.GetValue(json)) Output.Json(io, new JsonObject { ["seed"] = Output.Pick(seed, SeedCliCommands.SeedFields), ["realised"] = true });
             else io.Out.WriteLine($"downloaded {Output.Str(seed, "sid")}: {Output.Str(seed, "artifact")}");
             return ExitCodes.Ok;
         });
@@ -93,7 +93,7 @@ public static class HostCommands
     private static async Task<(JsonNode Seed, SeedType Type)> Fetch(CliIo io, ConnectionOptions connection, LocalSubstituters local, ParseResult result, Option<string?> name,
         Option<string?> type, Option<bool> trust, Option<bool>? initrd)
     {
-        var seedType = result.GetValue(type) is { } t ? SeedCommands.ParseType(t) : SeedType.NixOS;
+        var seedType = result.GetValue(type) is { } t ? SeedCliCommands.ParseType(t) : SeedType.NixOS;
         var seedName = result.GetValue(name) ?? DefaultName(io);
         using var api = new ApiClient(connection.Resolve(result, io));
         var seed = await api.Get($"/seeds/latest?name={Uri.EscapeDataString(seedName)}&seed_type={seedType.ToWire()}", "seed:read",
@@ -132,8 +132,8 @@ public static class HostCommands
     public static Command Upgrade(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var name = SeedCommands.NameOption(false);
-        var type = SeedCommands.TypeOption(false);
+        var name = SeedCliCommands.NameOption(false);
+        var type = SeedCliCommands.TypeOption(false);
         var mode = new Option<string>("--mode", "-m") { Description = "NixOS activation mode: switch, boot, test or dry-activate", DefaultValueFactory = _ => "switch" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Really activate (without it the command only says what it would do)" };
         var trust = new Option<bool>("--trust-server-caches") { Description = "Also use the server's Nix caches" };
@@ -231,7 +231,7 @@ public static class HostCommands
         var profile = new Option<string>("--system-profile") { DefaultValueFactory = _ => SystemProfile, Hidden = true };
         var booted = new Option<string>("--booted-system") { DefaultValueFactory = _ => BootedSystem, Hidden = true };
         var current = new Option<string>("--current-system") { DefaultValueFactory = _ => CurrentSystem, Hidden = true };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("reboot", "Check whether the system profile needs a reboot (kernel, initrd, modules) and optionally reboot")
         {
             yes, profile, booted, current, json,

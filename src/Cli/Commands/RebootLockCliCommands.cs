@@ -6,7 +6,7 @@ namespace Sower.Cli.Commands;
 
 /// <summary><c>sower reboot-lock list|release|groups</c>: who holds a reboot lease, which gardens are inhibited, the
 /// per-selector reboot groups (issue 14.3/14.4).</summary>
-public static class RebootLockCommands
+public static class RebootLockCliCommands
 {
     public static Command Create(CliIo io)
     {
@@ -20,7 +20,7 @@ public static class RebootLockCommands
     private static Command List(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("list", "Reboot leases (holder, group, deadline), the group rules and the inhibited gardens") { json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -80,7 +80,7 @@ public static class RebootLockCommands
     private static Command Groups(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var rules = new Argument<string[]>("GROUP:MAX:SELECTOR")
         {
             Description = "Reboot groups in order, the first whose selector matches a garden wins, e.g. web:2:role=web db:1:role=db; none clears them",

@@ -6,7 +6,7 @@ using Sower.Messages.Domain;
 namespace Sower.Cli.Commands;
 
 /// <summary><c>sower rollout …</c>: rollout plans with waves per seed line, and the state of the current rollout (issue 14.2).</summary>
-public static class RolloutCommands
+public static class RolloutCliCommands
 {
     public static Command Create(CliIo io)
     {
@@ -39,7 +39,7 @@ public static class RolloutCommands
         };
         var soak = new Option<string>("--soak") { Description = "How long a wave runs after reaching the threshold before the next starts (30m, 2h, 1d, 0)", DefaultValueFactory = _ => "0" };
         var threshold = new Option<int>("--threshold") { Description = "Success threshold in percent of a wave's gardens (1-100, default 100)", DefaultValueFactory = _ => 100 };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("set", "Set the line's plan: a realtime seed goes to wave 1; each next wave starts after success and soak; failures halt")
         {
             name, type, waves, soak, threshold, json,
@@ -65,7 +65,7 @@ public static class RolloutCommands
     {
         var connection = new ConnectionOptions();
         var (name, type) = LineArguments();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command(verb, description) { name, type, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>

@@ -7,7 +7,7 @@ namespace Sower.Cli.Commands;
 
 /// <summary><c>sower seed ...</c>: submit (through the CLI hub, with a live rollout), query, promote; and on a managed
 /// host download, upgrade and reboot (REFERENCE §8).</summary>
-public static class SeedCommands
+public static class SeedCliCommands
 {
     public static readonly string[] SeedFields = ["sid", "name", "seed_type", "artifact", "tags", "recency", "created_at", "retired", "recalled", "recall_reason"];
 

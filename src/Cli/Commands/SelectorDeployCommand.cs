@@ -47,7 +47,7 @@ public static class SelectorDeployCommand
         {
             var left = deadline - DateTimeOffset.UtcNow;
             var follow = Output.Str(r, "deployment_sid") ?? Output.Str(r, "request_id")!;
-            var exit = await DeploymentCommands.Follow(io, server, follow, stopAtApproval: true, json, left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1), cancellation);
+            var exit = await DeploymentCliCommands.Follow(io, server, follow, stopAtApproval: true, json, left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1), cancellation);
             if (exit != ExitCodes.Ok && worst == ExitCodes.Ok) worst = exit;
         }
         return worst;

@@ -32,7 +32,7 @@ public static class TokenCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var expires = new Option<string?>("--expires") { Description = "Last valid day, YYYY-MM-DD (UTC; default tomorrow)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("create", "Create a token; it is printed once and cannot be shown again") { description, roles, expires, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -64,7 +64,7 @@ public static class TokenCommands
     private static Command List(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("list", "List your tokens (an admin sees every token)") { json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -90,7 +90,7 @@ public static class TokenCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The token's sid" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("revoke", "Revoke a token; it stops working at once") { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>

@@ -6,7 +6,7 @@ namespace Sower.Cli.Commands;
 
 /// <summary><c>sower webhook add|list|remove|test|outbox</c>: notification webhooks (admin only). The secret is read
 /// from a file (never from the command line, where other users could see it in the process list) and never shown.</summary>
-public static class WebhookCommands
+public static class WebhookCliCommands
 {
     public static readonly string[] Fields = ["sid", "url", "events", "format", "created_at"];
     public static readonly string[] EntryFields = ["webhook_sid", "idempotency_key", "event", "summary", "enqueued_at", "attempts", "next_attempt_at", "last_error", "gave_up_at"];
@@ -39,7 +39,7 @@ public static class WebhookCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var format = new Option<string>("--format") { Description = "json (documented payload, version 1) or slack ({\"text\"})", DefaultValueFactory = _ => "json" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("add", "Add a webhook (admin)") { url, secretFile, events, format, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -73,7 +73,7 @@ public static class WebhookCommands
     private static Command List(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("list", "List the webhooks (admin; secrets are never shown)") { json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -99,7 +99,7 @@ public static class WebhookCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The webhook's sid (whk_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("remove", "Remove a webhook and drop its pending deliveries (admin)") { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -118,7 +118,7 @@ public static class WebhookCommands
     {
         var connection = new ConnectionOptions();
         var sid = new Argument<string>("ID") { Description = "The webhook's sid (whk_…)" };
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("test", "Queue a webhook.test notification for this webhook; follow it with sower webhook outbox (admin)") { sid, json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>
@@ -136,7 +136,7 @@ public static class WebhookCommands
     private static Command Outbox(CliIo io)
     {
         var connection = new ConnectionOptions();
-        var json = SeedCommands.JsonOption();
+        var json = SeedCliCommands.JsonOption();
         var command = new Command("outbox", "Deliveries still pending (with their retries) and those given up (admin)") { json };
         connection.AddTo(command);
         command.SetAsyncAction(io, async (result, _) =>

@@ -33,7 +33,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
                 if (json)
                 {
                     // The seed inside "submitted" keeps the CLI's own stable field set, whatever the server adds.
-                    if (kind == "submitted") e["seed"] = Output.Pick(e["seed"], SeedCommands.SeedFields);
+                    if (kind == "submitted") e["seed"] = Output.Pick(e["seed"], SeedCliCommands.SeedFields);
                     _progress.Line(io.Out, CliJson.Write(e));
                 }
                 switch (kind)
@@ -53,7 +53,7 @@ public sealed class RolloutPrinter(CliIo io, bool json)
                         if (!json) PrintDeployment(e);
                         break;
                     case "wave":
-                        if (!json) _progress.Line(io.Out, "rollout " + RolloutCommands.WaveLine(e)
+                        if (!json) _progress.Line(io.Out, "rollout " + RolloutCliCommands.WaveLine(e)
                                                           + (Output.Str(e, "state") == "halted" && Output.Str(e, "rollout_reason") is { } why ? $" — {why}" : ""));
                         break;
                     case "log":

@@ -48,13 +48,13 @@ public sealed class SystemAccounts : IAccounts
 }
 
 /// <summary>Who the activator itself runs as: decides pipe-mode privileges (REFERENCE §7.1).</summary>
-public sealed record ProcessIdentity(uint EffectiveUid, string UserName)
+public sealed record ActivatorProcessIdentity(uint EffectiveUid, string UserName)
 {
     public bool IsRoot => EffectiveUid == 0;
 
-    public static ProcessIdentity Current()
+    public static ActivatorProcessIdentity Current()
     {
         var euid = Native.geteuid();
-        return new ProcessIdentity(euid, SystemAccounts.Instance.FindUser(euid)?.Name ?? euid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return new ActivatorProcessIdentity(euid, SystemAccounts.Instance.FindUser(euid)?.Name ?? euid.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }

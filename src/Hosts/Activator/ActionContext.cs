@@ -11,7 +11,7 @@ public sealed class ActionContext
     public required ActivatorLog Log { get; init; }
     public required FrameWriter Frames { get; init; }
     public required IAccounts Accounts { get; init; }
-    public required ProcessIdentity Self { get; init; }
+    public required ActivatorProcessIdentity Self { get; init; }
 
     /// <summary>The socket peer (null in pipe mode): who armed or confirms a rollback deadline.</summary>
     public ActivatorPeerCredentials? Peer { get; init; }

@@ -35,7 +35,7 @@ public static class ActivatorHost
             return ActivatorExitCodes.Refused;
         }
 
-        var self = ProcessIdentity.Current();
+        var self = ActivatorProcessIdentity.Current();
         if (commandLine.FireRollback is not null || commandLine.ResumeRollbacks)
         {
             if (!self.IsRoot)
@@ -94,7 +94,7 @@ public static class ActivatorHost
     }
 
     /// <summary>--socket PATH: bind it (mode 0660, group from the config), serve until SIGTERM/SIGINT, remove it.</summary>
-    private static async Task<int> ServeBoundSocketAsync(SocketServer server, ActivatorSettings settings, ProcessIdentity self, string path, ActivatorLog log)
+    private static async Task<int> ServeBoundSocketAsync(SocketServer server, ActivatorSettings settings, ActivatorProcessIdentity self, string path, ActivatorLog log)
     {
         if (!self.IsRoot)
         {

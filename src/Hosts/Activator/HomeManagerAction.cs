@@ -67,7 +67,7 @@ public sealed class HomeManagerAction : IActivatorAction
     }
 
     /// <summary>The command: as the target user (dropped from root when needed), clean environment, in the home directory.</summary>
-    public static CommandSpec SpecFor(ProcessIdentity self, UserAccount user, string activate)
+    public static CommandSpec SpecFor(ActivatorProcessIdentity self, UserAccount user, string activate)
     {
         var uid = user.Uid.ToString(CultureInfo.InvariantCulture);
         var runtimeDir = "/run/user/" + uid;

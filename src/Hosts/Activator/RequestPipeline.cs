@@ -15,7 +15,7 @@ public sealed record Connection(bool IsSocket, ActivatorPeerCredentials? Peer)
 /// with exactly one <c>complete</c> frame (pitfall 46) and never throws: every refusal is an <c>error</c> frame with
 /// the exact text followed by <c>complete</c> 1. Streams in, streams out, so tests drive it in-process.
 /// </summary>
-public sealed class RequestPipeline(ActivatorSettings settings, ICommandRunner runner, IAccounts accounts, ProcessIdentity self, TextWriter journal, TimeProvider time)
+public sealed class RequestPipeline(ActivatorSettings settings, ICommandRunner runner, IAccounts accounts, ActivatorProcessIdentity self, TextWriter journal, TimeProvider time)
 {
     private static readonly HashSet<string> RootOnlyTypes =
         [ActivatorRequestTypes.NixOS, ActivatorRequestTypes.Profile, ActivatorRequestTypes.Services, ActivatorRequestTypes.Reboot,

@@ -125,7 +125,7 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
     {
         var user = SystemAccounts.Instance.FindUser(d.User ?? "");
         if (user is null || user.Uid != d.UserUid) return $"the account {d.User} is gone or changed";
-        var spec = HomeManagerAction.SpecFor(ProcessIdentity.Current(), user, Path.Combine(d.PreviousPath, HomeManagerAction.Script));
+        var spec = HomeManagerAction.SpecFor(ActivatorProcessIdentity.Current(), user, Path.Combine(d.PreviousPath, HomeManagerAction.Script));
         var result = await RunAsync(spec).ConfigureAwait(false);
         return result.Succeeded ? null : $"{d.PreviousPath}/{HomeManagerAction.Script} exited with {result.ExitCode}";
     }

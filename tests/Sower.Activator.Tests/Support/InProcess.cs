@@ -36,7 +36,7 @@ public sealed class ScriptedRunner(Func<CommandSpec, CommandResult>? answer = nu
 /// <summary>Drives the request pipeline in-process, with streams, the way the real binary does.</summary>
 public static class InProcess
 {
-    public static readonly ProcessIdentity Root = new(0, "root");
+    public static readonly ActivatorProcessIdentity Root = new(0, "root");
 
     public static ActivatorSettings Settings(ActivatorConfig? config = null, IReadOnlySet<uint>? allowedGids = null, TimeSpan? timeout = null) => new()
     {
@@ -45,7 +45,7 @@ public static class InProcess
         Timeout = timeout ?? TimeSpan.FromSeconds(3600),
     };
 
-    public static RequestPipeline Pipeline(ICommandRunner runner, ActivatorSettings? settings = null, ProcessIdentity? self = null, TextWriter? journal = null) =>
+    public static RequestPipeline Pipeline(ICommandRunner runner, ActivatorSettings? settings = null, ActivatorProcessIdentity? self = null, TextWriter? journal = null) =>
         new(settings ?? Settings(), runner, SystemAccounts.Instance, self ?? Root, journal ?? TextWriter.Null, TimeProvider.System);
 
     /// <summary>Sends raw bytes as the request and returns the exit code and the parsed frames.</summary>
