@@ -28,59 +28,59 @@ public class PolicyEvaluationBenchmarks
         }
         """;
 
-    private readonly Policy policy = PolicyJson.Parse(JsonNode.Parse(PolicyJsonText)).Value!;
-    private readonly DateTimeZone berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
-    private readonly Instant sundayNight = Instant.FromUtc(2026, 11, 29, 3, 30);   // 04:30 Berlin, Sunday
-    private readonly Instant wednesdayNoon = Instant.FromUtc(2026, 11, 25, 11, 0); // 12:00 Berlin, 06:00 New York
+    private readonly Policy _policy = PolicyJson.Parse(JsonNode.Parse(PolicyJsonText)).Value!;
+    private readonly DateTimeZone _berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
+    private readonly Instant _sundayNight = Instant.FromUtc(2026, 11, 29, 3, 30);   // 04:30 Berlin, Sunday
+    private readonly Instant _wednesdayNoon = Instant.FromUtc(2026, 11, 25, 11, 0); // 12:00 Berlin, 06:00 New York
 
     [Benchmark(Description = "Evaluate: scheduled, Sunday night -> Confirm(restart)")]
     public PolicyDecision EvaluateConfirmRestart() =>
-        PolicyEvaluator.Evaluate(policy, Trigger.Scheduled, sundayNight, SeedType.NixOS, berlin);
+        PolicyEvaluator.Evaluate(_policy, Trigger.Scheduled, _sundayNight, SeedType.NixOS, _berlin);
 
     [Benchmark(Description = "Evaluate: manual -> Allow(activate)")]
     public PolicyDecision EvaluateAllowManual() =>
-        PolicyEvaluator.Evaluate(policy, Trigger.Manual, wednesdayNoon, SeedType.NixOS, berlin);
+        PolicyEvaluator.Evaluate(_policy, Trigger.Manual, _wednesdayNoon, SeedType.NixOS, _berlin);
 
     [Benchmark(Description = "Evaluate: realtime, all windows closed -> Deny")]
     public PolicyDecision EvaluateDeny() =>
-        PolicyEvaluator.Evaluate(policy, Trigger.Realtime, wednesdayNoon, SeedType.NixOS, berlin);
+        PolicyEvaluator.Evaluate(_policy, Trigger.Realtime, _wednesdayNoon, SeedType.NixOS, _berlin);
 
     [Benchmark(Description = "Decide (no rule names): scheduled, Sunday night")]
     public PolicyVerdict DecideConfirmRestart() =>
-        PolicyEvaluator.Decide(policy, Trigger.Scheduled, sundayNight, SeedType.NixOS, berlin);
+        PolicyEvaluator.Decide(_policy, Trigger.Scheduled, _sundayNight, SeedType.NixOS, _berlin);
 
     [Benchmark(Description = "HighestPermittedAction: Sunday night")]
     public PolicyAction? HighestPermittedAction() =>
-        PolicyEvaluator.HighestPermittedAction(policy, sundayNight, SeedType.NixOS, berlin);
+        PolicyEvaluator.HighestPermittedAction(_policy, _sundayNight, SeedType.NixOS, _berlin);
 
     [Benchmark(Description = "HasRealtimeTrigger")]
-    public bool HasRealtimeTrigger() => PolicyEvaluator.HasRealtimeTrigger(policy);
+    public bool HasRealtimeTrigger() => PolicyEvaluator.HasRealtimeTrigger(_policy);
 }
 
 /// <summary>The operations that are not on the per-deployment hot path, for scale.</summary>
 [MemoryDiagnoser]
 public class PolicyToolingBenchmarks
 {
-    private readonly string json = """
+    private readonly string _json = """
         {"by-hand": {"actions": ["activate"], "triggers": ["manual"]},
          "nightly": {"actions": ["stage", "activate"], "triggers": ["scheduled"], "window": {"time_start": "04:00", "time_end": "06:00"}},
          "weekly-reboot": {"actions": ["restart"], "triggers": ["scheduled"], "confirm": true,
                            "window": {"days": ["sun"], "time_start": "04:00", "time_end": "06:00", "tz": "Europe/Berlin"}}}
         """;
 
-    private readonly Policy policy;
-    private readonly CronSchedule cron = CronSchedule.Parse("30 4 * * *");
-    private readonly DateTimeZone berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
-    private readonly Instant monday = Instant.FromUtc(2026, 11, 23, 12, 0);
+    private readonly Policy _policy;
+    private readonly CronSchedule _cron = CronSchedule.Parse("30 4 * * *");
+    private readonly DateTimeZone _berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
+    private readonly Instant _monday = Instant.FromUtc(2026, 11, 23, 12, 0);
 
-    public PolicyToolingBenchmarks() => policy = PolicyJson.Parse(JsonNode.Parse(json)).Value!;
+    public PolicyToolingBenchmarks() => _policy = PolicyJson.Parse(JsonNode.Parse(_json)).Value!;
 
     [Benchmark(Description = "PolicyJson.Parse (3 rules)")]
-    public Parsed<Policy> Parse() => PolicyJson.Parse(JsonNode.Parse(json));
+    public Parsed<Policy> Parse() => PolicyJson.Parse(JsonNode.Parse(_json));
 
     [Benchmark(Description = "PolicyExplainer.NextChange over 8 days")]
-    public Instant? NextChange() => PolicyExplainer.NextChange(policy, Trigger.Scheduled, SeedType.NixOS, berlin, monday);
+    public Instant? NextChange() => PolicyExplainer.NextChange(_policy, Trigger.Scheduled, SeedType.NixOS, _berlin, _monday);
 
     [Benchmark(Description = "CronSchedule.NextAfter")]
-    public Instant? CronNext() => cron.NextAfter(monday, berlin);
+    public Instant? CronNext() => _cron.NextAfter(_monday, _berlin);
 }

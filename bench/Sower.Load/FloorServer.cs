@@ -45,10 +45,15 @@ public static class FloorServer
             var n = Interlocked.Increment(ref state.Seeds);
             var push = new JsonObject
             {
-                ["request_id"] = $"req_floor{n}", ["sid"] = $"dply_floor{n}", ["trigger"] = "realtime", ["approved"] = false, ["skipped"] = false,
+                ["request_id"] = $"req_floor{n}",
+                ["sid"] = $"dply_floor{n}",
+                ["trigger"] = "realtime",
+                ["approved"] = false,
+                ["skipped"] = false,
                 ["seed_deployments"] = new JsonArray(new JsonObject
                 {
-                    ["subscription_sid"] = "sub_floor", ["action"] = "activate",
+                    ["subscription_sid"] = "sub_floor",
+                    ["action"] = "activate",
                     ["seed"] = new JsonObject { ["sid"] = $"seed_floor{n}", ["name"] = "fleet", ["seed_type"] = "nixos", ["artifact"] = "/nix/store/x", ["tags"] = new JsonArray() },
                 }),
             };

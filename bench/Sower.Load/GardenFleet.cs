@@ -73,7 +73,10 @@ public static class GardenFleet
         var submittedAt = Stopwatch.GetTimestamp();
         var submit = await http.PostAsJsonAsync("/api/v1/seeds", new
         {
-            name = SeedName, seed_type = "nixos", artifact = Artifact(SeedName), tags = new[] { new { key = "git_branch", value = "main" } },
+            name = SeedName,
+            seed_type = "nixos",
+            artifact = Artifact(SeedName),
+            tags = new[] { new { key = "git_branch", value = "main" } },
         });
         if (!submit.IsSuccessStatusCode)
         {
@@ -120,10 +123,24 @@ public static class GardenFleet
             + $"{Stats.MiB(peaks.Rss)} / {Stats.MiB(afterRss)} | {peaks.Cores:0.00} | {(problems.Count == 0 ? "none" : string.Join("; ", problems))} | {load:0.0} |");
         Console.Error.WriteLine(JsonSerializer.Serialize(new
         {
-            label = options.Label, gardens = options.Gardens, connect_s = connectSeconds, idle_rss = idleRss, idle_cores = idleCores,
-            received = received.Count, p50 = Stats.Percentile(received, 50), p99 = Stats.Percentile(received, 99), max = received.Count == 0 ? double.NaN : received[^1],
-            all_recorded_s = allRecorded, completed, peak_rss = peaks.Rss, peak_cores = peaks.Cores, errors = counters.Errors,
-            duplicates = counters.DuplicatePushes, extra = counters.ExtraDeployments, lost, load,
+            label = options.Label,
+            gardens = options.Gardens,
+            connect_s = connectSeconds,
+            idle_rss = idleRss,
+            idle_cores = idleCores,
+            received = received.Count,
+            p50 = Stats.Percentile(received, 50),
+            p99 = Stats.Percentile(received, 99),
+            max = received.Count == 0 ? double.NaN : received[^1],
+            all_recorded_s = allRecorded,
+            completed,
+            peak_rss = peaks.Rss,
+            peak_cores = peaks.Cores,
+            errors = counters.Errors,
+            duplicates = counters.DuplicatePushes,
+            extra = counters.ExtraDeployments,
+            lost,
+            load,
         }, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         await DisposeAll(gardens);
         return 0;

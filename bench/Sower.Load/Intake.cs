@@ -27,7 +27,10 @@ public static class Intake
                     var name = $"intake{i % 64:00}";
                     using var response = await http.PostAsJsonAsync("/api/v1/seeds", new
                     {
-                        name, seed_type = "nixos", artifact = GardenFleet.Artifact(name), tags = new[] { new { key = "git_branch", value = "main" } },
+                        name,
+                        seed_type = "nixos",
+                        artifact = GardenFleet.Artifact(name),
+                        tags = new[] { new { key = "git_branch", value = "main" } },
                     }, limit.Token);
                     if (!response.IsSuccessStatusCode) Interlocked.Increment(ref failures);
                 }

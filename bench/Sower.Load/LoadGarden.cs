@@ -137,7 +137,8 @@ public sealed class LoadGarden(string sid, string credential, FleetCounters coun
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
-            BaseAddress = endpoint, Timeout = TimeSpan.FromSeconds(60),
+            BaseAddress = endpoint,
+            Timeout = TimeSpan.FromSeconds(60),
         };
         if (token.Length > 0) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;

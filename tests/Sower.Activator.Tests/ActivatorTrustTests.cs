@@ -10,7 +10,7 @@ namespace Sower.Activator.Tests;
 /// </summary>
 public class ActivatorTrustTests
 {
-    private readonly NixStore nix = NixStore.Instance;
+    private readonly NixStore _nix = NixStore.Instance;
 
     private sealed record Area(string Root, string Config, string SystemProfile, string ProfilesDir, string ServicesState, string SdSwitchLog);
 
@@ -24,7 +24,7 @@ public class ActivatorTrustTests
         var area = new Area(root, "", Path.Combine(root, "profiles", "system"), Path.Combine(root, "profiles", "sower"), Path.Combine(root, "services"), sdSwitchLog);
         var entries = new Dictionary<string, object>
         {
-            ["extra_trusted_public_keys"] = new[] { nix.PublicKey },
+            ["extra_trusted_public_keys"] = new[] { _nix.PublicKey },
             ["gcroots_dir"] = Path.Combine(root, "gcroots"),
             ["system_profile"] = area.SystemProfile,
             ["profiles_dir"] = area.ProfilesDir,
@@ -68,7 +68,7 @@ public class ActivatorTrustTests
     public void A_locally_built_unsigned_path_is_refused_and_the_same_path_signed_with_a_trusted_key_is_activated(string type, string fixture)
     {
         var area = Setup("unsigned-" + type);
-        var path = nix.StorePathOf(fixture);
+        var path = _nix.StorePathOf(fixture);
         Assert.Empty(NixStore.Signers(path));
 
         var (code, frames) = Run(area, RequestFor(type, path));
@@ -78,10 +78,10 @@ public class ActivatorTrustTests
         Assert.Contains("it has no signature at all, as a locally built path has none", LastError(frames), StringComparison.Ordinal);
         Assert.Contains($"\"require_signatures\": {{\"{type}\": false}}", LastError(frames), StringComparison.Ordinal);
         Assert.False(Activated(area, type));
-        Assert.Empty(nix.SwitchRecords(fixture));
+        Assert.Empty(_nix.SwitchRecords(fixture));
         Assert.False(File.Exists(area.SdSwitchLog));
 
-        NixStore.Sign(nix.SecretKeyFile, path);
+        NixStore.Sign(_nix.SecretKeyFile, path);
         (code, frames) = Run(area, RequestFor(type, path) with { Id = "signed" });
 
         Assert.True(code == 0, FrameAssert.Text(frames));
@@ -93,7 +93,7 @@ public class ActivatorTrustTests
     public void A_path_signed_only_by_an_untrusted_key_is_refused_and_the_refusal_names_the_signer()
     {
         var area = Setup("wrong-key");
-        var path = nix.StorePathOf("sys-wrongkey");
+        var path = _nix.StorePathOf("sys-wrongkey");
         var signer = NixStore.Signers(path).Single();
 
         var (code, frames) = Run(area, ActivatorRequest.NixOS("w", path, "switch"));
@@ -101,7 +101,7 @@ public class ActivatorTrustTests
         Assert.Equal(1, code);
         Assert.Equal(ActivatorMessages.NotSigned(ActivatorRequestTypes.NixOS, path, [signer]), LastError(frames));
         Assert.Contains("signed only by sower-wrong-", LastError(frames), StringComparison.Ordinal);
-        Assert.Empty(nix.SwitchRecords("sys-wrongkey"));
+        Assert.Empty(_nix.SwitchRecords("sys-wrongkey"));
         Assert.False(Path.Exists(area.SystemProfile));
     }
 
@@ -109,11 +109,11 @@ public class ActivatorTrustTests
     public void Turning_the_check_off_for_one_type_lets_an_unsigned_path_through_for_that_type_only()
     {
         var area = Setup("opt-out", new() { ["require_signatures"] = new Dictionary<string, bool> { ["nixos"] = false } });
-        var path = nix.StorePathOf("sys-optout");
+        var path = _nix.StorePathOf("sys-optout");
 
         var (code, frames) = Run(area, ActivatorRequest.NixOS("o", path, "switch"));
         Assert.True(code == 0, FrameAssert.Text(frames));
-        Assert.Equal(["switch uid=0"], nix.SwitchRecords("sys-optout"));
+        Assert.Equal(["switch uid=0"], _nix.SwitchRecords("sys-optout"));
 
         (code, frames) = Run(area, ActivatorRequest.SetProfile("o2", path, "pins"));
         Assert.Equal(1, code);
@@ -159,11 +159,11 @@ public class ActivatorTrustTests
     {
         var area = Setup("hm-root-denied");
 
-        var (code, frames) = Run(area, ActivatorRequest.HomeManager("r", nix.StorePathOf("hm-denied"), "root"));
+        var (code, frames) = Run(area, ActivatorRequest.HomeManager("r", _nix.StorePathOf("hm-denied"), "root"));
 
         Assert.Equal(1, code);
         Assert.Equal(ActivatorMessages.HomeManagerRootRefused("root"), LastError(frames));
-        Assert.Null(nix.HomeRecord("hm-denied"));
+        Assert.Null(_nix.HomeRecord("hm-denied"));
     }
 
     [Fact]
@@ -172,16 +172,16 @@ public class ActivatorTrustTests
         var users = TestUsers.Instance;
         var area = Setup("hm-list", new() { ["allowed_home_manager_users"] = new[] { users.Outsider } });
 
-        var (code, frames) = Run(area, ActivatorRequest.HomeManager("u", nix.StorePathOf("hm-denied"), users.Supplementary));
+        var (code, frames) = Run(area, ActivatorRequest.HomeManager("u", _nix.StorePathOf("hm-denied"), users.Supplementary));
         Assert.Equal(1, code);
         Assert.Equal(ActivatorMessages.HomeManagerUserNotAllowed(users.Supplementary), LastError(frames));
-        (code, frames) = Run(area, ActivatorRequest.HomeManager("r", nix.StorePathOf("hm-denied"), "root"));
+        (code, frames) = Run(area, ActivatorRequest.HomeManager("r", _nix.StorePathOf("hm-denied"), "root"));
         Assert.Equal(ActivatorMessages.HomeManagerRootRefused("root"), LastError(frames));
-        Assert.Null(nix.HomeRecord("hm-denied"));
+        Assert.Null(_nix.HomeRecord("hm-denied"));
 
-        (code, frames) = Run(area, ActivatorRequest.HomeManager("ok", nix.StorePathOf("hm-denied"), users.Outsider));
+        (code, frames) = Run(area, ActivatorRequest.HomeManager("ok", _nix.StorePathOf("hm-denied"), users.Outsider));
         Assert.True(code == 0, FrameAssert.Text(frames));
-        Assert.Equal(users.Account(users.Outsider).Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), nix.HomeRecord("hm-denied")!["uid"]);
+        Assert.Equal(users.Account(users.Outsider).Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), _nix.HomeRecord("hm-denied")!["uid"]);
     }
 
     [Fact]
@@ -189,12 +189,12 @@ public class ActivatorTrustTests
     {
         var users = TestUsers.Instance;
         var area = Setup("hm-sigs", new() { ["require_signatures"] = new Dictionary<string, bool> { ["home-manager"] = true } });
-        var path = nix.StorePathOf("hm-unsigned");
+        var path = _nix.StorePathOf("hm-unsigned");
 
         var (code, frames) = Run(area, ActivatorRequest.HomeManager("h", path, users.Outsider));
 
         Assert.Equal(1, code);
         Assert.Equal(ActivatorMessages.NotSigned(ActivatorRequestTypes.HomeManager, path, []), LastError(frames));
-        Assert.Null(nix.HomeRecord("hm-unsigned"));
+        Assert.Null(_nix.HomeRecord("hm-unsigned"));
     }
 }

@@ -10,7 +10,7 @@ namespace Sower.Activator.Tests;
 /// </summary>
 public class NixActivationTests
 {
-    private readonly NixStore nix = NixStore.Instance;
+    private readonly NixStore _nix = NixStore.Instance;
 
     private sealed record Dirs(string Root, string Config, string GcRoots, string SystemProfile, string ProfilesDir);
 
@@ -20,8 +20,8 @@ public class NixActivationTests
         var dirs = new Dirs(root, "", Path.Combine(root, "gcroots"), Path.Combine(root, "profiles", "system"), Path.Combine(root, "profiles", "sower"));
         var entries = new Dictionary<string, object>
         {
-            ["extra_substituters"] = new[] { nix.CacheUrl },
-            ["extra_trusted_public_keys"] = new[] { trustedKey ?? nix.PublicKey },
+            ["extra_substituters"] = new[] { _nix.CacheUrl },
+            ["extra_trusted_public_keys"] = new[] { trustedKey ?? _nix.PublicKey },
             ["gcroots_dir"] = dirs.GcRoots,
             ["system_profile"] = dirs.SystemProfile,
             ["profiles_dir"] = dirs.ProfilesDir,
@@ -47,7 +47,7 @@ public class NixActivationTests
     public void Staging_with_the_operators_trusted_key_fetches_the_closure_and_pins_a_gc_root()
     {
         var dirs = Setup("stage-ok");
-        var path = nix.StorePathOf("stage-ok");
+        var path = _nix.StorePathOf("stage-ok");
         Assert.False(NixStore.IsValid(path), "the fixture must start without the closure in the store");
 
         var (code, frames, stderr) = Run(dirs, ActivatorRequest.Stage("s1", path, "web"));
@@ -62,8 +62,8 @@ public class NixActivationTests
     [Fact]
     public void Staging_with_a_wrong_key_fails_and_nothing_is_pinned_or_activated()
     {
-        var dirs = Setup("stage-wrong", trustedKey: nix.WrongPublicKey);
-        var path = nix.StorePathOf("stage-wrong");
+        var dirs = Setup("stage-wrong", trustedKey: _nix.WrongPublicKey);
+        var path = _nix.StorePathOf("stage-wrong");
 
         var (code, frames, _) = Run(dirs, ActivatorRequest.Stage("s2", path, "web"));
 
@@ -78,8 +78,8 @@ public class NixActivationTests
     public void Staging_again_under_the_same_name_replaces_the_root()
     {
         var dirs = Setup("stage-replace");
-        var a = nix.StorePathOf("stage-replace-a");
-        var b = nix.StorePathOf("stage-replace-b");
+        var a = _nix.StorePathOf("stage-replace-a");
+        var b = _nix.StorePathOf("stage-replace-b");
         Assert.Equal(0, Run(dirs, ActivatorRequest.Stage("r1", a, "sub")).Code);
         Assert.Equal(a, new FileInfo(Path.Combine(dirs.GcRoots, "sub")).LinkTarget);
         Assert.Equal(0, Run(dirs, ActivatorRequest.Stage("r2", b, "sub")).Code);
@@ -94,14 +94,14 @@ public class NixActivationTests
     public void The_nixos_mode_decides_whether_the_system_profile_moves(string mode, string system, bool movesProfile)
     {
         var dirs = Setup("nixos-" + mode);
-        var baseSystem = nix.StorePathOf("sys-base");
-        var path = nix.StorePathOf(system);
+        var baseSystem = _nix.StorePathOf("sys-base");
+        var path = _nix.StorePathOf(system);
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
 
         var (code, frames, stderr) = Run(dirs, ActivatorRequest.NixOS("n1", path, mode));
 
         Assert.True(code == 0, FrameAssert.Text(frames) + stderr);
-        Assert.Equal([$"{mode} uid=0"], nix.SwitchRecords(system));
+        Assert.Equal([$"{mode} uid=0"], _nix.SwitchRecords(system));
         Assert.Equal(movesProfile ? path : baseSystem, Target(dirs.SystemProfile));
         Assert.Equal(movesProfile ? 2 : 1, ProfileGenerations.Current(dirs.SystemProfile));
         Assert.Contains(frames, f => f.Type == "output" && f.Data!.EndsWith(" switch-to-configuration " + mode, StringComparison.Ordinal));
@@ -113,13 +113,13 @@ public class NixActivationTests
     public void A_failing_switch_rolls_the_profile_back_to_the_previous_generation_and_says_so()
     {
         var dirs = Setup("nixos-fail");
-        var baseSystem = nix.StorePathOf("sys-base");
+        var baseSystem = _nix.StorePathOf("sys-base");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
 
-        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("f1", nix.StorePathOf("sys-fail"), "switch"));
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("f1", _nix.StorePathOf("sys-fail"), "switch"));
 
         Assert.Equal(3, code);
-        Assert.Equal(["switch uid=0"], nix.SwitchRecords("sys-fail"));
+        Assert.Equal(["switch uid=0"], _nix.SwitchRecords("sys-fail"));
         Assert.Equal(baseSystem, Target(dirs.SystemProfile));
         Assert.Equal(1, ProfileGenerations.Current(dirs.SystemProfile));
         Assert.Contains(frames, f => f.Type == "error" && f.Data!.Contains("Rolled back the system profile to the previous generation", StringComparison.Ordinal)
@@ -130,7 +130,7 @@ public class NixActivationTests
     public void A_failing_first_switch_leaves_no_profile_pointing_at_the_broken_system()
     {
         var dirs = Setup("nixos-firstfail");
-        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("f2", nix.StorePathOf("sys-firstfail"), "boot"));
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("f2", _nix.StorePathOf("sys-firstfail"), "boot"));
         Assert.Equal(4, code);
         Assert.False(Path.Exists(dirs.SystemProfile));
         Assert.Contains(frames, f => f.Type == "error" && f.Data!.Contains("no previous generation", StringComparison.Ordinal));
@@ -140,11 +140,11 @@ public class NixActivationTests
     public void A_failing_switch_puts_back_a_hand_made_profile_link_exactly()
     {
         var dirs = Setup("nixos-handmade");
-        var baseSystem = nix.StorePathOf("sys-base");
+        var baseSystem = _nix.StorePathOf("sys-base");
         Directory.CreateDirectory(Path.GetDirectoryName(dirs.SystemProfile)!);
         File.CreateSymbolicLink(dirs.SystemProfile, baseSystem);
 
-        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("hand", nix.StorePathOf("sys-fail"), "boot"));
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("hand", _nix.StorePathOf("sys-fail"), "boot"));
 
         Assert.Equal(3, code);
         Assert.Equal(baseSystem, new FileInfo(dirs.SystemProfile).LinkTarget);
@@ -157,15 +157,15 @@ public class NixActivationTests
         // The config's short timeout is the one under test; the base switch only prepares the profile and gets a generous
         // one (a loaded machine can take seconds for it).
         var dirs = Setup("nixos-slow", timeout: 2);
-        var baseSystem = nix.StorePathOf("sys-base");
+        var baseSystem = _nix.StorePathOf("sys-base");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch"), "--timeout", "120").Code);
 
-        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("slow", nix.StorePathOf("sys-slow"), "switch"));
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("slow", _nix.StorePathOf("sys-slow"), "switch"));
 
         Assert.Equal(124, code);
         Assert.Equal("timed out after 2s", frames[^2].Data);
         Assert.Equal(baseSystem, Target(dirs.SystemProfile));
-        var background = int.Parse(File.ReadAllText(Path.Combine(nix.RecordsDir, "sys-slow.bgpid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var background = int.Parse(File.ReadAllText(Path.Combine(_nix.RecordsDir, "sys-slow.bgpid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(ProcessGone(background), "the script's background child must have been killed with its group");
     }
 
@@ -192,7 +192,7 @@ public class NixActivationTests
     public void The_timeout_flag_overrides_the_config()
     {
         var dirs = Setup("nixos-flag", timeout: 3600);
-        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("slow2", nix.StorePathOf("sys-slow"), "test"), "--timeout", "1");
+        var (code, frames, _) = Run(dirs, ActivatorRequest.NixOS("slow2", _nix.StorePathOf("sys-slow"), "test"), "--timeout", "1");
         Assert.Equal(124, code);
         Assert.Equal("timed out after 1s", frames[^2].Data);
     }
@@ -204,10 +204,10 @@ public class NixActivationTests
         var dirs = Setup("hm-user");
         var account = users.Account(users.Supplementary);
 
-        var (code, frames, stderr) = Run(dirs, ActivatorRequest.HomeManager("h1", nix.StorePathOf("hm-user"), users.Supplementary));
+        var (code, frames, stderr) = Run(dirs, ActivatorRequest.HomeManager("h1", _nix.StorePathOf("hm-user"), users.Supplementary));
 
         Assert.True(code == 0, FrameAssert.Text(frames) + stderr);
-        var record = nix.HomeRecord("hm-user")!;
+        var record = _nix.HomeRecord("hm-user")!;
         Assert.Equal(account.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), record["uid"]);
         Assert.Equal(account.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture), record["gid"]);
         var groups = record["groups"].Split(' ').Select(uint.Parse).ToHashSet();
@@ -231,26 +231,26 @@ public class NixActivationTests
     public void Home_manager_for_root_runs_as_root_when_the_operator_allows_it()
     {
         var dirs = Setup("hm-root", extra: new() { ["allowed_home_manager_users"] = new[] { "root" } });
-        Assert.Equal(0, Run(dirs, ActivatorRequest.HomeManager("h2", nix.StorePathOf("hm-root"), "root")).Code);
-        Assert.Equal("0", nix.HomeRecord("hm-root")!["uid"]);
+        Assert.Equal(0, Run(dirs, ActivatorRequest.HomeManager("h2", _nix.StorePathOf("hm-root"), "root")).Code);
+        Assert.Equal("0", _nix.HomeRecord("hm-root")!["uid"]);
     }
 
     [Fact]
     public void A_non_root_caller_in_pipe_mode_can_activate_its_own_home_manager_generation_only()
     {
         var users = TestUsers.Instance;
-        var request = ActivatorRequest.HomeManager("h3", nix.StorePathOf("hm-self"), users.Outsider);
+        var request = ActivatorRequest.HomeManager("h3", _nix.StorePathOf("hm-self"), users.Outsider);
         var mine = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(request), "--config", "/nonexistent-is-fine-for-default");
         // An explicit config path that does not exist is an error: prove it, then use the defaults.
         FrameAssert.Refused(FrameAssert.Parse(mine.Stdout), "activator configuration error: config file not found: /nonexistent-is-fine-for-default", "");
 
         mine = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(request));
         Assert.True(FrameAssert.SingleComplete(FrameAssert.Parse(mine.Stdout)) == 0, mine.Stdout + mine.Stderr);
-        Assert.Equal(users.Account(users.Outsider).Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), nix.HomeRecord("hm-self")!["uid"]);
+        Assert.Equal(users.Account(users.Outsider).Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), _nix.HomeRecord("hm-self")!["uid"]);
 
-        var other = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(ActivatorRequest.HomeManager("h4", nix.StorePathOf("hm-root"), "root")));
+        var other = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(ActivatorRequest.HomeManager("h4", _nix.StorePathOf("hm-root"), "root")));
         FrameAssert.Refused(FrameAssert.Parse(other.Stdout), "username mismatch", "h4");
-        var system = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(ActivatorRequest.NixOS("h5", nix.StorePathOf("sys-base"), "test")));
+        var system = ActivatorProcess.RunPipeAs(users.Outsider, ActivatorProtocol.SerializeRequest(ActivatorRequest.NixOS("h5", _nix.StorePathOf("sys-base"), "test")));
         FrameAssert.Refused(FrameAssert.Parse(system.Stdout), "root required", "h5");
     }
 
@@ -258,7 +258,7 @@ public class NixActivationTests
     public void Profile_sets_a_named_profile_under_the_configured_directory()
     {
         var dirs = Setup("profile");
-        var path = nix.StorePathOf("sys-base");
+        var path = _nix.StorePathOf("sys-base");
         Assert.Equal(0, Run(dirs, ActivatorRequest.SetProfile("p1", path, "pins")).Code);
         Assert.Equal(path, Target(Path.Combine(dirs.ProfilesDir, "pins")));
         Assert.Equal(1, ProfileGenerations.Current(Path.Combine(dirs.ProfilesDir, "pins")));
@@ -268,9 +268,9 @@ public class NixActivationTests
     public void Store_paths_that_are_symlinks_out_of_the_store_are_never_executed()
     {
         var dirs = Setup("evil");
-        var evil = nix.StorePathOf("evil");
+        var evil = _nix.StorePathOf("evil");
         FrameAssert.Refused(Run(dirs, ActivatorRequest.NixOS("e1", evil, "test")).Frames, "path must be in /nix/store", "e1");
         FrameAssert.Refused(Run(dirs, ActivatorRequest.HomeManager("e2", evil, TestUsers.Instance.Supplementary)).Frames, "path must be in /nix/store", "e2");
-        Assert.False(File.Exists(nix.EvilMarker));
+        Assert.False(File.Exists(_nix.EvilMarker));
     }
 }

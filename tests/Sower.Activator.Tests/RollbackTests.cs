@@ -9,7 +9,7 @@ namespace Sower.Activator.Tests;
 /// </summary>
 public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private readonly NixStore nix = NixStore.Instance;
+    private readonly NixStore _nix = NixStore.Instance;
 
     private sealed record Dirs(string Root, string Config, string SystemProfile, string State, string Reboots);
 
@@ -201,8 +201,8 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
     public void An_unconfirmed_switch_is_rolled_back_by_the_detached_timer_alone_and_a_late_confirm_learns_why()
     {
         var dirs = Setup("rb-fire");
-        var baseSystem = nix.StorePathOf("sys-rb-base");
-        var newSystem = nix.StorePathOf("sys-rb-new");
+        var baseSystem = _nix.StorePathOf("sys-rb-base");
+        var newSystem = _nix.StorePathOf("sys-rb-new");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
 
         var (code, frames, stderr) = Run(dirs, Switch("new", newSystem, "dep-fire", 2));
@@ -222,7 +222,7 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(fired.State == RollbackStates.RolledBack, File.Exists(store.LogOf(fired.Id)) ? File.ReadAllText(store.LogOf(fired.Id)) : fired.ToJson());
         Assert.Equal(baseSystem, Target(dirs.SystemProfile));
         Assert.Equal(1, ProfileGenerations.Current(dirs.SystemProfile)); // back on generation 1
-        Assert.Equal(["switch uid=0", "switch uid=0"], nix.SwitchRecords("sys-rb-base")); // the previous system was switched to again
+        Assert.Equal(["switch uid=0", "switch uid=0"], _nix.SwitchRecords("sys-rb-base")); // the previous system was switched to again
         Assert.Contains("no confirmation from the garden within 2s", fired.Reason, StringComparison.Ordinal);
 
         var late = Run(dirs, ActivatorRequest.Confirm("late", "dep-fire"));
@@ -238,8 +238,8 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
     public void A_confirmed_switch_is_never_rolled_back()
     {
         var dirs = Setup("rb-kept");
-        var baseSystem = nix.StorePathOf("sys-rb-kept-base");
-        var newSystem = nix.StorePathOf("sys-rb-kept-new");
+        var baseSystem = _nix.StorePathOf("sys-rb-kept-base");
+        var newSystem = _nix.StorePathOf("sys-rb-kept-new");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
         // Long enough for the confirm below to arrive even on a loaded machine; the timer then ends on its own.
         Assert.Equal(0, Run(dirs, Switch("new", newSystem, "dep-kept", 30)).Code);
@@ -253,7 +253,7 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
 
         Assert.Equal(newSystem, Target(dirs.SystemProfile));
         Assert.Equal(RollbackStates.Confirmed, new RollbackStore(dirs.State).Load("dep-kept.system")!.State);
-        Assert.Equal(["switch uid=0"], nix.SwitchRecords("sys-rb-kept-base"));
+        Assert.Equal(["switch uid=0"], _nix.SwitchRecords("sys-rb-kept-base"));
         Assert.Equal(0, Run(dirs, ActivatorRequest.Confirm("again", "dep-kept")).Code); // idempotent
     }
 
@@ -261,8 +261,8 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
     public void A_boot_switch_waits_for_the_boot_then_rolls_back_and_reboots_exactly_once()
     {
         var dirs = Setup("rb-boot");
-        var baseSystem = nix.StorePathOf("sys-rb-boot-base");
-        var newSystem = nix.StorePathOf("sys-rb-boot-new");
+        var baseSystem = _nix.StorePathOf("sys-rb-boot-base");
+        var newSystem = _nix.StorePathOf("sys-rb-boot-new");
         Assert.Equal(0, Run(dirs, ActivatorRequest.NixOS("base", baseSystem, "switch")).Code);
         Assert.Equal(0, Run(dirs, Switch("new", newSystem, "dep-boot", 2, mode: "boot")).Code);
 
@@ -280,7 +280,7 @@ public class RollbackTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(RollbackStates.RolledBack, fired.State);
         Assert.True(fired.RebootRequested);
         Assert.Equal(baseSystem, Target(dirs.SystemProfile));
-        Assert.Equal(["switch uid=0", "boot uid=0"], nix.SwitchRecords("sys-rb-boot-base"));
+        Assert.Equal(["switch uid=0", "boot uid=0"], _nix.SwitchRecords("sys-rb-boot-base"));
         until = DateTime.UtcNow.AddSeconds(10);
         while (!File.Exists(dirs.Reboots) && DateTime.UtcNow < until) Thread.Sleep(100);
 

@@ -8,7 +8,7 @@ namespace Sower.Activator.Tests;
 /// <summary>The unit-bundle switch with real store paths and a stand-in sd-switch that records its arguments.</summary>
 public class ServicesActionTests
 {
-    private readonly NixStore nix = NixStore.Instance;
+    private readonly NixStore _nix = NixStore.Instance;
 
     private sealed record Setup(RequestPipeline Pipeline, string State, string SdSwitchLog);
 
@@ -20,7 +20,7 @@ public class ServicesActionTests
         File.WriteAllText(fake, $"#!/bin/sh\necho \"$@\" >> {log}\necho sd-switch-ran\nexit {sdSwitchExit}\n");
         File.SetUnixFileMode(fake, (UnixFileMode)0b111_101_101);
         var state = Path.Combine(dir, "services");
-        var config = new ActivatorConfig { ServicesStateDir = state, SdSwitchCommand = sdSwitch ?? fake, ExtraTrustedPublicKeys = [nix.PublicKey] };
+        var config = new ActivatorConfig { ServicesStateDir = state, SdSwitchCommand = sdSwitch ?? fake, ExtraTrustedPublicKeys = [_nix.PublicKey] };
         return new Setup(InProcess.Pipeline(new ProcessCommandRunner(), InProcess.Settings(config)), state, log);
     }
 
@@ -38,8 +38,8 @@ public class ServicesActionTests
     public async Task A_new_set_is_copied_without_overwriting_switched_with_sd_switch_and_made_current()
     {
         var s = Create("svc-new");
-        var a = nix.StorePathOf("svc-a");
-        var b = nix.StorePathOf("svc-b");
+        var a = _nix.StorePathOf("svc-a");
+        var b = _nix.StorePathOf("svc-b");
         var id = ServicesAction.BundleId([a, b]);
 
         var (code, frames) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("v1", [new ServiceSeed("svc-a", a), new ServiceSeed("svc-b", b)]));
@@ -60,7 +60,7 @@ public class ServicesActionTests
         Assert.Single(Calls(s));
 
         // A different set: sd-switch sees the old and the new unit directories.
-        var c = nix.StorePathOf("svc-c");
+        var c = _nix.StorePathOf("svc-c");
         var next = ServicesAction.BundleId([c]);
         (code, _) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("v3", [new ServiceSeed("svc-c", c)]));
         Assert.Equal(0, code);
@@ -72,7 +72,7 @@ public class ServicesActionTests
     public async Task A_failing_sd_switch_leaves_current_unchanged()
     {
         var s = Create("svc-fail", sdSwitchExit: 5);
-        var (code, frames) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("f", [new ServiceSeed("svc-c", nix.StorePathOf("svc-c"))]));
+        var (code, frames) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("f", [new ServiceSeed("svc-c", _nix.StorePathOf("svc-c"))]));
         Assert.Equal(5, code);
         Assert.Equal(5, FrameAssert.SingleComplete(frames));
         Assert.False(Path.Exists(Path.Combine(s.State, "current")));
@@ -82,7 +82,7 @@ public class ServicesActionTests
     public async Task Without_sd_switch_the_request_fails_cleanly_with_a_clear_message()
     {
         var s = Create("svc-missing", sdSwitch: "sd-switch-not-installed-anywhere");
-        var (code, frames) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("m", [new ServiceSeed("svc-c", nix.StorePathOf("svc-c"))]));
+        var (code, frames) = await InProcess.Send(s.Pipeline, ActivatorRequest.Services("m", [new ServiceSeed("svc-c", _nix.StorePathOf("svc-c"))]));
         Assert.Equal(1, code);
         Assert.Equal(1, FrameAssert.SingleComplete(frames));
         Assert.Contains(frames, f => f.Type == "error" && f.Data!.EndsWith(ServicesAction.SdSwitchMissing("sd-switch-not-installed-anywhere"), StringComparison.Ordinal));

@@ -44,7 +44,8 @@ public sealed class AdminSocketCommandTests : IDisposable
     {
         var served = Serve(r => AdminProtocol.Status((string)r["id"]!, new JsonObject
         {
-            ["version"] = "1.2.3", ["active_deployments"] = new JsonArray("dply_a", "dply_b"),
+            ["version"] = "1.2.3",
+            ["active_deployments"] = new JsonArray("dply_a", "dply_b"),
         }) + AdminProtocol.Complete((string)r["id"]!, 0));
         var result = Run("garden", "status");
         Assert.Equal(0, result.ExitCode);
@@ -74,14 +75,24 @@ public sealed class AdminSocketCommandTests : IDisposable
     {
         JsonObject Status() => new()
         {
-            ["version"] = "1.2.3", ["active_deployments"] = new JsonArray(), ["connected"] = true, ["garden_sid"] = "grdn_aaaaaaaaaaaaaaaaaaaaaaa",
+            ["version"] = "1.2.3",
+            ["active_deployments"] = new JsonArray(),
+            ["connected"] = true,
+            ["garden_sid"] = "grdn_aaaaaaaaaaaaaaaaaaaaaaa",
             ["status"] = "synced",
             ["subscriptions"] = new JsonArray(
                 new JsonObject
                 {
-                    ["name"] = "system", ["sid"] = "sub_a", ["seed_name"] = "demo", ["seed_type"] = "nixos", ["schedule"] = "0 4 * * *",
-                    ["timezone"] = "Europe/Berlin", ["next_fire"] = "2026-12-06T03:00:00Z", ["next_window_change"] = "2026-12-06T05:00:00Z",
-                    ["current_seed"] = "seed_cur", ["pending_seed"] = null,
+                    ["name"] = "system",
+                    ["sid"] = "sub_a",
+                    ["seed_name"] = "demo",
+                    ["seed_type"] = "nixos",
+                    ["schedule"] = "0 4 * * *",
+                    ["timezone"] = "Europe/Berlin",
+                    ["next_fire"] = "2026-12-06T03:00:00Z",
+                    ["next_window_change"] = "2026-12-06T05:00:00Z",
+                    ["current_seed"] = "seed_cur",
+                    ["pending_seed"] = null,
                 },
                 new JsonObject { ["name"] = "home", ["seed_name"] = "hm", ["seed_type"] = "home-manager" }),
         };
@@ -110,7 +121,10 @@ public sealed class AdminSocketCommandTests : IDisposable
     {
         var served = Serve(r => AdminProtocol.Status((string)r["id"]!, new JsonObject
         {
-            ["version"] = "1.2.3", ["active_deployments"] = new JsonArray(), ["connected"] = false, ["status"] = "connecting",
+            ["version"] = "1.2.3",
+            ["active_deployments"] = new JsonArray(),
+            ["connected"] = false,
+            ["status"] = "connecting",
             ["subscriptions"] = new JsonArray(),
         }) + AdminProtocol.Complete((string)r["id"]!, 0));
         var result = Run("garden", "status");

@@ -34,10 +34,12 @@ public sealed class JsonContractTests(TestServer server)
     public async Task Every_json_output_keeps_its_field_names_and_approval_and_retry_work()
     {
         await using var garden = await TestGarden.Enroll(server, "contract01");
-        await garden.Sync(("contract01", Sow.NixosSubscription("contract01", Sow.Policy(("live", ["activate"], ["realtime"]))) ),
+        await garden.Sync(("contract01", Sow.NixosSubscription("contract01", Sow.Policy(("live", ["activate"], ["realtime"])))),
             ("ask", new JsonObject
             {
-                ["seed_name"] = "contract01", ["seed_type"] = "nixos", ["rules"] = new JsonArray("approval=yes"),
+                ["seed_name"] = "contract01",
+                ["seed_type"] = "nixos",
+                ["rules"] = new JsonArray("approval=yes"),
                 ["policy"] = new JsonObject { ["ask"] = new JsonObject { ["actions"] = new JsonArray("activate"), ["triggers"] = new JsonArray("manual"), ["confirm"] = true } },
             }));
         using (var http = new HttpClient())

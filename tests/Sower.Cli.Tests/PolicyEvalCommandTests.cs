@@ -11,13 +11,13 @@ public sealed class PolicyEvalCommandTests : IDisposable
                            "window": {"days": ["sun"], "time_start": "04:00", "time_end": "06:00"}}}
         """;
 
-    private readonly string directory = Directory.CreateTempSubdirectory("sower-cli-tests-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("sower-cli-tests-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string PolicyFile(string json, string name = "policy.json")
     {
-        var path = Path.Combine(directory, name);
+        var path = Path.Combine(_directory, name);
         File.WriteAllText(path, json);
         return path;
     }
@@ -63,12 +63,12 @@ public sealed class PolicyEvalCommandTests : IDisposable
     {
         var asPolicy = CliRunner.InProcess("policy", "eval", "--policy", GardenConfig(), "--seed-type", "nixos", "--at", "2026-11-29T04:30:00Z");
         Assert.Equal(2, asPolicy.ExitCode);
-        Assert.Equal($"error: \"{Path.Combine(directory, "client.json")}\" is a garden configuration, not a policy: use --config {Path.Combine(directory, "client.json")} --subscription NAME\n",
+        Assert.Equal($"error: \"{Path.Combine(_directory, "client.json")}\" is a garden configuration, not a policy: use --config {Path.Combine(_directory, "client.json")} --subscription NAME\n",
             asPolicy.Stderr);
 
         var unknown = CliRunner.InProcess("policy", "eval", "--config", GardenConfig(), "--subscription", "sytem");
         Assert.Equal(2, unknown.ExitCode);
-        Assert.Equal($"error: no subscription \"sytem\" in \"{Path.Combine(directory, "client.json")}\" (it has: system, home)\n", unknown.Stderr);
+        Assert.Equal($"error: no subscription \"sytem\" in \"{Path.Combine(_directory, "client.json")}\" (it has: system, home)\n", unknown.Stderr);
 
         var unnamed = CliRunner.InProcess("policy", "eval", "--config", GardenConfig());
         Assert.Equal("error: name the subscription with --subscription NAME (it has: system, home)\n", unnamed.Stderr);
@@ -190,7 +190,7 @@ public sealed class PolicyEvalCommandTests : IDisposable
     [Fact]
     public void Every_bad_argument_is_reported_at_once()
     {
-        var result = CliRunner.InProcess("policy", "eval", "--policy", Path.Combine(directory, "missing.json"), "--seed-type", "nix",
+        var result = CliRunner.InProcess("policy", "eval", "--policy", Path.Combine(_directory, "missing.json"), "--seed-type", "nix",
             "--at", "yesterday", "--timezone", "Berlin", "--trigger", "cron");
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("", result.Stdout);
@@ -200,7 +200,7 @@ public sealed class PolicyEvalCommandTests : IDisposable
             "error: unknown time zone \"Berlin\" for --timezone, expected an IANA id such as Europe/Berlin",
             "error: invalid --at \"yesterday\": expected an ISO-8601 date and time such as 2026-11-29T04:30:00Z or 2026-11-29T05:30:00+01:00",
             "error: unknown trigger \"cron\", expected one of manual, scheduled, realtime, poll_on_connect, recall",
-            $"error: cannot read policy file \"{Path.Combine(directory, "missing.json")}\": no such file",
+            $"error: cannot read policy file \"{Path.Combine(_directory, "missing.json")}\": no such file",
         ], result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -219,7 +219,7 @@ public sealed class PolicyEvalCommandTests : IDisposable
     [Fact]
     public void A_directory_as_policy_file_is_invalid_input()
     {
-        var result = CliRunner.InProcess("policy", "eval", "--policy", directory, "--seed-type", "nixos", "--at", "2026-11-30T05:00:00Z");
+        var result = CliRunner.InProcess("policy", "eval", "--policy", _directory, "--seed-type", "nixos", "--at", "2026-11-30T05:00:00Z");
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("error: cannot read policy file", result.Stderr);
     }

@@ -41,13 +41,17 @@ public sealed class RealGardenTests(TestServer server) : IDisposable
             ["activator_socket"] = activatorSocket,
             ["profiles"] = new JsonObject
             {
-                ["system_profile"] = Path.Combine(_dir, "p/system"), ["current_system"] = Path.Combine(_dir, "p/cur"), ["booted_system"] = Path.Combine(_dir, "p/boot"),
+                ["system_profile"] = Path.Combine(_dir, "p/system"),
+                ["current_system"] = Path.Combine(_dir, "p/cur"),
+                ["booted_system"] = Path.Combine(_dir, "p/boot"),
             },
             ["subscriptions"] = new JsonObject
             {
                 ["web"] = new JsonObject
                 {
-                    ["seed_type"] = "nixos", ["seed_name"] = "realgarden01", ["timezone"] = "Etc/UTC",
+                    ["seed_type"] = "nixos",
+                    ["seed_name"] = "realgarden01",
+                    ["timezone"] = "Etc/UTC",
                     ["policy"] = new JsonObject { ["live"] = new JsonObject { ["actions"] = new JsonArray("activate"), ["triggers"] = new JsonArray("realtime", "manual") } },
                 },
             },

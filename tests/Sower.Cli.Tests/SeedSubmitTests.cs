@@ -233,7 +233,8 @@ public sealed class SeedSubmitTests(TestServer server)
         {
             ["night"] = new JsonObject
             {
-                ["actions"] = new JsonArray("activate"), ["triggers"] = new JsonArray("realtime"),
+                ["actions"] = new JsonArray("activate"),
+                ["triggers"] = new JsonArray("realtime"),
                 ["window"] = new JsonObject { ["time_start"] = start.ToString("HH:mm"), ["time_end"] = start.AddMinutes(1).ToString("HH:mm") },
             },
         };

@@ -230,7 +230,8 @@ public sealed class FailoverTests(ThreeNodeCluster cluster, ITestOutputHelper ou
         // A token with every read role but admin, and a garden's own credential, are refused.
         using var created = await cluster.Admin.PostAsJsonAsync(via.Url + "/api/v1/tokens", new
         {
-            description = "reader", roles = new[] { "seed:read", "garden:read", "deployment:read", "metrics:read" },
+            description = "reader",
+            roles = new[] { "seed:read", "garden:read", "deployment:read", "metrics:read" },
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         using var reader = new HttpClient();

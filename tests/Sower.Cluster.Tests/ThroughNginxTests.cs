@@ -52,7 +52,9 @@ public sealed partial class ThroughNginxTests(ThreeNodeCluster cluster)
         Assert.False(string.IsNullOrEmpty(form), "no antiforgery field on the sign-in page");
         var signIn = await browser.PostAsync(cluster.Url + "/ui/session/signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = form, ["token"] = cluster.Token, ["returnUrl"] = "/gardens",
+            ["__RequestVerificationToken"] = form,
+            ["token"] = cluster.Token,
+            ["returnUrl"] = "/gardens",
         }));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         Assert.Equal("/gardens", signIn.Headers.Location?.OriginalString);

@@ -41,7 +41,8 @@ public sealed class RestartTests(World world, ITestOutputHelper output) : Scenar
         // The minted token still authenticates, and the garden came back with its stored credential (no second garden).
         var verify = await Shell.RunAsync(World.Binaries.Cli, ["seed", "list", "--json"], new Dictionary<string, string>
         {
-            ["SOWER_ENDPOINT"] = World.Server.Url, ["SOWER_ACCESS_TOKEN"] = Str(token, "token"),
+            ["SOWER_ENDPOINT"] = World.Server.Url,
+            ["SOWER_ACCESS_TOKEN"] = Str(token, "token"),
             ["SOWER_CONFIG_FILE"] = Path.Combine(World.RunDir, "no-client.json"),
         });
         Assert.True(verify.ExitCode == 0, verify.ToString());

@@ -148,9 +148,9 @@ public sealed class ChangeAwareActivationTests(ITestOutputHelper output) : Garde
 /// <summary>The host condition file, the boot-component comparison over real trees, and the closure diff on the real Nix store.</summary>
 public sealed class HostConditionFileAndDiffTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void The_host_condition_file_round_trips_is_private_and_refuses_unknown_versions()
@@ -163,14 +163,14 @@ public sealed class HostConditionFileAndDiffTests : IDisposable
         Assert.Equal(condition, HostConditionStore.Deserialize(HostConditionStore.Serialize(condition)));
         Assert.Equal(HostCondition.None, HostConditionStore.Deserialize(HostConditionStore.Serialize(HostCondition.None)));
 
-        var store = new HostConditionStore(dir.Path);
+        var store = new HostConditionStore(_dir.Path);
         Assert.True(store.Update(_ => condition, out _));
         Assert.False(store.Update(c => c, out _));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.FilePath));
-        Assert.Equal(condition, new HostConditionStore(dir.Path).Current);
+        Assert.Equal(condition, new HostConditionStore(_dir.Path).Current);
 
         File.WriteAllText(store.FilePath, """{"v":2}""");
-        var unreadable = new HostConditionStore(dir.Path);
+        var unreadable = new HostConditionStore(_dir.Path);
         Assert.Equal(HostCondition.None, unreadable.Current);
         Assert.Contains("unsupported host condition version", unreadable.ReadError);
     }
@@ -180,7 +180,7 @@ public sealed class HostConditionFileAndDiffTests : IDisposable
     {
         string Tree(string name, string kernel, string script)
         {
-            var root = Path.Combine(dir.Path, name);
+            var root = Path.Combine(_dir.Path, name);
             Directory.CreateDirectory(Path.Combine(root, "bin"));
             File.WriteAllText(Path.Combine(root, "kernel"), kernel);
             File.WriteAllText(Path.Combine(root, "bin", "switch-to-configuration"), script.Replace("SELF", root));
@@ -192,7 +192,7 @@ public sealed class HostConditionFileAndDiffTests : IDisposable
         Assert.Equal(["kernel"], BootChangeClassifier.Differing(a, b, out _));
         Assert.Equal(["bin"], BootChangeClassifier.Differing(a, c, out _));
         Assert.Empty(BootChangeClassifier.Differing(a, a, out _)!);
-        Assert.Null(BootChangeClassifier.Differing(a, Path.Combine(dir.Path, "missing"), out var error));
+        Assert.Null(BootChangeClassifier.Differing(a, Path.Combine(_dir.Path, "missing"), out var error));
         Assert.Contains("missing", error);
     }
 
@@ -201,7 +201,7 @@ public sealed class HostConditionFileAndDiffTests : IDisposable
     {
         string Build(string version, string dep)
         {
-            var expr = Path.Combine(dir.Path, "sys.nix");
+            var expr = Path.Combine(_dir.Path, "sys.nix");
             File.WriteAllText(expr, """
                 { version, dep }:
                 let d = derivation { name = "libchg-${dep}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/bin/dd if=/dev/zero of=$out bs=1024 count=20 2>/dev/null; echo ${dep} >> $out" ]; };

@@ -11,17 +11,17 @@ namespace Sower.Garden.Tests;
 /// </summary>
 public sealed class FakeActivatorServer : IAsyncDisposable
 {
-    private readonly Socket listener;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
 
     public FakeActivatorServer(string path)
     {
         SocketPath = path;
-        listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16);
-        loop = Task.Run(AcceptLoop);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        _listener.Listen(16);
+        _loop = Task.Run(AcceptLoop);
     }
 
     public string SocketPath { get; }
@@ -35,10 +35,10 @@ public sealed class FakeActivatorServer : IAsyncDisposable
 
     private async Task AcceptLoop()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
             Socket client;
-            try { client = await listener.AcceptAsync(stop.Token); }
+            try { client = await _listener.AcceptAsync(_stop.Token); }
             catch (Exception) { return; }
             _ = Task.Run(() => Serve(client));
         }
@@ -68,9 +68,9 @@ public sealed class FakeActivatorServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Dispose();
-        try { await loop; } catch (Exception) { }
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        try { await _loop; } catch (Exception) { }
         try { File.Delete(SocketPath); } catch (IOException) { }
     }
 }

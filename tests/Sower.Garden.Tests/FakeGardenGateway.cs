@@ -12,8 +12,8 @@ namespace Sower.Garden.Tests;
 /// </summary>
 public sealed class FakeGardenGateway : IGardenGateway
 {
-    private readonly object gate = new();
-    private Session? current;
+    private readonly object _gate = new();
+    private Session? _current;
 
     public volatile bool Online = true;
     public int Enrollments;
@@ -38,7 +38,12 @@ public sealed class FakeGardenGateway : IGardenGateway
         // Like a server whose reboot group is free: the lease is granted.
         Sower.Messages.Gateway.GatewayProtocol.RebootLockAcquire => GatewayReply.Success(new JsonObject
         {
-            ["granted"] = true, ["group"] = "default", ["expires_at"] = "2026-12-05T10:30:00Z", ["in_use"] = 0, ["max"] = 0, ["holders"] = new JsonArray(),
+            ["granted"] = true,
+            ["group"] = "default",
+            ["expires_at"] = "2026-12-05T10:30:00Z",
+            ["in_use"] = 0,
+            ["max"] = 0,
+            ["holders"] = new JsonArray(),
         }),
         _ => GatewayReply.Success(new JsonObject()),
     };
@@ -67,7 +72,7 @@ public sealed class FakeGardenGateway : IGardenGateway
             listener.OnClosed(new IOException("replaced by another connection"));
             return Task.FromResult<IGatewaySession>(session);
         }
-        lock (gate) current = session;
+        lock (_gate) _current = session;
         return Task.FromResult<IGatewaySession>(session);
     }
 
@@ -76,7 +81,7 @@ public sealed class FakeGardenGateway : IGardenGateway
     public void Push(string name, JsonNode payload)
     {
         Session? s;
-        lock (gate) s = current;
+        lock (_gate) s = _current;
         s?.Listener.OnPush(name, payload);
     }
 
@@ -85,7 +90,7 @@ public sealed class FakeGardenGateway : IGardenGateway
     {
         Online = false;
         Session? s;
-        lock (gate) { s = current; current = null; }
+        lock (_gate) { s = _current; _current = null; }
         s?.Listener.OnClosed(new IOException("connection lost"));
     }
 

@@ -119,7 +119,11 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
         Gateway.Reply = (method, payload) => method == GatewayProtocol.RebootLockAcquire
             ? GatewayReply.Success(new JsonObject
             {
-                ["granted"] = false, ["group"] = "web", ["in_use"] = 1, ["max"] = 1, ["holders"] = new JsonArray("web03"),
+                ["granted"] = false,
+                ["group"] = "web",
+                ["in_use"] = 1,
+                ["max"] = 1,
+                ["holders"] = new JsonArray("web03"),
                 ["text"] = "waiting for the reboot lock (1 of 1 in use: web03)",
             })
             : FakeGardenGateway.DefaultReply(method, payload);
@@ -151,14 +155,14 @@ public sealed class GardenMetricsTests(ITestOutputHelper output) : GardenTestKit
 /// <summary><see cref="MetricsTextfileWriter"/> on a real file system: atomic, world-readable, and clean when it fails.</summary>
 public sealed class MetricsTextfileWriterTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task A_reader_never_sees_a_partial_file()
     {
-        var path = dir.File("sower-garden.prom");
+        var path = _dir.File("sower-garden.prom");
         var a = string.Concat(Enumerable.Repeat("sower_garden_a 1\n", 20_000));
         var b = string.Concat(Enumerable.Repeat("sower_garden_bb 2\n", 30_000));
         MetricsTextfileWriter.Write(path, a);
@@ -181,13 +185,13 @@ public sealed class MetricsTextfileWriterTests : IDisposable
         await reader.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(reads > 0);
         Assert.Empty(torn);
-        Assert.Equal(["sower-garden.prom"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["sower-garden.prom"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
     }
 
     [Fact]
     public void The_file_is_0644_even_when_it_replaces_a_private_one()
     {
-        var path = dir.File("sower-garden.prom");
+        var path = _dir.File("sower-garden.prom");
         File.WriteAllText(path, "old\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         MetricsTextfileWriter.Write(path, "new\n");
@@ -198,13 +202,13 @@ public sealed class MetricsTextfileWriterTests : IDisposable
     [Fact]
     public void A_failed_write_leaves_the_old_file_and_no_temp_file()
     {
-        var path = dir.File("sower-garden.prom");
+        var path = _dir.File("sower-garden.prom");
         MetricsTextfileWriter.Write(path, "old\n");
-        Assert.ThrowsAny<IOException>(() => MetricsTextfileWriter.Write(dir.File("absent/sower-garden.prom"), "x\n"));
+        Assert.ThrowsAny<IOException>(() => MetricsTextfileWriter.Write(_dir.File("absent/sower-garden.prom"), "x\n"));
         // A directory where the file should be: the rename fails after the temp file was written.
-        var blocked = Directory.CreateDirectory(dir.File("blocked.prom")).FullName;
+        var blocked = Directory.CreateDirectory(_dir.File("blocked.prom")).FullName;
         Assert.ThrowsAny<Exception>(() => MetricsTextfileWriter.Write(blocked, "x\n"));
         Assert.Equal("old\n", File.ReadAllText(path));
-        Assert.Equal(["sower-garden.prom"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["sower-garden.prom"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
     }
 }

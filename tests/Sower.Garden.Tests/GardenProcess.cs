@@ -7,7 +7,7 @@ namespace Sower.Garden.Tests;
 /// <summary>The real <c>sower-garden</c> process, with its output collected line by line.</summary>
 public sealed class GardenProcess : IDisposable
 {
-    private readonly Process process;
+    private readonly Process _process;
 
     /// <param name="prefix">A wrapper to run the garden through (e.g. <c>setpriv --regid=…</c>); the garden itself by default.</param>
     public GardenProcess(string configFile, IDictionary<string, string>? environment = null, IReadOnlyList<string>? prefix = null, params string[] extraArguments)
@@ -31,17 +31,17 @@ public sealed class GardenProcess : IDisposable
         start.Environment.Remove("WATCHDOG_USEC");
         start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
     public ConcurrentQueue<string> Lines { get; } = new();
-    public int Pid => process.Id;
-    public Process Process => process;
+    public int Pid => _process.Id;
+    public Process Process => _process;
 
     public string WaitForLine(string contains, TimeSpan timeout)
     {
@@ -57,12 +57,12 @@ public sealed class GardenProcess : IDisposable
 
     public int WaitForExit(TimeSpan timeout)
     {
-        if (!process.WaitForExit(timeout)) throw new TimeoutException($"sower-garden did not exit; output:\n{string.Join('\n', Lines)}");
-        process.WaitForExit();
-        return process.ExitCode;
+        if (!_process.WaitForExit(timeout)) throw new TimeoutException($"sower-garden did not exit; output:\n{string.Join('\n', Lines)}");
+        _process.WaitForExit();
+        return _process.ExitCode;
     }
 
-    public void Signal(int signal) => Kill(process.Id, signal);
+    public void Signal(int signal) => Kill(_process.Id, signal);
 
     public const int SIGHUP = 1;
     public const int SIGKILL = 9;
@@ -75,10 +75,10 @@ public sealed class GardenProcess : IDisposable
 
     public void Dispose()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            try { process.Kill(entireProcessTree: true); process.WaitForExit(5000); } catch (InvalidOperationException) { }
+            try { _process.Kill(entireProcessTree: true); _process.WaitForExit(5000); } catch (InvalidOperationException) { }
         }
-        process.Dispose();
+        _process.Dispose();
     }
 }

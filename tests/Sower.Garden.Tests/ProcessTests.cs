@@ -7,20 +7,20 @@ namespace Sower.Garden.Tests;
 /// <summary>The real sower-garden process: exit 78, sd_notify, SIGHUP reload, SIGTERM, and the admin socket.</summary>
 public sealed class ProcessTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private string WriteConfig(string endpoint = "http://127.0.0.1:9", string extra = "") => dir.Write("client.json", $$$"""
-        {"endpoint":"{{{endpoint}}}","access_token":"enroll","state_directory":"{{{dir.File("state")}}}","admin_socket":"{{{dir.File("run/admin.sock")}}}",
-         "activator_socket":"{{{dir.File("act.sock")}}}"{{{extra}}},
+    private string WriteConfig(string endpoint = "http://127.0.0.1:9", string extra = "") => _dir.Write("client.json", $$$"""
+        {"endpoint":"{{{endpoint}}}","access_token":"enroll","state_directory":"{{{_dir.File("state")}}}","admin_socket":"{{{_dir.File("run/admin.sock")}}}",
+         "activator_socket":"{{{_dir.File("act.sock")}}}"{{{extra}}},
          "subscriptions":{"web":{"seed_type":"nixos","schedule":"30 4 * * *"} } }
         """);
 
     [Fact]
     public void An_invalid_configuration_exits_78_naming_every_problem()
     {
-        var config = dir.Write("client.json", """{"subscriptions":{"web":{"seed_type":"nixos","schedule":"bad cron"}}}""");
+        var config = _dir.Write("client.json", """{"subscriptions":{"web":{"seed_type":"nixos","schedule":"bad cron"}}}""");
         using var garden = new GardenProcess(config, new Dictionary<string, string> { ["SOWER_ENDPOINT"] = "", ["SOWER_ACCESS_TOKEN"] = "" });
         Assert.Equal(78, garden.WaitForExit(TimeSpan.FromSeconds(30)));
         var line = garden.WaitForLine("Configuration validation failed", TimeSpan.FromSeconds(1));
@@ -31,10 +31,13 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public void Under_systemd_every_line_is_one_journald_entry_with_its_priority()
     {
-        var config = dir.Write("client.json", """{"subscriptions":{"web":{"seed_type":"nixos","schedule":"bad cron"}}}""");
+        var config = _dir.Write("client.json", """{"subscriptions":{"web":{"seed_type":"nixos","schedule":"bad cron"}}}""");
         using var garden = new GardenProcess(config, new Dictionary<string, string>
         {
-            ["SOWER_ENDPOINT"] = "", ["SOWER_ACCESS_TOKEN"] = "", ["INVOCATION_ID"] = "5f0c3a0e2b6a4d3f9e1c7b8a6d5e4f3a", ["JOURNAL_STREAM"] = "8:4242",
+            ["SOWER_ENDPOINT"] = "",
+            ["SOWER_ACCESS_TOKEN"] = "",
+            ["INVOCATION_ID"] = "5f0c3a0e2b6a4d3f9e1c7b8a6d5e4f3a",
+            ["JOURNAL_STREAM"] = "8:4242",
         });
         Assert.Equal(78, garden.WaitForExit(TimeSpan.FromSeconds(30)));
         var line = garden.WaitForLine("Configuration validation failed", TimeSpan.FromSeconds(1));
@@ -46,7 +49,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public void It_notifies_systemd_reloads_on_sighup_and_drains_on_sigterm()
     {
-        var notifyPath = dir.File("notify.sock");
+        var notifyPath = _dir.File("notify.sock");
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
         // Read all the time, as systemd does.
@@ -56,7 +59,8 @@ public sealed class ProcessTests : IDisposable
             var buffer = new byte[4096];
             try { while (true) messages.Enqueue(Encoding.UTF8.GetString(buffer, 0, notify.Receive(buffer))); }
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        }) { IsBackground = true };
+        });
+        reader.IsBackground = true;
         reader.Start();
         var config = WriteConfig();
         using var garden = new GardenProcess(config, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath, ["WATCHDOG_USEC"] = "400000" });
@@ -87,7 +91,7 @@ public sealed class ProcessTests : IDisposable
     public async Task A_service_manager_that_stops_reading_never_blocks_a_notification()
     {
         // A Unix datagram send blocks once the reader's queue is full; the garden's shutdown once hung on STOPPING=1 so.
-        var notifyPath = dir.File("silent-notify.sock");
+        var notifyPath = _dir.File("silent-notify.sock");
         using var silent = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         silent.Bind(new UnixDomainSocketEndPoint(notifyPath));
         using var notifier = new SdNotifier(notifyPath);
@@ -116,7 +120,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public void A_garden_process_writes_its_metrics_textfile_world_readable_despite_its_umask_and_refuses_a_relative_one()
     {
-        var textfile = Path.Combine(Directory.CreateDirectory(dir.File("textfile")).FullName, "sower-garden.prom");
+        var textfile = Path.Combine(Directory.CreateDirectory(_dir.File("textfile")).FullName, "sower-garden.prom");
         using (var garden = new GardenProcess(WriteConfig(extra: $$""","metrics_textfile":"{{textfile}}" """)))
         {
             garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
@@ -136,7 +140,7 @@ public sealed class ProcessTests : IDisposable
     {
         using var garden = new GardenProcess(WriteConfig());
         garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
-        var socket = dir.File("run/admin.sock");
+        var socket = _dir.File("run/admin.sock");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
 
         var status = Admin(socket, """{"v":1,"id":"s1","kind":"status"}""" + "\n");
@@ -171,10 +175,10 @@ public sealed class ProcessTests : IDisposable
         RunAllowingFailure("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", user);
         using var garden = new GardenProcess(WriteConfig());
         garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
-        var socket = dir.File("run/admin.sock");
+        var socket = _dir.File("run/admin.sock");
         // Let the file-permission barrier pass so the peer-credential check is what decides.
         File.SetUnixFileMode(socket, (UnixFileMode)0b110_110_110);
-        foreach (var d in new[] { dir.Path, dir.File("run") }) File.SetUnixFileMode(d, (UnixFileMode)0b111_101_101);
+        foreach (var d in new[] { _dir.Path, _dir.File("run") }) File.SetUnixFileMode(d, (UnixFileMode)0b111_101_101);
         var output = Run("runuser", "-u", user, "--", "perl", "-MIO::Socket::UNIX", "-e",
             "my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die \"connect: $!\"; print $s qq({\"v\":1,\"id\":\"x\",\"kind\":\"status\"}\\n); print while <$s>;",
             socket);
@@ -191,12 +195,12 @@ public sealed class ProcessTests : IDisposable
         RunAllowingFailure("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", group, member);
         RunAllowingFailure("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", stranger);
         var gid = Run("getent", "group", group).Split(':')[2];
-        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101); // the test's own temp dir: traversable, as /run is
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101); // the test's own temp dir: traversable, as /run is
         // The garden as root with the group as its primary group, as a unit with Group=sower-garden runs it.
         using var garden = new GardenProcess(WriteConfig(), prefix: ["setpriv", $"--regid={gid}", "--clear-groups", "--"]);
         garden.WaitForLine("Admin socket listening", TimeSpan.FromSeconds(30));
-        var run = dir.File("run");
-        var socket = dir.File("run/admin.sock");
+        var run = _dir.File("run");
+        var socket = _dir.File("run/admin.sock");
 
         Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(run));
         Assert.Equal((UnixFileMode)0b110_110_000, File.GetUnixFileMode(socket));

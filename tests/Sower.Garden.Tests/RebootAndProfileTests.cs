@@ -8,13 +8,13 @@ namespace Sower.Garden.Tests;
 /// <summary>The reboot decision and the profile report over real symlink trees in a temp directory.</summary>
 public sealed class RebootAndProfileTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private string System(string name, string kernel, string initrd, string? modules)
     {
-        var root = Path.Combine(dir.Path, "store", name);
+        var root = Path.Combine(_dir.Path, "store", name);
         Directory.CreateDirectory(root);
         Link(Path.Combine(root, "kernel"), Blob(kernel));
         Link(Path.Combine(root, "initrd"), Blob(initrd));
@@ -24,7 +24,7 @@ public sealed class RebootAndProfileTests : IDisposable
 
     private string Blob(string name)
     {
-        var path = Path.Combine(dir.Path, "store", "blobs", name);
+        var path = Path.Combine(_dir.Path, "store", "blobs", name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         if (!File.Exists(path)) File.WriteAllText(path, name);
         return path;
@@ -39,12 +39,12 @@ public sealed class RebootAndProfileTests : IDisposable
 
     private ProfileRoots Roots(string newSystem, string booted, string current)
     {
-        var profiles = Path.Combine(dir.Path, "profiles");
+        var profiles = Path.Combine(_dir.Path, "profiles");
         Link(Path.Combine(profiles, "system-7-link"), newSystem);
         Link(Path.Combine(profiles, "system"), "system-7-link"); // relative, like nix-env
-        Link(Path.Combine(dir.Path, "run", "booted-system"), booted);
-        Link(Path.Combine(dir.Path, "run", "current-system"), current);
-        return new ProfileRoots(Path.Combine(profiles, "system"), Path.Combine(dir.Path, "run", "current-system"), Path.Combine(dir.Path, "run", "booted-system"), Path.Combine(dir.Path, "per-user"), dir.Path);
+        Link(Path.Combine(_dir.Path, "run", "booted-system"), booted);
+        Link(Path.Combine(_dir.Path, "run", "current-system"), current);
+        return new ProfileRoots(Path.Combine(profiles, "system"), Path.Combine(_dir.Path, "run", "current-system"), Path.Combine(_dir.Path, "run", "booted-system"), Path.Combine(_dir.Path, "per-user"), _dir.Path);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class RebootAndProfileTests : IDisposable
     {
         var booted = System("booted", "k1", "i1", "m1");
         Assert.Equal(["reboot skipped: deployment result was partial"], RebootDecider.Decide("partial", Roots(booted, booted, booted)).Lines);
-        var roots = Roots(booted, Path.Combine(dir.Path, "gone"), booted);
+        var roots = Roots(booted, Path.Combine(_dir.Path, "gone"), booted);
         var failed = RebootDecider.Decide("success", roots);
         Assert.Null(failed.Reason);
         Assert.StartsWith("reboot check failed: ", failed.Lines.Single());
@@ -89,20 +89,20 @@ public sealed class RebootAndProfileTests : IDisposable
     [Fact]
     public void A_symlink_loop_is_detected()
     {
-        Link(dir.File("a"), dir.File("b"));
-        Link(dir.File("b"), dir.File("a"));
-        Assert.Null(SymlinkResolver.Canonicalize(dir.File("a"), out var error));
+        Link(_dir.File("a"), _dir.File("b"));
+        Link(_dir.File("b"), _dir.File("a"));
+        Assert.Null(SymlinkResolver.Canonicalize(_dir.File("a"), out var error));
         Assert.Contains("too many levels of symbolic links", error);
     }
 
     [Fact]
     public void Generations_are_sorted_numerically_with_the_current_one_marked()
     {
-        var profiles = Path.Combine(dir.Path, "profiles");
+        var profiles = Path.Combine(_dir.Path, "profiles");
         foreach (var n in new[] { 9, 10, 2 }) Link(Path.Combine(profiles, $"system-{n}-link"), System($"s{n}", "k", "i", "m"));
         Link(Path.Combine(profiles, "system"), "system-10-link");
-        Link(Path.Combine(dir.Path, "run", "current-system"), Path.Combine(dir.Path, "store", "s9"));
-        var roots = new ProfileRoots(Path.Combine(profiles, "system"), Path.Combine(dir.Path, "run", "current-system"), dir.File("booted"), dir.File("pu"), dir.Path);
+        Link(Path.Combine(_dir.Path, "run", "current-system"), Path.Combine(_dir.Path, "store", "s9"));
+        var roots = new ProfileRoots(Path.Combine(profiles, "system"), Path.Combine(_dir.Path, "run", "current-system"), _dir.File("booted"), _dir.File("pu"), _dir.Path);
         var spec = new SubscriptionSpec("web", "web01", SeedType.NixOS, [], null, null, Policy.Default);
         var report = ProfileScanner.Scan([new SyncedSubscription("sub_a", spec), new SyncedSubscription("sub_b", spec with { Name = "again" })], roots, "root");
         var profile = Assert.Single((JsonArray)report["profiles"]!)!;
@@ -115,11 +115,11 @@ public sealed class RebootAndProfileTests : IDisposable
     [Fact]
     public void Home_manager_profiles_belong_to_the_target_user_with_a_user_tag()
     {
-        var home = Path.Combine(dir.Path, "home");
+        var home = Path.Combine(_dir.Path, "home");
         var profile = Path.Combine(home, ".local", "state", "nix", "profiles", "home-manager");
         Link(profile + "-1-link", System("hm1", "k", "i", "m"));
         Link(profile, "home-manager-1-link");
-        var roots = new ProfileRoots(dir.File("none"), dir.File("none"), dir.File("none"), dir.File("pu"), home);
+        var roots = new ProfileRoots(_dir.File("none"), _dir.File("none"), _dir.File("none"), _dir.File("pu"), home);
         var spec = new SubscriptionSpec("hm", "alice", SeedType.HomeManager, [new Rule("username", "eq", "alice")], null, null, Policy.Default);
         var report = ProfileScanner.Scan([new SyncedSubscription("sub_a", spec)], roots, "garden-user");
         var p = Assert.Single((JsonArray)report["profiles"]!)!;

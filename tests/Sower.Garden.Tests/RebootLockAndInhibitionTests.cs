@@ -56,12 +56,21 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         {
             GatewayProtocol.RebootLockAcquire when !granted => GatewayReply.Success(new JsonObject
             {
-                ["granted"] = false, ["group"] = "web", ["in_use"] = 2, ["max"] = 2, ["holders"] = new JsonArray("web03", "web07"),
+                ["granted"] = false,
+                ["group"] = "web",
+                ["in_use"] = 2,
+                ["max"] = 2,
+                ["holders"] = new JsonArray("web03", "web07"),
                 ["text"] = "waiting for the reboot lock (2 of 2 in use: web03, web07)",
             }),
             GatewayProtocol.RebootLockAcquire => GatewayReply.Success(new JsonObject
             {
-                ["granted"] = true, ["group"] = "web", ["expires_at"] = "2026-12-05T10:30:00Z", ["in_use"] = 0, ["max"] = 0, ["holders"] = new JsonArray(),
+                ["granted"] = true,
+                ["group"] = "web",
+                ["expires_at"] = "2026-12-05T10:30:00Z",
+                ["in_use"] = 0,
+                ["max"] = 0,
+                ["holders"] = new JsonArray(),
             }),
             _ => FakeGardenGateway.DefaultReply(method, payload),
         };
@@ -99,12 +108,12 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
 /// <summary>The inhibit probe on real files and real processes, and the validation of its settings.</summary>
 public sealed class InhibitionProbeTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private InhibitSettings With(params string[] command) =>
-        new(dir.File("inhibit"), [.. command], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        new(_dir.File("inhibit"), [.. command], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
 
     [Fact]
     public async Task No_file_and_a_command_that_exits_zero_mean_not_inhibited()
@@ -120,11 +129,11 @@ public sealed class InhibitionProbeTests : IDisposable
         Assert.Equal("inhibit command /bin/sleep did not finish within 1s", await InhibitionProbe.CheckAsync(With("/bin/sleep", "30"), CancellationToken.None));
         Assert.StartsWith("inhibit command /nonexistent/check could not run", await InhibitionProbe.CheckAsync(With("/nonexistent/check"), CancellationToken.None));
         // Arguments are passed as they are: no shell ever sees "; touch" as a command.
-        var marker = dir.File("pwned");
+        var marker = _dir.File("pwned");
         Assert.Null(await InhibitionProbe.CheckAsync(With("/bin/echo", $"ok; touch {marker}"), CancellationToken.None));
         Assert.False(File.Exists(marker));
-        File.WriteAllText(dir.File("inhibit"), "");
-        Assert.Equal($"inhibit file {dir.File("inhibit")} exists", await InhibitionProbe.CheckAsync(With("/bin/true"), CancellationToken.None));
+        File.WriteAllText(_dir.File("inhibit"), "");
+        Assert.Equal($"inhibit file {_dir.File("inhibit")} exists", await InhibitionProbe.CheckAsync(With("/bin/true"), CancellationToken.None));
     }
 
     private static (InhibitSettings Settings, List<string> Problems) Parse(string json)
@@ -167,10 +176,10 @@ public sealed class InhibitionProbeTests : IDisposable
     [Fact]
     public void The_inhibit_file_key_is_a_path_not_a_secret_file_to_read()
     {
-        var config = dir.Write("c.json", $$"""{"endpoint":"https://sower.example.org","access_token":"t","inhibit_file":"{{dir.File("absent")}}"}""");
+        var config = _dir.Write("c.json", $$"""{"endpoint":"https://sower.example.org","access_token":"t","inhibit_file":"{{_dir.File("absent")}}"}""");
         var env = new ConfigEnvironment(_ => null, false, "/home/alice", "alice", "host", "Etc/UTC");
         var result = GardenConfigLoader.Load(config, env, hasStoredCredential: false);
         Assert.True(result.Ok, string.Join("; ", result.Problems));
-        Assert.Equal(dir.File("absent"), result.Config!.EffectiveInhibit.File);
+        Assert.Equal(_dir.File("absent"), result.Config!.EffectiveInhibit.File);
     }
 }

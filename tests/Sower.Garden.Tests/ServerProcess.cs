@@ -11,7 +11,7 @@ namespace Sower.Garden.Tests;
 /// <summary>The real sower-server process (from its own build output), with a throw-away data directory and port.</summary>
 public sealed class ServerProcess : IDisposable
 {
-    private Process? process;
+    private Process? _process;
 
     public ServerProcess(string dataDir, int? port = null)
     {
@@ -42,15 +42,15 @@ public sealed class ServerProcess : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { ServerDll, "--data-dir", DataDir, "--urls", Url, "--log-level", "Warning" }) start.ArgumentList.Add(a);
         start.Environment.Remove("NOTIFY_SOCKET");
-        process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < until)
         {
-            if (process.HasExited) throw new InvalidOperationException("sower-server exited:\n" + string.Join('\n', Lines));
+            if (_process.HasExited) throw new InvalidOperationException("sower-server exited:\n" + string.Join('\n', Lines));
             try
             {
                 using var ready = await Http.GetAsync(Url + "/healthz/ready");
@@ -64,10 +64,10 @@ public sealed class ServerProcess : IDisposable
 
     public void Kill()
     {
-        if (process is { HasExited: false })
+        if (_process is { HasExited: false })
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
         }
     }
 
@@ -98,7 +98,7 @@ public sealed class ServerProcess : IDisposable
     public void Dispose()
     {
         Kill();
-        process?.Dispose();
+        _process?.Dispose();
         Http.Dispose();
     }
 }

@@ -12,18 +12,18 @@ namespace Sower.Garden.Tests;
 
 public sealed class StateAndSerializationTests : TestKit, IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
     void IDisposable.Dispose()
     {
-        dir.Dispose();
+        _dir.Dispose();
         base.Dispose();
     }
 
     [Fact]
     public void State_round_trips_with_private_modes_and_no_temp_file_left()
     {
-        var stateDir = Path.Combine(dir.Path, "state");
+        var stateDir = Path.Combine(_dir.Path, "state");
         var store = new GardenStateStore(stateDir);
         var spec = new SubscriptionSpec("web", "web01", SeedType.NixOS, [new Rule("git_branch", "eq", "main")], "30 4 * * *", "Europe/Berlin", Policy.Default);
         store.Update(s => s with

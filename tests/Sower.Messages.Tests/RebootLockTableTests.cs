@@ -12,7 +12,7 @@ namespace Sower.Messages.Tests;
 /// <summary>The reboot lease table as pure decisions over a fake clock (issue 14.3): no actors.</summary>
 public sealed class RebootLockTableTests
 {
-    private readonly FakeClock clock = new(Instant.FromUtc(2026, 12, 5, 10, 0));
+    private readonly FakeClock _clock = new(Instant.FromUtc(2026, 12, 5, 10, 0));
     private static readonly RebootLockSettings Settings = new(1, Duration.FromMinutes(30));
     private static readonly RebootLockSettings TwoPerGroup = new(2, Duration.FromMinutes(30));
     private static readonly Actor Ops = Actor.Token(new TokenId("abcdefghijklmnopqrstuvwx"), "ops");
@@ -41,17 +41,17 @@ public sealed class RebootLockTableTests
     [Fact]
     public void A_free_group_grants_a_lease_that_expires_after_the_ttl()
     {
-        var (table, reply) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
+        var (table, reply) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
         var lease = Assert.IsType<RebootLeaseGranted>(reply).Lease;
         Assert.Equal(RebootLockSettings.DefaultGroup, lease.Group);
-        Assert.Equal(clock.GetCurrentInstant() + Duration.FromMinutes(30), lease.ExpiresAt);
+        Assert.Equal(_clock.GetCurrentInstant() + Duration.FromMinutes(30), lease.ExpiresAt);
         Assert.Equal(lease, table.Leases[Web03.Value]);
     }
 
     [Fact]
     public void A_full_group_denies_and_names_the_holders_in_the_log_line()
     {
-        var now = clock.GetCurrentInstant();
+        var now = _clock.GetCurrentInstant();
         var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), now, TwoPerGroup));
         (table, _) = Run(table, t => t.Decide(Acquire(Web07, Dply('b')), now + Duration.FromSeconds(1), TwoPerGroup));
         var (after, reply) = Run(table, t => t.Decide(Acquire(Web09, Dply('c')), now + Duration.FromSeconds(2), TwoPerGroup));
@@ -64,9 +64,9 @@ public sealed class RebootLockTableTests
     [Fact]
     public void The_holder_asking_again_keeps_its_lease_and_deadline_without_an_event()
     {
-        var (table, first) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
-        clock.Advance(Duration.FromMinutes(5));
-        var decision = table.Decide(Acquire(Web03, Dply('a'), Conn2), clock.GetCurrentInstant(), Settings);
+        var (table, first) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
+        _clock.Advance(Duration.FromMinutes(5));
+        var decision = table.Decide(Acquire(Web03, Dply('a'), Conn2), _clock.GetCurrentInstant(), Settings);
         Assert.Empty(decision.Events);
         Assert.Equal(Assert.IsType<RebootLeaseGranted>(first).Lease, Assert.IsType<RebootLeaseGranted>(decision.Reply).Lease);
     }
@@ -74,14 +74,14 @@ public sealed class RebootLockTableTests
     [Fact]
     public void An_expired_lease_no_longer_counts_and_is_released_as_expired()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
-        clock.Advance(Duration.FromMinutes(29));
-        Assert.IsType<RebootLeaseDenied>(table.Decide(Acquire(Web07, Dply('b')), clock.GetCurrentInstant(), Settings).Reply);
-        Assert.Empty(table.Expire(clock.GetCurrentInstant()));
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
+        _clock.Advance(Duration.FromMinutes(29));
+        Assert.IsType<RebootLeaseDenied>(table.Decide(Acquire(Web07, Dply('b')), _clock.GetCurrentInstant(), Settings).Reply);
+        Assert.Empty(table.Expire(_clock.GetCurrentInstant()));
 
-        clock.Advance(Duration.FromMinutes(1));
-        Assert.IsType<RebootLeaseGranted>(table.Decide(Acquire(Web07, Dply('b')), clock.GetCurrentInstant(), Settings).Reply);
-        var expired = Assert.IsType<RebootLeaseReleased>(Assert.Single(table.Expire(clock.GetCurrentInstant())));
+        _clock.Advance(Duration.FromMinutes(1));
+        Assert.IsType<RebootLeaseGranted>(table.Decide(Acquire(Web07, Dply('b')), _clock.GetCurrentInstant(), Settings).Reply);
+        var expired = Assert.IsType<RebootLeaseReleased>(Assert.Single(table.Expire(_clock.GetCurrentInstant())));
         Assert.Equal(RebootReleaseReason.Expired, expired.Reason);
         Assert.Empty(table.Apply(expired).Leases);
     }
@@ -89,22 +89,22 @@ public sealed class RebootLockTableTests
     [Fact]
     public void Release_after_reboot_must_come_from_a_new_connection_and_frees_the_group()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a'), Conn1), clock.GetCurrentInstant(), Settings));
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a'), Conn1), _clock.GetCurrentInstant(), Settings));
 
-        var sameConnection = table.Decide(new ReleaseRebootLease(Web03, Dply('a'), Conn1, RebootReleaseReason.Booted), clock.GetCurrentInstant());
+        var sameConnection = table.Decide(new ReleaseRebootLease(Web03, Dply('a'), Conn1, RebootReleaseReason.Booted), _clock.GetCurrentInstant());
         Assert.Empty(sameConnection.Events);
         Assert.Equal(RebootLockErrorCodes.Invalid, Assert.IsType<RebootLockError>(sameConnection.Reply).Code);
 
-        var (released, reply) = Run(table, t => t.Decide(new ReleaseRebootLease(Web03, Dply('a'), Conn2, RebootReleaseReason.Booted), clock.GetCurrentInstant()));
+        var (released, reply) = Run(table, t => t.Decide(new ReleaseRebootLease(Web03, Dply('a'), Conn2, RebootReleaseReason.Booted), _clock.GetCurrentInstant()));
         Assert.IsType<RebootLeaseReleaseConfirmed>(reply);
         Assert.Empty(released.Leases);
-        Assert.IsType<RebootLeaseGranted>(released.Decide(Acquire(Web07, Dply('b')), clock.GetCurrentInstant(), Settings).Reply);
+        Assert.IsType<RebootLeaseGranted>(released.Decide(Acquire(Web07, Dply('b')), _clock.GetCurrentInstant(), Settings).Reply);
     }
 
     [Fact]
     public void A_garden_can_neither_release_another_gardens_lease_nor_one_for_another_deployment()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
         foreach (var release in new[]
                  {
                      new ReleaseRebootLease(Web07, Dply('a'), Conn2, RebootReleaseReason.NotNeeded),
@@ -113,7 +113,7 @@ public sealed class RebootLockTableTests
                      new ReleaseRebootLease(Web03, Dply('a'), Conn2, (RebootReleaseReason)99),
                  })
         {
-            var decision = table.Decide(release, clock.GetCurrentInstant());
+            var decision = table.Decide(release, _clock.GetCurrentInstant());
             Assert.Empty(decision.Events);
             Assert.IsType<RebootLockError>(decision.Reply);
         }
@@ -124,9 +124,9 @@ public sealed class RebootLockTableTests
     public void Gardens_fall_into_the_group_of_the_first_matching_rule_else_the_default_group()
     {
         var rules = ImmutableArray.Create(new RebootGroupRule("db", "name=db01", 1), new RebootGroupRule("web", "name=web03", 1), new RebootGroupRule("web-too", "name=web03", 5));
-        var (table, saved) = Run(RebootLockTable.Empty, t => t.Decide(new SetRebootGroupRules(rules, Ops), clock.GetCurrentInstant()));
+        var (table, saved) = Run(RebootLockTable.Empty, t => t.Decide(new SetRebootGroupRules(rules, Ops), _clock.GetCurrentInstant()));
         Assert.IsType<RebootGroupRulesSaved>(saved);
-        var now = clock.GetCurrentInstant();
+        var now = _clock.GetCurrentInstant();
 
         (table, var a) = Run(table, t => t.Decide(Acquire(Db01, Dply('a')), now, Settings));
         (table, var b) = Run(table, t => t.Decide(Acquire(Web03, Dply('b')), now, Settings));
@@ -151,7 +151,7 @@ public sealed class RebootLockTableTests
     [InlineData("db\n", "role=web", 1)]
     public void Hostile_or_malformed_rules_are_refused_with_an_error_and_nothing_changes(string group, string selector, int max)
     {
-        var decision = RebootLockTable.Empty.Decide(new SetRebootGroupRules([new RebootGroupRule(group, selector, max)], Ops), clock.GetCurrentInstant());
+        var decision = RebootLockTable.Empty.Decide(new SetRebootGroupRules([new RebootGroupRule(group, selector, max)], Ops), _clock.GetCurrentInstant());
         Assert.Empty(decision.Events);
         Assert.NotEmpty(Assert.IsType<RebootLockError>(decision.Reply).Errors);
     }
@@ -160,32 +160,32 @@ public sealed class RebootLockTableTests
     public void Duplicate_groups_are_refused()
     {
         var rules = ImmutableArray.Create(new RebootGroupRule("web", "role=web", 1), new RebootGroupRule("web", "zone=eu-1", 1));
-        Assert.IsType<RebootLockError>(RebootLockTable.Empty.Decide(new SetRebootGroupRules(rules, Ops), clock.GetCurrentInstant()).Reply);
+        Assert.IsType<RebootLockError>(RebootLockTable.Empty.Decide(new SetRebootGroupRules(rules, Ops), _clock.GetCurrentInstant()).Reply);
     }
 
     [Fact]
     public void Force_release_frees_any_lease_and_names_the_operator()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
-        var decision = table.Decide(new ForceReleaseRebootLease(Web03, Ops), clock.GetCurrentInstant());
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
+        var decision = table.Decide(new ForceReleaseRebootLease(Web03, Ops), _clock.GetCurrentInstant());
         var released = Assert.IsType<RebootLeaseReleased>(Assert.Single(decision.Events));
         Assert.Equal((RebootReleaseReason.Forced, Ops), (released.Reason, released.By));
-        Assert.IsType<RebootLockError>(table.Decide(new ForceReleaseRebootLease(Web07, Ops), clock.GetCurrentInstant()).Reply);
+        Assert.IsType<RebootLockError>(table.Decide(new ForceReleaseRebootLease(Web07, Ops), _clock.GetCurrentInstant()).Reply);
     }
 
     [Fact]
     public void A_stale_release_of_an_older_deployment_never_drops_the_newer_lease()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), clock.GetCurrentInstant(), Settings));
-        (table, _) = Run(table, t => t.Decide(Acquire(Web03, Dply('b')), clock.GetCurrentInstant(), Settings));
-        var after = table.Apply(new RebootLeaseReleased(Web03, Dply('a'), RebootReleaseReason.Expired, Actor.Server, clock.GetCurrentInstant()));
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(Acquire(Web03, Dply('a')), _clock.GetCurrentInstant(), Settings));
+        (table, _) = Run(table, t => t.Decide(Acquire(Web03, Dply('b')), _clock.GetCurrentInstant(), Settings));
+        var after = table.Apply(new RebootLeaseReleased(Web03, Dply('a'), RebootReleaseReason.Expired, Actor.Server, _clock.GetCurrentInstant()));
         Assert.Equal(Dply('b'), after.Leases[Web03.Value].Deployment);
     }
 
     [Fact]
     public void Replaying_the_events_after_a_failover_restores_the_same_table()
     {
-        var now = clock.GetCurrentInstant();
+        var now = _clock.GetCurrentInstant();
         var events = new List<IRebootLockEvent>();
         var table = RebootLockTable.Empty;
         foreach (var decide in new Func<RebootLockTable, RebootLockDecision>[]
@@ -211,15 +211,15 @@ public sealed class RebootLockTableTests
     [Fact]
     public void Inhibition_is_recorded_once_keeps_its_start_and_ends()
     {
-        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(new ReportGardenInhibition(Web03, "web03", "maintenance"), clock.GetCurrentInstant()));
+        var (table, _) = Run(RebootLockTable.Empty, t => t.Decide(new ReportGardenInhibition(Web03, "web03", "maintenance"), _clock.GetCurrentInstant()));
         var since = table.Inhibitions[Web03.Value].Since;
-        clock.Advance(Duration.FromMinutes(1));
-        Assert.Empty(table.Decide(new ReportGardenInhibition(Web03, "web03", "maintenance"), clock.GetCurrentInstant()).Events);
-        (table, _) = Run(table, t => t.Decide(new ReportGardenInhibition(Web03, "web03", "db failover"), clock.GetCurrentInstant()));
+        _clock.Advance(Duration.FromMinutes(1));
+        Assert.Empty(table.Decide(new ReportGardenInhibition(Web03, "web03", "maintenance"), _clock.GetCurrentInstant()).Events);
+        (table, _) = Run(table, t => t.Decide(new ReportGardenInhibition(Web03, "web03", "db failover"), _clock.GetCurrentInstant()));
         Assert.Equal(("db failover", since), (table.Inhibitions[Web03.Value].Reason, table.Inhibitions[Web03.Value].Since));
-        (table, _) = Run(table, t => t.Decide(new ReportGardenInhibition(Web03, "web03", null), clock.GetCurrentInstant()));
+        (table, _) = Run(table, t => t.Decide(new ReportGardenInhibition(Web03, "web03", null), _clock.GetCurrentInstant()));
         Assert.Empty(table.Inhibitions);
-        Assert.IsType<RebootLockError>(table.Decide(new ReportGardenInhibition(Web03, "web03", "a\nb"), clock.GetCurrentInstant()).Reply);
-        Assert.IsType<RebootLockError>(table.Decide(new ReportGardenInhibition(Web03, "web03", new string('x', 501)), clock.GetCurrentInstant()).Reply);
+        Assert.IsType<RebootLockError>(table.Decide(new ReportGardenInhibition(Web03, "web03", "a\nb"), _clock.GetCurrentInstant()).Reply);
+        Assert.IsType<RebootLockError>(table.Decide(new ReportGardenInhibition(Web03, "web03", new string('x', 501)), _clock.GetCurrentInstant()).Reply);
     }
 }

@@ -4,13 +4,13 @@ namespace Sower.Nix.Tests;
 /// stderr. Secret files (<c>*_file</c>) are not read there: the Nix build that runs the check has none.</summary>
 public sealed class CheckConfigTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("sower-check").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("sower-check").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private string Write(string name, string json)
     {
-        var file = Path.Combine(dir, name);
+        var file = Path.Combine(_dir, name);
         File.WriteAllText(file, json);
         return file;
     }
@@ -53,7 +53,7 @@ public sealed class CheckConfigTests : IDisposable
     [InlineData("sower-activator")]
     public void A_missing_or_unparsable_file_exits_78(string program)
     {
-        Assert.Equal(78, Check(program, Path.Combine(dir, "missing.json")).Code);
+        Assert.Equal(78, Check(program, Path.Combine(_dir, "missing.json")).Code);
         Assert.Equal(78, Check(program, Write(program + "-bad.json", "{ not json")).Code);
         Assert.Equal(78, Check(program, Write(program + "-list.json", "[]")).Code);
     }
@@ -70,7 +70,7 @@ public sealed class CheckConfigTests : IDisposable
     [Fact]
     public void A_secret_file_the_check_does_not_read_is_still_required_at_start()
     {
-        var file = Write("server.json", $$$"""{"data_dir":"{{{dir}}}/data","database":{"provider":"postgresql","connection_string_file":"{{{dir}}}/absent"}}""");
+        var file = Write("server.json", $$$"""{"data_dir":"{{{_dir}}}/data","database":{"provider":"postgresql","connection_string_file":"{{{_dir}}}/absent"}}""");
         Assert.Equal(0, Check("sower-server", file).Code);
         var (code, _, stderr) = ModuleEvaluation.Run(ModuleEvaluation.ProgramNamed("sower-server"), ["--config", file]);
         Assert.Equal(78, code);

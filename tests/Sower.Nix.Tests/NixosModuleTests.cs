@@ -7,9 +7,9 @@ namespace Sower.Nix.Tests;
 public sealed class NixosModuleTests : IDisposable
 {
     private const string Entry = "eval-nixos.nix";
-    private readonly ModuleEvaluation nix = new();
+    private readonly ModuleEvaluation _nix = new();
 
-    public void Dispose() => nix.Dispose();
+    public void Dispose() => _nix.Dispose();
 
     /// <summary>The fleet's server host: server with a local PostgreSQL, its own garden, two subscriptions and a policy.</summary>
     public const string ServerHost = """
@@ -49,7 +49,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void The_server_runs_as_its_own_user_in_a_hardened_notify_unit_on_a_local_postgresql_with_peer_authentication()
     {
-        var result = nix.Evaluate(Entry, ServerHost);
+        var result = _nix.Evaluate(Entry, ServerHost);
         var unit = Unit(result, "sower-server.service");
         foreach (var line in new[]
                  {
@@ -81,7 +81,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void A_remote_database_password_reaches_the_server_only_as_a_systemd_credential()
     {
-        var result = nix.Evaluate(Entry, """
+        var result = _nix.Evaluate(Entry, """
             { ... }: { services.sower.server = { enable = true; database.connectionStringFile = "/run/secrets/sower-db"; }; }
             """);
         var unit = Unit(result, "sower-server.service");
@@ -91,7 +91,7 @@ public sealed class NixosModuleTests : IDisposable
         Assert.Null(database["connection_string"]);
         Assert.Empty(result["firewall"]!.AsArray()); // openFirewall is off by default
 
-        var inline = nix.Evaluate(Entry, """
+        var inline = _nix.Evaluate(Entry, """
             { ... }: { services.sower.server = { enable = true;
               settings.database = { provider = "postgresql"; connection_string = "Host=db;Username=sower;Password=hunter2"; }; }; }
             """);
@@ -101,7 +101,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void The_activator_listens_on_an_accept_socket_for_its_group_and_its_template_is_never_restarted_by_a_switch()
     {
-        var result = nix.Evaluate(Entry, ServerHost);
+        var result = _nix.Evaluate(Entry, ServerHost);
         var socket = Unit(result, "sower-activator.socket");
         foreach (var line in new[]
                  {
@@ -115,13 +115,13 @@ public sealed class NixosModuleTests : IDisposable
         foreach (var line in new[]
                  {
                      "StandardInput=socket", "StandardOutput=socket", "StandardError=journal", "User=root",
-                     "X-RestartIfChanged=false", "X-StopIfChanged=false", "ExecStart=" + nix.Packages + "/sower-activator/bin/sower-activator --config /etc/sower/activator.json",
+                     "X-RestartIfChanged=false", "X-StopIfChanged=false", "ExecStart=" + _nix.Packages + "/sower-activator/bin/sower-activator --config /etc/sower/activator.json",
                  })
         {
             Assert.Contains(line + "\n", template);
         }
-        Assert.Contains($"{nix.Packages}/nix/bin:", template);
-        Assert.Contains($"{nix.Packages}/util-linux/bin:", template);
+        Assert.Contains($"{_nix.Packages}/nix/bin:", template);
+        Assert.Contains($"{_nix.Packages}/util-linux/bin:", template);
         Assert.Matches(@"/nix/store/\S+-activator\.json-checked", (string)result["etc"]!["sower/activator.json"]!);
         Assert.NotNull(result["groups"]!["sower-activator"]);
         Assert.Equal(["sower-garden"], result["settings"]!["activator"]!["allowed_groups"]!.AsArray().Select(g => (string)g!));
@@ -130,12 +130,12 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void Every_boot_resumes_the_activators_rollback_deadlines_once_and_a_switch_never_reruns_it()
     {
-        var result = nix.Evaluate(Entry, ServerHost);
+        var result = _nix.Evaluate(Entry, ServerHost);
         var unit = Unit(result, "sower-activator-resume-rollbacks.service");
         foreach (var line in new[]
                  {
                      "Type=oneshot", "User=root", "WantedBy=multi-user.target", "X-RestartIfChanged=false", "X-StopIfChanged=false",
-                     "ExecStart=" + nix.Packages + "/sower-activator/bin/sower-activator --config /etc/sower/activator.json --resume-rollbacks",
+                     "ExecStart=" + _nix.Packages + "/sower-activator/bin/sower-activator --config /etc/sower/activator.json --resume-rollbacks",
                  })
         {
             Assert.Contains(line + "\n", unit);
@@ -145,7 +145,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void Enabling_the_garden_enables_the_activator_and_puts_the_garden_in_its_group_unless_the_operator_says_no()
     {
-        var garden = nix.Evaluate(Entry, """{ ... }: { services.sower.garden = { enable = true; settings.endpoint = "https://sower.example.org"; }; }""");
+        var garden = _nix.Evaluate(Entry, """{ ... }: { services.sower.garden = { enable = true; settings.endpoint = "https://sower.example.org"; }; }""");
         Assert.True((bool)garden["enabled"]!["activator"]!);
         Assert.False((bool)garden["enabled"]!["server"]!);
         Assert.Equal(["sower-activator"], garden["users"]!["sower-garden"]!["extraGroups"]!.AsArray().Select(g => (string)g!));
@@ -153,7 +153,7 @@ public sealed class NixosModuleTests : IDisposable
         Assert.Equal("/run/sower-activator/activator.sock", (string)garden["settings"]!["garden"]!["activator_socket"]!);
         Assert.DoesNotContain("sower-server.service", Unit(garden, "sower-garden.service"));
 
-        var without = nix.Evaluate(Entry, """
+        var without = _nix.Evaluate(Entry, """
             { ... }: { services.sower.garden = { enable = true; settings.endpoint = "https://sower.example.org"; };
                        services.sower.activator.enable = false; }
             """);
@@ -166,7 +166,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void The_garden_is_reloaded_never_restarted_by_a_switch_and_restarts_itself_onto_a_replaced_package()
     {
-        var result = nix.Evaluate(Entry, ServerHost);
+        var result = _nix.Evaluate(Entry, ServerHost);
         var unit = Unit(result, "sower-garden.service");
         foreach (var line in new[]
                  {
@@ -176,7 +176,7 @@ public sealed class NixosModuleTests : IDisposable
                      "User=sower-garden", "Group=sower-garden", "UMask=0077", "ProtectSystem=strict", "NoNewPrivileges=true",
                      "LoadCredential=access_token:/run/secrets/sower-enroll",
                      "Environment=\"SOWER_ACCESS_TOKEN_FILE=/run/credentials/sower-garden.service/access_token\"",
-                     $"ExecStart={nix.Packages}/sower-garden/bin/sower-garden --config /etc/sower/client.json --exit-when-replaced /etc/sower/garden-package",
+                     $"ExecStart={_nix.Packages}/sower-garden/bin/sower-garden --config /etc/sower/client.json --exit-when-replaced /etc/sower/garden-package",
                      "After=network-online.target sower-activator.socket sower-server.service",
                  })
         {
@@ -185,7 +185,7 @@ public sealed class NixosModuleTests : IDisposable
         Assert.DoesNotContain("X-RestartIfChanged", unit); // reloadIfChanged wins: NixOS writes only X-ReloadIfChanged
         // A changed client.json changes the unit, which a switch turns into a reload.
         Assert.Contains($"X-Restart-Triggers={(string)result["etc"]!["sower/client.json"]!}\n", unit);
-        Assert.Equal($"{nix.Packages}/sower-garden", (string)result["etc"]!["sower/garden-package"]!);
+        Assert.Equal($"{_nix.Packages}/sower-garden", (string)result["etc"]!["sower/garden-package"]!);
         // The token never enters client.json (nor the store).
         Assert.Null(result["settings"]!["garden"]!["access_token_file"]);
         Assert.Null(result["settings"]!["garden"]!["access_token"]);
@@ -194,7 +194,7 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void Subscriptions_and_policies_written_as_nix_attribute_sets_become_client_json()
     {
-        var garden = nix.Evaluate(Entry, ServerHost)["settings"]!["garden"]!;
+        var garden = _nix.Evaluate(Entry, ServerHost)["settings"]!["garden"]!;
         Assert.Equal("http://127.0.0.1:7150", (string)garden["endpoint"]!);
         Assert.Equal("/run/sower-garden/admin.sock", (string)garden["admin_socket"]!);
         Assert.Equal("/var/lib/sower-garden", (string)garden["state_directory"]!);
@@ -216,7 +216,7 @@ public sealed class NixosModuleTests : IDisposable
     [InlineData("services.sower.activator = { enable = true; socketGroup = \"wheel\\nUser=root\"; };", "services.sower.activator.socketGroup")]
     public void A_path_or_name_that_would_smuggle_a_line_into_a_unit_is_refused_at_evaluation(string definition, string option)
     {
-        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ {definition} }}");
+        var (code, error) = _nix.EvaluateFailing(Entry, $"{{ ... }}: {{ {definition} }}");
         Assert.NotEqual(0, code);
         Assert.Contains(option, error);
     }
@@ -224,16 +224,16 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void A_credential_name_systemd_would_split_is_refused()
     {
-        var result = nix.Evaluate(Entry, """{ ... }: { services.sower.server = { enable = true; credentials."db:x" = "/run/secrets/db"; }; }""");
+        var result = _nix.Evaluate(Entry, """{ ... }: { services.sower.server = { enable = true; credentials."db:x" = "/run/secrets/db"; }; }""");
         Assert.Contains(result["failedAssertions"]!.AsArray(), m => ((string)m!).Contains("credentials: names may hold only", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Labels_are_rendered_into_client_json_and_none_leaves_the_key_out()
     {
-        var labelled = nix.Evaluate(Entry, ModuleEvaluation.With(ServerHost, """services.sower.garden.labels = { role = "web"; "sower.example.org/zone" = "eu-1"; canary = ""; };"""));
+        var labelled = _nix.Evaluate(Entry, ModuleEvaluation.With(ServerHost, """services.sower.garden.labels = { role = "web"; "sower.example.org/zone" = "eu-1"; canary = ""; };"""));
         Assert.Equal("""{"canary":"","role":"web","sower.example.org/zone":"eu-1"}""", labelled["settings"]!["garden"]!["labels"]!.ToJsonString());
-        Assert.Null(nix.Evaluate(Entry, ServerHost)["settings"]!["garden"]!["labels"]);
+        Assert.Null(_nix.Evaluate(Entry, ServerHost)["settings"]!["garden"]!["labels"]);
     }
 
     [Theory]
@@ -245,7 +245,7 @@ public sealed class NixosModuleTests : IDisposable
     [InlineData("labels = builtins.listToAttrs (map (i: { name = \"k${toString i}\"; value = \"v\"; }) (builtins.genList (x: x) 33));", "at most 32 labels")]
     public void A_label_the_garden_would_refuse_fails_the_evaluation_with_the_key_and_the_reason(string definition, string expected)
     {
-        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"http://127.0.0.1:7150\"; {definition} }}; }}");
+        var (code, error) = _nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"http://127.0.0.1:7150\"; {definition} }}; }}");
         Assert.NotEqual(0, code);
         Assert.Contains("services.sower.garden.labels", error);
         Assert.Contains(expected, error);
@@ -255,17 +255,17 @@ public sealed class NixosModuleTests : IDisposable
     public void A_metrics_textfile_gets_its_directory_write_access_from_the_sandboxed_unit_and_the_gardens_setting()
     {
         var host = ModuleEvaluation.With(ServerHost, """services.sower.garden.metricsTextfile = "/var/lib/node-exporter-textfile/sower-garden.prom";""");
-        var result = nix.Evaluate(Entry, host);
+        var result = _nix.Evaluate(Entry, host);
         Assert.Equal("/var/lib/node-exporter-textfile/sower-garden.prom", (string)result["settings"]!["garden"]!["metrics_textfile"]!);
         Assert.Equal(["d /var/lib/node-exporter-textfile 0755 sower-garden sower-garden - -"], result["tmpfiles"]!.AsArray().Select(r => (string)r!));
         var unit = Unit(result, "sower-garden.service");
         Assert.Contains("ReadWritePaths=/var/lib/node-exporter-textfile\n", unit);
         Assert.Contains("ProtectSystem=strict\n", unit);
-        Assert.Empty(nix.Verify(result["units"]!.AsObject()));
-        var (built, output) = nix.Build(Entry, host, "checks.garden"); // --check-config accepts it without the host's directory
+        Assert.Empty(_nix.Verify(result["units"]!.AsObject()));
+        var (built, output) = _nix.Build(Entry, host, "checks.garden"); // --check-config accepts it without the host's directory
         Assert.True(built == 0, output);
 
-        var without = nix.Evaluate(Entry, ServerHost);
+        var without = _nix.Evaluate(Entry, ServerHost);
         Assert.Null(without["settings"]!["garden"]!["metrics_textfile"]);
         Assert.Empty(without["tmpfiles"]!.AsArray());
         Assert.DoesNotContain("ReadWritePaths", Unit(without, "sower-garden.service"));
@@ -278,7 +278,7 @@ public sealed class NixosModuleTests : IDisposable
     [InlineData("\"/sower-garden.prom\"")]
     public void A_metrics_textfile_that_is_relative_not_prom_or_smuggles_a_line_is_refused_at_evaluation(string value)
     {
-        var (code, error) = nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"https://x\"; metricsTextfile = {value}; }}; }}");
+        var (code, error) = _nix.EvaluateFailing(Entry, $"{{ ... }}: {{ services.sower.garden = {{ enable = true; settings.endpoint = \"https://x\"; metricsTextfile = {value}; }}; }}");
         Assert.NotEqual(0, code);
         Assert.Contains("services.sower.garden.metricsTextfile", error);
     }
@@ -286,8 +286,8 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void Seed_tags_are_an_attribute_set_of_strings()
     {
-        Assert.Equal("""{"role":"server","site":"fra1"}""", nix.Evaluate(Entry, ServerHost)["seedTags"]!.ToJsonString());
-        var (code, error) = nix.EvaluateFailing(Entry, "{ ... }: { sower.seed.tags.generation = 42; }");
+        Assert.Equal("""{"role":"server","site":"fra1"}""", _nix.Evaluate(Entry, ServerHost)["seedTags"]!.ToJsonString());
+        var (code, error) = _nix.EvaluateFailing(Entry, "{ ... }: { sower.seed.tags.generation = 42; }");
         Assert.NotEqual(0, code);
         Assert.Contains("sower.seed.tags.generation", error);
     }
@@ -295,9 +295,9 @@ public sealed class NixosModuleTests : IDisposable
     [Fact]
     public void Every_rendered_unit_passes_systemd_analyze_verify_without_a_single_warning()
     {
-        var units = nix.Evaluate(Entry, ServerHost)["units"]!.AsObject();
+        var units = _nix.Evaluate(Entry, ServerHost)["units"]!.AsObject();
         Assert.Equal(["sower-activator-resume-rollbacks.service", "sower-activator.socket", "sower-activator@.service", "sower-garden.service", "sower-server.service"], units.Select(u => u.Key).Order());
-        Assert.Empty(nix.Verify(units));
+        Assert.Empty(_nix.Verify(units));
     }
 
     [Theory]
@@ -306,14 +306,14 @@ public sealed class NixosModuleTests : IDisposable
     [InlineData("activator", "sower-activator")]
     public void Every_rendered_settings_file_passes_the_real_programs_check_config_at_build_time(string service, string program)
     {
-        var result = nix.Evaluate(Entry, ServerHost);
-        var file = Path.Combine(nix.Root, service + ".json");
+        var result = _nix.Evaluate(Entry, ServerHost);
+        var file = Path.Combine(_nix.Root, service + ".json");
         File.WriteAllText(file, result["settings"]![service]!.ToJsonString());
         var (code, stdout, stderr) = ModuleEvaluation.Run(ModuleEvaluation.ProgramNamed(program), ["--check-config", file]);
         Assert.True(code == 0, stderr);
         Assert.Contains("valid", stdout);
 
-        var (built, output) = nix.Build(Entry, ServerHost, "checks." + service);
+        var (built, output) = _nix.Build(Entry, ServerHost, "checks." + service);
         Assert.True(built == 0, output);
     }
 
@@ -326,7 +326,7 @@ public sealed class NixosModuleTests : IDisposable
     public void A_typo_in_settings_fails_the_build_time_check_with_the_programs_own_message(string service, string typo, string message)
     {
         var host = ModuleEvaluation.With(ServerHost, typo);
-        var (code, output) = nix.Build(Entry, host, "checks." + service);
+        var (code, output) = _nix.Build(Entry, host, "checks." + service);
         Assert.NotEqual(0, code);
         Assert.Contains(message, output);
         Assert.Contains("Configuration validation failed", output);

@@ -43,12 +43,12 @@ public static partial class NugetRestoreGraph
         {
             using var document = JsonDocument.Parse(File.ReadAllText(lockFile));
             foreach (var target in document.RootElement.GetProperty("dependencies").EnumerateObject())
-            foreach (var dependency in target.Value.EnumerateObject())
-            {
-                if (dependency.Value.GetProperty("type").GetString() == "Project" || IsSdkPack(dependency.Name)) continue;
-                var package = new NugetPackage(dependency.Name, dependency.Value.GetProperty("resolved").GetString()!, null);
-                if (!packages.ContainsKey(package.Key)) packages[package.Key] = package with { Hash = CachedHash(cache, package) };
-            }
+                foreach (var dependency in target.Value.EnumerateObject())
+                {
+                    if (dependency.Value.GetProperty("type").GetString() == "Project" || IsSdkPack(dependency.Name)) continue;
+                    var package = new NugetPackage(dependency.Name, dependency.Value.GetProperty("resolved").GetString()!, null);
+                    if (!packages.ContainsKey(package.Key)) packages[package.Key] = package with { Hash = CachedHash(cache, package) };
+                }
         }
         return packages.Values.ToList();
     }

@@ -50,37 +50,37 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(60);
 
-    private readonly IActorRef link;
-    private readonly ProfileRoots roots;
-    private readonly string leaseFile;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, Pending> pending = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource lifetime = new();
-    private InhibitSettings settings;
-    private string? inhibited;
-    private bool checking;
-    private bool recheck;
-    private bool releasing;
-    private bool connected;
-    private ActivationGate.HeldLease? held;
+    private readonly IActorRef _link;
+    private readonly ProfileRoots _roots;
+    private readonly string _leaseFile;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
+    private InhibitSettings _settings;
+    private string? _inhibited;
+    private bool _checking;
+    private bool _recheck;
+    private bool _releasing;
+    private bool _connected;
+    private ActivationGate.HeldLease? _held;
 
     public ActivationGateActor(InhibitSettings settings, IActorRef link, ProfileRoots roots, string stateDirectory)
     {
-        this.settings = settings;
-        this.link = link;
-        this.roots = roots;
-        leaseFile = Path.Combine(stateDirectory, LeaseFileName);
-        held = ReadLease();
+        _settings = settings;
+        _link = link;
+        _roots = roots;
+        _leaseFile = Path.Combine(stateDirectory, LeaseFileName);
+        _held = ReadLease();
 
         Receive<ActivationGate.Request>(r =>
         {
-            pending[r.Starting.SeedSid] = new Pending(r, Sender, null, false, true, FirstRetry);
+            _pending[r.Starting.SeedSid] = new Pending(r, Sender, null, false, true, FirstRetry);
             Check(); // a fresh look at the host before every decision
         });
         Receive<Poll>(_ => Check());
         Receive<RetryDue>(d =>
         {
-            if (pending.TryGetValue(d.SeedSid, out var p)) pending[d.SeedSid] = p with { Due = true };
+            if (_pending.TryGetValue(d.SeedSid, out var p)) _pending[d.SeedSid] = p with { Due = true };
             Evaluate();
         });
         Receive<Checked>(OnChecked);
@@ -89,7 +89,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
         Receive<ActivationGate.DeploymentEnded>(OnDeploymentEnded);
         Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
-            connected = c.Connected;
+            _connected = c.Connected;
             if (c.Connected) { ReleaseAfterBoot(); Evaluate(); }
         });
         Receive<ActivationGate.Configure>(c =>
@@ -98,7 +98,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer("poll", Poll.Instance, settings.PollInterval);
             Check();
         });
-        Receive<ActivationGate.GetState>(_ => Sender.Tell(new ActivationGate.State(inhibited, held?.DeploymentSid, pending.Count)));
+        Receive<ActivationGate.GetState>(_ => Sender.Tell(new ActivationGate.State(_inhibited, _held?.DeploymentSid, _pending.Count)));
         Receive<GardenDaemonCommands.DurableDelivered>(_ => { });
     }
 
@@ -110,129 +110,129 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
-        Timers.StartPeriodicTimer("poll", Poll.Instance, settings.PollInterval);
+        Timers.StartPeriodicTimer("poll", Poll.Instance, _settings.PollInterval);
         Self.Tell(Poll.Instance);
     }
 
     protected override void PostStop()
     {
         Context.System.EventStream.Unsubscribe(Self);
-        lifetime.Cancel();
-        lifetime.Dispose();
+        _lifetime.Cancel();
+        _lifetime.Dispose();
     }
 
     /// <summary>After every message: the metrics hear when inhibition or the wait for the reboot lock changed.</summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        var state = new GardenMetricsEvents.GateChanged(inhibited is not null, inhibited is null && pending.Values.Any(p => p.Request.NeedsLease));
-        if (state != publishedState) Context.System.EventStream.Publish(publishedState = state);
+        var state = new GardenMetricsEvents.GateChanged(_inhibited is not null, _inhibited is null && _pending.Values.Any(p => p.Request.NeedsLease));
+        if (state != _publishedState) Context.System.EventStream.Publish(_publishedState = state);
         return handled;
     }
 
-    private GardenMetricsEvents.GateChanged? publishedState;
+    private GardenMetricsEvents.GateChanged? _publishedState;
 
     private void Check()
     {
-        if (checking) { recheck = true; return; }
-        checking = true;
-        InhibitionProbe.CheckAsync(settings, lifetime.Token)
+        if (_checking) { _recheck = true; return; }
+        _checking = true;
+        InhibitionProbe.CheckAsync(_settings, _lifetime.Token)
             .ContinueWith(t => new Checked(t.IsCompletedSuccessfully ? t.Result : $"inhibit check failed: {t.Exception?.GetBaseException().Message}"), TaskScheduler.Default)
             .PipeTo(Self);
     }
 
     private void OnChecked(Checked c)
     {
-        checking = false;
-        if (c.Reason != inhibited)
+        _checking = false;
+        if (c.Reason != _inhibited)
         {
-            if (c.Reason is null) log.Info("No longer inhibited (was: {Reason})", inhibited);
-            else log.Info("Inhibited: {Reason}", c.Reason);
-            inhibited = c.Reason;
-            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Inhibition(inhibited)));
+            if (c.Reason is null) _log.Info("No longer inhibited (was: {Reason})", _inhibited);
+            else _log.Info("Inhibited: {Reason}", c.Reason);
+            _inhibited = c.Reason;
+            _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Inhibition(_inhibited)));
         }
-        if (recheck) { recheck = false; Check(); return; }
+        if (_recheck) { _recheck = false; Check(); return; }
         ReleaseAfterBoot();
         Evaluate();
     }
 
     private void Evaluate()
     {
-        if (checking) return;
-        foreach (var (seedSid, p) in pending.ToList())
+        if (_checking) return;
+        foreach (var (seedSid, p) in _pending.ToList())
         {
-            if (inhibited is { } reason)
+            if (_inhibited is { } reason)
             {
                 Tell(seedSid, p, $"deferred: {reason}; waiting for the inhibition to end");
                 continue;
             }
-            if (!p.Request.NeedsLease || held?.DeploymentSid == p.Request.DeploymentSid)
+            if (!p.Request.NeedsLease || _held?.DeploymentSid == p.Request.DeploymentSid)
             {
-                pending.Remove(seedSid);
+                _pending.Remove(seedSid);
                 p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
                 continue;
             }
             if (p.Asking || !p.Due) continue;
-            if (!connected)
+            if (!_connected)
             {
                 Tell(seedSid, p, "waiting for the reboot lock: not connected to the server");
                 continue;
             }
-            pending[seedSid] = p with { Asking = true };
-            link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
+            _pending[seedSid] = p with { Asking = true };
+            _link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.AcquireRebootLock(p.Request.DeploymentSid), new Acquiring(seedSid)), Self);
         }
     }
 
     private void OnAcquired(Acquiring a, GatewayReply reply)
     {
-        if (!pending.TryGetValue(a.SeedSid, out var p)) return;
+        if (!_pending.TryGetValue(a.SeedSid, out var p)) return;
         var body = reply.Ok ? reply.Body?.Deserialize<RebootLockAcquireReply>(GatewayProtocol.Json) : null;
         if (body is { Granted: true })
         {
-            held = new ActivationGate.HeldLease(p.Request.DeploymentSid, p.Request.Artifact);
-            WriteLease(held);
-            log.Info("Reboot lock granted for {DeploymentId} (group {Group}, until {ExpiresAt})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
+            _held = new ActivationGate.HeldLease(p.Request.DeploymentSid, p.Request.Artifact);
+            WriteLease(_held);
+            _log.Info("Reboot lock granted for {DeploymentId} (group {Group}, until {ExpiresAt})", p.Request.DeploymentSid, body.Group, body.ExpiresAt);
             Tell(a.SeedSid, p, $"reboot lock granted (group {body.Group}, until {body.ExpiresAt})");
-            pending.Remove(a.SeedSid);
+            _pending.Remove(a.SeedSid);
             p.ReplyTo.Tell(new ActivationGate.Cleared(p.Request.Starting));
             return;
         }
         var text = body?.Text ?? $"waiting for the reboot lock: {reply.ErrorMessage ?? "no answer from the server"}";
         var delay = p.Delay;
-        pending[a.SeedSid] = p with { Asking = false, Due = false, Delay = Min(delay * 2, MaxRetry) };
-        Tell(a.SeedSid, pending[a.SeedSid], text);
+        _pending[a.SeedSid] = p with { Asking = false, Due = false, Delay = Min(delay * 2, MaxRetry) };
+        Tell(a.SeedSid, _pending[a.SeedSid], text);
         Timers.StartSingleTimer("retry-" + a.SeedSid, new RetryDue(a.SeedSid), delay);
     }
 
     private void OnDeploymentEnded(ActivationGate.DeploymentEnded ended)
     {
-        foreach (var (seedSid, p) in pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) pending.Remove(seedSid);
-        if (ended.RebootRequested || held?.DeploymentSid != ended.DeploymentSid) return;
-        log.Info("Deployment {DeploymentId} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
-        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
-        held = null;
+        foreach (var (seedSid, p) in _pending.Where(kv => kv.Value.Request.DeploymentSid == ended.DeploymentSid).ToList()) _pending.Remove(seedSid);
+        if (ended.RebootRequested || _held?.DeploymentSid != ended.DeploymentSid) return;
+        _log.Info("Deployment {DeploymentId} ended without a reboot: releasing its reboot lock", ended.DeploymentSid);
+        _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.RebootLockNotNeeded(ended.DeploymentSid)));
+        _held = null;
         DeleteLease();
     }
 
     /// <summary>After the reboot the lease was for: the host runs the deployed system, so a new connection gives it back.</summary>
     private void ReleaseAfterBoot()
     {
-        if (held is not { } lease || releasing || !connected) return;
-        var booted = SymlinkResolver.Canonicalize(roots.BootedSystem, out _);
+        if (_held is not { } lease || _releasing || !_connected) return;
+        var booted = SymlinkResolver.Canonicalize(_roots.BootedSystem, out _);
         var deployed = SymlinkResolver.Canonicalize(lease.System, out _) ?? lease.System;
         if (booted is null || booted != deployed) return;
-        releasing = true;
-        link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
+        _releasing = true;
+        _link.Tell(new GardenDaemonCommands.Invoke(GatewayRequests.RebootLockBooted(lease.DeploymentSid), new Releasing()), Self);
     }
 
     private void OnReleased(GatewayReply reply)
     {
-        releasing = false;
+        _releasing = false;
         // Released, or the server no longer has it (expired, force-released): either way it is not ours any more.
         if (reply.Ok || reply.ErrorCode == GatewayErrors.NotLeaseHolder)
         {
-            log.Info("Booted the deployed system: reboot lock for {DeploymentId} released", held?.DeploymentSid);
-            held = null;
+            _log.Info("Booted the deployed system: reboot lock for {DeploymentId} released", _held?.DeploymentSid);
+            _held = null;
             DeleteLease();
         }
     }
@@ -240,7 +240,7 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     private void Tell(string seedSid, Pending p, string text)
     {
         if (p.LastText == text) return;
-        pending[seedSid] = p with { LastText = text };
+        _pending[seedSid] = p with { LastText = text };
         p.ReplyTo.Tell(new ActivationGate.Waiting(seedSid, text));
     }
 
@@ -248,11 +248,11 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     {
         try
         {
-            return File.Exists(leaseFile) ? JsonSerializer.Deserialize<ActivationGate.HeldLease>(File.ReadAllText(leaseFile)) : null;
+            return File.Exists(_leaseFile) ? JsonSerializer.Deserialize<ActivationGate.HeldLease>(File.ReadAllText(_leaseFile)) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
-            log.Warning("Ignoring unreadable {File}: {Error}", leaseFile, e.Message);
+            _log.Warning("Ignoring unreadable {File}: {Error}", _leaseFile, e.Message);
             return null;
         }
     }
@@ -261,21 +261,21 @@ public sealed class ActivationGateActor : ReceiveActor, IWithTimers
     {
         try
         {
-            var temp = leaseFile + ".tmp";
+            var temp = _leaseFile + ".tmp";
             File.WriteAllText(temp, JsonSerializer.Serialize(lease));
-            File.Move(temp, leaseFile, overwrite: true);
+            File.Move(temp, _leaseFile, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The lease still expires on the server; only the early release after the reboot is lost.
-            log.Warning("Could not record the reboot lease in {File}: {Error}", leaseFile, e.Message);
+            _log.Warning("Could not record the reboot lease in {File}: {Error}", _leaseFile, e.Message);
         }
     }
 
     private void DeleteLease()
     {
-        try { File.Delete(leaseFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove {File}: {Error}", leaseFile, e.Message); }
+        try { File.Delete(_leaseFile); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _log.Warning("Could not remove {File}: {Error}", _leaseFile, e.Message); }
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

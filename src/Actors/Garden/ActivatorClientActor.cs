@@ -31,13 +31,13 @@ public static class ActivatorCommands
 public sealed class ActivatorClientActor : ReceiveActor
 {
     public const string MissingExecutable = "FATAL: missing activator executable sower-activator; deployment cannot continue";
-    private readonly ActivatorRouting routing;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly CancellationTokenSource lifetime = new();
+    private readonly ActivatorRouting _routing;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _lifetime = new();
 
     public ActivatorClientActor(ActivatorRouting routing)
     {
-        this.routing = routing;
+        _routing = routing;
         Receive<ActivatorCommands.Run>(OnRun);
     }
 
@@ -45,17 +45,17 @@ public sealed class ActivatorClientActor : ReceiveActor
 
     protected override void PostStop()
     {
-        lifetime.Cancel();
+        _lifetime.Cancel();
         base.PostStop();
     }
 
     private void OnRun(ActivatorCommands.Run run)
     {
-        var transport = routing.Choose(run.Request, run.ForUser);
-        log.Info("Activator request id={RequestId} type={RequestType} via {Transport}", run.Request.Id, run.Request.Type, transport.Describe);
+        var transport = _routing.Choose(run.Request, run.ForUser);
+        _log.Info("Activator request id={RequestId} type={RequestType} via {Transport}", run.Request.Id, run.Request.Type, transport.Describe);
         var id = run.Request.Id;
         var replyTo = run.ReplyTo;
-        var token = lifetime.Token;
+        var token = _lifetime.Token;
         _ = Task.Run(async () =>
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);

@@ -8,10 +8,10 @@ namespace Sower.Actors.Garden;
 public sealed partial class GardenDeploymentActor
 {
     private GardenMetricsEvents.DeploymentEnded EndedForMetrics(string result) =>
-        new(push.Sid, result, [.. push.Seeds.Select(item =>
+        new(_push.Sid, result, [.. _push.Seeds.Select(item =>
         {
-            var done = state.Finished.GetValueOrDefault(item.Seed.Sid);
-            var seedResult = result == GardenMetrics.RolledBack && state.ArmedSeeds.Contains(item.Seed.Sid) ? GardenMetrics.RolledBack : done?.Result ?? "failure";
+            var done = _state.Finished.GetValueOrDefault(item.Seed.Sid);
+            var seedResult = result == GardenMetrics.RolledBack && _state.ArmedSeeds.Contains(item.Seed.Sid) ? GardenMetrics.RolledBack : done?.Result ?? "failure";
             var activated = done?.Action is { } action && action != PolicyAction.Stage.ToWire() && action != "none" && seedResult != "skipped";
             return new GardenMetricsEvents.EndedSeed(item.SubscriptionSid, seedResult, activated);
         })]);

@@ -21,15 +21,15 @@ namespace Sower.Actors.Garden;
 public sealed partial class GardenDeploymentActor
 {
     private static readonly TimeSpan RollbackRequestTimeout = TimeSpan.FromSeconds(60);
-    private readonly List<string> rollbackReplies = new();
-    private string? statusRequest;
-    private string? confirmRequest;
-    private bool statusChecked;
-    private bool rollbackArmedAtRecovery;
-    private bool confirmationSettled;
-    private bool rebootRequestedHere;
-    private bool watchingConnections;
-    private int confirmAttempts;
+    private readonly List<string> _rollbackReplies = new();
+    private string? _statusRequest;
+    private string? _confirmRequest;
+    private bool _statusChecked;
+    private bool _rollbackArmedAtRecovery;
+    private bool _confirmationSettled;
+    private bool _rebootRequestedHere;
+    private bool _watchingConnections;
+    private int _confirmAttempts;
 
     private sealed class RetryConfirm
     {
@@ -39,38 +39,38 @@ public sealed partial class GardenDeploymentActor
     /// <summary>At start: resume a confirmation, or first ask the activator about an interrupted activation. True when it took over.</summary>
     private bool ResumesRollbackWork()
     {
-        if (state.ConfirmationAwaited is not null)
+        if (_state.ConfirmationAwaited is not null)
         {
             BeginConfirming(fresh: false);
             return true;
         }
-        if (!statusChecked && statusRequest is null && state.ActivationsStarted.Keys.Any(k => !state.Finished.ContainsKey(k)))
+        if (!_statusChecked && _statusRequest is null && _state.ActivationsStarted.Keys.Any(k => !_state.Finished.ContainsKey(k)))
         {
-            statusRequest = Sid.New("act");
-            rollbackReplies.Clear();
-            activator.Tell(new ActivatorCommands.Run(ActivatorRequest.RollbackStatus(statusRequest, push.Sid), Self, RollbackRequestTimeout));
+            _statusRequest = Sid.New("act");
+            _rollbackReplies.Clear();
+            _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.RollbackStatus(_statusRequest, _push.Sid), Self, RollbackRequestTimeout));
             return true;
         }
-        return statusRequest is not null;
+        return _statusRequest is not null;
     }
 
     /// <summary>The live switch after a boot-mode install keeps the deadline, now running from the switch.</summary>
     private ActivatorRequest LiveSwitchWithDeadline(ActivatorRequest request, GardenSeedDeployment restarted)
     {
-        if (!state.ArmedSeeds.Contains(restarted.Seed.Sid)) return request;
-        var name = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == restarted.SubscriptionSid)?.Spec.Name;
-        var timeout = settings.ConfirmTimeoutFor(name);
-        return timeout > 0 ? request with { Deployment = push.Sid, ConfirmTimeout = timeout } : request;
+        if (!_state.ArmedSeeds.Contains(restarted.Seed.Sid)) return request;
+        var name = _store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == restarted.SubscriptionSid)?.Spec.Name;
+        var timeout = _settings.ConfirmTimeoutFor(name);
+        return timeout > 0 ? request with { Deployment = _push.Sid, ConfirmTimeout = timeout } : request;
     }
 
     /// <summary>Called by Complete: true when the deployment first waits for a confirmation.</summary>
     private bool AwaitsConfirmation(string result)
     {
-        if (result == "rolled_back" || confirmationSettled || state.ArmedSeeds.Count == 0) return false;
-        if (state.ConfirmationAwaited is not null) return true;
-        Persist(new GardenJournalEvents.ConfirmationAwaited(result, rebootReason is not null, clock.GetCurrentInstant().ToUnixTimeMilliseconds()), e =>
+        if (result == "rolled_back" || _confirmationSettled || _state.ArmedSeeds.Count == 0) return false;
+        if (_state.ConfirmationAwaited is not null) return true;
+        Persist(new GardenJournalEvents.ConfirmationAwaited(result, _rebootReason is not null, _clock.GetCurrentInstant().ToUnixTimeMilliseconds()), e =>
         {
-            state = state.Apply(e);
+            _state = _state.Apply(e);
             BeginConfirming(fresh: true);
         });
         return true;
@@ -78,62 +78,62 @@ public sealed partial class GardenDeploymentActor
 
     private void BeginConfirming(bool fresh)
     {
-        if (!watchingConnections)
+        if (!_watchingConnections)
         {
             Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
-            watchingConnections = true;
+            _watchingConnections = true;
         }
-        if (fresh && rebootReason is { } reason)
+        if (fresh && _rebootReason is { } reason)
         {
             // The deadline runs from the boot: the connection the garden makes after it is the proof. Asked once, never again.
-            rebootRequestedHere = true;
-            rebootReason = null;
+            _rebootRequestedHere = true;
+            _rebootReason = null;
             Note($"rebooting ({reason}); the switch is confirmed once this garden reaches the server after the boot");
-            activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
+            _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, _settings.Timeouts.Activation));
             return;
         }
         Note("reconnecting to the server to confirm the switch");
-        link.Tell(new GardenDaemonCommands.Reconnect($"to confirm the switch of deployment {push.Sid}"));
+        _link.Tell(new GardenDaemonCommands.Reconnect($"to confirm the switch of deployment {_push.Sid}"));
     }
 
     private void OnConnectionChanged(GardenDaemonEvents.ConnectionChanged changed)
     {
-        if (!changed.Connected || state.ConfirmationAwaited is null || state.Completed is not null || confirmRequest is not null || confirmationSettled) return;
+        if (!changed.Connected || _state.ConfirmationAwaited is null || _state.Completed is not null || _confirmRequest is not null || _confirmationSettled) return;
         SendConfirm();
     }
 
     private void SendConfirm()
     {
-        if (confirmRequest is not null || confirmationSettled || state.Completed is not null) return;
-        confirmRequest = Sid.New("act");
-        rollbackReplies.Clear();
-        activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Confirm(confirmRequest, push.Sid), Self, RollbackRequestTimeout));
+        if (_confirmRequest is not null || _confirmationSettled || _state.Completed is not null) return;
+        _confirmRequest = Sid.New("act");
+        _rollbackReplies.Clear();
+        _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Confirm(_confirmRequest, _push.Sid), Self, RollbackRequestTimeout));
     }
 
     private void OnRollbackOutput(ActivatorCommands.Output output)
     {
-        if ((output.RequestId == statusRequest || output.RequestId == confirmRequest) && output.Frame.Data is { } data)
+        if ((output.RequestId == _statusRequest || output.RequestId == _confirmRequest) && output.Frame.Data is { } data)
         {
-            rollbackReplies.Add(output.Frame.Type == ActivatorFrameTypes.Error ? RollbackConfirmation.ErrorPrefix + data : data);
+            _rollbackReplies.Add(output.Frame.Type == ActivatorFrameTypes.Error ? RollbackConfirmation.ErrorPrefix + data : data);
         }
     }
 
     /// <summary>Handles the end of a status or confirm request; false for any other request.</summary>
     private bool OnRollbackFinished(ActivatorCommands.Finished f)
     {
-        if (f.RequestId == statusRequest)
+        if (f.RequestId == _statusRequest)
         {
-            statusRequest = null;
-            statusChecked = true;
+            _statusRequest = null;
+            _statusChecked = true;
             OnStatus(f);
             return true;
         }
-        if (f.RequestId != confirmRequest) return false;
-        confirmRequest = null;
-        var result = state.ConfirmationAwaited!.Result;
+        if (f.RequestId != _confirmRequest) return false;
+        _confirmRequest = null;
+        var result = _state.ConfirmationAwaited!.Result;
         // Only a confirmation the activator could not be asked counts as an attempt.
-        if (f.ExitCode is null) confirmAttempts++;
-        var outcome = RollbackConfirmation.Decide(f.ExitCode, f.Error, rollbackReplies, rebootRequestedHere, confirmAttempts);
+        if (f.ExitCode is null) _confirmAttempts++;
+        var outcome = RollbackConfirmation.Decide(f.ExitCode, f.Error, _rollbackReplies, _rebootRequestedHere, _confirmAttempts);
         switch (outcome.Verdict)
         {
             case RollbackConfirmation.Verdict.Settled:
@@ -143,10 +143,10 @@ public sealed partial class GardenDeploymentActor
                 FinishRolledBack(outcome.Text!);
                 break;
             case RollbackConfirmation.Verdict.WaitForBoot:
-                log.Info("Deployment {DeploymentId}: the rollback deadline waits for the boot", push.Sid);
+                _log.Info("Deployment {DeploymentId}: the rollback deadline waits for the boot", _push.Sid);
                 break;
             case RollbackConfirmation.Verdict.Retry:
-                log.Warning("Deployment {DeploymentId}: could not confirm the switch ({Error}); trying again", push.Sid, f.Error);
+                _log.Warning("Deployment {DeploymentId}: could not confirm the switch ({Error}); trying again", _push.Sid, f.Error);
                 Timers.StartSingleTimer("confirm", RetryConfirm.Instance, TimeSpan.FromSeconds(2));
                 break;
         }
@@ -156,20 +156,20 @@ public sealed partial class GardenDeploymentActor
     /// <summary>What a restarted garden learns about an interrupted activation's deadline.</summary>
     private void OnStatus(ActivatorCommands.Finished f)
     {
-        if (f.ExitCode != 0) log.Warning("Deployment {DeploymentId}: the activator's rollback status is unknown ({Error})", push.Sid, f.Error ?? $"exit code {f.ExitCode}");
-        var (firedReason, armed) = RollbackConfirmation.ReadStatus(rollbackReplies);
+        if (f.ExitCode != 0) _log.Warning("Deployment {DeploymentId}: the activator's rollback status is unknown ({Error})", _push.Sid, f.Error ?? $"exit code {f.ExitCode}");
+        var (firedReason, armed) = RollbackConfirmation.ReadStatus(_rollbackReplies);
         if (firedReason is not null)
         {
             FinishRolledBack(firedReason);
             return;
         }
-        rollbackArmedAtRecovery = armed;
+        _rollbackArmedAtRecovery = armed;
         Self.Tell(Start.Instance);
     }
 
     private void Settle(string result, string line)
     {
-        confirmationSettled = true;
+        _confirmationSettled = true;
         Note(line);
         Complete(result);
     }
@@ -177,27 +177,27 @@ public sealed partial class GardenDeploymentActor
     /// <summary>The activator went back to the previous generation: every seed it covered failed, with the reason; the deployment is rolled_back.</summary>
     private void FinishRolledBack(string reason)
     {
-        confirmationSettled = true;
-        var now = clock.GetCurrentInstant();
+        _confirmationSettled = true;
+        var now = _clock.GetCurrentInstant();
         var text = LogLines.Garden(now, "rolled back by the activator: " + reason) + "\n";
-        log.Warning("Deployment {DeploymentId} rolled back: {Reason}", push.Sid, reason);
+        _log.Warning("Deployment {DeploymentId} rolled back: {Reason}", _push.Sid, reason);
         var events = new List<GardenJournalEvents.SeedFinished>();
-        foreach (var item in push.Seeds)
+        foreach (var item in _push.Seeds)
         {
             var sid = item.Seed.Sid;
-            if (!state.Finished.TryGetValue(sid, out var done))
+            if (!_state.Finished.TryGetValue(sid, out var done))
             {
-                if (state.ActivationsStarted.TryGetValue(sid, out var started)) events.Add(new(sid, "failure", started.Action, text));
+                if (_state.ActivationsStarted.TryGetValue(sid, out var started)) events.Add(new(sid, "failure", started.Action, text));
                 continue;
             }
-            if (state.ArmedSeeds.Contains(sid))
+            if (_state.ArmedSeeds.Contains(sid))
             {
-                link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, sid, DeploymentWire.ToWire(SeedResult.Failure), done.Action, text)));
+                _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(_push.Sid, sid, DeploymentWire.ToWire(SeedResult.Failure), done.Action, text)));
             }
         }
-        reconciling.Clear();
-        (locks, var held) = locks.ReleaseAll();
-        foreach (var key in held) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        _reconciling.Clear();
+        (_locks, var held) = _locks.ReleaseAll();
+        foreach (var key in held) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
         if (events.Count == 0)
         {
             Complete("rolled_back");
@@ -210,10 +210,10 @@ public sealed partial class GardenDeploymentActor
     /// <summary>A garden line in the log of the first seed that armed a deadline.</summary>
     private void Note(string line)
     {
-        log.Info("Deployment {DeploymentId}: {Line}", push.Sid, line);
-        var seed = push.Seeds.FirstOrDefault(s => state.ArmedSeeds.Contains(s.Seed.Sid)) ?? push.Seeds.FirstOrDefault();
+        _log.Info("Deployment {DeploymentId}: {Line}", _push.Sid, line);
+        var seed = _push.Seeds.FirstOrDefault(s => _state.ArmedSeeds.Contains(s.Seed.Sid)) ?? _push.Seeds.FirstOrDefault();
         if (seed is null) return;
-        link.Tell(new GardenDaemonCommands.SendDurable(
-            GatewayRequests.SeedLog(push.Sid, seed.Seed.Sid, LogLines.Garden(clock.GetCurrentInstant(), line) + "\n")));
+        _link.Tell(new GardenDaemonCommands.SendDurable(
+            GatewayRequests.SeedLog(_push.Sid, seed.Seed.Sid, LogLines.Garden(_clock.GetCurrentInstant(), line) + "\n")));
     }
 }

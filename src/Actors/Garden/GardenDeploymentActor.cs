@@ -36,38 +36,38 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     /// <summary>How often the profile of an interrupted activation is looked at again while the activator may still run it.</summary>
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
 
-    private readonly GardenDeployment push;
-    private readonly IActorRef link;
-    private readonly IActorRef activator;
-    private readonly IActorRef deployer;
-    private readonly GardenStateStore store;
-    private readonly IClock clock;
-    private readonly SeedExecution.Settings settings;
-    private readonly int parallelism;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, Reconciling> reconciling = new();
-    private readonly Dictionary<string, PolicyAction> executed = new();
-    private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> waiting = new();
-    private readonly Dictionary<string, IActorRef> running = new();
+    private readonly GardenDeployment _push;
+    private readonly IActorRef _link;
+    private readonly IActorRef _activator;
+    private readonly IActorRef _deployer;
+    private readonly GardenStateStore _store;
+    private readonly IClock _clock;
+    private readonly SeedExecution.Settings _settings;
+    private readonly int _parallelism;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, Reconciling> _reconciling = new();
+    private readonly Dictionary<string, PolicyAction> _executed = new();
+    private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> _waiting = new();
+    private readonly Dictionary<string, IActorRef> _running = new();
     // What is journaled (activations started, seeds finished, live switch, armed seeds, confirmation, completion) and the profile locks.
-    private GardenDeploymentState state = GardenDeploymentState.Empty;
-    private ProfileLocks locks = ProfileLocks.None;
-    private string? rebootReason;
-    private string? liveSwitchRequest;
+    private GardenDeploymentState _state = GardenDeploymentState.Empty;
+    private ProfileLocks _locks = ProfileLocks.None;
+    private string? _rebootReason;
+    private string? _liveSwitchRequest;
 
     public GardenDeploymentActor(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism)
     {
-        this.push = push;
-        this.link = link;
-        this.activator = activator;
-        this.deployer = deployer;
-        this.store = store;
-        this.clock = clock;
-        this.settings = settings;
-        this.parallelism = parallelism;
+        _push = push;
+        _link = link;
+        _activator = activator;
+        _deployer = deployer;
+        _store = store;
+        _clock = clock;
+        _settings = settings;
+        _parallelism = parallelism;
 
-        Recover<IGardenJournalEvent>(e => state = state.Apply(e));
+        Recover<IGardenJournalEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => Self.Tell(Start.Instance));
 
         Command<Start>(_ => OnStart());
@@ -98,17 +98,17 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         Command<GardenDaemonCommands.DurableDelivered>(d =>
         {
             if (d.Tag != "result") return;
-            if (rebootReason is { } reason)
+            if (_rebootReason is { } reason)
             {
                 // The result is with the server: only now ask for the reboot (pitfall 30).
-                log.Info("Requesting reboot: {Reason}", reason);
+                _log.Info("Requesting reboot: {Reason}", reason);
                 activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, settings.Timeouts.Activation));
             }
             Context.Stop(Self);
         });
     }
 
-    public override string PersistenceId => "garden-deployment-" + push.Sid;
+    public override string PersistenceId => "garden-deployment-" + _push.Sid;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -121,15 +121,15 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     protected override void PostStop()
     {
-        foreach (var key in locks.HeldBySeed.Values) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        foreach (var key in _locks.HeldBySeed.Values) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
         // A finished deployment stops while connections keep changing: leave the event stream now, not when it notices the stop.
-        if (watchingConnections) Context.System.EventStream.Unsubscribe(Self);
+        if (_watchingConnections) Context.System.EventStream.Unsubscribe(Self);
         base.PostStop();
     }
 
     private void OnStart()
     {
-        if (state.Completed is { } completed)
+        if (_state.Completed is { } completed)
         {
             SendResult(completed.Result, completed.DeployedAt);
             return;
@@ -137,38 +137,38 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         if (ResumesRollbackWork()) return;
         if (LastSequenceNr == 0)
         {
-            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Acknowledged(push.Sid)));
+            _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.Acknowledged(_push.Sid)));
         }
-        var subs = store.Current.Subscriptions ?? [];
-        var now = clock.GetCurrentInstant();
+        var subs = _store.Current.Subscriptions ?? [];
+        var now = _clock.GetCurrentInstant();
         var toRecord = new List<GardenJournalEvents.SeedFinished>();
-        foreach (var item in push.Seeds)
+        foreach (var item in _push.Seeds)
         {
-            if (state.Finished.ContainsKey(item.Seed.Sid)) continue;
+            if (_state.Finished.ContainsKey(item.Seed.Sid)) continue;
             var sub = subs.FirstOrDefault(s => s.Sid == item.SubscriptionSid);
-            if (state.ActivationsStarted.TryGetValue(item.Seed.Sid, out var started))
+            if (_state.ActivationsStarted.TryGetValue(item.Seed.Sid, out var started))
             {
                 // The process stopped while the activator was working on this seed: never activate it twice; read the
                 // outcome back from the profile, under the profile lock so no other activation of it interleaves.
                 var action = PolicyActions.TryParse(started.Action, out var a) ? a : PolicyAction.Activate;
-                var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, settings.GardenUser);
+                var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, _settings.GardenUser);
                 var key = SeedExecution.ProfileKey(item.Seed, user);
-                reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
-                log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
-                locks = locks.Want(key, item.Seed.Sid);
-                deployer.Tell(new GardenDeploymentCommands.AcquireProfile(key));
+                _reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
+                _log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
+                _locks = _locks.Want(key, item.Seed.Sid);
+                _deployer.Tell(new GardenDeploymentCommands.AcquireProfile(key));
                 continue;
             }
             var driftHold = sub is not null && item.Seed.SeedType is not null
-                ? DriftGuard.Check(store, settings.Roots, now, push.Trigger, item.Seed, Context.System.EventStream)
+                ? DriftGuard.Check(_store, _settings.Roots, now, _push.Trigger, item.Seed, Context.System.EventStream)
                 : null;
-            var admission = SeedAdmission.Decide(item, sub?.Spec, driftHold, push.Trigger, push.Approved, now);
+            var admission = SeedAdmission.Decide(item, sub?.Spec, driftHold, _push.Trigger, _push.Approved, now);
             if (admission.Allowed is { } allowed)
             {
-                waiting.Enqueue((item, allowed));
+                _waiting.Enqueue((item, allowed));
                 continue;
             }
-            if (admission.DriftHeld) log.Warning("{Line}", admission.Skipped);
+            if (admission.DriftHeld) _log.Warning("{Line}", admission.Skipped);
             toRecord.Add(new(item.Seed.Sid, "skipped", "none", LogLines.Garden(now, admission.Skipped!) + "\n"));
         }
         if (toRecord.Count > 0)
@@ -184,66 +184,66 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void RecordFinished(GardenJournalEvents.SeedFinished e)
     {
-        state = state.Apply(e);
-        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
+        _state = _state.Apply(e);
+        _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(_push.Sid, e.SeedSid, e.Result, e.Action, e.Log)));
     }
 
     private void StartMore()
     {
-        while (running.Count < parallelism && waiting.Count > 0)
+        while (_running.Count < _parallelism && _waiting.Count > 0)
         {
-            var (item, allowed) = waiting.Dequeue();
-            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, activator, store, clock, settings, push.Sid), "seed-" + item.Seed.Sid);
-            running[item.Seed.Sid] = child;
+            var (item, allowed) = _waiting.Dequeue();
+            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, _activator, _store, _clock, _settings, _push.Sid), "seed-" + item.Seed.Sid);
+            _running[item.Seed.Sid] = child;
             Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
         }
-        if (running.Count == 0 && waiting.Count == 0 && reconciling.Count == 0) AllSeedsDone();
+        if (_running.Count == 0 && _waiting.Count == 0 && _reconciling.Count == 0) AllSeedsDone();
     }
 
     private void OnActivationStarting(SeedExecution.ActivationStarting starting)
     {
-        locks = locks.Want(starting.ProfileKey, starting.SeedSid);
+        _locks = _locks.Want(starting.ProfileKey, starting.SeedSid);
         Persist(new GardenJournalEvents.ActivationStarted(starting.SeedSid, starting.Action.ToWire(), starting.User), e =>
         {
-            state = state.Apply(e);
-            deployer.Tell(new GardenDeploymentCommands.AcquireProfile(starting.ProfileKey));
+            _state = _state.Apply(e);
+            _deployer.Tell(new GardenDeploymentCommands.AcquireProfile(starting.ProfileKey));
         });
     }
 
     private ActivationGate.Request ActivationGateRequest(SeedExecution.ActivationStarting s)
     {
-        var seed = push.Seeds.First(x => x.Seed.Sid == s.SeedSid).Seed;
-        return new ActivationGate.Request(push.Sid, s, seed.Artifact, seed.SeedType == SeedType.NixOS && s.Action == PolicyAction.Restart);
+        var seed = _push.Seeds.First(x => x.Seed.Sid == s.SeedSid).Seed;
+        return new ActivationGate.Request(_push.Sid, s, seed.Artifact, seed.SeedType == SeedType.NixOS && s.Action == PolicyAction.Restart);
     }
 
     private void OnProfileGranted(GardenDeploymentCommands.ProfileGranted granted)
     {
-        (locks, var seedSid) = locks.Granted(granted.Key);
-        if (seedSid is not null && running.TryGetValue(seedSid, out var child))
+        (_locks, var seedSid) = _locks.Granted(granted.Key);
+        if (seedSid is not null && _running.TryGetValue(seedSid, out var child))
         {
-            locks = locks.Hold(seedSid, granted.Key);
+            _locks = _locks.Hold(seedSid, granted.Key);
             child.Tell(SeedExecution.Proceed.Instance);
         }
-        else if (seedSid is not null && reconciling.ContainsKey(seedSid))
+        else if (seedSid is not null && _reconciling.ContainsKey(seedSid))
         {
-            locks = locks.Hold(seedSid, granted.Key);
+            _locks = _locks.Hold(seedSid, granted.Key);
             Reconcile(seedSid);
         }
         else
         {
-            deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(granted.Key));
+            _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(granted.Key));
         }
     }
 
     private void OnSeedDone(SeedExecution.Done done)
     {
-        running.Remove(done.SeedSid);
-        (locks, var releasing) = locks.Release(done.SeedSid);
-        if (releasing is { } key) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
-        if (done.Executed is { } action) executed[done.SeedSid] = action;
-        var item = push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
+        _running.Remove(done.SeedSid);
+        (_locks, var releasing) = _locks.Release(done.SeedSid);
+        if (releasing is { } key) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        if (done.Executed is { } action) _executed[done.SeedSid] = action;
+        var item = _push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
         if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
-        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => state = state.Apply(e));
+        if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => _state = _state.Apply(e));
         Persist(new GardenJournalEvents.SeedFinished(done.SeedSid, done.Result, done.Action, done.Log), e =>
         {
             RecordFinished(e);
@@ -254,43 +254,43 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     /// <summary>Looks at the profile of an interrupted activation; decides, or looks again in a second until the wait runs out.</summary>
     private void Reconcile(string seedSid)
     {
-        if (!reconciling.TryGetValue(seedSid, out var r)) return;
+        if (!_reconciling.TryGetValue(seedSid, out var r)) return;
         var seed = r.Item.Seed;
         // A services activation always carries the complete set: the other subscriptions' active seeds plus this one (§7.4).
         var services = seed.SeedType == SeedType.Service
-            ? store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
+            ? _store.Current.Services.Where(kv => kv.Key != r.Item.SubscriptionSid).Select(kv => kv.Value.Path).Append(seed.Artifact).ToList()
             : null;
-        var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, settings.Roots, services), seed, settings.Roots,
-            HostConditionStore.For(store), clock.GetCurrentInstant(), Context.System.EventStream);
-        var judgement = InterruptedActivation.Judge(outcome, $"{seed.Name} ({seed.SeedTypeWire})", r.Attempts, settings.Timeouts.EffectiveReconcile, ReconcileInterval);
+        var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, _settings.Roots, services), seed, _settings.Roots,
+            HostConditionStore.For(_store), _clock.GetCurrentInstant(), Context.System.EventStream);
+        var judgement = InterruptedActivation.Judge(outcome, $"{seed.Name} ({seed.SeedTypeWire})", r.Attempts, _settings.Timeouts.EffectiveReconcile, ReconcileInterval);
         if (judgement.LookAgain)
         {
-            reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
+            _reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
             Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
             return;
         }
         var result = judgement.Result!;
         var text = judgement.Text!;
-        reconciling.Remove(seedSid);
-        (locks, var releasing) = locks.Release(seedSid);
-        if (releasing is { } key) deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
+        _reconciling.Remove(seedSid);
+        (_locks, var releasing) = _locks.Release(seedSid);
+        if (releasing is { } key) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
         if (result == "success")
         {
-            log.Info("{Line}", text);
-            executed[seedSid] = r.Action;
+            _log.Info("{Line}", text);
+            _executed[seedSid] = r.Action;
             if (seed.SeedType == SeedType.Service)
             {
-                store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
+                _store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
             }
-            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedStatus(push.Sid, seedSid, SeedDeploymentState.Completed)));
+            _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedStatus(_push.Sid, seedSid, SeedDeploymentState.Completed)));
             Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(r.Item.SubscriptionSid, seedSid, seed.Artifact));
         }
         else
         {
-            log.Warning("{Line}", text);
+            _log.Warning("{Line}", text);
         }
-        var now = clock.GetCurrentInstant();
-        if (result == "success" && rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => state = state.Apply(e));
+        var now = _clock.GetCurrentInstant();
+        if (result == "success" && _rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => _state = _state.Apply(e));
         Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
         {
             RecordFinished(e);
@@ -300,37 +300,37 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void AllSeedsDone()
     {
-        if (state.Completed is not null || liveSwitchRequest is not null) return;
-        if (state.LiveSwitch is { } liveSwitchStarted)
+        if (_state.Completed is not null || _liveSwitchRequest is not null) return;
+        if (_state.LiveSwitch is { } liveSwitchStarted)
         {
             // The garden restarted during the live switch: never run it again; watch the running system instead.
-            liveSwitchRequest = "interrupted";
-            liveSwitchSeed = liveSwitchStarted.SeedSid;
+            _liveSwitchRequest = "interrupted";
+            _liveSwitchSeed = liveSwitchStarted.SeedSid;
             Self.Tell(new LiveSwitchCheck(0));
             return;
         }
-        var provisional = state.Result(push.Seeds.Select(s => s.Seed.Sid));
-        var restarted = push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
+        var provisional = _state.Result(_push.Seeds.Select(s => s.Seed.Sid));
+        var restarted = _push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && _executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
         if (restarted is not null)
         {
-            var decision = RebootDecider.Decide(provisional, settings.Roots);
-            var now = clock.GetCurrentInstant();
+            var decision = RebootDecider.Decide(provisional, _settings.Roots);
+            var now = _clock.GetCurrentInstant();
             var text = string.Concat(decision.Lines.Select(l => LogLines.Garden(now, l) + "\n"));
             foreach (var line in decision.Lines)
             {
-                if (decision.CheckFailed) log.Warning("{Line}", line);
-                else log.Info("{Line}", line);
+                if (decision.CheckFailed) _log.Warning("{Line}", line);
+                else _log.Info("{Line}", line);
             }
-            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, restarted.Seed.Sid, text)));
-            rebootReason = decision.Reason;
+            _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(_push.Sid, restarted.Seed.Sid, text)));
+            _rebootReason = decision.Reason;
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
             {
-                var request = liveSwitchRequest = Sid.New("act");
-                liveSwitchSeed = restarted.Seed.Sid;
+                var request = _liveSwitchRequest = Sid.New("act");
+                _liveSwitchSeed = restarted.Seed.Sid;
                 Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
                 {
-                    state = state.Apply(e);
-                    activator.Tell(new ActivatorCommands.Run(LiveSwitchWithDeadline(ActivatorRequest.NixOS(request, newSystem, "switch"), restarted), Self, settings.Timeouts.Activation));
+                    _state = _state.Apply(e);
+                    _activator.Tell(new ActivatorCommands.Run(LiveSwitchWithDeadline(ActivatorRequest.NixOS(request, newSystem, "switch"), restarted), Self, _settings.Timeouts.Activation));
                 });
                 return;
             }
@@ -339,38 +339,38 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         Complete(provisional);
     }
 
-    private string? liveSwitchSeed;
+    private string? _liveSwitchSeed;
 
     private void OnLiveSwitchFinished(ActivatorCommands.Finished f)
     {
-        if (f.RequestId != liveSwitchRequest || liveSwitchSeed is null) return;
-        if (f.ExitCode == 0) { Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid))); return; }
-        var now = clock.GetCurrentInstant();
-        var failure = new GardenJournalEvents.SeedFinished(liveSwitchSeed, "failure", "restart",
+        if (f.RequestId != _liveSwitchRequest || _liveSwitchSeed is null) return;
+        if (f.ExitCode == 0) { Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid))); return; }
+        var now = _clock.GetCurrentInstant();
+        var failure = new GardenJournalEvents.SeedFinished(_liveSwitchSeed, "failure", "restart",
             LogLines.Garden(now, $"live switch failed: {f.Error ?? $"exit code {f.ExitCode}"}") + "\n");
         Persist(failure, e =>
         {
             RecordFinished(e);
-            rebootReason = null;
-            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+            _rebootReason = null;
+            Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid)));
         });
     }
 
     /// <summary>A live switch interrupted by a restart: done once the running system is the new one; failed when the wait runs out.</summary>
     private void OnLiveSwitchCheck(LiveSwitchCheck check)
     {
-        if (state.LiveSwitch is not { } started || state.Completed is not null) return;
-        var current = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var error);
-        var now = clock.GetCurrentInstant();
+        if (_state.LiveSwitch is not { } started || _state.Completed is not null) return;
+        var current = SymlinkResolver.Canonicalize(_settings.Roots.CurrentSystem, out var error);
+        var now = _clock.GetCurrentInstant();
         if (current == started.NewSystem)
         {
-            var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {settings.Roots.CurrentSystem}, which runs it";
-            log.Info("{Line}", text);
-            link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(push.Sid, started.SeedSid, LogLines.Garden(now, text) + "\n")));
-            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+            var text = $"live switch to {started.NewSystem} was interrupted by a garden restart; reconciled from {_settings.Roots.CurrentSystem}, which runs it";
+            _log.Info("{Line}", text);
+            _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(_push.Sid, started.SeedSid, LogLines.Garden(now, text) + "\n")));
+            Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid)));
             return;
         }
-        var wait = settings.Timeouts.EffectiveReconcile;
+        var wait = _settings.Timeouts.EffectiveReconcile;
         if (check.Attempts < InterruptedActivation.Looks(wait, ReconcileInterval))
         {
             Timers.StartSingleTimer("live-switch", new LiveSwitchCheck(check.Attempts + 1), ReconcileInterval);
@@ -378,21 +378,21 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         }
         var failure = new GardenJournalEvents.SeedFinished(started.SeedSid, "failure", "restart", LogLines.Garden(now,
             $"live switch to {started.NewSystem} was interrupted by a garden restart and did not take effect within {wait.TotalSeconds:0}s: " +
-            $"{settings.Roots.CurrentSystem} points at {current ?? $"nothing ({error})"}; it is not repeated") + "\n");
+            $"{_settings.Roots.CurrentSystem} points at {current ?? $"nothing ({error})"}; it is not repeated") + "\n");
         Persist(failure, e =>
         {
             RecordFinished(e);
-            Complete(state.Result(push.Seeds.Select(s => s.Seed.Sid)));
+            Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid)));
         });
     }
 
     private void Complete(string result)
     {
         if (AwaitsConfirmation(result)) return;
-        var deployedAt = InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant());
+        var deployedAt = InstantPattern.ExtendedIso.Format(_clock.GetCurrentInstant());
         Persist(new GardenJournalEvents.DeploymentCompleted(result, deployedAt), e =>
         {
-            state = state.Apply(e);
+            _state = _state.Apply(e);
             Context.System.EventStream.Publish(EndedForMetrics(e.Result));
             SendResult(e.Result, e.DeployedAt);
         });
@@ -400,13 +400,13 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void SendResult(string result, string deployedAt)
     {
-        log.Info("Deployment {DeploymentId} finished: {Result}", push.Sid, result);
+        _log.Info("Deployment {DeploymentId} finished: {Result}", _push.Sid, result);
         // Only a pending reboot waits for the server to have the result (pitfall 30); otherwise the outbox carries it on.
-        link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.DeploymentResult(push.RequestId, push.Sid, result, deployedAt),
-            rebootReason is null ? null : Self, "result"));
-        deployer.Tell(new GardenDeploymentCommands.Finished(push.Sid, push.RequestId, result, deployedAt));
-        settings.Gate?.Tell(new ActivationGate.DeploymentEnded(push.Sid, rebootReason is not null));
-        if (rebootReason is null) Context.Stop(Self);
+        _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.DeploymentResult(_push.RequestId, _push.Sid, result, deployedAt),
+            _rebootReason is null ? null : Self, "result"));
+        _deployer.Tell(new GardenDeploymentCommands.Finished(_push.Sid, _push.RequestId, result, deployedAt));
+        _settings.Gate?.Tell(new ActivationGate.DeploymentEnded(_push.Sid, _rebootReason is not null));
+        if (_rebootReason is null) Context.Stop(Self);
     }
 
     private sealed class Start

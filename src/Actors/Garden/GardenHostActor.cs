@@ -26,72 +26,72 @@ public sealed record GardenHostSettings(
 /// </summary>
 public sealed class GardenHostActor : ReceiveActor
 {
-    private readonly GardenHostSettings settings;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, IActorRef> subscriptions = new(StringComparer.Ordinal);
-    private readonly HashSet<string> started = new(StringComparer.Ordinal);
-    private GardenConfig config;
-    private GardenHostState state = GardenHostState.Initial;
-    private IActorRef link = ActorRefs.Nobody;
-    private IActorRef deployer = ActorRefs.Nobody;
-    private IActorRef activator = ActorRefs.Nobody;
-    private IActorRef reporter = ActorRefs.Nobody;
-    private IActorRef conditions = ActorRefs.Nobody;
-    private IActorRef gate = ActorRefs.Nobody;
+    private readonly GardenHostSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _subscriptions = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _started = new(StringComparer.Ordinal);
+    private GardenConfig _config;
+    private GardenHostState _state = GardenHostState.Initial;
+    private IActorRef _link = ActorRefs.Nobody;
+    private IActorRef _deployer = ActorRefs.Nobody;
+    private IActorRef _activator = ActorRefs.Nobody;
+    private IActorRef _reporter = ActorRefs.Nobody;
+    private IActorRef _conditions = ActorRefs.Nobody;
+    private IActorRef _gate = ActorRefs.Nobody;
 
     public GardenHostActor(GardenHostSettings settings)
     {
-        this.settings = settings;
-        config = settings.Config;
+        _settings = settings;
+        _config = settings.Config;
 
         Receive<GardenDaemonCommands.PushReceived>(OnPush);
         // The link already stored the synced list; every subscription re-reads it (and its scheduler is replaced if it changed).
         Receive<GardenDaemonCommands.SubscriptionsSynced>(_ =>
         {
             EnsureSubscriptionActors();
-            foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
+            foreach (var name in _subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
         });
         Receive<GardenDaemonCommands.SessionReady>(_ =>
         {
             var stored = settings.Store.Current.Subscriptions ?? [];
-            reporter.Tell(new GardenDaemonCommands.ReportProfiles(stored, settings.Version));
-            conditions.Tell(new HostConditionCommands.Check(Always: true));
-            foreach (var actor in subscriptions.Values) actor.Tell(new GardenDaemonCommands.PollOnConnect());
+            _reporter.Tell(new GardenDaemonCommands.ReportProfiles(stored, settings.Version));
+            _conditions.Tell(new HostConditionCommands.Check(Always: true));
+            foreach (var actor in _subscriptions.Values) actor.Tell(new GardenDaemonCommands.PollOnConnect());
         });
-        Receive<GardenDaemonCommands.ReportProfiles>(r => reporter.Forward(r));
+        Receive<GardenDaemonCommands.ReportProfiles>(r => _reporter.Forward(r));
         Receive<GardenSubscriptionCommands.Started>(s =>
         {
-            var processStart = started.Add(s.Name);
+            var processStart = _started.Add(s.Name);
             UpdateSubscription(s.Name, processStart);
         });
         Receive<GardenDaemonCommands.AdminDeploy>(OnAdminDeploy);
         Receive<GardenDaemonCommands.GetStatus>(_ => Sender.Tell(BuildStatus()));
         Receive<GardenDaemonCommands.RequestReload>(r =>
         {
-            state = state.ReloadRequested();
-            if (state.Idle) RunReload(r.Source);
-            else log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, state.ActiveDeployments.Length);
+            _state = _state.ReloadRequested();
+            if (_state.Idle) RunReload(r.Source);
+            else _log.Info("Reload requested ({Source}); deferred until {RunningDeployments} running deployment(s) finish", r.Source, _state.ActiveDeployments.Length);
         });
         Receive<GardenDaemonCommands.ApplyConfig>(a => Apply(a.Config));
         Receive<GardenDaemonEvents.DeployerActivity>(a =>
         {
-            (state, var status, var idleWork) = state.DeployerActivity(a.ActiveDeployments);
+            (_state, var status, var idleWork) = _state.DeployerActivity(a.ActiveDeployments);
             // Back to the connection's state once nothing is deploying.
             if (status is not null) Context.System.EventStream.Publish(new GardenDaemonEvents.StatusChanged(status));
             if (idleWork && CheckPackageReplaced()) return;
-            if (idleWork && state.ReloadPending) RunReload("deferred");
+            if (idleWork && _state.ReloadPending) RunReload("deferred");
         });
-        Receive<GardenDaemonEvents.ConnectionChanged>(c => state = state.ConnectionChanged(c.Connected));
-        Receive<GardenDaemonEvents.StatusChanged>(s => state = state.StatusChanged(s.Text));
-        Receive<DeployerEvents.SeedPending>(p => state = state.SeedPending(p.SubscriptionSid, p.SeedSid));
-        Receive<DeployerEvents.SeedApplied>(p => state = state.SeedApplied(p.SubscriptionSid, p.SeedSid));
+        Receive<GardenDaemonEvents.ConnectionChanged>(c => _state = _state.ConnectionChanged(c.Connected));
+        Receive<GardenDaemonEvents.StatusChanged>(s => _state = _state.StatusChanged(s.Text));
+        Receive<DeployerEvents.SeedPending>(p => _state = _state.SeedPending(p.SubscriptionSid, p.SeedSid));
+        Receive<DeployerEvents.SeedApplied>(p => _state = _state.SeedApplied(p.SubscriptionSid, p.SeedSid));
         Receive<GardenDaemonCommands.Drain>(_ =>
         {
-            state = state.Drained();
-            foreach (var actor in subscriptions.Values) Context.Stop(actor); // no new scheduled work
-            subscriptions.Clear();
-            link.Tell(new GardenDaemonCommands.Drain());
-            deployer.Forward(new GardenDaemonCommands.Drain());
+            _state = _state.Drained();
+            foreach (var actor in _subscriptions.Values) Context.Stop(actor); // no new scheduled work
+            _subscriptions.Clear();
+            _link.Tell(new GardenDaemonCommands.Drain());
+            _deployer.Forward(new GardenDaemonCommands.Drain());
         });
     }
 
@@ -107,49 +107,49 @@ public sealed class GardenHostActor : ReceiveActor
         {
             events.Subscribe(Self, type);
         }
-        link = Context.ActorOf(ServerLinkActor.Props(config, settings.Gateway, settings.Store, settings.Version), "link");
-        activator = Context.ActorOf(ActivatorClientActor.Props(Routing(config)), "activator");
-        reporter = Context.ActorOf(ProfileReporterActor.Props(link, config.Profiles, config.UserName), "profiles");
-        conditions = Context.ActorOf(HostConditionActor.Props(HostConditionStore.For(settings.Store), settings.Store, config.Profiles, settings.Clock, link), "host-condition");
-        gate = Context.ActorOf(ActivationGateActor.Props(config.EffectiveInhibit, link, config.Profiles, config.StateDirectory), "gate");
-        deployer = Context.ActorOf(DeployerActor.Props(link, activator, settings.Store, settings.Clock, SeedSettings(config) with { Gate = gate }, config.Parallelism), "deployer");
+        _link = Context.ActorOf(ServerLinkActor.Props(_config, _settings.Gateway, _settings.Store, _settings.Version), "link");
+        _activator = Context.ActorOf(ActivatorClientActor.Props(Routing(_config)), "activator");
+        _reporter = Context.ActorOf(ProfileReporterActor.Props(_link, _config.Profiles, _config.UserName), "profiles");
+        _conditions = Context.ActorOf(HostConditionActor.Props(HostConditionStore.For(_settings.Store), _settings.Store, _config.Profiles, _settings.Clock, _link), "host-condition");
+        _gate = Context.ActorOf(ActivationGateActor.Props(_config.EffectiveInhibit, _link, _config.Profiles, _config.StateDirectory), "gate");
+        _deployer = Context.ActorOf(DeployerActor.Props(_link, _activator, _settings.Store, _settings.Clock, SeedSettings(_config) with { Gate = _gate }, _config.Parallelism), "deployer");
         EnsureSubscriptionActors();
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     private ActivatorRouting Routing(GardenConfig c) =>
-        new(c.ActivatorSocket, c.ActivatorCommand, c.UserName, settings.IsRoot, c.Timeouts.ActivatorConnect);
+        new(c.ActivatorSocket, c.ActivatorCommand, c.UserName, _settings.IsRoot, c.Timeouts.ActivatorConnect);
 
     private static SeedExecution.Settings SeedSettings(GardenConfig c) => new(c.Profiles, c.Timeouts, c.UserName, c.EffectiveLogStreamInterval, ConfirmTimeouts: c.ConfirmTimeouts, ConfirmTimeoutDefault: c.ConfirmTimeoutDefault);
 
     private IEnumerable<string> SubscriptionNames() =>
-        config.Subscriptions.Select(s => s.Name)
-            .Concat((settings.Store.Current.Subscriptions ?? []).Select(s => s.Spec.Name))
+        _config.Subscriptions.Select(s => s.Name)
+            .Concat((_settings.Store.Current.Subscriptions ?? []).Select(s => s.Spec.Name))
             .Distinct(StringComparer.Ordinal);
 
     private void EnsureSubscriptionActors()
     {
-        if (state.Draining) return;
+        if (_state.Draining) return;
         var names = SubscriptionNames().ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in subscriptions.Keys.Where(n => !names.Contains(n)).ToList())
+        foreach (var gone in _subscriptions.Keys.Where(n => !names.Contains(n)).ToList())
         {
-            Context.Stop(subscriptions[gone]);
-            subscriptions.Remove(gone);
+            Context.Stop(_subscriptions[gone]);
+            _subscriptions.Remove(gone);
         }
-        foreach (var name in names.Where(n => !subscriptions.ContainsKey(n)))
+        foreach (var name in names.Where(n => !_subscriptions.ContainsKey(n)))
         {
-            subscriptions[name] = Context.ActorOf(GardenSubscriptionActor.Props(name, link, settings.Clock, settings.Store), "subscription-" + Uri.EscapeDataString(name));
+            _subscriptions[name] = Context.ActorOf(GardenSubscriptionActor.Props(name, _link, _settings.Clock, _settings.Store), "subscription-" + Uri.EscapeDataString(name));
         }
     }
 
     private void UpdateSubscription(string name, bool processStart)
     {
-        if (!subscriptions.TryGetValue(name, out var actor)) return;
-        var configured = config.Subscriptions.FirstOrDefault(s => s.Name == name);
-        var synced = settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
+        if (!_subscriptions.TryGetValue(name, out var actor)) return;
+        var configured = _config.Subscriptions.FirstOrDefault(s => s.Name == name);
+        var synced = _settings.Store.Current.Subscriptions?.FirstOrDefault(s => s.Spec.Name == name);
         actor.Tell(new GardenSubscriptionCommands.Update(name, configured, synced, processStart));
-        if (state.Connected) actor.Tell(new GardenDaemonEvents.ConnectionChanged(true, null));
+        if (_state.Connected) actor.Tell(new GardenDaemonEvents.ConnectionChanged(true, null));
     }
 
     private void OnPush(GardenDaemonCommands.PushReceived push)
@@ -158,24 +158,24 @@ public sealed class GardenHostActor : ReceiveActor
         {
             case GatewayProtocol.PushDeployment:
                 var parsed = GardenDeployment.Parse(push.Payload);
-                if (parsed.Ok) deployer.Tell(new GardenDaemonCommands.DeploymentPushed(parsed.Value!));
-                else log.Error("Ignoring a malformed deployment push: {Problems}", string.Join("; ", parsed.Problems));
+                if (parsed.Ok) _deployer.Tell(new GardenDaemonCommands.DeploymentPushed(parsed.Value!));
+                else _log.Error("Ignoring a malformed deployment push: {Problems}", string.Join("; ", parsed.Problems));
                 break;
             case GatewayProtocol.PushDeploymentError:
                 var error = DeploymentErrors.Parse(push.Payload);
-                log.Warning("Deployment request {RequestId} failed on the server: {Reason}", error?.RequestId, error?.Reason);
+                _log.Warning("Deployment request {RequestId} failed on the server: {Reason}", error?.RequestId, error?.Reason);
                 break;
             default:
-                log.Debug("Ignoring push {PushName}", push.Name);
+                _log.Debug("Ignoring push {PushName}", push.Name);
                 break;
         }
     }
 
     private void OnAdminDeploy(GardenDaemonCommands.AdminDeploy deploy)
     {
-        var (target, refusal) = GardenHostState.AdminDeployTarget(deploy.Sid, deploy.SeedType, settings.Store.Current.Subscriptions, state.Connected);
+        var (target, refusal) = GardenHostState.AdminDeployTarget(deploy.Sid, deploy.SeedType, _settings.Store.Current.Subscriptions, _state.Connected);
         if (target is null) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, refusal!)); return; }
-        if (!subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
+        if (!_subscriptions.TryGetValue(target.Spec.Name, out var actor)) { Sender.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.SubscriptionNotFound)); return; }
         actor.Tell(new GardenSubscriptionCommands.Deploy(deploy.Force, Sender));
     }
 
@@ -186,9 +186,9 @@ public sealed class GardenHostActor : ReceiveActor
     /// </summary>
     private bool CheckPackageReplaced()
     {
-        if (state.Replaced || settings.PackageReplaced?.Invoke() is not { } reason) return state.Replaced;
-        state = state.PackageReplaced();
-        log.Info("Package replaced: {Reason}; exiting so the service manager starts the new version", reason);
+        if (_state.Replaced || _settings.PackageReplaced?.Invoke() is not { } reason) return _state.Replaced;
+        _state = _state.PackageReplaced();
+        _log.Info("Package replaced: {Reason}; exiting so the service manager starts the new version", reason);
         Context.System.EventStream.Publish(new GardenDaemonEvents.PackageReplaced(reason));
         return true;
     }
@@ -196,36 +196,36 @@ public sealed class GardenHostActor : ReceiveActor
     private void RunReload(string source)
     {
         if (CheckPackageReplaced()) return;
-        state = state.ReloadRan();
-        var result = settings.Reload();
+        _state = _state.ReloadRan();
+        var result = _settings.Reload();
         if (!result.Ok)
         {
-            log.Error("Reload ({Source}) failed, keeping the running configuration: {Problems}", source, GardenConfigLoader.FormatFailure(result.Problems));
+            _log.Error("Reload ({Source}) failed, keeping the running configuration: {Problems}", source, GardenConfigLoader.FormatFailure(result.Problems));
             return;
         }
-        log.Info("Reload ({Source}): configuration re-read from {ConfigFile}", source, result.Config!.ConfigFile);
+        _log.Info("Reload ({Source}): configuration re-read from {ConfigFile}", source, result.Config!.ConfigFile);
         Apply(result.Config);
     }
 
     private void Apply(GardenConfig next)
     {
-        config = next;
-        link.Tell(new GardenDaemonCommands.ApplyConfig(next)); // re-syncs when connected
+        _config = next;
+        _link.Tell(new GardenDaemonCommands.ApplyConfig(next)); // re-syncs when connected
         Context.System.EventStream.Publish(new GardenMetricsEvents.TextfileConfigured(next.MetricsTextfile));
-        gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
+        _gate.Tell(new ActivationGate.Configure(next.EffectiveInhibit));
         EnsureSubscriptionActors();
-        foreach (var name in subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
+        foreach (var name in _subscriptions.Keys.ToList()) UpdateSubscription(name, processStart: false);
     }
 
     private GardenStatus BuildStatus()
     {
-        var now = settings.Clock.GetCurrentInstant();
-        var stored = settings.Store.Current.Subscriptions ?? [];
+        var now = _settings.Clock.GetCurrentInstant();
+        var stored = _settings.Store.Current.Subscriptions ?? [];
         var list = ImmutableArray.CreateBuilder<SubscriptionStatus>();
         foreach (var name in SubscriptionNames().Order(StringComparer.Ordinal))
         {
             var synced = stored.FirstOrDefault(s => s.Spec.Name == name);
-            var spec = synced?.Spec ?? config.Subscriptions.FirstOrDefault(s => s.Name == name);
+            var spec = synced?.Spec ?? _config.Subscriptions.FirstOrDefault(s => s.Name == name);
             if (spec is null) continue;
             var zone = GardenSubscriptionActor.ZoneOf(spec);
             string? nextFire = null;
@@ -237,9 +237,9 @@ public sealed class GardenHostActor : ReceiveActor
             list.Add(new SubscriptionStatus(
                 name, synced?.Sid, spec.SeedName, spec.SeedType.ToWire(), spec.Schedule, spec.Timezone, nextFire,
                 explanation.NextChange is { } change ? NodaTime.Text.InstantPattern.ExtendedIso.Format(change) : null,
-                synced is not null && state.CurrentSeed.TryGetValue(synced.Sid, out var cur) ? cur : null,
-                synced is not null && state.PendingSeed.TryGetValue(synced.Sid, out var pend) ? pend : null));
+                synced is not null && _state.CurrentSeed.TryGetValue(synced.Sid, out var cur) ? cur : null,
+                synced is not null && _state.PendingSeed.TryGetValue(synced.Sid, out var pend) ? pend : null));
         }
-        return new GardenStatus(settings.Version, state.Connected, settings.Store.Current.GardenSid, state.StatusLine, state.ActiveDeployments, list.ToImmutable());
+        return new GardenStatus(_settings.Version, _state.Connected, _settings.Store.Current.GardenSid, _state.StatusLine, _state.ActiveDeployments, list.ToImmutable());
     }
 }

@@ -28,36 +28,36 @@ public sealed record GardenMetricsSettings(string? TextfilePath, string StateDir
 /// </summary>
 public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
 {
-    private readonly GardenMetricsSettings settings;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly string savePath;
-    private GardenMetrics metrics;
-    private string? saved;
-    private string? lastError;
-    private string? textfile;
+    private readonly GardenMetricsSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _savePath;
+    private GardenMetrics _metrics;
+    private string? _saved;
+    private string? _lastError;
+    private string? _textfile;
 
     public GardenMetricsActor(GardenMetricsSettings settings)
     {
-        this.settings = settings;
-        savePath = GardenMetricsStore.PathIn(settings.StateDirectory);
-        metrics = GardenMetrics.Initial(settings.Version);
+        _settings = settings;
+        _savePath = GardenMetricsStore.PathIn(settings.StateDirectory);
+        _metrics = GardenMetrics.Initial(settings.Version);
 
         Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
-            if (c.Connected == metrics.Connected) return;
-            Update(metrics.WithConnection(c.Connected, Now));
+            if (c.Connected == _metrics.Connected) return;
+            Update(_metrics.WithConnection(c.Connected, Now));
         });
         Receive<GardenMetricsEvents.DeploymentEnded>(e =>
         {
             var names = (settings.Store.Current.Subscriptions ?? []).ToDictionary(s => s.Sid, s => s.Spec.Name, StringComparer.Ordinal);
-            Update(metrics.WithDeploymentFinished(e.Result, Now,
+            Update(_metrics.WithDeploymentFinished(e.Result, Now,
                 e.Seeds.Select(s => new FinishedSeed(names.GetValueOrDefault(s.SubscriptionSid) ?? s.SubscriptionSid, s.Result, s.Activated))));
         });
         Receive<GardenMetricsEvents.TextfileConfigured>(c => Configure(c.Path));
-        Receive<GardenMetricsEvents.GateChanged>(g => Update(metrics with { Inhibited = g.Inhibited, WaitingForRebootLock = g.WaitingForRebootLock }));
+        Receive<GardenMetricsEvents.GateChanged>(g => Update(_metrics with { Inhibited = g.Inhibited, WaitingForRebootLock = g.WaitingForRebootLock }));
         Receive<Refresh>(_ =>
         {
-            var next = metrics.Touch(Now);
+            var next = _metrics.Touch(Now);
             if (settings.Store.Current.Subscriptions is { } synced) next = next.KeepSubscriptions(synced.Select(s => s.Spec.Name).ToHashSet(StringComparer.Ordinal));
             Update(next);
         });
@@ -67,7 +67,7 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
 
     public static Props Props(GardenMetricsSettings settings) => Akka.Actor.Props.Create(() => new GardenMetricsActor(settings));
 
-    private Instant Now => settings.Clock.GetCurrentInstant();
+    private Instant Now => _settings.Clock.GetCurrentInstant();
 
     protected override void PreStart()
     {
@@ -76,61 +76,61 @@ public sealed class GardenMetricsActor : ReceiveActor, IWithTimers
         events.Subscribe(Self, typeof(GardenMetricsEvents.DeploymentEnded));
         events.Subscribe(Self, typeof(GardenMetricsEvents.GateChanged));
         events.Subscribe(Self, typeof(GardenMetricsEvents.TextfileConfigured));
-        Timers.StartPeriodicTimer("refresh", Refresh.Instance, settings.EffectiveInterval);
-        Configure(settings.TextfilePath);
+        Timers.StartPeriodicTimer("refresh", Refresh.Instance, _settings.EffectiveInterval);
+        Configure(_settings.TextfilePath);
     }
 
     /// <summary>Starts (restoring the saved counters), moves or stops the textfile.</summary>
     private void Configure(string? path)
     {
-        if (path == textfile) return;
-        if (textfile is { } old)
+        if (path == _textfile) return;
+        if (_textfile is { } old)
         {
             try { File.Delete(old); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove the old metrics textfile {Path}: {Reason}", old, e.Message); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _log.Warning("Could not remove the old metrics textfile {Path}: {Reason}", old, e.Message); }
         }
-        var wasOff = textfile is null;
-        textfile = path;
-        lastError = null;
+        var wasOff = _textfile is null;
+        _textfile = path;
+        _lastError = null;
         if (path is null) return;
         if (wasOff)
         {
             try
             {
-                if (GardenMetricsStore.Load(savePath, settings.Version) is { } restored) metrics = metrics.RestoredFrom(restored);
+                if (GardenMetricsStore.Load(_savePath, _settings.Version) is { } restored) _metrics = _metrics.RestoredFrom(restored);
             }
             catch (InvalidDataException e)
             {
-                log.Warning("{Reason}; the garden's metrics start again from zero", e.Message);
+                _log.Warning("{Reason}; the garden's metrics start again from zero", e.Message);
             }
-            saved = GardenMetricsStore.Serialize(metrics);
+            _saved = GardenMetricsStore.Serialize(_metrics);
         }
-        Update(metrics);
+        Update(_metrics);
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     private void Update(GardenMetrics next)
     {
-        metrics = next;
-        if (textfile is null) return;
+        _metrics = next;
+        if (_textfile is null) return;
         try
         {
-            var persisted = GardenMetricsStore.Serialize(metrics);
-            if (persisted != saved)
+            var persisted = GardenMetricsStore.Serialize(_metrics);
+            if (persisted != _saved)
             {
-                GardenStateStore.EnsureDirectory(settings.StateDirectory);
-                GardenMetricsStore.Save(savePath, metrics);
-                saved = persisted;
+                GardenStateStore.EnsureDirectory(_settings.StateDirectory);
+                GardenMetricsStore.Save(_savePath, _metrics);
+                _saved = persisted;
             }
-            MetricsTextfileWriter.Write(textfile, GardenMetricsText.Format(metrics));
-            if (lastError is not null) log.Info("Metrics textfile {Path} written again", textfile);
-            lastError = null;
+            MetricsTextfileWriter.Write(_textfile, GardenMetricsText.Format(_metrics));
+            if (_lastError is not null) _log.Info("Metrics textfile {Path} written again", _textfile);
+            _lastError = null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (e.Message != lastError) log.Warning("Cannot write the garden's metrics ({Path}): {Reason}; trying again in {RetrySeconds}s", textfile, e.Message, Math.Round(settings.EffectiveInterval.TotalSeconds));
-            lastError = e.Message;
+            if (e.Message != _lastError) _log.Warning("Cannot write the garden's metrics ({Path}): {Reason}; trying again in {RetrySeconds}s", _textfile, e.Message, Math.Round(_settings.EffectiveInterval.TotalSeconds));
+            _lastError = e.Message;
         }
     }
 

@@ -15,27 +15,27 @@ namespace Sower.Actors.Garden;
 public sealed class GardenStateStore
 {
     public const string FileName = "state.json";
-    private readonly object gate = new();
-    private GardenLocalState current;
+    private readonly object _gate = new();
+    private GardenLocalState _current;
 
     public GardenStateStore(string directory)
     {
         Directory = directory;
-        current = Read();
+        _current = Read();
     }
 
     public string Directory { get; }
     public string FilePath => Path.Combine(Directory, FileName);
 
-    public GardenLocalState Current { get { lock (gate) return current; } }
+    public GardenLocalState Current { get { lock (_gate) return _current; } }
 
     public GardenLocalState Update(Func<GardenLocalState, GardenLocalState> change)
     {
-        lock (gate)
+        lock (_gate)
         {
-            var next = change(current);
+            var next = change(_current);
             Write(next);
-            current = next;
+            _current = next;
             return next;
         }
     }

@@ -27,38 +27,38 @@ public static class GardenSubscriptionCommands
 public sealed class GardenSubscriptionActor : ReceiveActor
 {
     public static readonly Duration Cooldown = Duration.FromSeconds(60);
-    private readonly string name;
-    private readonly IActorRef link;
-    private readonly IClock clock;
-    private readonly GardenStateStore store;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private SyncedSubscription? synced;
-    private IActorRef? scheduler;
-    private (string Sid, string? Schedule, string? Zone)? schedulerKey;
-    private Instant? lastFired;
-    private bool connected;
-    private bool pendingCatchUp;
+    private readonly string _name;
+    private readonly IActorRef _link;
+    private readonly IClock _clock;
+    private readonly GardenStateStore _store;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private SyncedSubscription? _synced;
+    private IActorRef? _scheduler;
+    private (string Sid, string? Schedule, string? Zone)? _schedulerKey;
+    private Instant? _lastFired;
+    private bool _connected;
+    private bool _pendingCatchUp;
 
     public GardenSubscriptionActor(string name, IActorRef link, IClock clock, GardenStateStore store)
     {
-        this.name = name;
-        this.link = link;
-        this.clock = clock;
-        this.store = store;
+        _name = name;
+        _link = link;
+        _clock = clock;
+        _store = store;
 
         Receive<GardenSubscriptionCommands.Update>(OnUpdate);
         Receive<SchedulerActor.Fired>(OnFired);
         Receive<GardenDaemonEvents.ConnectionChanged>(c =>
         {
-            connected = c.Connected;
+            _connected = c.Connected;
         });
         Receive<GardenDaemonCommands.PollOnConnect>(_ =>
         {
-            connected = true;
+            _connected = true;
             Request(Trigger.PollOnConnect, force: false, replyTo: null);
-            if (pendingCatchUp)
+            if (_pendingCatchUp)
             {
-                pendingCatchUp = false;
+                _pendingCatchUp = false;
                 Request(Trigger.Scheduled, force: false, replyTo: null);
             }
         });
@@ -66,8 +66,8 @@ public sealed class GardenSubscriptionActor : ReceiveActor
         Receive<GardenDaemonCommands.InvokeResult>(r => r.Correlation is PendingRequest pending, r => OnRequestOutcome((PendingRequest)r.Correlation!, r.Reply));
         Receive<SchedulerActor.GetNextFire>(q =>
         {
-            if (scheduler is null) Sender.Tell(new SchedulerActor.NextFire(null));
-            else scheduler.Forward(q);
+            if (_scheduler is null) Sender.Tell(new SchedulerActor.NextFire(null));
+            else _scheduler.Forward(q);
         });
     }
 
@@ -77,48 +77,48 @@ public sealed class GardenSubscriptionActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
-        Context.Parent.Tell(new GardenSubscriptionCommands.Started(name));
+        Context.Parent.Tell(new GardenSubscriptionCommands.Started(_name));
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     private void OnUpdate(GardenSubscriptionCommands.Update update)
     {
-        synced = update.Synced;
-        var key = synced is null ? ((string, string?, string?)?)null : (synced.Sid, synced.Spec.Schedule, synced.Spec.Timezone);
-        if (key == schedulerKey && scheduler is not null) return;
-        if (scheduler is not null) { Context.Stop(scheduler); scheduler = null; }
-        schedulerKey = key;
-        if (synced?.Spec.Schedule is not { } expression) return;
+        _synced = update.Synced;
+        var key = _synced is null ? ((string, string?, string?)?)null : (_synced.Sid, _synced.Spec.Schedule, _synced.Spec.Timezone);
+        if (key == _schedulerKey && _scheduler is not null) return;
+        if (_scheduler is not null) { Context.Stop(_scheduler); _scheduler = null; }
+        _schedulerKey = key;
+        if (_synced?.Spec.Schedule is not { } expression) return;
         if (!CronSchedule.TryParse(expression, out var schedule, out var error))
         {
-            log.Error("Subscription {Subscription}: unparsable schedule \"{Schedule}\" skipped: {Error}", name, expression, error);
+            _log.Error("Subscription {Subscription}: unparsable schedule \"{Schedule}\" skipped: {Error}", _name, expression, error);
             return;
         }
-        var zone = ZoneOf(synced.Spec);
-        var covered = store.Current.LastFires.TryGetValue(name, out var at) ? at : (Instant?)null;
-        if (covered is null) store.Update(s => s with { LastFires = s.LastFires.SetItem(name, clock.GetCurrentInstant()) });
-        scheduler = Context.ActorOf(SchedulerActor.Props(schedule!, zone, clock, covered, update.ProcessStart), "scheduler-" + Guid.NewGuid().ToString("N")[..8]);
+        var zone = ZoneOf(_synced.Spec);
+        var covered = _store.Current.LastFires.TryGetValue(_name, out var at) ? at : (Instant?)null;
+        if (covered is null) _store.Update(s => s with { LastFires = s.LastFires.SetItem(_name, _clock.GetCurrentInstant()) });
+        _scheduler = Context.ActorOf(SchedulerActor.Props(schedule!, zone, _clock, covered, update.ProcessStart), "scheduler-" + Guid.NewGuid().ToString("N")[..8]);
     }
 
     private void OnFired(SchedulerActor.Fired fired)
     {
-        var now = clock.GetCurrentInstant();
-        store.Update(s => s with { LastFires = s.LastFires.SetItem(name, now) });
-        if (lastFired is { } last && now - last < Cooldown)
+        var now = _clock.GetCurrentInstant();
+        _store.Update(s => s with { LastFires = s.LastFires.SetItem(_name, now) });
+        if (_lastFired is { } last && now - last < Cooldown)
         {
-            log.Info("Skipping scheduled deployment, fired recently (subscription {Subscription})", name);
+            _log.Info("Skipping scheduled deployment, fired recently (subscription {Subscription})", _name);
             return;
         }
-        lastFired = now;
-        if (synced is null)
+        _lastFired = now;
+        if (_synced is null)
         {
-            log.Warning("Subscription {Subscription} fired but is not stored locally; nothing to request", name);
+            _log.Warning("Subscription {Subscription} fired but is not stored locally; nothing to request", _name);
             return;
         }
-        if (fired.CatchUp && !connected)
+        if (fired.CatchUp && !_connected)
         {
-            pendingCatchUp = true; // sent once the session is up
+            _pendingCatchUp = true; // sent once the session is up
             return;
         }
         Request(Trigger.Scheduled, force: false, replyTo: null);
@@ -126,24 +126,24 @@ public sealed class GardenSubscriptionActor : ReceiveActor
 
     private void Request(Trigger trigger, bool force, IActorRef? replyTo)
     {
-        if (synced is null)
+        if (_synced is null)
         {
             replyTo?.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.NotSynced));
             return;
         }
-        var spec = synced.Spec;
-        var decision = PolicyEvaluator.Evaluate(spec.Policy, trigger, clock.GetCurrentInstant(), spec.SeedType, ZoneOf(spec));
+        var spec = _synced.Spec;
+        var decision = PolicyEvaluator.Evaluate(spec.Policy, trigger, _clock.GetCurrentInstant(), spec.SeedType, ZoneOf(spec));
         if (decision.Kind == DecisionKind.Deny)
         {
-            log.Info("Subscription {Subscription}: {Trigger} not permitted by the local policy; no request sent", name, trigger.ToWire());
+            _log.Info("Subscription {Subscription}: {Trigger} not permitted by the local policy; no request sent", _name, trigger.ToWire());
             replyTo?.Tell(new GardenDaemonCommands.AdminReply(false, AdminProtocol.PolicyDenied));
             return;
         }
         // Confirm: send anyway, the server turns it into an approval (§4.7).
         var requestId = RequestId.New();
-        var request = GatewayRequests.Request(requestId, [synced.Sid], trigger, force);
+        var request = GatewayRequests.Request(requestId, [_synced.Sid], trigger, force);
         // The link always answers (its own reply timeout, or not_connected), so no Ask is needed here.
-        link.Tell(new GardenDaemonCommands.Invoke(request, new PendingRequest(trigger, requestId.Value, replyTo)));
+        _link.Tell(new GardenDaemonCommands.Invoke(request, new PendingRequest(trigger, requestId.Value, replyTo)));
     }
 
     private void OnRequestOutcome(PendingRequest outcome, GatewayReply reply)
@@ -151,13 +151,13 @@ public sealed class GardenSubscriptionActor : ReceiveActor
         if (reply.Ok)
         {
             var awaiting = reply.Body?["status"]?.ToString() == GatewayProtocol.RequestAwaitingApproval;
-            log.Info("Subscription {Subscription}: {Trigger} request {RequestId} accepted", name, outcome.Trigger.ToWire(), outcome.RequestId);
+            _log.Info("Subscription {Subscription}: {Trigger} request {RequestId} accepted", _name, outcome.Trigger.ToWire(), outcome.RequestId);
             outcome.ReplyTo?.Tell(awaiting
                 ? new GardenDaemonCommands.AdminReply(false, AdminProtocol.ApprovalRequired)
                 : new GardenDaemonCommands.AdminReply(true, AdminProtocol.DeploymentEnqueued));
             return;
         }
-        log.Info("Subscription {Subscription}: {Trigger} request {RequestId} refused: {ErrorCode} {ErrorMessage}", name, outcome.Trigger.ToWire(), outcome.RequestId, reply.ErrorCode, reply.ErrorMessage);
+        _log.Info("Subscription {Subscription}: {Trigger} request {RequestId} refused: {ErrorCode} {ErrorMessage}", _name, outcome.Trigger.ToWire(), outcome.RequestId, reply.ErrorCode, reply.ErrorMessage);
         var text = reply.ErrorCode switch
         {
             ServerLinkActor.NotConnected => AdminProtocol.NotConnected,

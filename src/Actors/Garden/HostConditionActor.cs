@@ -24,21 +24,21 @@ public static class HostConditionCommands
 /// </summary>
 public sealed class HostConditionActor : ReceiveActor
 {
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly HostConditionStore conditions;
-    private readonly GardenStateStore state;
-    private readonly ProfileRoots roots;
-    private readonly IClock clock;
-    private readonly IActorRef link;
-    private (RebootPending?, Drift?)? lastSent;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HostConditionStore _conditions;
+    private readonly GardenStateStore _state;
+    private readonly ProfileRoots _roots;
+    private readonly IClock _clock;
+    private readonly IActorRef _link;
+    private (RebootPending?, Drift?)? _lastSent;
 
     public HostConditionActor(HostConditionStore conditions, GardenStateStore state, ProfileRoots roots, IClock clock, IActorRef link)
     {
-        this.conditions = conditions;
-        this.state = state;
-        this.roots = roots;
-        this.clock = clock;
-        this.link = link;
+        _conditions = conditions;
+        _state = state;
+        _roots = roots;
+        _clock = clock;
+        _link = link;
         Receive<HostConditionCommands.Check>(c =>
         {
             if (conditions.Observe(roots, clock.GetCurrentInstant(), out var after)) Describe(after);
@@ -49,9 +49,9 @@ public sealed class HostConditionActor : ReceiveActor
         {
             if (!r.Reply.Ok)
             {
-                lastSent = null; // try again with the next change or session
+                _lastSent = null; // try again with the next change or session
                 if (r.Reply.ErrorCode == ServerLinkActor.NotConnected) return;
-                log.Warning("The server did not take the host condition report: {ErrorCode} {ErrorMessage}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
+                _log.Warning("The server did not take the host condition report: {ErrorCode} {ErrorMessage}", r.Reply.ErrorCode, r.Reply.ErrorMessage);
             }
         });
     }
@@ -62,8 +62,8 @@ public sealed class HostConditionActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(HostConditionCommands.Changed));
-        if (conditions.ReadError is { } error) log.Warning("Host condition unknown: {Error}", error);
-        if (conditions.Observe(roots, clock.GetCurrentInstant(), out var after)) Describe(after);
+        if (_conditions.ReadError is { } error) _log.Warning("Host condition unknown: {Error}", error);
+        if (_conditions.Observe(_roots, _clock.GetCurrentInstant(), out var after)) Describe(after);
         else if (after.RebootPending is not null || after.Drift is not null) Describe(after);
     }
 
@@ -71,17 +71,17 @@ public sealed class HostConditionActor : ReceiveActor
 
     private void Describe(HostCondition c)
     {
-        if (c.RebootPending is { } p) log.Info("Reboot pending ({Reason}): {System} is installed for the next boot", p.Reason, p.System);
-        if (c.Drift is { } d) log.Warning("Host drifted: {Detail}; it runs {Running}, Sower deployed {Expected}", d.Detail, d.Running ?? "nothing", d.Expected);
-        if (c.RebootPending is null && c.Drift is null && c.DeployedSystem is not null) log.Info("Host runs what Sower deployed: {System}", c.DeployedSystem);
+        if (c.RebootPending is { } p) _log.Info("Reboot pending ({Reason}): {System} is installed for the next boot", p.Reason, p.System);
+        if (c.Drift is { } d) _log.Warning("Host drifted: {Detail}; it runs {Running}, Sower deployed {Expected}", d.Detail, d.Running ?? "nothing", d.Expected);
+        if (c.RebootPending is null && c.Drift is null && c.DeployedSystem is not null) _log.Info("Host runs what Sower deployed: {System}", c.DeployedSystem);
     }
 
     private void Send(HostCondition c, bool always)
     {
         var reported = (c.RebootPending, c.Drift);
-        if (!always && lastSent == reported) return;
-        if (state.Current.GardenSid is not { } sid) return;
-        lastSent = reported;
-        link.Tell(new GardenDaemonCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
+        if (!always && _lastSent == reported) return;
+        if (_state.Current.GardenSid is not { } sid) return;
+        _lastSent = reported;
+        _link.Tell(new GardenDaemonCommands.Invoke(GardenConditionReport.Message(sid, c.RebootPending, c.Drift)));
     }
 }

@@ -17,13 +17,13 @@ public sealed class HostConditionStore
 {
     public const string FileName = "host-condition.json";
     private static readonly ConditionalWeakTable<GardenStateStore, HostConditionStore> ByState = new();
-    private readonly object gate = new();
-    private HostCondition current;
+    private readonly object _gate = new();
+    private HostCondition _current;
 
     public HostConditionStore(string directory)
     {
         Directory = directory;
-        (current, ReadError) = Read(FilePath);
+        (_current, ReadError) = Read(FilePath);
     }
 
     /// <summary>The store beside a garden's state.json (one per state store, so every actor of a garden shares it).</summary>
@@ -33,17 +33,17 @@ public sealed class HostConditionStore
     public string FilePath => Path.Combine(Directory, FileName);
     public string? ReadError { get; }
 
-    public HostCondition Current { get { lock (gate) return current; } }
+    public HostCondition Current { get { lock (_gate) return _current; } }
 
     /// <summary>Applies the change; writes and returns true only when the condition changed.</summary>
     public bool Update(Func<HostCondition, HostCondition> change, out HostCondition after)
     {
-        lock (gate)
+        lock (_gate)
         {
-            after = change(current);
-            if (after == current) return false;
+            after = change(_current);
+            if (after == _current) return false;
             Write(after);
-            current = after;
+            _current = after;
             return true;
         }
     }

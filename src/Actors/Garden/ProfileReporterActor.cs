@@ -9,14 +9,14 @@ namespace Sower.Actors.Garden;
 /// <summary>Reads the system and Home-Manager profiles and queues the report (and, after a sync, the version report) in the outbox.</summary>
 public sealed class ProfileReporterActor : ReceiveActor
 {
-    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ProfileReporterActor(IActorRef link, ProfileRoots roots, string gardenUser)
     {
         Receive<GardenDaemonCommands.ReportProfiles>(report =>
         {
             var payload = ProfileScanner.Scan(report.Subscriptions, roots, gardenUser);
-            log.Debug("Reporting {ProfileCount} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
+            _log.Debug("Reporting {ProfileCount} profile(s)", (payload["profiles"] as JsonArray)?.Count ?? 0);
             link.Tell(new GardenDaemonCommands.SendDurable(ProfileScanner.Report(payload)));
             if (report.ThenVersion is { } version) link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.GardenReport(version)));
         });

@@ -14,17 +14,17 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
 {
     private const string FireTimer = "fire";
     private static readonly Duration MaxTimer = Duration.FromHours(12);
-    private readonly CronSchedule schedule;
-    private readonly DateTimeZone zone;
-    private readonly IClock clock;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private Instant? next;
+    private readonly CronSchedule _schedule;
+    private readonly DateTimeZone _zone;
+    private readonly IClock _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Instant? _next;
 
     public SchedulerActor(CronSchedule schedule, DateTimeZone zone, IClock clock, Instant? coveredUntil, bool processStart)
     {
-        this.schedule = schedule;
-        this.zone = zone;
-        this.clock = clock;
+        _schedule = schedule;
+        _zone = zone;
+        _clock = clock;
         var now = clock.GetCurrentInstant();
         if (schedule.IsReboot)
         {
@@ -33,11 +33,11 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
         }
         else if (processStart && coveredUntil is { } covered && schedule.LatestAtOrBefore(now, zone) is { } missed && missed > covered)
         {
-            log.Info("Catching up the schedule fire of {Missed} missed while the garden was down", missed);
+            _log.Info("Catching up the schedule fire of {Missed} missed while the garden was down", missed);
             Context.Parent.Tell(new Fired(missed, CatchUp: true));
         }
         Receive<Check>(_ => OnCheck());
-        Receive<GetNextFire>(_ => Sender.Tell(new NextFire(next)));
+        Receive<GetNextFire>(_ => Sender.Tell(new NextFire(_next)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -45,7 +45,7 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
     public static Props Props(CronSchedule schedule, DateTimeZone zone, IClock clock, Instant? coveredUntil, bool processStart) =>
         Akka.Actor.Props.Create(() => new SchedulerActor(schedule, zone, clock, coveredUntil, processStart));
 
-    protected override void PreStart() => Arm(clock.GetCurrentInstant());
+    protected override void PreStart() => Arm(_clock.GetCurrentInstant());
 
     /// <summary>Re-evaluate now (timers send it; tests send it after advancing a FakeClock).</summary>
     public sealed class Check
@@ -66,8 +66,8 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
 
     private void OnCheck()
     {
-        var now = clock.GetCurrentInstant();
-        if (next is { } due && now >= due)
+        var now = _clock.GetCurrentInstant();
+        if (_next is { } due && now >= due)
         {
             Context.Parent.Tell(new Fired(due, CatchUp: false));
             Arm(now);
@@ -78,9 +78,9 @@ public sealed class SchedulerActor : ReceiveActor, IWithTimers
 
     private void Arm(Instant? after)
     {
-        var now = clock.GetCurrentInstant();
-        if (after is not null) next = schedule.NextAfter(after.Value, zone);
-        if (next is not { } due) { Timers.Cancel(FireTimer); return; }
+        var now = _clock.GetCurrentInstant();
+        if (after is not null) _next = _schedule.NextAfter(after.Value, _zone);
+        if (_next is not { } due) { Timers.Cancel(FireTimer); return; }
         var wait = due - now;
         if (wait < Duration.Zero) wait = Duration.Zero;
         if (wait > MaxTimer) wait = MaxTimer;

@@ -14,16 +14,16 @@ namespace Sower.Actors.Garden;
 /// </summary>
 public sealed partial class SeedExecutionActor
 {
-    private string? bootReason;
-    private string activationMode = NixosModes.Switch;
+    private string? _bootReason;
+    private string _activationMode = NixosModes.Switch;
 
     private sealed record Compared(ImmutableArray<string> Lines, IReadOnlyCollection<string>? Differing, string? Error);
 
     private void CompareWithRunningSystem()
     {
         Become(Comparing);
-        var running = SymlinkResolver.Canonicalize(settings.Roots.CurrentSystem, out var missing);
-        var next = seed.Artifact;
+        var running = SymlinkResolver.Canonicalize(_settings.Roots.CurrentSystem, out var missing);
+        var next = _seed.Artifact;
         Task.Run(async () =>
         {
             if (running is null) return new Compared([$"what changes: unknown, no running system to compare with ({missing})"], null, missing);
@@ -41,27 +41,27 @@ public sealed partial class SeedExecutionActor
         {
             foreach (var line in c.Lines) Line(line);
             var bootOnly = HostConditionRules.BootOnlyReason(c.Differing);
-            bootReason = HostConditionRules.BootReason(c.Differing);
-            activationMode = HostConditionRules.NixosMode(executing, bootOnly) ?? NixosModes.Switch;
-            if (executing == PolicyAction.Activate && activationMode == NixosModes.Boot)
+            _bootReason = HostConditionRules.BootReason(c.Differing);
+            _activationMode = HostConditionRules.NixosMode(_executing, bootOnly) ?? NixosModes.Switch;
+            if (_executing == PolicyAction.Activate && _activationMode == NixosModes.Boot)
             {
                 Line($"only boot components change ({string.Join(", ", c.Differing ?? [])}) and restart is not permitted now: installing for the next boot " +
                      "instead of switching live (the running kernel would meet new modules); the garden is marked reboot pending");
                 // Written before the activator is asked, so a garden restart in between reads the install back from the profile.
-                try { HostConditionStore.For(store).Update(h => h with { BootInstalling = seed.Artifact }, out _); }
+                try { HostConditionStore.For(_store).Update(h => h with { BootInstalling = _seed.Artifact }, out _); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Line($"could not record the host condition: {e.Message}"); }
             }
-            StartActivation(ActivatorRequest.NixOS(NewId(), seed.Artifact, activationMode), activationMode);
+            StartActivation(ActivatorRequest.NixOS(NewId(), _seed.Artifact, _activationMode), _activationMode);
         });
     }
 
     /// <summary>After a successful NixOS activation: Sower now runs (or will boot) this system; drift is over, a reboot may be pending.</summary>
     private void RecordActivatedSystem()
     {
-        var conditions = HostConditionStore.For(store);
+        var conditions = HostConditionStore.For(_store);
         try
         {
-            if (conditions.Update(c => HostConditionRules.AfterActivation(c, seed.Artifact, seed.Sid, activationMode, bootReason, clock.GetCurrentInstant()), out var after))
+            if (conditions.Update(c => HostConditionRules.AfterActivation(c, _seed.Artifact, _seed.Sid, _activationMode, _bootReason, _clock.GetCurrentInstant()), out var after))
             {
                 if (after.RebootPending is { } pending) Line($"reboot pending ({pending.Reason}): the host boots {pending.System} next time");
                 Context.System.EventStream.Publish(new HostConditionCommands.Changed());

@@ -65,33 +65,33 @@ public static class SeedExecution
 /// </summary>
 public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 {
-    private readonly GardenSeed seed;
-    private readonly PolicyAction allowed;
-    private readonly IActorRef activator;
-    private readonly GardenStateStore store;
-    private readonly IClock clock;
-    private readonly SeedExecution.Settings settings;
-    private readonly string subscriptionSid;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly StringBuilder lines = new();
-    private readonly string label;
-    private string? currentRequest;
-    private PolicyAction executing;
-    private readonly string? deploymentSid;
-    private bool asksForRollbackDeadline;
+    private readonly GardenSeed _seed;
+    private readonly PolicyAction _allowed;
+    private readonly IActorRef _activator;
+    private readonly GardenStateStore _store;
+    private readonly IClock _clock;
+    private readonly SeedExecution.Settings _settings;
+    private readonly string _subscriptionSid;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StringBuilder _lines = new();
+    private readonly string _label;
+    private string? _currentRequest;
+    private PolicyAction _executing;
+    private readonly string? _deploymentSid;
+    private bool _asksForRollbackDeadline;
 
     public SeedExecutionActor(GardenSeedDeployment item, PolicyAction allowed, IActorRef activator, GardenStateStore store, IClock clock, SeedExecution.Settings settings,
         string? deploymentSid = null)
     {
-        this.deploymentSid = deploymentSid;
-        seed = item.Seed;
-        subscriptionSid = item.SubscriptionSid;
-        this.allowed = allowed;
-        this.activator = activator;
-        this.store = store;
-        this.clock = clock;
-        this.settings = settings;
-        label = $"{seed.Name} ({seed.SeedTypeWire})";
+        _deploymentSid = deploymentSid;
+        _seed = item.Seed;
+        _subscriptionSid = item.SubscriptionSid;
+        _allowed = allowed;
+        _activator = activator;
+        _store = store;
+        _clock = clock;
+        _settings = settings;
+        _label = $"{_seed.Name} ({_seed.SeedTypeWire})";
         Staging();
     }
 
@@ -103,44 +103,44 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var every = settings.LogStreamInterval ?? TimeSpan.FromSeconds(2);
+        var every = _settings.LogStreamInterval ?? TimeSpan.FromSeconds(2);
         Timers.StartPeriodicTimer("flush", SeedExecution.Flush.Instance, every);
-        Line($"downloading {label}");
-        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Downloading));
+        Line($"downloading {_label}");
+        Context.Parent.Tell(new SeedExecution.StatusChanged(_seed.Sid, SeedDeploymentState.Downloading));
         // A Home-Manager seed is staged for its target user, so a user garden staging its own generation needs no privileges.
-        var forUser = seed.SeedType == SeedType.HomeManager
-            ? SeedExecution.TargetUser(seed, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec, settings.GardenUser)
+        var forUser = _seed.SeedType == SeedType.HomeManager
+            ? SeedExecution.TargetUser(_seed, _store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == _subscriptionSid)?.Spec, _settings.GardenUser)
             : null;
-        Send(ActivatorRequest.Stage(NewId(), seed.Artifact, subscriptionSid), settings.Timeouts.Realise, forUser);
+        Send(ActivatorRequest.Stage(NewId(), _seed.Artifact, _subscriptionSid), _settings.Timeouts.Realise, forUser);
     }
 
     private void Staging()
     {
         Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
-        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == _currentRequest, f =>
         {
             if (f.ExitCode != 0)
             {
                 if (f.Error is not null) Line(f.Error);
                 else Line($"activator exited with code {f.ExitCode}");
-                Line($"realization failed for {label}");
+                Line($"realization failed for {_label}");
                 Finish("failure", "none", null);
                 return;
             }
-            if (seed.SeedType == SeedType.GcRoot)
+            if (_seed.SeedType == SeedType.GcRoot)
             {
                 // gcroot: stage = realise + set the named profile (§4.6). A profile that already selects the artifact (e.g. the
                 // deployment resumed after a restart) is left alone, so no needless generation is added.
-                var pinned = ActivationReconciler.Check(seed, PolicyAction.Stage, settings.GardenUser, settings.Roots);
+                var pinned = ActivationReconciler.Check(_seed, PolicyAction.Stage, _settings.GardenUser, _settings.Roots);
                 if (pinned.Verdict == ReconcileVerdict.Applied)
                 {
-                    Line($"staged {label}; {pinned.Text} already");
+                    Line($"staged {_label}; {pinned.Text} already");
                     Finish("success", "stage", PolicyAction.Stage);
                     return;
                 }
                 Become(PinningProfile);
-                Send(ActivatorRequest.SetProfile(NewId(), seed.Artifact, ActivationReconciler.ProfileName(seed.Name)), settings.Timeouts.Activation);
+                Send(ActivatorRequest.SetProfile(NewId(), _seed.Artifact, ActivationReconciler.ProfileName(_seed.Name)), _settings.Timeouts.Activation);
                 return;
             }
             Decide();
@@ -151,47 +151,47 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
     {
         Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
-        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == _currentRequest, f =>
         {
-            if (f.ExitCode == 0) { Line($"staged {label}"); Finish("success", "stage", PolicyAction.Stage); }
-            else { Line(f.Error ?? $"activator exited with code {f.ExitCode}"); Line($"setting the profile failed for {label}"); Finish("failure", "none", null); }
+            if (f.ExitCode == 0) { Line($"staged {_label}"); Finish("success", "stage", PolicyAction.Stage); }
+            else { Line(f.Error ?? $"activator exited with code {f.ExitCode}"); Line($"setting the profile failed for {_label}"); Finish("failure", "none", null); }
         });
     }
 
     private void Decide()
     {
-        var sub = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid);
+        var sub = _store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == _subscriptionSid);
         PolicyAction? highest = null;
-        if (sub is not null && seed.SeedType is { } type)
+        if (sub is not null && _seed.SeedType is { } type)
         {
-            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, clock.GetCurrentInstant(), type, GardenSubscriptionActor.ZoneOf(sub.Spec));
+            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, _clock.GetCurrentInstant(), type, GardenSubscriptionActor.ZoneOf(sub.Spec));
         }
         if (highest is null)
         {
             // Never activate anyway when nothing is permitted now (pitfall 15).
-            Line($"staged {label}, no action permitted at execution time");
-            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
+            Line($"staged {_label}, no action permitted at execution time");
+            Context.Parent.Tell(new SeedExecution.StatusChanged(_seed.Sid, SeedDeploymentState.Completed));
             Finish("skipped", "stage", PolicyAction.Stage);
             return;
         }
-        var action = PolicyActions.Min(allowed, highest.Value);
+        var action = PolicyActions.Min(_allowed, highest.Value);
         if (action == PolicyAction.Stage)
         {
-            Line($"staged {label}, activation not permitted");
-            Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
+            Line($"staged {_label}, activation not permitted");
+            Context.Parent.Tell(new SeedExecution.StatusChanged(_seed.Sid, SeedDeploymentState.Completed));
             Finish("success", "stage", PolicyAction.Stage);
             return;
         }
-        executing = action;
-        if (seed.SeedType is SeedType.NixDarwin or SeedType.GcRoot or null)
+        _executing = action;
+        if (_seed.SeedType is SeedType.NixDarwin or SeedType.GcRoot or null)
         {
-            Line(seed.SeedType == SeedType.NixDarwin ? "activation of nix-darwin seeds is not supported" : $"activation of {seed.SeedTypeWire} seeds is not supported");
+            Line(_seed.SeedType == SeedType.NixDarwin ? "activation of nix-darwin seeds is not supported" : $"activation of {_seed.SeedTypeWire} seeds is not supported");
             Finish("failure", "none", null);
             return;
         }
-        var user = SeedExecution.TargetUser(seed, sub?.Spec, settings.GardenUser);
+        var user = SeedExecution.TargetUser(_seed, sub?.Spec, _settings.GardenUser);
         Become(WaitingForLock);
-        Context.Parent.Tell(new SeedExecution.ActivationStarting(seed.Sid, action, SeedExecution.ProfileKey(seed, user), user));
+        Context.Parent.Tell(new SeedExecution.ActivationStarting(_seed.Sid, action, SeedExecution.ProfileKey(_seed, user), user));
     }
 
     private void WaitingForLock()
@@ -199,11 +199,11 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<SeedExecution.Proceed>(_ =>
         {
-            var sub = store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid);
-            var user = SeedExecution.TargetUser(seed, sub?.Spec, settings.GardenUser);
+            var sub = _store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == _subscriptionSid);
+            var user = SeedExecution.TargetUser(_seed, sub?.Spec, _settings.GardenUser);
             ActivatorRequest request;
             string mode;
-            switch (seed.SeedType)
+            switch (_seed.SeedType)
             {
                 case SeedType.NixOS:
                     // First what changes (and whether only boot components do): see SeedExecutionActor.Changes.cs.
@@ -211,13 +211,13 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
                     return;
                 case SeedType.HomeManager:
                     mode = "activate";
-                    request = ActivatorRequest.HomeManager(NewId(), seed.Artifact, user);
+                    request = ActivatorRequest.HomeManager(NewId(), _seed.Artifact, user);
                     break;
                 default:
                     // The complete set of service seeds this garden wants active: this one plus every other subscription's.
                     mode = "services";
-                    var others = store.Current.Services.Where(kv => kv.Key != subscriptionSid).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
-                    request = ActivatorRequest.Services(NewId(), [.. others, new ServiceSeed(seed.Name, seed.Artifact)]);
+                    var others = _store.Current.Services.Where(kv => kv.Key != _subscriptionSid).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
+                    request = ActivatorRequest.Services(NewId(), [.. others, new ServiceSeed(_seed.Name, _seed.Artifact)]);
                     break;
             }
             StartActivation(request, mode);
@@ -226,58 +226,58 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
 
     private void StartActivation(ActivatorRequest request, string mode)
     {
-        request = WithRollbackDeadline(request, store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == subscriptionSid)?.Spec.Name);
-        Line($"activating {label} with mode: {mode}");
-        Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Activating));
+        request = WithRollbackDeadline(request, _store.Current.Subscriptions?.FirstOrDefault(s => s.Sid == _subscriptionSid)?.Spec.Name);
+        Line($"activating {_label} with mode: {mode}");
+        Context.Parent.Tell(new SeedExecution.StatusChanged(_seed.Sid, SeedDeploymentState.Activating));
         Become(Activating);
-        Send(request, settings.Timeouts.Activation);
+        Send(request, _settings.Timeouts.Activation);
     }
 
     private void Activating()
     {
         Receive<SeedExecution.Flush>(_ => FlushLines());
         Receive<ActivatorCommands.Output>(AppendFrame);
-        Receive<ActivatorCommands.Finished>(f => f.RequestId == currentRequest, f =>
+        Receive<ActivatorCommands.Finished>(f => f.RequestId == _currentRequest, f =>
         {
             if (f.ExitCode == 0)
             {
-                Line($"activated {label}");
-                if (seed.SeedType == SeedType.Service)
+                Line($"activated {_label}");
+                if (_seed.SeedType == SeedType.Service)
                 {
-                    store.Update(s => s with { ActiveServices = s.Services.SetItem(subscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
+                    _store.Update(s => s with { ActiveServices = s.Services.SetItem(_subscriptionSid, new ServiceSeed(_seed.Name, _seed.Artifact)) });
                 }
-                if (seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
-                log.Info("Completed activation of {Seed} seed={SeedId}", label, seed.Sid);
-                Context.Parent.Tell(new SeedExecution.StatusChanged(seed.Sid, SeedDeploymentState.Completed));
-                Finish("success", executing.ToWire(), executing, asksForRollbackDeadline);
+                if (_seed.SeedType == SeedType.NixOS) RecordActivatedSystem();
+                _log.Info("Completed activation of {Seed} seed={SeedId}", _label, _seed.Sid);
+                Context.Parent.Tell(new SeedExecution.StatusChanged(_seed.Sid, SeedDeploymentState.Completed));
+                Finish("success", _executing.ToWire(), _executing, _asksForRollbackDeadline);
                 return;
             }
             Line(f.Error ?? $"activator exited with code {f.ExitCode}");
-            Line($"activation failed for {label}");
-            Finish("failure", executing.ToWire(), null);
+            Line($"activation failed for {_label}");
+            Finish("failure", _executing.ToWire(), null);
         });
     }
 
     private void AppendFrame(ActivatorCommands.Output output)
     {
-        if (output.RequestId != currentRequest || output.Frame.Data is null) return;
-        lines.Append(LogLines.StripAnsi(output.Frame.Data)).Append('\n');
+        if (output.RequestId != _currentRequest || output.Frame.Data is null) return;
+        _lines.Append(LogLines.StripAnsi(output.Frame.Data)).Append('\n');
     }
 
     private void Send(ActivatorRequest request, TimeSpan timeout, string? forUser = null)
     {
-        currentRequest = request.Id;
-        activator.Tell(new ActivatorCommands.Run(request, Self, timeout, forUser));
+        _currentRequest = request.Id;
+        _activator.Tell(new ActivatorCommands.Run(request, Self, timeout, forUser));
     }
 
-    private void Line(string text) => lines.Append(LogLines.Garden(clock.GetCurrentInstant(), text)).Append('\n');
+    private void Line(string text) => _lines.Append(LogLines.Garden(_clock.GetCurrentInstant(), text)).Append('\n');
 
     /// <summary>Streams what was collected so far; the server appends it to the seed's log.</summary>
     private void FlushLines()
     {
-        if (lines.Length == 0) return;
-        Context.Parent.Tell(new SeedExecution.LogChunk(seed.Sid, lines.ToString()));
-        lines.Clear();
+        if (_lines.Length == 0) return;
+        Context.Parent.Tell(new SeedExecution.LogChunk(_seed.Sid, _lines.ToString()));
+        _lines.Clear();
     }
 
     /// <summary>
@@ -286,20 +286,20 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
     /// </summary>
     private ActivatorRequest WithRollbackDeadline(ActivatorRequest request, string? subscriptionName)
     {
-        var timeout = settings.ConfirmTimeoutFor(subscriptionName);
+        var timeout = _settings.ConfirmTimeoutFor(subscriptionName);
         var switches = request.Type == ActivatorRequestTypes.HomeManager
             || (request.Type == ActivatorRequestTypes.NixOS && request.Mode is { } m && NixosModes.SetsProfile(m));
-        if (deploymentSid is null || timeout <= 0 || !switches) return request;
-        asksForRollbackDeadline = true;
+        if (_deploymentSid is null || timeout <= 0 || !switches) return request;
+        _asksForRollbackDeadline = true;
         Line($"rollback deadline: the activator rolls back unless this garden reaches the server within {timeout}s" + (request.Mode == NixosModes.Boot ? " of the next boot" : " after the switch"));
-        return request with { Deployment = deploymentSid, ConfirmTimeout = timeout };
+        return request with { Deployment = _deploymentSid, ConfirmTimeout = timeout };
     }
 
     private void Finish(string result, string action, PolicyAction? executed, bool rollbackArmed = false)
     {
         Timers.CancelAll();
         // Only the lines not yet streamed: the server appends.
-        Context.Parent.Tell(new SeedExecution.Done(seed.Sid, result, action, lines.ToString(), executed, rollbackArmed));
+        Context.Parent.Tell(new SeedExecution.Done(_seed.Sid, result, action, _lines.ToString(), executed, rollbackArmed));
         Become(() => { ReceiveAny(_ => { }); });
     }
 

@@ -26,29 +26,29 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     public const string NotConnected = "not_connected";
     public const string TransportErrorCode = "transport_error";
 
-    private readonly IGardenGateway gateway;
-    private readonly GardenStateStore store;
-    private readonly string version;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<long, (IActorRef Target, string? Tag)> notify = new();
-    private readonly CancellationTokenSource lifetime = new();
-    private GardenConfig config;
-    private GardenLink link = GardenLink.Initial;
-    private GardenOutbox outbox = GardenOutbox.Empty;
+    private readonly IGardenGateway _gateway;
+    private readonly GardenStateStore _store;
+    private readonly string _version;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<long, (IActorRef Target, string? Tag)> _notify = new();
+    private readonly CancellationTokenSource _lifetime = new();
+    private GardenConfig _config;
+    private GardenLink _link = GardenLink.Initial;
+    private GardenOutbox _outbox = GardenOutbox.Empty;
     // The open session: set only while the actor is Connected (its behaviour), kept here so that PostStop can close it.
-    private IGatewaySession? session;
+    private IGatewaySession? _session;
 
     public ServerLinkActor(GardenConfig config, IGardenGateway gateway, GardenStateStore store, string version)
     {
-        this.config = config;
-        this.gateway = gateway;
-        this.store = store;
-        this.version = version;
+        _config = config;
+        _gateway = gateway;
+        _store = store;
+        _version = version;
 
-        Recover<GardenJournalEvents.OutboxMessageAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message)));
+        Recover<GardenJournalEvents.OutboxMessageAppended>(e => _outbox = _outbox.Appended(e.Seq, OutboxItem.Of(e.Message)));
         // Entries journaled before the typed outbox (v1): read back into their records; one of no known shape is sent as it was.
-        Recover<GardenJournalEvents.OutboxAppended>(e => outbox = outbox.Appended(e.Seq, OutboxItem.Legacy(e.Method, e.PayloadJson)));
-        Recover<GardenJournalEvents.OutboxDelivered>(e => outbox = outbox.Delivered(e.Seq));
+        Recover<GardenJournalEvents.OutboxAppended>(e => _outbox = _outbox.Appended(e.Seq, OutboxItem.Legacy(e.Method, e.PayloadJson)));
+        Recover<GardenJournalEvents.OutboxDelivered>(e => _outbox = _outbox.Delivered(e.Seq));
 
         // PreStart starts the first attempt while the journal recovers (SQLite start-up is the slow part): the actor starts Connecting.
         Connecting();
@@ -83,9 +83,9 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     protected override void PostStop()
     {
-        lifetime.Cancel();
-        var closing = session;
-        session = null;
+        _lifetime.Cancel();
+        var closing = _session;
+        _session = null;
         if (closing is not null) _ = closing.DisposeAsync().AsTask();
         base.PostStop();
     }
@@ -97,8 +97,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         Command<ConnectOutcome>(OnConnectOutcome);
         // The server may close the new connection before the attempt's outcome reaches us: remember it, drop the session then.
-        Command<SessionClosed>(c => link = link.ClosedBeforeOutcome(c.Generation));
-        Command<GardenDaemonCommands.ApplyConfig>(a => config = a.Config);
+        Command<SessionClosed>(c => _link = _link.ClosedBeforeOutcome(c.Generation));
+        Command<GardenDaemonCommands.ApplyConfig>(a => _config = a.Config);
         Command<GardenDaemonCommands.Reconnect>(OnReconnect);
         Command<Connect>(_ => { });
         Common();
@@ -110,7 +110,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Command<SessionClosed>(OnSessionLost);
         Command<GardenDaemonCommands.ApplyConfig>(a =>
         {
-            config = a.Config;
+            _config = a.Config;
             StartSync();
         });
         Command<GardenDaemonCommands.Reconnect>(OnReconnect);
@@ -123,7 +123,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void Disconnected()
     {
         Command<Connect>(_ => BeginAttempt());
-        Command<GardenDaemonCommands.ApplyConfig>(a => config = a.Config);
+        Command<GardenDaemonCommands.ApplyConfig>(a => _config = a.Config);
         Command<GardenDaemonCommands.Reconnect>(OnReconnect);
         Command<ConnectOutcome>(DisposeStale);
         Command<SessionClosed>(_ => { });
@@ -135,7 +135,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         Command<GardenDaemonCommands.ApplyConfig>(a =>
         {
-            config = a.Config;
+            _config = a.Config;
             BeginAttempt();
         });
         Command<Connect>(_ => BeginAttempt());
@@ -150,7 +150,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         Command<PushArrived>(p =>
         {
-            if (link.IsCurrent(p.Generation)) Context.Parent.Tell(new GardenDaemonCommands.PushReceived(p.Name, p.Payload));
+            if (_link.IsCurrent(p.Generation)) Context.Parent.Tell(new GardenDaemonCommands.PushReceived(p.Name, p.Payload));
         });
         Command<SyncOutcome>(OnSyncOutcome);
         Command<GardenDaemonCommands.SendDurable>(OnSendDurable);
@@ -160,27 +160,27 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
         Command<GardenDaemonCommands.Drain>(_ =>
         {
             // A draining garden never connects again; a session it has stays open until the process ends.
-            link = link.Drained();
+            _link = _link.Drained();
             Timers.Cancel(ReconnectTimer);
         });
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => log.Warning("Could not trim the outbox journal: {Error}", f.Cause.Message));
+        Command<DeleteMessagesFailure>(f => _log.Warning("Could not trim the outbox journal: {Error}", f.Cause.Message));
     }
 
     /// <summary>Starts a new attempt (a newer generation) and becomes Connecting; a draining garden stays where it is.</summary>
     private void BeginAttempt()
     {
-        if (link.Draining) return;
+        if (_link.Draining) return;
         StartAttempt();
         Become(Connecting);
     }
 
     private void StartAttempt()
     {
-        link = link.ConnectStarted();
-        var gen = link.Generation;
+        _link = _link.ConnectStarted();
+        var gen = _link.Generation;
         var self = Self;
-        var cfg = config;
+        var cfg = _config;
         ConnectOnce(cfg, gen, self).PipeTo(self);
     }
 
@@ -188,7 +188,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     {
         try
         {
-            var state = store.Current;
+            var state = _store.Current;
             if (state.Credential is null)
             {
                 if (cfg.AccessToken is null)
@@ -197,42 +197,42 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 }
                 var hostId = state.HostIdentifier ?? HostIdentifier(cfg.Name);
                 var enrolled = state.PendingEnrollment is { } ticket
-                    ? await gateway.ClaimAsync(cfg, ticket, lifetime.Token).ConfigureAwait(false)
-                    : await gateway.EnrollAsync(cfg, hostId, version, lifetime.Token).ConfigureAwait(false);
+                    ? await _gateway.ClaimAsync(cfg, ticket, _lifetime.Token).ConfigureAwait(false)
+                    : await _gateway.EnrollAsync(cfg, hostId, _version, _lifetime.Token).ConfigureAwait(false);
                 if (enrolled.Credential is null)
                 {
                     var first = state.PendingEnrollment is null;
-                    store.Update(s => s with { GardenSid = enrolled.GardenSid, HostIdentifier = hostId, PendingEnrollment = enrolled.Pending });
+                    _store.Update(s => s with { GardenSid = enrolled.GardenSid, HostIdentifier = hostId, PendingEnrollment = enrolled.Pending });
                     return new ConnectOutcome(gen, null, enrolled.Message, false, first ? LinkWait.Parked : LinkWait.StillPending);
                 }
-                state = store.Update(s => s with { GardenSid = enrolled.GardenSid, Credential = enrolled.Credential, HostIdentifier = hostId, PendingEnrollment = null });
+                state = _store.Update(s => s with { GardenSid = enrolled.GardenSid, Credential = enrolled.Credential, HostIdentifier = hostId, PendingEnrollment = null });
             }
             var listener = new Listener(self, gen);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
             timeout.CancelAfter(cfg.Timeouts.ServerReply);
-            var opened = await gateway.ConnectAsync(cfg, state.Credential!, listener, timeout.Token).ConfigureAwait(false);
+            var opened = await _gateway.ConnectAsync(cfg, state.Credential!, listener, timeout.Token).ConfigureAwait(false);
             return new ConnectOutcome(gen, opened, null, false);
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.CredentialRevoked)
         {
             // The credential is unknown or revoked: forget it and enrol again; the server re-binds this garden by host identifier.
-            store.Update(s => s with { Credential = null });
+            _store.Update(s => s with { Credential = null });
             return new ConnectOutcome(gen, null, $"garden credential rejected ({e.Message}); re-enrolling", true);
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.GardenDeleted)
         {
-            store.Update(s => s with { Credential = null, PendingEnrollment = null });
+            _store.Update(s => s with { Credential = null, PendingEnrollment = null });
             return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Deleted);
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentRejected)
         {
-            var enrollment = store.Current.PendingEnrollment?.EnrollmentSid;
-            store.Update(s => s with { PendingEnrollment = null });
+            var enrollment = _store.Current.PendingEnrollment?.EnrollmentSid;
+            _store.Update(s => s with { PendingEnrollment = null });
             return new ConnectOutcome(gen, null, e.Message, false, LinkWait.Rejected, enrollment);
         }
         catch (GatewayRejectedException e) when (e.Rejection == GatewayRejection.EnrollmentLapsed)
         {
-            store.Update(s => s with { PendingEnrollment = null });
+            _store.Update(s => s with { PendingEnrollment = null });
             return new ConnectOutcome(gen, null, $"the enrollment waiting for approval lapsed ({e.Message}); asking again", false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -243,8 +243,8 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnConnectOutcome(ConnectOutcome outcome)
     {
-        var verdict = link.Decide(outcome.Generation, outcome.Session is not null, outcome.Wait, outcome.RetryNow);
-        link = link.Apply(verdict);
+        var verdict = _link.Decide(outcome.Generation, outcome.Session is not null, outcome.Wait, outcome.RetryNow);
+        _link = _link.Apply(verdict);
         switch (verdict)
         {
             case ConnectVerdict.Stale:
@@ -252,7 +252,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 return;
             case ConnectVerdict.DroppedWhileOpening:
                 // The server closed this connection before the join's reply reached us (it kept another of ours): never keep a dead one.
-                log.Warning("The server closed the new connection while it was being opened; connecting again");
+                _log.Warning("The server closed the new connection while it was being opened; connecting again");
                 _ = outcome.Session!.DisposeAsync().AsTask();
                 ScheduleReconnect();
                 return;
@@ -260,13 +260,13 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 OnEnrollmentWait(outcome);
                 return;
             case ConnectVerdict.RetryNow:
-                log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
+                _log.Warning("Connection to {Endpoint} failed: {Error}", _config.Endpoint, outcome.Error);
                 // Re-enrol at once the first time; a credential refused again right after goes through the backoff, never a hot loop.
                 Become(Disconnected);
                 Self.Tell(Connect.Instance);
                 return;
             case ConnectVerdict.Backoff:
-                log.Warning("Connection to {Endpoint} failed: {Error}", config.Endpoint, outcome.Error);
+                _log.Warning("Connection to {Endpoint} failed: {Error}", _config.Endpoint, outcome.Error);
                 ScheduleReconnect();
                 return;
             case ConnectVerdict.DisposeDraining:
@@ -274,10 +274,10 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 Become(Disconnected);
                 return;
         }
-        session = outcome.Session!;
+        _session = outcome.Session!;
         Become(Connected);
-        var sid = store.Current.GardenSid;
-        log.Info("garden session established sid={GardenSid} connection={ConnectionId}", sid, session.ConnectionId ?? "?");
+        var sid = _store.Current.GardenSid;
+        _log.Info("garden session established sid={GardenSid} connection={ConnectionId}", sid, _session.ConnectionId ?? "?");
         Publish("connected");
         Context.System.EventStream.Publish(new GardenDaemonEvents.ConnectionChanged(true, sid));
         StartSync();
@@ -292,31 +292,31 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void OnEnrollmentWait(ConnectOutcome outcome)
     {
-        var sid = store.Current.GardenSid ?? "?";
-        var enrollment = outcome.Enrollment ?? store.Current.PendingEnrollment?.EnrollmentSid ?? "?";
-        var cap = config.Timeouts.EffectiveEnrollmentPoll;
+        var sid = _store.Current.GardenSid ?? "?";
+        var enrollment = outcome.Enrollment ?? _store.Current.PendingEnrollment?.EnrollmentSid ?? "?";
+        var cap = _config.Timeouts.EffectiveEnrollmentPoll;
         switch (outcome.Wait)
         {
             case LinkWait.Parked:
             case LinkWait.StillPending:
-                (link, var delay, var loud) = link.EnrollmentPolled(outcome.Wait, cap);
+                (_link, var delay, var loud) = _link.EnrollmentPolled(outcome.Wait, cap);
                 if (loud)
                 {
-                    log.Warning("This host is already enrolled on the server as garden {GardenSid}, and this garden has no valid credential for it (a lost or new " +
+                    _log.Warning("This host is already enrolled on the server as garden {GardenSid}, and this garden has no valid credential for it (a lost or new " +
                         "state directory, or a revoked credential): enrollment {EnrollmentSid} waits for an admin's approval. An admin approves it with " +
                         "`sower garden enrollments approve {EnrollmentSid}` (or rejects it with `sower garden enrollments reject {EnrollmentSid}`); this garden checks again " +
                         "every {PollSeconds} s at most.", sid, enrollment, enrollment, enrollment, (int)Math.Ceiling(cap.TotalSeconds));
                 }
                 else
                 {
-                    log.Info("Enrollment {EnrollmentSid} still waits for an admin's approval; checking again in {DelaySeconds} s", enrollment, (int)Math.Ceiling(delay.TotalSeconds));
+                    _log.Info("Enrollment {EnrollmentSid} still waits for an admin's approval; checking again in {DelaySeconds} s", enrollment, (int)Math.Ceiling(delay.TotalSeconds));
                 }
                 Publish("waiting for enrollment approval");
                 Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
                 Become(Disconnected);
                 break;
             case LinkWait.Deleted:
-                log.Error("The server refused this garden: {Error}. It was deleted on the server; until an admin restores it with " +
+                _log.Error("The server refused this garden: {Error}. It was deleted on the server; until an admin restores it with " +
                     "`sower garden restore {GardenSid}` this garden stays offline and tries again every {PollSeconds} s.",
                     outcome.Error, sid, (int)Math.Ceiling(cap.TotalSeconds));
                 Publish("deleted on the server");
@@ -324,7 +324,7 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
                 Become(Disconnected);
                 break;
             case LinkWait.Rejected:
-                log.Error("An admin rejected enrollment {EnrollmentSid} of garden {GardenSid} ({Error}). This garden stays offline; restart sower-garden (or run " +
+                _log.Error("An admin rejected enrollment {EnrollmentSid} of garden {GardenSid} ({Error}). This garden stays offline; restart sower-garden (or run " +
                     "`sower garden reload`) to ask again.", enrollment, sid, outcome.Error);
                 Publish("enrollment rejected");
                 Become(Rejected);
@@ -336,50 +336,50 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void ScheduleReconnect()
     {
         Become(Disconnected);
-        if (link.Draining) return;
-        (link, var delay) = link.BackedOff(Random.Shared.NextDouble());
+        if (_link.Draining) return;
+        (_link, var delay) = _link.BackedOff(Random.Shared.NextDouble());
         Publish($"reconnecting in {Math.Max(1, (int)Math.Round(delay.TotalSeconds))} s");
         Timers.StartSingleTimer(ReconnectTimer, Connect.Instance, delay);
     }
 
     private void OnSessionLost(SessionClosed closed)
     {
-        if (!link.IsCurrent(closed.Generation)) return;
-        log.Warning("Connection to the server lost: {Error}", closed.Error?.Message ?? "closed");
+        if (!_link.IsCurrent(closed.Generation)) return;
+        _log.Warning("Connection to the server lost: {Error}", closed.Error?.Message ?? "closed");
         CloseSession();
         ScheduleReconnect();
     }
 
     private void CloseSession()
     {
-        var old = session;
-        session = null;
-        outbox = outbox.Released();
+        var old = _session;
+        _session = null;
+        _outbox = _outbox.Released();
         if (old is not null) _ = old.DisposeAsync().AsTask();
-        Context.System.EventStream.Publish(new GardenDaemonEvents.ConnectionChanged(false, store.Current.GardenSid));
+        Context.System.EventStream.Publish(new GardenDaemonEvents.ConnectionChanged(false, _store.Current.GardenSid));
     }
 
     /// <summary>A new connection on request: whatever the current one proves, it was made before the switch.</summary>
     private void OnReconnect(GardenDaemonCommands.Reconnect reconnect)
     {
-        if (link.Draining) return;
-        log.Info("Reconnecting to the server: {Reason}", reconnect.Reason);
+        if (_link.Draining) return;
+        _log.Info("Reconnecting to the server: {Reason}", reconnect.Reason);
         Timers.Cancel(ReconnectTimer);
-        if (session is not null) CloseSession();
+        if (_session is not null) CloseSession();
         // A connect in progress belongs to the old generation: its outcome is discarded when it arrives.
         BeginAttempt();
     }
 
     private void StartSync()
     {
-        var current = session;
+        var current = _session;
         if (current is null) return;
-        var cfg = config;
+        var cfg = _config;
         var sync = new SubscriptionsSyncMessage(
             new JsonArray(cfg.Subscriptions.Select(s => (JsonNode?)SubscriptionJson.ToJson(s)).ToArray()),
             // The garden's own labels (issue 14.1) travel with every sync, so removing one from the file removes it on the server.
             new JsonObject(cfg.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))));
-        var gen = link.Generation;
+        var gen = _link.Generation;
         InvokeWithTimeout(current, GatewayProtocol.SubscriptionsSync, GatewayRequests.ToPayload(sync), cfg.Timeouts.ServerReply)
             .ContinueWith(t => new SyncOutcome(gen, cfg, t.IsCompletedSuccessfully ? t.Result : TransportError(t)),
                 TaskScheduler.Default)
@@ -388,68 +388,68 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
 
     private void OnSyncOutcome(SyncOutcome outcome)
     {
-        if (!link.IsCurrent(outcome.Generation)) return;
+        if (!_link.IsCurrent(outcome.Generation)) return;
         if (!outcome.Reply.Ok)
         {
             // Keep the previously stored subscriptions and cron jobs (pitfall 33); retry on the next connection or reload.
-            log.Error("Subscription sync failed: {ErrorCode} {ErrorMessage}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
+            _log.Error("Subscription sync failed: {ErrorCode} {ErrorMessage}; keeping the previously synced subscriptions", outcome.Reply.ErrorCode, outcome.Reply.ErrorMessage);
             return;
         }
         if (GardenLink.Synced(outcome.Config.Subscriptions, outcome.Reply.Body) is not { } synced)
         {
-            log.Error("Subscription sync failed: the reply holds no subscription list");
+            _log.Error("Subscription sync failed: the reply holds no subscription list");
             return;
         }
-        store.Update(s => s with { Subscriptions = synced });
-        log.Info("Synced {SubscriptionCount} subscription(s)", synced.Length);
+        _store.Update(s => s with { Subscriptions = synced });
+        _log.Info("Synced {SubscriptionCount} subscription(s)", synced.Length);
         Context.Parent.Tell(new GardenDaemonCommands.SubscriptionsSynced(synced));
         // The host follows with the profiles report, the version report and poll-on-connect, in that order (§5.5).
-        Context.Parent.Tell(new GardenDaemonCommands.SessionReady(store.Current.GardenSid));
+        Context.Parent.Tell(new GardenDaemonCommands.SessionReady(_store.Current.GardenSid));
     }
 
     private void OnSendDurable(GardenDaemonCommands.SendDurable send)
     {
         // Persist holds back later commands until this is journaled, so the next send sees the next sequence number.
-        var entry = new GardenJournalEvents.OutboxMessageAppended(outbox.NextSeq, send.Message);
+        var entry = new GardenJournalEvents.OutboxMessageAppended(_outbox.NextSeq, send.Message);
         Persist(entry, e =>
         {
-            outbox = outbox.Appended(e.Seq, OutboxItem.Of(e.Message));
-            if (send.NotifyDelivered is not null) notify[e.Seq] = (send.NotifyDelivered, send.Tag);
+            _outbox = _outbox.Appended(e.Seq, OutboxItem.Of(e.Message));
+            if (send.NotifyDelivered is not null) _notify[e.Seq] = (send.NotifyDelivered, send.Tag);
             TrySendNext();
         });
     }
 
     private void TrySendNext()
     {
-        if (session is null || outbox.Next() is not (var sending, var seq, var entry)) return;
-        outbox = sending;
-        var gen = link.Generation;
-        InvokeWithTimeout(session, entry.Method, entry.Payload(), config.Timeouts.ServerReply)
+        if (_session is null || _outbox.Next() is not (var sending, var seq, var entry)) return;
+        _outbox = sending;
+        var gen = _link.Generation;
+        InvokeWithTimeout(_session, entry.Method, entry.Payload(), _config.Timeouts.ServerReply)
             .ContinueWith(t => new SendOutcome(gen, seq, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message), TaskScheduler.Default)
             .PipeTo(Self);
     }
 
     private void OnSendOutcome(SendOutcome outcome)
     {
-        if (!link.IsCurrent(outcome.Generation) || !outbox.Awaits(outcome.Seq)) return;
+        if (!_link.IsCurrent(outcome.Generation) || !_outbox.Awaits(outcome.Seq)) return;
         var verdict = GardenOutbox.Judge(outcome.Reply);
         if (verdict == OutboxVerdict.Retry)
         {
             // Transport error or timeout: retry while connected; a disconnect resends after the next session.
-            outbox = outbox.Released();
-            log.Warning("Sending outbox message {OutboxSeq} failed: {Error}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
+            _outbox = _outbox.Released();
+            _log.Warning("Sending outbox message {OutboxSeq} failed: {Error}; retrying", outcome.Seq, outcome.Error ?? outcome.Reply?.ErrorCode);
             Timers.StartSingleTimer(ResendTimer, Resend.Instance, TimeSpan.FromSeconds(1));
             return;
         }
-        if (verdict == OutboxVerdict.Refused && outbox.Pending.TryGetValue(outcome.Seq, out var rejected))
+        if (verdict == OutboxVerdict.Refused && _outbox.Pending.TryGetValue(outcome.Seq, out var rejected))
         {
-            log.Warning("The server refused {Method}: {ErrorCode} {ErrorMessage}", rejected.Method, outcome.Reply?.ErrorCode, outcome.Reply?.ErrorMessage);
+            _log.Warning("The server refused {Method}: {ErrorCode} {ErrorMessage}", rejected.Method, outcome.Reply?.ErrorCode, outcome.Reply?.ErrorMessage);
         }
         Persist(new GardenJournalEvents.OutboxDelivered(outcome.Seq), e =>
         {
-            outbox = outbox.Delivered(e.Seq);
-            if (notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenDaemonCommands.DurableDelivered(target.Tag));
-            if (outbox.Pending.IsEmpty && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
+            _outbox = _outbox.Delivered(e.Seq);
+            if (_notify.Remove(e.Seq, out var target)) target.Target.Tell(new GardenDaemonCommands.DurableDelivered(target.Tag));
+            if (_outbox.Pending.IsEmpty && LastSequenceNr > 200) DeleteMessages(LastSequenceNr);
             TrySendNext();
         });
     }
@@ -457,19 +457,19 @@ public sealed class ServerLinkActor : ReceivePersistentActor, IWithTimers
     private void OnInvoke(GardenDaemonCommands.Invoke invoke)
     {
         var sender = Sender;
-        if (session is null)
+        if (_session is null)
         {
             sender.Tell(new GardenDaemonCommands.InvokeResult(GatewayReply.Failure(NotConnected, AdminProtocol.NotConnected), invoke.Correlation));
             return;
         }
-        InvokeWithTimeout(session, GatewayRequests.MethodOf(invoke.Message), GatewayRequests.ToPayload(invoke.Message), config.Timeouts.ServerReply)
+        InvokeWithTimeout(_session, GatewayRequests.MethodOf(invoke.Message), GatewayRequests.ToPayload(invoke.Message), _config.Timeouts.ServerReply)
             .ContinueWith(t => new GardenDaemonCommands.InvokeResult(t.IsCompletedSuccessfully ? t.Result : TransportError(t), invoke.Correlation), TaskScheduler.Default)
             .PipeTo(sender);
     }
 
     private async Task<GatewayReply> InvokeWithTimeout(IGatewaySession target, string method, JsonObject payload, TimeSpan timeout)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         cts.CancelAfter(timeout);
         return await target.InvokeAsync(method, payload, cts.Token).ConfigureAwait(false);
     }

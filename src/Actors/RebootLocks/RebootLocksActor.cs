@@ -21,27 +21,27 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
 {
     public const string Id = "reboot-locks";
 
-    private readonly IClock clock;
-    private readonly RebootLockSettings settings;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private RebootLockTable table = RebootLockTable.Empty;
+    private readonly IClock _clock;
+    private readonly RebootLockSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private RebootLockTable _table = RebootLockTable.Empty;
 
     public RebootLocksActor(IClock clock, RebootLockSettings settings, TimeSpan? expiryCheckInterval = null)
     {
-        this.clock = clock;
-        this.settings = settings;
+        _clock = clock;
+        _settings = settings;
         var every = expiryCheckInterval ?? TimeSpan.FromSeconds(30);
 
-        Recover<IRebootLockEvent>(evt => table = table.Apply(evt));
+        Recover<IRebootLockEvent>(evt => _table = _table.Apply(evt));
         Recover<RecoveryCompleted>(_ => Timers.StartPeriodicTimer("expire", ExpireRebootLeases.Instance, every));
 
-        Command<AcquireRebootLease>(cmd => ExpireThen(() => Execute(table.Decide(cmd, clock.GetCurrentInstant(), settings))));
-        Command<ReleaseRebootLease>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
-        Command<ForceReleaseRebootLease>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
-        Command<SetRebootGroupRules>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
-        Command<ReportGardenInhibition>(cmd => Execute(table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<AcquireRebootLease>(cmd => ExpireThen(() => Execute(_table.Decide(cmd, clock.GetCurrentInstant(), settings))));
+        Command<ReleaseRebootLease>(cmd => Execute(_table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<ForceReleaseRebootLease>(cmd => Execute(_table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<SetRebootGroupRules>(cmd => Execute(_table.Decide(cmd, clock.GetCurrentInstant())));
+        Command<ReportGardenInhibition>(cmd => Execute(_table.Decide(cmd, clock.GetCurrentInstant())));
         Command<ExpireRebootLeases>(_ => ExpireThen(() => { }));
-        Command<GetRebootLocks>(_ => Sender.Tell(table.List(clock.GetCurrentInstant(), settings)));
+        Command<GetRebootLocks>(_ => Sender.Tell(_table.List(clock.GetCurrentInstant(), settings)));
     }
 
     public override string PersistenceId => Id;
@@ -54,25 +54,25 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
     /// <summary>Persists the release of every overdue lease, then runs <paramref name="then"/> on the updated table.</summary>
     private void ExpireThen(Action then)
     {
-        var now = clock.GetCurrentInstant();
-        var expired = table.Expire(now);
+        var now = _clock.GetCurrentInstant();
+        var expired = _table.Expire(now);
         if (expired.IsEmpty)
         {
             then();
             return;
         }
-        var overdue = expired.OfType<RebootLeaseReleased>().Select(e => table.Leases[e.Garden.Value]).ToList();
+        var overdue = expired.OfType<RebootLeaseReleased>().Select(e => _table.Leases[e.Garden.Value]).ToList();
         var remaining = expired.Length;
         // In the last event's handler, not DeferAsync: Akka unstashes the next command as soon as the events' handlers have
         // run, ahead of a deferred handler, so a reply or tell from DeferAsync could come after the next command's (a dead
         // letter when that command stops the recipient, a stale answer otherwise).
         PersistAll(expired, e =>
         {
-            table = table.Apply(e);
+            _table = _table.Apply(e);
             if (--remaining > 0) return;
             foreach (var lease in overdue)
             {
-                log.Warning("Reboot lease of {GardenName} ({GardenId}) for {DeploymentId} expired after {LeaseTtl}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, settings.LeaseTtl);
+                _log.Warning("Reboot lease of {GardenName} ({GardenId}) for {DeploymentId} expired after {LeaseTtl}: held too long", lease.GardenName, lease.Garden.Value, lease.Deployment.Value, _settings.LeaseTtl);
                 Context.System.EventStream.Publish(new RebootLeaseHeldTooLong(lease, now));
                 Context.System.EventStream.Publish(new Sower.Messages.Webhooks.NotificationRaised(Sower.Messages.Webhooks.Notification.Of(
                     $"{Sower.Messages.Webhooks.NotificationKinds.RebootLockHeldTooLong}:{lease.Garden.Value}:{lease.Deployment.Value}",
@@ -95,7 +95,7 @@ public sealed class RebootLocksActor : ReceivePersistentActor, IWithTimers
         var remaining = decision.Events.Length;
         PersistAll(decision.Events, e =>
         {
-            table = table.Apply(e);
+            _table = _table.Apply(e);
             if (--remaining == 0) sender.Tell(decision.Reply); // not DeferAsync: see ExpireThen
         });
     }

@@ -13,11 +13,11 @@ namespace Sower.Actors.Serialization;
 /// </summary>
 public abstract class ManifestJsonSerializer : SerializerWithStringManifest
 {
-    private readonly string name;
-    private readonly FrozenDictionary<Type, string> manifests;
-    private readonly FrozenDictionary<string, Type> types;
-    private readonly FrozenDictionary<Type, object> singletons;
-    private readonly JsonSerializerOptions json;
+    private readonly string _name;
+    private readonly FrozenDictionary<Type, string> _manifests;
+    private readonly FrozenDictionary<string, Type> _types;
+    private readonly FrozenDictionary<Type, object> _singletons;
+    private readonly JsonSerializerOptions _json;
 
     protected ManifestJsonSerializer(ExtendedActorSystem system, FrozenDictionary<Type, string> manifests, JsonSerializerOptions json,
         params object[] singletons) : this(system, manifests, FrozenDictionary<string, Type>.Empty, json, singletons) { }
@@ -27,32 +27,32 @@ public abstract class ManifestJsonSerializer : SerializerWithStringManifest
     protected ManifestJsonSerializer(ExtendedActorSystem system, FrozenDictionary<Type, string> manifests, FrozenDictionary<string, Type> legacy,
         JsonSerializerOptions json, params object[] singletons) : base(system)
     {
-        name = GetType().Name;
-        this.manifests = manifests;
-        types = manifests.Select(kv => KeyValuePair.Create(kv.Value, kv.Key)).Concat(legacy).ToFrozenDictionary(StringComparer.Ordinal);
-        this.singletons = singletons.ToFrozenDictionary(s => s.GetType());
-        this.json = json;
+        _name = GetType().Name;
+        _manifests = manifests;
+        _types = manifests.Select(kv => KeyValuePair.Create(kv.Value, kv.Key)).Concat(legacy).ToFrozenDictionary(StringComparer.Ordinal);
+        _singletons = singletons.ToFrozenDictionary(s => s.GetType());
+        _json = json;
     }
 
     /// <summary>Every manifest this serializer reads (current and legacy).</summary>
-    public IReadOnlyCollection<string> ReadableManifests => types.Keys;
+    public IReadOnlyCollection<string> ReadableManifests => _types.Keys;
 
     public override string Manifest(object o) =>
-        manifests.TryGetValue(o.GetType(), out var manifest)
+        _manifests.TryGetValue(o.GetType(), out var manifest)
             ? manifest
-            : throw new ArgumentException($"{name} cannot serialize {o.GetType()}", nameof(o));
+            : throw new ArgumentException($"{_name} cannot serialize {o.GetType()}", nameof(o));
 
     public override byte[] ToBinary(object obj)
     {
         var type = obj.GetType();
-        if (!manifests.ContainsKey(type)) throw new ArgumentException($"{name} cannot serialize {type}", nameof(obj));
-        return singletons.ContainsKey(type) ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(obj, type, json);
+        if (!_manifests.ContainsKey(type)) throw new ArgumentException($"{_name} cannot serialize {type}", nameof(obj));
+        return _singletons.ContainsKey(type) ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(obj, type, _json);
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (!types.TryGetValue(manifest, out var type)) throw new SerializationException($"{name} does not know manifest \"{manifest}\"");
-        if (singletons.TryGetValue(type, out var instance)) return instance;
-        return JsonSerializer.Deserialize(bytes, type, json) ?? throw new SerializationException($"{name}: \"{manifest}\" deserialized to null");
+        if (!_types.TryGetValue(manifest, out var type)) throw new SerializationException($"{_name} does not know manifest \"{manifest}\"");
+        if (_singletons.TryGetValue(type, out var instance)) return instance;
+        return JsonSerializer.Deserialize(bytes, type, _json) ?? throw new SerializationException($"{_name}: \"{manifest}\" deserialized to null");
     }
 }

@@ -381,7 +381,11 @@ public sealed class GardenActor : ServerEntityActor<GardenState, IGardenEvent>, 
         _gid, State.Registration!.Name, _proxy is not null, _proxy is null ? null : State.OnlineAt, State.LastSeen, State.Version,
         State.Registration.RegisteredAt, [.. State.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal)], State.Generations,
         State.Deployments.Values.OrderByDescending(d => d.CreatedAt).FirstOrDefault(),
-        State.Condition) { OwnLabels = State.OwnLabels, AdminLabels = State.AdminLabels };
+        State.Condition)
+    {
+        OwnLabels = State.OwnLabels,
+        AdminLabels = State.AdminLabels,
+    };
 
     // ── subscriptions, reports ──
 

@@ -92,7 +92,10 @@ public static class ClusterCommands
                 {
                     Output.Json(io, new JsonObject
                     {
-                        ["path"] = Output.Str(r, "path"), ["depth"] = Output.Int(r, "depth"), ["truncated"] = Output.Bool(r, "truncated"), ["root"] = Tree(r["root"]),
+                        ["path"] = Output.Str(r, "path"),
+                        ["depth"] = Output.Int(r, "depth"),
+                        ["truncated"] = Output.Bool(r, "truncated"),
+                        ["root"] = Tree(r["root"]),
                     });
                     return;
                 }

@@ -35,7 +35,9 @@ public static class RolloutCliCommands
         var waves = new Option<string[]>("--wave", "-w")
         {
             Description = "A wave, in order: \"canary: role=canary\" (a selector), \"25%\" (a share of all gardens, stable by garden id) or \"rest\"",
-            Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, Required = true,
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            Required = true,
         };
         var soak = new Option<string>("--soak") { Description = "How long a wave runs after reaching the threshold before the next starts (30m, 2h, 1d, 0)", DefaultValueFactory = _ => "0" };
         var threshold = new Option<int>("--threshold") { Description = "Success threshold in percent of a wave's gardens (1-100, default 100)", DefaultValueFactory = _ => 100 };

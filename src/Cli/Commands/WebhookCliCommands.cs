@@ -28,7 +28,8 @@ public static class WebhookCliCommands
         var url = new Argument<string>("URL") { Description = "Where to POST: an http:// or https:// URL" };
         var secretFile = new Option<string>("--secret-file")
         {
-            Description = "File holding the shared secret (16+ characters; e.g. openssl rand -hex 32 > secret); signs every delivery", Required = true,
+            Description = "File holding the shared secret (16+ characters; e.g. openssl rand -hex 32 > secret); signs every delivery",
+            Required = true,
         };
         var events = new Option<string[]>("--event", "-e")
         {

@@ -160,29 +160,29 @@ public static class ActivatorHost
 
     private sealed class StopSignal : IDisposable
     {
-        private readonly CancellationTokenSource cts = new();
-        private readonly PosixSignalRegistration term;
-        private readonly PosixSignalRegistration interrupt;
+        private readonly CancellationTokenSource _cts = new();
+        private readonly PosixSignalRegistration _term;
+        private readonly PosixSignalRegistration _interrupt;
 
         public StopSignal()
         {
-            term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
-            interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+            _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
         }
 
-        public CancellationToken Token => cts.Token;
+        public CancellationToken Token => _cts.Token;
 
         private void Handle(PosixSignalContext context)
         {
             context.Cancel = true;
-            cts.Cancel();
+            _cts.Cancel();
         }
 
         public void Dispose()
         {
-            term.Dispose();
-            interrupt.Dispose();
-            cts.Dispose();
+            _term.Dispose();
+            _interrupt.Dispose();
+            _cts.Dispose();
         }
     }
 

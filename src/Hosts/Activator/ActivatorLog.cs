@@ -11,13 +11,13 @@ namespace Sower.Activator;
 public sealed class ActivatorLog(TextWriter journal, TimeProvider time)
 {
     private const int MaxValueLength = 512;
-    private readonly TextWriter journal = TextWriter.Synchronized(journal);
-    private FrameWriter? tee;
+    private readonly TextWriter _journal = TextWriter.Synchronized(journal);
+    private FrameWriter? _tee;
 
     public TimeProvider Time => time;
 
     /// <summary>From now on, log lines are also sent to this client.</summary>
-    public void TeeTo(FrameWriter frames) => tee = frames;
+    public void TeeTo(FrameWriter frames) => _tee = frames;
 
     public void Info(string message, params (string Key, object? Value)[] fields) => Write(message, fields, isError: false, toClient: true);
 
@@ -27,7 +27,7 @@ public sealed class ActivatorLog(TextWriter journal, TimeProvider time)
     public void JournalOnly(string message, params (string Key, object? Value)[] fields) => Write(message, fields, isError: false, toClient: false);
 
     /// <summary>A child's stderr line, copied to the journal as it came.</summary>
-    public void ChildStderr(string line) => journal.WriteLine(Escape(line));
+    public void ChildStderr(string line) => _journal.WriteLine(Escape(line));
 
     public string Timestamp() => Format(time.GetUtcNow());
 
@@ -42,10 +42,10 @@ public sealed class ActivatorLog(TextWriter journal, TimeProvider time)
             sb.Append(' ').Append(key).Append('=').Append(Quote(value is bool b ? (b ? "true" : "false") : Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""));
         }
         var line = sb.ToString();
-        journal.WriteLine(line);
-        if (!toClient || tee is null) return;
-        if (isError) tee.Error(line);
-        else tee.Output(line);
+        _journal.WriteLine(line);
+        if (!toClient || _tee is null) return;
+        if (isError) _tee.Error(line);
+        else _tee.Output(line);
     }
 
     /// <summary>Leaves simple values bare (so <c>id=abc type=stage</c> reads naturally) and quotes anything else.</summary>

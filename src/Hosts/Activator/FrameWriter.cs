@@ -9,8 +9,8 @@ namespace Sower.Activator;
 /// </summary>
 public sealed class FrameWriter(Stream output)
 {
-    private readonly Lock gate = new();
-    private string id = "";
+    private readonly Lock _gate = new();
+    private string _id = "";
 
     public bool ClientGone { get; private set; }
 
@@ -19,8 +19,8 @@ public sealed class FrameWriter(Stream output)
     /// <summary>The request id the frames carry: "" until a request has been parsed (and for unauthorized peers).</summary>
     public string Id
     {
-        get { lock (gate) return id; }
-        set { lock (gate) id = value; }
+        get { lock (_gate) return _id; }
+        set { lock (_gate) _id = value; }
     }
 
     public void Output(string data) => Write(ActivatorFrameTypes.Output, data, null);
@@ -31,14 +31,14 @@ public sealed class FrameWriter(Stream output)
 
     private void Write(string type, string? data, int? exitCode)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Completed) return;
             if (type == ActivatorFrameTypes.Complete) Completed = true;
             if (ClientGone) return;
             try
             {
-                output.Write(ActivatorProtocol.SerializeFrameLine(new ActivatorFrame(id, type, data, exitCode)));
+                output.Write(ActivatorProtocol.SerializeFrameLine(new ActivatorFrame(_id, type, data, exitCode)));
                 output.Flush();
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or System.Net.Sockets.SocketException)

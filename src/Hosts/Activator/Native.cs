@@ -195,8 +195,10 @@ internal static unsafe partial class Native
     private const int AT_FDCWD = -100;
     private const int AT_SYMLINK_NOFOLLOW = 0x100;
     private const uint STATX_BASIC_STATS = 0x7ff;
+#pragma warning disable IDE1006 // sys/stat.h's names, so the mode test reads like the man page
     public const uint S_IFMT = 0xF000;
     public const uint S_IFSOCK = 0xC000;
+#pragma warning restore IDE1006
 
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

@@ -13,22 +13,22 @@ public sealed class ProcessCommandRunner : ICommandRunner
     private static readonly string[] SocketActivationVariables = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC"];
     private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(2);
 
-    private readonly string setsid;
-    private readonly string setpriv;
+    private readonly string _setsid;
+    private readonly string _setpriv;
 
     public ProcessCommandRunner()
     {
-        setsid = FindOnPath("setsid") ?? "setsid";
-        setpriv = FindOnPath("setpriv") ?? "setpriv";
+        _setsid = FindOnPath("setsid") ?? "setsid";
+        _setpriv = FindOnPath("setpriv") ?? "setpriv";
     }
 
     /// <summary>The argument vector that is executed: <c>setsid [setpriv …  --] program args…</c> (pure, for tests).</summary>
     public IReadOnlyList<string> CommandLineFor(CommandSpec spec)
     {
-        var argv = new List<string> { setsid };
+        var argv = new List<string> { _setsid };
         if (spec.RunAs is { } user)
         {
-            argv.AddRange([setpriv, $"--reuid={user.Uid}", $"--regid={user.Gid}", "--init-groups", "--"]);
+            argv.AddRange([_setpriv, $"--reuid={user.Uid}", $"--regid={user.Gid}", "--init-groups", "--"]);
         }
         argv.Add(spec.Program);
         argv.AddRange(spec.Arguments);

@@ -10,7 +10,7 @@ namespace Sower.Activator;
 public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner runner, ActivatorLog log, TimeProvider time)
 {
     private static readonly TimeSpan CommandLimit = TimeSpan.FromMinutes(10);
-    private readonly RollbackStore store = new(settings.Config.RollbackStateDir);
+    private readonly RollbackStore _store = new(settings.Config.RollbackStateDir);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -23,7 +23,7 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
         }
         while (true)
         {
-            var d = store.Load(id);
+            var d = _store.Load(id);
             if (d is null || RollbackRules.Remaining(d, Now) is not { } wait)
             {
                 log.Info("Nothing to fire", ("deadline", id), ("state", d?.State ?? "none"));
@@ -33,10 +33,10 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
             // Sleep in slices: a confirm is noticed within a few seconds and the process ends early.
             await Task.Delay(wait < TimeSpan.FromSeconds(5) ? wait : TimeSpan.FromSeconds(5), time, cancellation).ConfigureAwait(false);
         }
-        using (store.Lock(TimeSpan.FromMinutes(2)))
+        using (_store.Lock(TimeSpan.FromMinutes(2)))
         {
             // Decided under the lock: a confirm that got in first wins.
-            var d = store.Load(id);
+            var d = _store.Load(id);
             if (d is null || RollbackRules.Remaining(d, Now) is not { } wait || wait > TimeSpan.Zero)
             {
                 log.Info("Not firing: the deadline was settled or moved meanwhile", ("deadline", id), ("state", d?.State ?? "none"));
@@ -44,7 +44,7 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
             }
             if (RollbackRules.WhyNotRollBack(d, RollbackArming.FinalTarget(d.Profile ?? "")) is { } skip)
             {
-                store.Save(d with { State = RollbackStates.Superseded, SettledAtUnixMs = Now, Reason = skip });
+                _store.Save(d with { State = RollbackStates.Superseded, SettledAtUnixMs = Now, Reason = skip });
                 log.Error("Rollback deadline passed unconfirmed, but not rolled back", ("deadline", id), ("reason", skip));
                 return 0;
             }
@@ -60,7 +60,7 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
                 RebootRequested = d.FromBoot && failure is null,
             };
             // Saved before the reboot: the next boot finds it fired and never arms it again (at most one reboot).
-            store.Save(fired);
+            _store.Save(fired);
             log.Error(failure is null ? "Rolled back" : "Rollback failed", ("deadline", id), ("reason", reason));
             if (fired.RebootRequested)
             {
@@ -76,14 +76,14 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
     public async Task<int> ResumeAsync()
     {
         var started = new List<RollbackDeadline>();
-        using (store.Lock(TimeSpan.FromMinutes(2)))
+        using (_store.Lock(TimeSpan.FromMinutes(2)))
         {
-            foreach (var d in store.All().Where(d => d.State == RollbackStates.Armed))
+            foreach (var d in _store.All().Where(d => d.State == RollbackStates.Armed))
             {
                 var current = d;
                 if (RollbackRules.StartAtBoot(d, Now) is { } fromBoot)
                 {
-                    store.Save(fromBoot);
+                    _store.Save(fromBoot);
                     current = fromBoot;
                     log.Info("Rollback deadline runs from this boot", ("deadline", d.Id), ("timeout_seconds", d.TimeoutSeconds));
                 }
@@ -92,7 +92,7 @@ public sealed class RollbackFirer(ActivatorSettings settings, ICommandRunner run
         }
         foreach (var d in started)
         {
-            var timer = await RollbackTimer.StartAsync(d, settings, store, runner, log, Now).ConfigureAwait(false);
+            var timer = await RollbackTimer.StartAsync(d, settings, _store, runner, log, Now).ConfigureAwait(false);
             log.Info("Rollback timer started", ("deadline", d.Id), ("timer", timer ?? "none"));
         }
         return 0;

@@ -16,10 +16,10 @@ namespace Sower.Garden;
 /// </summary>
 public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<GardenHostKey> host, ILogger<AdminSocketServer> logger) : BackgroundService
 {
-    private Socket? listener;
+    private Socket? _listener;
     // StopAsync closes the listener before the base class cancels the stopping token: the accept that fails then is the
     // stop, not a fault to warn about.
-    private volatile bool stopping;
+    private volatile bool _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,10 +28,10 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         {
             PrepareDirectory(Path.GetDirectoryName(path)!);
             if (File.Exists(path)) File.Delete(path); // a stale socket from an earlier run
-            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
+            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            listener.Listen(16);
+            _listener.Listen(16);
             logger.LogInformation("Admin socket listening on {Path}", path);
         }
         catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
@@ -43,8 +43,8 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
         while (!stoppingToken.IsCancellationRequested)
         {
             Socket client;
-            try { client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false); }
-            catch (Exception e) when ((stopping || stoppingToken.IsCancellationRequested) && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
+            try { client = await _listener.AcceptAsync(stoppingToken).ConfigureAwait(false); }
+            catch (Exception e) when ((_stopping || stoppingToken.IsCancellationRequested) && e is OperationCanceledException or ObjectDisposedException or SocketException) { break; }
             catch (SocketException e) { logger.LogWarning("Admin socket accept failed: {Error}", e.Message); continue; }
             _ = Task.Run(() => ServeAsync(client, hostActor, path, stoppingToken), CancellationToken.None);
         }
@@ -74,8 +74,8 @@ public sealed class AdminSocketServer(GardenConfig config, IRequiredActor<Garden
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        stopping = true;
-        listener?.Dispose();
+        _stopping = true;
+        _listener?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         try { if (File.Exists(config.AdminSocket)) File.Delete(config.AdminSocket); } catch (IOException) { }
     }

@@ -21,19 +21,19 @@ public sealed class GardenLifecycleService(
     TimeSpan drainTimeout,
     IHostApplicationLifetime lifetime) : IHostedService
 {
-    private readonly CancellationTokenSource stopping = new();
-    private PosixSignalRegistration? hangup;
-    private IActorRef? statusForwarder;
-    private Task? watchdog;
+    private readonly CancellationTokenSource _stopping = new();
+    private PosixSignalRegistration? _hangup;
+    private IActorRef? _statusForwarder;
+    private Task? _watchdog;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
-        statusForwarder = system.ActorOf(Props.Create(() => new StatusForwarder(notifier)), "systemd-status");
-        system.EventStream.Subscribe(statusForwarder, typeof(GardenDaemonEvents.StatusChanged));
+        _statusForwarder = system.ActorOf(Props.Create(() => new StatusForwarder(notifier)), "systemd-status");
+        system.EventStream.Subscribe(_statusForwarder, typeof(GardenDaemonEvents.StatusChanged));
         // A switch replaced the package and nothing is deploying: stop cleanly (exit 0); Restart=always starts the new one.
         system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new ReplacementForwarder(lifetime)), "package-replaced"), typeof(GardenDaemonEvents.PackageReplaced));
-        hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
             logger.LogInformation("Received SIGHUP");
@@ -42,11 +42,11 @@ public sealed class GardenLifecycleService(
         notifier.Notify("READY=1\nSTATUS=connecting");
         if (SdNotifier.WatchdogInterval(Environment.GetEnvironmentVariable, Environment.ProcessId) is { } interval)
         {
-            watchdog = Task.Run(async () =>
+            _watchdog = Task.Run(async () =>
             {
                 using var timer = new PeriodicTimer(interval);
                 notifier.Notify("WATCHDOG=1");
-                while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false)) notifier.Notify("WATCHDOG=1");
+                while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false)) notifier.Notify("WATCHDOG=1");
             }, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         logger.LogInformation("sower-garden {Version} started", GardenVersion.Current);
@@ -55,7 +55,7 @@ public sealed class GardenLifecycleService(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         notifier.Notify("STOPPING=1\nSTATUS=stopping");
-        hangup?.Dispose();
+        _hangup?.Dispose();
         try
         {
             var garden = await host.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -67,8 +67,8 @@ public sealed class GardenLifecycleService(
         {
             logger.LogWarning("Stopping with deployments still running; each is resumed from its journal at the next start, where an interrupted activation is read back from its profile, never repeated");
         }
-        await stopping.CancelAsync().ConfigureAwait(false);
-        if (watchdog is not null) await watchdog.ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_watchdog is not null) await _watchdog.ConfigureAwait(false);
     }
 
     private sealed class ReplacementForwarder : ReceiveActor

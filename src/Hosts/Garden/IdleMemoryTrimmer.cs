@@ -59,19 +59,19 @@ public sealed class IdleMemoryTrimPolicy(long allocatedAtStart)
     public const long MinimumWork = 4 * 1024 * 1024;
     public const long QuietBelow = 256 * 1024;
 
-    private long atLastTrim;
-    private long atLastTick = allocatedAtStart;
+    private long _atLastTrim;
+    private long _atLastTick = allocatedAtStart;
 
     public bool ShouldTrim(long allocated)
     {
-        var quiet = allocated - atLastTick < QuietBelow;
-        atLastTick = allocated;
-        return quiet && allocated - atLastTrim >= MinimumWork;
+        var quiet = allocated - _atLastTick < QuietBelow;
+        _atLastTick = allocated;
+        return quiet && allocated - _atLastTrim >= MinimumWork;
     }
 
     public void Trimmed(long allocated)
     {
-        atLastTrim = allocated;
-        atLastTick = allocated;
+        _atLastTrim = allocated;
+        _atLastTick = allocated;
     }
 }

@@ -11,25 +11,25 @@ namespace Sower.Garden;
 /// </summary>
 public sealed class PackageReplacement
 {
-    private readonly string link;
-    private readonly string? atStart;
+    private readonly string _link;
+    private readonly string? _atStart;
 
     public PackageReplacement(string link)
     {
-        this.link = link;
-        atStart = Resolve(link);
+        _link = link;
+        _atStart = Resolve(link);
     }
 
-    public string? TargetAtStart => atStart;
+    public string? TargetAtStart => _atStart;
 
     /// <summary>Why this process should make way for a new one, or null while LINK still names its package.</summary>
     public string? Check()
     {
-        if (atStart is null) return null;
-        var now = Resolve(link);
-        return now is null || string.Equals(now, atStart, StringComparison.Ordinal)
+        if (_atStart is null) return null;
+        var now = Resolve(_link);
+        return now is null || string.Equals(now, _atStart, StringComparison.Ordinal)
             ? null
-            : $"{link} now points at {now} (this process runs {atStart})";
+            : $"{_link} now points at {now} (this process runs {_atStart})";
     }
 
     /// <summary>The final target of <paramref name="path"/> through every symlink (NixOS: /etc → /etc/static → the store).</summary>
@@ -50,7 +50,7 @@ public sealed class PackageReplacement
 
     public void LogStart(ILogger logger)
     {
-        if (atStart is null) logger.LogWarning("--exit-when-replaced: {Link} does not exist; a switch will not restart this garden onto a new package", link);
-        else logger.LogInformation("Watching {Link} ({Target}): the garden restarts onto a new package once idle", link, atStart);
+        if (_atStart is null) logger.LogWarning("--exit-when-replaced: {Link} does not exist; a switch will not restart this garden onto a new package", _link);
+        else logger.LogInformation("Watching {Link} ({Target}): the garden restarts onto a new package once idle", _link, _atStart);
     }
 }

@@ -10,20 +10,20 @@ namespace Sower.Garden;
 /// </summary>
 public sealed class SdNotifier : IDisposable
 {
-    private readonly Socket? socket;
-    private readonly EndPoint? endpoint;
+    private readonly Socket? _socket;
+    private readonly EndPoint? _endpoint;
 
     public SdNotifier(string? notifySocket)
     {
         if (string.IsNullOrEmpty(notifySocket)) return;
         var path = notifySocket.StartsWith('@') ? "\0" + notifySocket[1..] : notifySocket;
-        endpoint = new UnixDomainSocketEndPoint(path);
+        _endpoint = new UnixDomainSocketEndPoint(path);
         // Non-blocking: a Unix datagram send blocks once the reader's queue is full (net.unix.max_dgram_qlen, 10 by default),
         // and a stalled service manager must never stall the garden's shutdown, actors or watchdog with it.
-        socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
     }
 
-    public bool Enabled => socket is not null;
+    public bool Enabled => _socket is not null;
 
     /// <summary>Half of <c>WATCHDOG_USEC</c> when the watchdog is meant for this process, else null.</summary>
     public static TimeSpan? WatchdogInterval(Func<string, string?> env, int pid)
@@ -36,10 +36,10 @@ public sealed class SdNotifier : IDisposable
 
     public void Notify(string state)
     {
-        if (socket is null || endpoint is null) return;
-        try { socket.SendTo(Encoding.UTF8.GetBytes(state), endpoint); }
+        if (_socket is null || _endpoint is null) return;
+        try { _socket.SendTo(Encoding.UTF8.GetBytes(state), _endpoint); }
         catch (SocketException) { } // gone during shutdown, or not reading (queue full): the message is dropped, never fatal
     }
 
-    public void Dispose() => socket?.Dispose();
+    public void Dispose() => _socket?.Dispose();
 }

@@ -113,8 +113,15 @@ public static class ActivatorProtocol
             }
             var request = new ActivatorRequest(id ?? "", type ?? "")
             {
-                Path = path, Mode = mode, User = user, Gcroot = gcroot, Profile = profile, Reason = reason, Seeds = seeds,
-                ConfirmTimeout = confirmTimeout, Deployment = deployment,
+                Path = path,
+                Mode = mode,
+                User = user,
+                Gcroot = gcroot,
+                Profile = profile,
+                Reason = reason,
+                Seeds = seeds,
+                ConfirmTimeout = confirmTimeout,
+                Deployment = deployment,
             };
             return RequestParseResult.Parsed(request);
         }

@@ -44,18 +44,24 @@ public sealed record DeploymentEntityState(DeploymentRecord? Deployment) : ISowe
             },
             DeploymentApproved a => d with
             {
-                State = DeploymentState.Dispatched, Approved = true, LastDispatchedAt = a.At,
+                State = DeploymentState.Dispatched,
+                Approved = true,
+                LastDispatchedAt = a.At,
                 Events = d.Events.Add(new("approved", null, a.Actor, a.At, null)),
             },
             DeploymentCanceled c => d with { State = DeploymentState.Canceled, Events = d.Events.Add(new("canceled", c.Reason.ToWire(), c.Actor, c.At, null)) },
             DeploymentMarkedStale s => d with
             {
-                State = DeploymentState.Stale, Result = DeploymentResult.Failure, DeployedAt = s.At,
+                State = DeploymentState.Stale,
+                Result = DeploymentResult.Failure,
+                DeployedAt = s.At,
                 Events = d.Events.Add(new("canceled", "stale", Actor.Server, s.At, null)),
             },
             DeploymentRedispatched r => d with
             {
-                LastDispatchedAt = r.At, RequestId = r.RequestId, Events = d.Events.Add(new("redispatched", null, Actor.Garden(d.Garden), r.At, null)),
+                LastDispatchedAt = r.At,
+                RequestId = r.RequestId,
+                Events = d.Events.Add(new("redispatched", null, Actor.Garden(d.Garden), r.At, null)),
             },
             _ => d,
         };

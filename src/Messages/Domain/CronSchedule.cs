@@ -22,17 +22,17 @@ public sealed class CronSchedule
     private static readonly Period OffsetSlack = Period.FromHours(4);
     private const int MaxYearsSearched = 30;
 
-    private readonly CronExpression? cron;
+    private readonly CronExpression? _cron;
 
     private CronSchedule(string expression, CronExpression? cron)
     {
         Expression = expression;
-        this.cron = cron;
+        _cron = cron;
     }
 
     public string Expression { get; }
 
-    public bool IsReboot => cron is null;
+    public bool IsReboot => _cron is null;
 
     public static bool TryParse(string? expression, out CronSchedule? schedule, out string? error)
     {
@@ -76,13 +76,13 @@ public sealed class CronSchedule
     public Instant? NextAfter(Instant after, DateTimeZone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
-        if (cron is null) return null;
+        if (_cron is null) return null;
         // Mapping wall-clock to instants is monotonic, so no wall-clock time before after's own can map after it.
         var local = after.InZone(zone).LocalDateTime;
         var from = ToFakeUtc(local);
         var limit = from.AddYears(MaxYearsSearched);
         var inclusive = true;
-        while (cron.GetNextOccurrence(from, WallClock, inclusive) is { } next && next < limit)
+        while (_cron.GetNextOccurrence(from, WallClock, inclusive) is { } next && next < limit)
         {
             var instant = ToInstant(next, zone);
             if (instant > after) return instant;
@@ -97,7 +97,7 @@ public sealed class CronSchedule
     public Instant? LatestAtOrBefore(Instant atOrBefore, DateTimeZone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
-        if (cron is null) return null;
+        if (_cron is null) return null;
         // A wall-clock time somewhat after atOrBefore's own may still map at or before it (a repeated hour), hence the slack.
         var upper = ToFakeUtc(atOrBefore.InZone(zone).LocalDateTime.Plus(OffsetSlack));
         var span = TimeSpan.FromMinutes(1);
@@ -108,7 +108,7 @@ public sealed class CronSchedule
             Instant? best = null;
             var from = lower;
             var inclusive = true;
-            while (cron.GetNextOccurrence(from, WallClock, inclusive) is { } next && next <= upper)
+            while (_cron.GetNextOccurrence(from, WallClock, inclusive) is { } next && next <= upper)
             {
                 var instant = ToInstant(next, zone);
                 if (instant > atOrBefore) break;

@@ -16,7 +16,10 @@ public sealed record LoggingLevels(string Default, ImmutableSortedDictionary<str
 
     private static readonly ImmutableDictionary<string, string> ShortNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["info"] = "Information", ["warn"] = "Warning", ["fail"] = "Error", ["crit"] = "Critical",
+        ["info"] = "Information",
+        ["warn"] = "Warning",
+        ["fail"] = "Error",
+        ["crit"] = "Critical",
     }.ToImmutableDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>What a file is told it may write, in problems.</summary>

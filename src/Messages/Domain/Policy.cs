@@ -110,7 +110,7 @@ public sealed record PolicyRule
         init
         {
             field = value;
-            decisions = null;
+            _decisions = null;
         }
     }
 
@@ -163,7 +163,7 @@ public sealed record PolicyRule
         init
         {
             field = value;
-            decisions = null;
+            _decisions = null;
         }
     }
 
@@ -172,7 +172,7 @@ public sealed record PolicyRule
     internal int TriggerMask { get; private init; }
 
     // The decisions this rule yields when it alone decides a level, built once so evaluation does not allocate.
-    private PolicyDecision[]? decisions;
+    private PolicyDecision[]? _decisions;
 
     public bool Grants(PolicyAction action) => (ActionMask & (1 << (int)action)) != 0;
 
@@ -180,13 +180,13 @@ public sealed record PolicyRule
 
     internal PolicyDecision SoleDecision(PolicyAction action)
     {
-        var cache = decisions;
+        var cache = _decisions;
         if (cache is null)
         {
             var names = ImmutableArray.Create(Name);
             var kind = Confirm ? DecisionKind.Confirm : DecisionKind.Allow;
             cache = [null!, new(kind, PolicyAction.Stage, names), new(kind, PolicyAction.Activate, names), new(kind, PolicyAction.Restart, names)];
-            decisions = cache;
+            _decisions = cache;
         }
         return cache[(int)action];
     }

@@ -120,7 +120,7 @@ public static class GardenConfigLoader
             path, endpoint!, token, name!, defaultName,
             paths["state_directory"], paths["admin_socket"], paths["activator_socket"], activatorCommand,
             subscriptions, profiles, timeouts, parallelism, env.UserName, logStream, inhibit, confirmTimeouts, confirmDefault)
-            { Labels = labels, MetricsTextfile = metricsTextfile, Logging = logging }, []);
+        { Labels = labels, MetricsTextfile = metricsTextfile, Logging = logging }, []);
     }
 
     /// <summary><c>labels</c>: an object of string values, validated like Kubernetes labels (GardenLabels), all problems at once.</summary>

@@ -73,7 +73,10 @@ public sealed record GardenState(
         GardenSessionEnded s => this with { LastSeen = s.At },
         GardenRemoved => this with
         {
-            Registration = null, Subscriptions = ImmutableDictionary<string, SubscriptionRecord>.Empty, Generations = [], Version = null,
+            Registration = null,
+            Subscriptions = ImmutableDictionary<string, SubscriptionRecord>.Empty,
+            Generations = [],
+            Version = null,
             Admission = Admission is null ? null : Admission with { Enrollments = [] },
         },
         GardenTombstoned t => this with { Admission = AdmissionOrNone with { Tombstone = new GardenTombstone(t.Name, t.HostIdentifier, t.Actor, t.At) } },

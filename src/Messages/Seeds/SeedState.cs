@@ -23,34 +23,51 @@ public sealed record SeedState(SeedInfo? Seed, long Version, bool LastChangeFans
         SeedRegistered r => this with { Seed = LegacyReportedSeeds.Quarantine(r.Seed), Version = Version + 1, LastChangeFansOut = r.FanOut },
         ReportedSeedClaimed c => this with
         {
-            Seed = c.Seed, Version = Version + 1, LastChangeFansOut = true,
+            Seed = c.Seed,
+            Version = Version + 1,
+            LastChangeFansOut = true,
             PreviousName = Seed is not null && Seed.Name != c.Seed.Name ? Seed.Name : PreviousName,
         },
         SeedTagsAdded t when Seed is not null => this with
         {
-            Seed = Seed with { Tags = SeedTags.Union(Seed.Tags, t.Tags) }, Version = Version + 1, LastChangeFansOut = false,
+            Seed = Seed with { Tags = SeedTags.Union(Seed.Tags, t.Tags) },
+            Version = Version + 1,
+            LastChangeFansOut = false,
         },
         SeedRenamed n when Seed is not null => this with
         {
-            Seed = Seed with { Name = n.NewName }, Version = Version + 1, LastChangeFansOut = false, PreviousName = n.OldName,
+            Seed = Seed with { Name = n.NewName },
+            Version = Version + 1,
+            LastChangeFansOut = false,
+            PreviousName = n.OldName,
         },
         SeedPromoted p when Seed is not null => this with
         {
-            Seed = Seed with { Recency = p.Recency }, Version = Version + 1, LastChangeFansOut = true,
+            Seed = Seed with { Recency = p.Recency },
+            Version = Version + 1,
+            LastChangeFansOut = true,
         },
         SeedRetired when Seed is not null => this with { Seed = Seed with { Retired = true }, Version = Version + 1, LastChangeFansOut = false },
         SeedRecalled r when Seed is not null => this with
         {
-            Seed = Seed with { Recall = new SeedRecall(r.Reason, r.Force, r.By.Sid, r.At) }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = true,
+            Seed = Seed with { Recall = new SeedRecall(r.Reason, r.Force, r.By.Sid, r.At) },
+            Version = Version + 1,
+            LastChangeFansOut = false,
+            RecallOwed = true,
         },
         SeedUnrecalled when Seed is not null => this with
         {
-            Seed = Seed with { Recall = null }, Version = Version + 1, LastChangeFansOut = false, RecallOwed = false,
+            Seed = Seed with { Recall = null },
+            Version = Version + 1,
+            LastChangeFansOut = false,
+            RecallOwed = false,
         },
         SeedRecallDelivered => this with { RecallOwed = false },
         SeedTagRemoved r when Seed is not null => this with
         {
-            Seed = Seed with { Tags = Seed.Tags.Remove(r.Tag) }, Version = Version + 1, LastChangeFansOut = false,
+            Seed = Seed with { Tags = Seed.Tags.Remove(r.Tag) },
+            Version = Version + 1,
+            LastChangeFansOut = false,
         },
         _ => this,
     };

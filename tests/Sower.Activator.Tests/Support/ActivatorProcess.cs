@@ -38,9 +38,9 @@ public static class ActivatorProcess
     /// <summary>A long-running activator process (bound socket or socket activation); stderr is kept for assertions.</summary>
     public sealed class Server : IDisposable
     {
-        private readonly Process process;
-        private readonly StringBuilder stderr = new();
-        private readonly StringBuilder stdout = new();
+        private readonly Process _process;
+        private readonly StringBuilder _stderr = new();
+        private readonly StringBuilder _stdout = new();
 
         public Server(string program, IEnumerable<string> args, string socketPath, IDictionary<string, string>? extraEnv = null)
         {
@@ -58,22 +58,22 @@ public static class ActivatorProcess
             {
                 foreach (var (k, v) in extraEnv) psi.Environment[k] = v;
             }
-            process = Process.Start(psi)!;
-            process.ErrorDataReceived += (_, e) =>
+            _process = Process.Start(psi)!;
+            _process.ErrorDataReceived += (_, e) =>
             {
-                if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data);
+                if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data);
             };
-            process.OutputDataReceived += (_, e) =>
+            _process.OutputDataReceived += (_, e) =>
             {
-                if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data);
+                if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data);
             };
-            process.BeginErrorReadLine();
-            process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+            _process.BeginOutputReadLine();
             var deadline = DateTime.UtcNow.AddSeconds(20);
             // Both the activator and systemd-socket-activate print "Listening" after listen(2): only then can clients connect.
             while (!File.Exists(socketPath) || !Stderr.Contains("Listening", StringComparison.Ordinal))
             {
-                if (process.HasExited) throw new InvalidOperationException($"activator exited early ({process.ExitCode}):\n{Stderr}");
+                if (_process.HasExited) throw new InvalidOperationException($"activator exited early ({_process.ExitCode}):\n{Stderr}");
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"socket {socketPath} did not appear:\n{Stderr}");
                 Thread.Sleep(20);
             }
@@ -85,14 +85,14 @@ public static class ActivatorProcess
 
         public string SocketPath { get; }
 
-        public Process Process => process;
+        public Process Process => _process;
 
         public string Stderr
         {
-            get { lock (stderr) return stderr.ToString(); }
+            get { lock (_stderr) return _stderr.ToString(); }
         }
 
-        public bool HasExited => process.HasExited;
+        public bool HasExited => _process.HasExited;
 
         /// <summary>The journal arrives asynchronously: waits (bounded) until it contains <paramref name="text"/>.</summary>
         public string WaitForStderr(string text, TimeSpan? limit = null)
@@ -105,19 +105,19 @@ public static class ActivatorProcess
         /// <summary>Waits for the exit, then for the last redirected output (only the parameterless wait drains it).</summary>
         public bool WaitForExit(TimeSpan limit)
         {
-            if (!process.WaitForExit(limit)) return false;
-            process.WaitForExit();
+            if (!_process.WaitForExit(limit)) return false;
+            _process.WaitForExit();
             return true;
         }
 
         public void Dispose()
         {
-            if (!process.HasExited)
+            if (!_process.HasExited)
             {
-                Sower.Activator.Native.kill(process.Id, 15);
-                if (!process.WaitForExit(5000)) process.Kill(entireProcessTree: true);
+                Sower.Activator.Native.kill(_process.Id, 15);
+                if (!_process.WaitForExit(5000)) _process.Kill(entireProcessTree: true);
             }
-            process.Dispose();
+            _process.Dispose();
         }
     }
 }

@@ -7,14 +7,14 @@ namespace Sower.Activator.Tests.Support;
 /// <summary>A runner that must never be reached: it records every attempt so a test can assert there was none.</summary>
 public sealed class ForbiddingRunner : ICommandRunner
 {
-    private int attempts;
+    private int _attempts;
     public readonly ConcurrentQueue<CommandSpec> Attempts = new();
 
-    public int Count => Volatile.Read(ref attempts);
+    public int Count => Volatile.Read(ref _attempts);
 
     public Task<CommandResult> RunAsync(CommandSpec spec, Action<string> stdout, Action<string> stderr, CancellationToken timeout)
     {
-        Interlocked.Increment(ref attempts);
+        Interlocked.Increment(ref _attempts);
         Attempts.Enqueue(spec);
         return Task.FromResult(new CommandResult(0, false));
     }

@@ -28,11 +28,25 @@ public sealed partial class NixStore
     /// <summary>Fake NixOS systems: name → exit code of switch-to-configuration.</summary>
     private static readonly Dictionary<string, int> Systems = new()
     {
-        ["sys-base"] = 0, ["sys-switch"] = 0, ["sys-boot"] = 0, ["sys-test"] = 0, ["sys-dry"] = 0, ["sys-fail"] = 3,
-        ["sys-slow"] = 0, ["sys-socket"] = 0, ["sys-firstfail"] = 4,
-        ["sys-rb-base"] = 0, ["sys-rb-new"] = 0, ["sys-rb-kept-base"] = 0, ["sys-rb-kept-new"] = 0,
-        ["sys-rb-boot-base"] = 0, ["sys-rb-boot-new"] = 0,
-        ["sys-unsigned-nixos"] = 0, ["sys-unsigned-profile"] = 0, ["sys-wrongkey"] = 0, ["sys-optout"] = 0,
+        ["sys-base"] = 0,
+        ["sys-switch"] = 0,
+        ["sys-boot"] = 0,
+        ["sys-test"] = 0,
+        ["sys-dry"] = 0,
+        ["sys-fail"] = 3,
+        ["sys-slow"] = 0,
+        ["sys-socket"] = 0,
+        ["sys-firstfail"] = 4,
+        ["sys-rb-base"] = 0,
+        ["sys-rb-new"] = 0,
+        ["sys-rb-kept-base"] = 0,
+        ["sys-rb-kept-new"] = 0,
+        ["sys-rb-boot-base"] = 0,
+        ["sys-rb-boot-new"] = 0,
+        ["sys-unsigned-nixos"] = 0,
+        ["sys-unsigned-profile"] = 0,
+        ["sys-wrongkey"] = 0,
+        ["sys-optout"] = 0,
     };
 
     /// <summary>
@@ -52,7 +66,7 @@ public sealed partial class NixStore
         ["svc-unsigned"] = ["u.service"],
     };
 
-    private readonly Dictionary<string, string> paths = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _paths = new(StringComparer.Ordinal);
 
     private NixStore()
     {
@@ -85,11 +99,11 @@ public sealed partial class NixStore
         foreach (var line in built.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var m = NameOf().Match(line);
-            if (m.Success) paths[m.Groups[1].Value] = line;
+            if (m.Success) _paths[m.Groups[1].Value] = line;
         }
         foreach (var a in attrs)
         {
-            if (!paths.ContainsKey(a)) throw new InvalidOperationException($"nix-build did not report {a}:\n{built.Stdout}\n{built.Stderr}");
+            if (!_paths.ContainsKey(a)) throw new InvalidOperationException($"nix-build did not report {a}:\n{built.Stdout}\n{built.Stderr}");
         }
 
         // The activator refuses unsigned paths for nixos, profile and services: sign what the tests activate.
@@ -120,7 +134,7 @@ public sealed partial class NixStore
     public string CacheDir { get; }
     public string CacheUrl => "file://" + CacheDir;
 
-    public string StorePathOf(string attribute) => paths[attribute];
+    public string StorePathOf(string attribute) => _paths[attribute];
 
     /// <summary>What a fake system's switch-to-configuration recorded: one "MODE uid=N" line per run.</summary>
     public string[] SwitchRecords(string system)

@@ -28,7 +28,7 @@ public sealed class RebootLocksActorTests : Akka.TestKit.Xunit2.TestKit
         akka.actor.serialization-identifiers { "{{typeof(RebootLockSerializer).AssemblyQualifiedName}}" = 214 }
         """);
 
-    private readonly FakeClock clock = new(Instant.FromUtc(2026, 12, 5, 10, 0));
+    private readonly FakeClock _clock = new(Instant.FromUtc(2026, 12, 5, 10, 0));
     private static readonly RebootLockSettings Settings = new(1, Duration.FromMinutes(30));
 
     private static readonly GardenId Web03 = new("grdn_aaaaaaaaaaaaaaaaaaaaaaaa");
@@ -41,7 +41,7 @@ public sealed class RebootLocksActorTests : Akka.TestKit.Xunit2.TestKit
 
     public RebootLocksActorTests(ITestOutputHelper output) : base(Configuration, output: output) { }
 
-    private IActorRef Table(TimeSpan? expiryEvery = null) => Sys.ActorOf(RebootLocksActor.Props(clock, Settings, expiryEvery));
+    private IActorRef Table(TimeSpan? expiryEvery = null) => Sys.ActorOf(RebootLocksActor.Props(_clock, Settings, expiryEvery));
 
     private static AcquireRebootLease Acquire(GardenId garden, string name, DeploymentId deployment, ConnectionId connection) =>
         new(garden, name, ImmutableDictionary<string, string>.Empty.Add("name", name), deployment, connection);
@@ -69,7 +69,7 @@ public sealed class RebootLocksActorTests : Akka.TestKit.Xunit2.TestKit
         table.Tell(Acquire(Web03, "web03", DplyA, Conn1));
         ExpectMsg<RebootLeaseGranted>();
 
-        clock.Advance(Duration.FromMinutes(31));
+        _clock.Advance(Duration.FromMinutes(31));
         var overdue = ExpectMsg<RebootLeaseHeldTooLong>(TimeSpan.FromSeconds(5));
         Assert.Equal((Web03, DplyA), (overdue.Lease.Garden, overdue.Lease.Deployment));
         table.Tell(GetRebootLocks.Instance);

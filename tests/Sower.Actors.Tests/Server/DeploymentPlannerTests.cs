@@ -68,12 +68,18 @@ public sealed class DeploymentPlannerTests
         var state = State(sub);
         var first = Planned(state, sub, a) with
         {
-            State = DeploymentState.Completed, Result = DeploymentResult.Success, Executed = [ExecutedAction.Activate], DeployedAt = Now - Duration.FromMinutes(10),
+            State = DeploymentState.Completed,
+            Result = DeploymentResult.Success,
+            Executed = [ExecutedAction.Activate],
+            DeployedAt = Now - Duration.FromMinutes(10),
         };
         state = With(state, first);
         var second = Planned(state, sub, b) with
         {
-            State = DeploymentState.Completed, Result = DeploymentResult.Success, Executed = [ExecutedAction.Activate], DeployedAt = Now - Duration.FromMinutes(5),
+            State = DeploymentState.Completed,
+            Result = DeploymentResult.Success,
+            Executed = [ExecutedAction.Activate],
+            DeployedAt = Now - Duration.FromMinutes(5),
         };
         state = With(state, second);
 
@@ -141,7 +147,10 @@ public sealed class DeploymentPlannerTests
 
         var doneAfterFire = Planned(state, sub, Seed()) with
         {
-            State = DeploymentState.Completed, Result = DeploymentResult.Success, DeployedAt = Instant.FromUtc(2026, 3, 29, 1, 0), Executed = [ExecutedAction.Activate],
+            State = DeploymentState.Completed,
+            Result = DeploymentResult.Success,
+            DeployedAt = Instant.FromUtc(2026, 3, 29, 1, 0),
+            Executed = [ExecutedAction.Activate],
         };
         Assert.Empty(DeploymentPlanner.OverdueSubscriptions(With(state, doneAfterFire), Now));
         var doneBefore = doneAfterFire with { DeployedAt = Instant.FromUtc(2026, 3, 29, 0, 59) };

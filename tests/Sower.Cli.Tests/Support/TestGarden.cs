@@ -94,13 +94,18 @@ public sealed class TestGarden : IAsyncDisposable
                 }
                 await Call("deployment:seed_result", new JsonObject
                 {
-                    ["deployment_sid"] = sid, ["seed_sid"] = seed, ["result"] = Outcome, ["action"] = Outcome == "success" ? (string?)sd["action"] : "none",
+                    ["deployment_sid"] = sid,
+                    ["seed_sid"] = seed,
+                    ["result"] = Outcome,
+                    ["action"] = Outcome == "success" ? (string?)sd["action"] : "none",
                     ["log"] = Outcome == "success" ? $"realised {(string?)sd["seed"]!["artifact"]}\nactivated" : "activation failed: exit code 1",
                 });
             }
             await Call("deployment:result", new JsonObject
             {
-                ["request_id"] = (string)push["request_id"]!, ["deployment_sid"] = sid, ["result"] = Outcome,
+                ["request_id"] = (string)push["request_id"]!,
+                ["deployment_sid"] = sid,
+                ["result"] = Outcome,
                 ["deployed_at"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
             });
         }

@@ -80,7 +80,10 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
         {
             using var response = await Admin.PostAsJsonAsync(Url + "/api/v1/seeds", new
             {
-                name, seed_type = "nixos", artifact, tags = new[] { new { key = "git_branch", value = "main" } },
+                name,
+                seed_type = "nixos",
+                artifact,
+                tags = new[] { new { key = "git_branch", value = "main" } },
             });
             if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"seed submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             sid = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sid").GetString();

@@ -15,7 +15,12 @@ public sealed class WebhookOutboxTests
     private const string Secret = "0123456789abcdef0123456789abcdef";
     private static readonly WebhookOutboxLimits Limits = WebhookOutboxLimits.Default with
     {
-        FirstRetry = Duration.FromSeconds(10), MaxRetry = Duration.FromMinutes(5), MaxAttempts = 4, MaxPending = 4, MaxDead = 2, RememberedDeliveries = 3,
+        FirstRetry = Duration.FromSeconds(10),
+        MaxRetry = Duration.FromMinutes(5),
+        MaxAttempts = 4,
+        MaxPending = 4,
+        MaxDead = 2,
+        RememberedDeliveries = 3,
     };
 
     private readonly FakeClock _clock = new(Instant.FromUtc(2026, 12, 5, 12, 0));

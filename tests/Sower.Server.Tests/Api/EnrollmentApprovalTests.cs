@@ -211,34 +211,34 @@ public sealed class EnrollmentApprovalTests(TestServer server) : IClassFixture<T
 /// <summary>A parked enrollment nobody decides lapses after the configured time (here 2 s).</summary>
 public sealed class EnrollmentExpiryTests : IAsyncLifetime
 {
-    private readonly TestServer server = new() { EnrollmentExpirySeconds = 2 };
+    private readonly TestServer _server = new() { EnrollmentExpirySeconds = 2 };
 
-    public Task InitializeAsync() => server.InitializeAsync();
+    public Task InitializeAsync() => _server.InitializeAsync();
 
-    public Task DisposeAsync() => server.DisposeAsync();
+    public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
     public async Task An_enrollment_nobody_decides_expires_and_can_then_be_neither_approved_nor_claimed()
     {
         var host = "expiry-" + Guid.NewGuid();
-        using var enroller = server.Client(await server.TokenWith(Roles.GardenRegister));
-        var (created, first) = await server.PostJson("/api/v1/gardens/register", new { name = "expiry-web", host_identifier = host }, enroller);
+        using var enroller = _server.Client(await _server.TokenWith(Roles.GardenRegister));
+        var (created, first) = await _server.PostJson("/api/v1/gardens/register", new { name = "expiry-web", host_identifier = host }, enroller);
         Assert.Equal(201, created);
-        var (status, parked) = await server.PostJson("/api/v1/gardens/register", new { name = "expiry-web", host_identifier = host }, enroller);
+        var (status, parked) = await _server.PostJson("/api/v1/gardens/register", new { name = "expiry-web", host_identifier = host }, enroller);
         Assert.Equal(202, status);
         var enrollment = parked.GetProperty("enrollment_sid").GetString()!;
-        await Wait.ForAsync(async () => (await server.GetJson("/api/v1/gardens/enrollments")).GetProperty("items").EnumerateArray()
+        await Wait.ForAsync(async () => (await _server.GetJson("/api/v1/gardens/enrollments")).GetProperty("items").EnumerateArray()
             .Any(e => e.GetProperty("sid").GetString() == enrollment) ? "" : null, "the pending enrollment listed");
 
-        await Wait.ForAsync(async () => (await server.GetJson("/api/v1/gardens/enrollments")).GetProperty("items").EnumerateArray()
+        await Wait.ForAsync(async () => (await _server.GetJson("/api/v1/gardens/enrollments")).GetProperty("items").EnumerateArray()
             .Any(e => e.GetProperty("sid").GetString() == enrollment) ? null : "", TimeSpan.FromSeconds(10), "the enrollment lapsed from the list");
-        var (approve, body) = await server.PostJson($"/api/v1/gardens/enrollments/{enrollment}/approve", null);
+        var (approve, body) = await _server.PostJson($"/api/v1/gardens/enrollments/{enrollment}/approve", null);
         Assert.Equal(409, approve);
         Assert.Equal("enrollment_expired", body.GetProperty("error").GetString());
-        var (claim, _) = await server.PostJson($"/api/v1/gardens/enrollments/{enrollment}/claim",
+        var (claim, _) = await _server.PostJson($"/api/v1/gardens/enrollments/{enrollment}/claim",
             new { garden_sid = parked.GetProperty("sid").GetString(), claim = parked.GetProperty("claim").GetString() }, enroller);
         Assert.Equal(410, claim);
-        using var old = server.Client(first.GetProperty("credential").GetString());
+        using var old = _server.Client(first.GetProperty("credential").GetString());
         Assert.Equal(200, (int)(await old.GetAsync("/api/v1/auth/verify")).StatusCode);
     }
 }

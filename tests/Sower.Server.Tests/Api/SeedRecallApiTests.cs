@@ -85,7 +85,10 @@ public sealed class SeedRecallApiTests(TestServer server) : IClassFixture<TestSe
         // Promoting or deploying the recalled seed by hand creates nothing.
         Assert.Equal(200, (await server.PostJson($"/api/v1/seeds?promote=true", new
         {
-            name = "recall-web01", seed_type = "nixos", artifact = bad.GetProperty("artifact").GetString(), tags = Array.Empty<object>(),
+            name = "recall-web01",
+            seed_type = "nixos",
+            artifact = bad.GetProperty("artifact").GetString(),
+            tags = Array.Empty<object>(),
         })).Status);
         Assert.True(await garden.NoPushWithin(TimeSpan.FromSeconds(2), (n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean()));
     }
@@ -101,7 +104,10 @@ public sealed class SeedRecallApiTests(TestServer server) : IClassFixture<TestSe
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seedSid, result = "success", action = "activate", log = "ok" });
         await garden.Ok(GatewayProtocol.DeploymentResult, new
         {
-            request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "success", deployed_at = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"),
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = deployment,
+            result = "success",
+            deployed_at = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"),
         });
     }
 }

@@ -50,7 +50,10 @@ public sealed class KillAndRestartTests : IDisposable
         await garden.Sync(Subscriptions.NixOS("system", "kill-web01", Subscriptions.RealtimePolicy));
         var submitted = await admin.PostAsync("/api/v1/seeds", JsonContent.Create(new
         {
-            name = "kill-web01", seed_type = "nixos", artifact = Seeds.Artifact("nixos-system-kill-web01-24.05"), tags = Array.Empty<object>(),
+            name = "kill-web01",
+            seed_type = "nixos",
+            artifact = Seeds.Artifact("nixos-system-kill-web01-24.05"),
+            tags = Array.Empty<object>(),
         }));
         Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
         var seedSid = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("sid").GetString()!;

@@ -65,7 +65,10 @@ public sealed class WebhookKillTests : IDisposable
         {
             var submitted = await admin.PostAsync("/api/v1/seeds", JsonContent.Create(new
             {
-                name = "whk-kill-web01", seed_type = "nixos", artifact = Seeds.Artifact($"nixos-system-whk-kill-{i}"), tags = Array.Empty<object>(),
+                name = "whk-kill-web01",
+                seed_type = "nixos",
+                artifact = Seeds.Artifact($"nixos-system-whk-kill-{i}"),
+                tags = Array.Empty<object>(),
             }));
             Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
             var (_, push) = await garden.NextPush((n, p) => n == GatewayProtocol.PushDeployment && !p.GetProperty("skipped").GetBoolean()
@@ -73,7 +76,10 @@ public sealed class WebhookKillTests : IDisposable
             var deployment = push.GetProperty("sid").GetString()!;
             await garden.Ok(GatewayProtocol.DeploymentResult, new
             {
-                request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "failure", deployed_at = "2026-01-01T00:00:00Z",
+                request_id = push.GetProperty("request_id").GetString(),
+                deployment_sid = deployment,
+                result = "failure",
+                deployed_at = "2026-01-01T00:00:00Z",
             });
             expected.Add("deployment.failed:" + deployment);
         }

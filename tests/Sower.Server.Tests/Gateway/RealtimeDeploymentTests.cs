@@ -33,7 +33,10 @@ public sealed class RealtimeDeploymentTests(TestServer server) : IClassFixture<T
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seedSid, result = (string?)null, action = (string?)null, log = "line two" });
         await garden.Ok(GatewayProtocol.DeploymentResult, new
         {
-            request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "success", deployed_at = "2026-01-01T10:00:00Z",
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = deployment,
+            result = "success",
+            deployed_at = "2026-01-01T10:00:00Z",
         });
 
         var detail = await server.GetJson($"/api/v1/deployments/{deployment}");

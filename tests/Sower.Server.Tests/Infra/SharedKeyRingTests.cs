@@ -33,7 +33,9 @@ public sealed partial class SharedKeyRingTests
         var form = WebUtility.HtmlDecode(AntiforgeryField().Match(page).Groups[1].Value);
         var signIn = await browserA.PostAsync("/ui/session/signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = form, ["token"] = admin, ["returnUrl"] = "/gardens",
+            ["__RequestVerificationToken"] = form,
+            ["token"] = admin,
+            ["returnUrl"] = "/gardens",
         }));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         var session = cookies.GetCookies(a.BaseAddress)["sower_session"]?.Value;

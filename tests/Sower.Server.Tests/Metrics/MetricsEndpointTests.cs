@@ -61,7 +61,10 @@ public sealed class MetricsEndpointTests(TestServer server) : IClassFixture<Test
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = deployment, seed_sid = seedSid, result = "success", action = "activate", log = (string?)null });
         await garden.Ok(GatewayProtocol.DeploymentResult, new
         {
-            request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "success", deployed_at = "2026-01-01T10:00:00Z",
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = deployment,
+            result = "success",
+            deployed_at = "2026-01-01T10:00:00Z",
         });
 
         // Gauges follow the read model (eventually consistent): wait for the completed deployment to be counted.

@@ -31,8 +31,13 @@ public static class Subscriptions
 
     public static object NixOS(string name, string seedName, object? policy = null, object? rules = null, string? schedule = null) => new Dictionary<string, object?>
     {
-        ["name"] = name, ["seed_name"] = seedName, ["seed_type"] = "nixos", ["rules"] = rules ?? Array.Empty<object>(),
-        ["schedule"] = schedule, ["timezone"] = "Etc/UTC", ["policy"] = policy,
+        ["name"] = name,
+        ["seed_name"] = seedName,
+        ["seed_type"] = "nixos",
+        ["rules"] = rules ?? Array.Empty<object>(),
+        ["schedule"] = schedule,
+        ["timezone"] = "Etc/UTC",
+        ["policy"] = policy,
     };
 }
 
@@ -54,7 +59,9 @@ public static class Seeds
     {
         var (status, body) = await server.PostJson("/api/v1/seeds" + query, new
         {
-            name, seed_type = "nixos", artifact = artifact ?? Artifact("nixos-system-" + name + "-24.05"),
+            name,
+            seed_type = "nixos",
+            artifact = artifact ?? Artifact("nixos-system-" + name + "-24.05"),
             tags = tags.Select(t => new { key = t.Key, value = t.Value }).ToArray(),
         });
         Assert.True(status is 200 or 201, $"submit answered {status}: {body}");

@@ -53,8 +53,12 @@ public sealed class TestServer : IAsyncLifetime
         Directory.CreateDirectory(DataDir);
         var options = new ServerOptions
         {
-            DataDir = DataDir, Urls = [$"http://127.0.0.1:{Port}"], LogLevel = "Warning", Auth = Auth ?? new AuthOptions(),
-            StaleAfterSeconds = StaleAfterSeconds, ApprovalExpirySeconds = ApprovalExpirySeconds,
+            DataDir = DataDir,
+            Urls = [$"http://127.0.0.1:{Port}"],
+            LogLevel = "Warning",
+            Auth = Auth ?? new AuthOptions(),
+            StaleAfterSeconds = StaleAfterSeconds,
+            ApprovalExpirySeconds = ApprovalExpirySeconds,
             EnrollmentExpirySeconds = EnrollmentExpirySeconds,
         };
         _app = SowerServerApp.Build(options, b =>

@@ -105,7 +105,10 @@ public sealed class WebhookApiTests(TestServer server) : IClassFixture<TestServe
         var deployment = push.GetProperty("sid").GetString()!;
         await garden.Ok(GatewayProtocol.DeploymentResult, new
         {
-            request_id = push.GetProperty("request_id").GetString(), deployment_sid = deployment, result = "failure", deployed_at = "2026-01-01T00:00:00Z",
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = deployment,
+            result = "failure",
+            deployed_at = "2026-01-01T00:00:00Z",
         });
 
         var received = await Wait.ForAsync(() => Task.FromResult(_receiver.On("/deployments").FirstOrDefault(r => r.Headers["Idempotency-Key"] == $"deployment.failed:{deployment}")),

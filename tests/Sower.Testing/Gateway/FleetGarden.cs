@@ -136,13 +136,18 @@ public sealed class FleetGarden : IAsyncDisposable
     /// <summary>subscriptions:sync with one realtime subscription, "system", to <paramref name="seedName"/>.</summary>
     private static SubscriptionsSyncMessage RealtimeSubscription(string seedName) => new(new JsonArray(new JsonObject
     {
-        ["name"] = "system", ["seed_name"] = seedName, ["seed_type"] = "nixos", ["rules"] = new JsonArray(),
-        ["schedule"] = null, ["timezone"] = "Etc/UTC",
+        ["name"] = "system",
+        ["seed_name"] = seedName,
+        ["seed_type"] = "nixos",
+        ["rules"] = new JsonArray(),
+        ["schedule"] = null,
+        ["timezone"] = "Etc/UTC",
         ["policy"] = new JsonObject
         {
             ["live"] = new JsonObject
             {
-                ["actions"] = new JsonArray("activate"), ["triggers"] = new JsonArray("realtime", "manual", "poll_on_connect"),
+                ["actions"] = new JsonArray("activate"),
+                ["triggers"] = new JsonArray("realtime", "manual", "poll_on_connect"),
             },
         },
     }));

@@ -27,8 +27,8 @@ namespace Sower.Ui.Tests.Auth;
 /// </summary>
 public sealed class ConsoleActionsFailClosedTests : IDisposable
 {
-    private readonly ActorSystem system = ActorSystem.Create("fail-closed");
-    private readonly ConcurrentQueue<object> received = new();
+    private readonly ActorSystem _system = ActorSystem.Create("fail-closed");
+    private readonly ConcurrentQueue<object> _received = new();
 
     private sealed class SilentStore(ConcurrentQueue<object> received) : UntypedActor
     {
@@ -43,7 +43,7 @@ public sealed class ConsoleActionsFailClosedTests : IDisposable
     private (ConsoleActions Actions, ConsoleSessionValidator Validator, ClaimsPrincipal User) Console()
     {
         var registry = new ActorRegistry();
-        registry.Register<AccessTokensActorKey>(system.ActorOf(Props.Create(() => new SilentStore(received))));
+        registry.Register<AccessTokensActorKey>(_system.ActorOf(Props.Create(() => new SilentStore(_received))));
         var now = SystemClock.Instance.GetCurrentInstant();
         var info = new AccessTokenInfo(TokenId.New(), "console user", [Roles.Admin], null, "system", null, now, now);
         var user = AccessTokenPrincipal.Create(info, ConsoleAuthentication.CookieScheme);
@@ -71,8 +71,8 @@ public sealed class ConsoleActionsFailClosedTests : IDisposable
         Assert.False(outcome.Ok);
         Assert.Equal(ConsoleActions.SessionUnconfirmed, outcome.Message);
         await Task.Delay(200); // anything sent after the check would have arrived by now
-        Assert.All(received, m => Assert.IsType<GetAccessToken>(m));
-        Assert.DoesNotContain(received, m => m is RevokeAccessToken);
+        Assert.All(_received, m => Assert.IsType<GetAccessToken>(m));
+        Assert.DoesNotContain(_received, m => m is RevokeAccessToken);
     }
 
     [Fact]
@@ -84,5 +84,5 @@ public sealed class ConsoleActionsFailClosedTests : IDisposable
         Assert.Equal(SessionCheck.Unconfirmed, await validator.CheckAsync(user, CancellationToken.None));
     }
 
-    public void Dispose() => system.Terminate().Wait(TimeSpan.FromSeconds(10));
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
 }

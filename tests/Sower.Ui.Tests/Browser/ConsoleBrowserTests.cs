@@ -86,22 +86,45 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
         var card = page.Locator($"article[data-seed='{seedSid}']");
         await Expect(card.Locator(".seed-status")).ToHaveAttributeAsync("data-status", "downloading");
         var logged = System.Diagnostics.Stopwatch.StartNew();
-        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = (string?)null, action = (string?)null,
-            log = "copying path '/nix/store/…-nixos-system' from 'https://cache.example'" });
+        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new
+        {
+            deployment_sid = sid,
+            seed_sid = seedSid,
+            result = (string?)null,
+            action = (string?)null,
+            log = "copying path '/nix/store/…-nixos-system' from 'https://cache.example'"
+        });
         await page.WaitForFunctionAsync("s => document.querySelector(`article[data-seed='${s}'] .log-view`)?.textContent.includes('copying path')", seedSid,
             new PageWaitForFunctionOptions { PollingInterval = 10 });
         output.WriteLine($"log line from the garden to the browser: {logged.ElapsedMilliseconds} ms (measured, not asserted)");
         await garden.Ok(GatewayProtocol.DeploymentSeedStatus, new { deployment_sid = sid, seed_sid = seedSid, status = "activating" });
-        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = (string?)null, action = (string?)null,
-            log = "activating the configuration...\nsetting up /etc...\nreloading user units for root..." });
+        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new
+        {
+            deployment_sid = sid,
+            seed_sid = seedSid,
+            result = (string?)null,
+            action = (string?)null,
+            log = "activating the configuration...\nsetting up /etc...\nreloading user units for root..."
+        });
         await Expect(card.Locator(".log-view")).ToContainTextAsync("reloading user units");
         await Expect(card.Locator(".log-view")).ToContainTextAsync("copying path");
         await ConsoleFixture.Screenshot(page, "deployment-streaming");
 
-        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = "success", action = "activate",
-            log = "switched to generation 42" });
-        await garden.Ok(GatewayProtocol.DeploymentResult, new { request_id = push.GetProperty("request_id").GetString(), deployment_sid = sid, result = "success",
-            deployed_at = DateTime.UtcNow.ToString("O") });
+        await garden.Ok(GatewayProtocol.DeploymentSeedResult, new
+        {
+            deployment_sid = sid,
+            seed_sid = seedSid,
+            result = "success",
+            action = "activate",
+            log = "switched to generation 42"
+        });
+        await garden.Ok(GatewayProtocol.DeploymentResult, new
+        {
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = sid,
+            result = "success",
+            deployed_at = DateTime.UtcNow.ToString("O")
+        });
         await Expect(status).ToHaveAttributeAsync("data-status", "success");
         await Expect(card.Locator(".seed-status")).ToHaveAttributeAsync("data-status", "success");
         await Expect(page.Locator("li[data-event='completed']")).ToBeVisibleAsync();
@@ -163,8 +186,13 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx, Xunit.Abstractions.IT
         await Expect(page.Locator("li[data-event='created']")).ToContainTextAsync("user triggered");
 
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = "failure", action = "none", log = "activation failed" });
-        await garden.Ok(GatewayProtocol.DeploymentResult, new { request_id = push.GetProperty("request_id").GetString(), deployment_sid = sid, result = "failure",
-            deployed_at = DateTime.UtcNow.ToString("O") });
+        await garden.Ok(GatewayProtocol.DeploymentResult, new
+        {
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = sid,
+            result = "failure",
+            deployed_at = DateTime.UtcNow.ToString("O")
+        });
         await Expect(page.Locator("#deployment-status")).ToHaveAttributeAsync("data-status", "failure");
         await page.Locator("#retry").ClickAsync();
         await Expect(page.Locator("dt", new() { HasText = "Retry of" })).ToBeVisibleAsync();

@@ -119,7 +119,12 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fx) : IClassFixture<Co
         await garden.Ok(GatewayProtocol.DeploymentStatus, new { deployment_sid = sid, status = "acknowledged" });
         await garden.Ok(GatewayProtocol.DeploymentSeedStatus, new { deployment_sid = sid, seed_sid = seedSid, status = "completed" });
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result = result == "success" ? "success" : "failure", action, log });
-        await garden.Ok(GatewayProtocol.DeploymentResult, new { request_id = push.GetProperty("request_id").GetString(), deployment_sid = sid, result,
-            deployed_at = DateTime.UtcNow.ToString("O") });
+        await garden.Ok(GatewayProtocol.DeploymentResult, new
+        {
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = sid,
+            result,
+            deployed_at = DateTime.UtcNow.ToString("O")
+        });
     }
 }

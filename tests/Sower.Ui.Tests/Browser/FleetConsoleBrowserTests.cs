@@ -54,8 +54,13 @@ public sealed class FleetConsoleBrowserTests(ConsoleFixture fx)
     {
         var sid = push.GetProperty("sid").GetString();
         await garden.Ok(GatewayProtocol.DeploymentSeedResult, new { deployment_sid = sid, seed_sid = seedSid, result, action = "activate", log = "switch " + result });
-        await garden.Ok(GatewayProtocol.DeploymentResult, new { request_id = push.GetProperty("request_id").GetString(), deployment_sid = sid, result,
-            deployed_at = DateTime.UtcNow.ToString("O") });
+        await garden.Ok(GatewayProtocol.DeploymentResult, new
+        {
+            request_id = push.GetProperty("request_id").GetString(),
+            deployment_sid = sid,
+            result,
+            deployed_at = DateTime.UtcNow.ToString("O")
+        });
     }
 
     private static Func<string, JsonElement, bool> PushOf(string seedSid) => (n, p) =>

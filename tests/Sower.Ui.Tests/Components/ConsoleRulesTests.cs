@@ -32,9 +32,12 @@ public sealed class ConsoleRulesTests
         var gid = GardenId.New();
         var sub = new SubscriptionRecord(SubscriptionId.New(), gid, new SubscriptionSpec("system", "web01", SeedType.NixOS, [], null, null, Policy.Default), now);
         var seed = new SeedInfo(SeedId.New(), "web01", SeedType.NixOS, "/nix/store/" + new string('a', 32) + "-x", [], now, now, false, "admin");
-        DeploymentRecord Record(DeploymentState s, DeploymentId? parent) =>
-            DeploymentPlanner.NewRecord(DeploymentId.New(), gid, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("admin"), "h", now, false, [],
-                [new PlannedSeed(sub.Sid, "system", PolicyAction.Activate, seed)], parent, parent is null ? 0 : 1) with { State = s };
+        DeploymentRecord Record(DeploymentState s, DeploymentId? parent)
+        {
+            var planned = DeploymentPlanner.NewRecord(DeploymentId.New(), gid, RequestId.New(), Trigger.Manual, AuditReason.UserTriggered, Actor.FromLegacy("admin"), "h",
+                now, false, [], [new PlannedSeed(sub.Sid, "system", PolicyAction.Activate, seed)], parent, parent is null ? 0 : 1);
+            return planned with { State = s };
+        }
         var original = Record(state, null);
         var records = childState is { } c ? ImmutableArray.Create(original, Record(c, original.Sid)) : [original];
 

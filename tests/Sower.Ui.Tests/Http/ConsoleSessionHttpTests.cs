@@ -32,7 +32,9 @@ public sealed partial class ConsoleSessionHttpTests(TestServer server) : IClassF
         var form = await FormToken(browser, "/signin");
         return await browser.PostAsync("/ui/session/signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = form, ["token"] = token, ["returnUrl"] = returnUrl,
+            ["__RequestVerificationToken"] = form,
+            ["token"] = token,
+            ["returnUrl"] = returnUrl,
         }));
     }
 

@@ -24,7 +24,9 @@ public sealed class OidcProtocolTests(OidcConsoleFixture fx)
         Assert.Equal(HttpStatusCode.Redirect, toLogin.StatusCode);
         var login = await client.PostAsync(new Uri(authorize, TestOidcProvider.LoginPath), new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["username"] = user.UserName, ["password"] = user.Password, ["returnUrl"] = authorize.PathAndQuery,
+            ["username"] = user.UserName,
+            ["password"] = user.Password,
+            ["returnUrl"] = authorize.PathAndQuery,
         }));
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
         var back = await client.GetAsync(new Uri(authorize, login.Headers.Location!));

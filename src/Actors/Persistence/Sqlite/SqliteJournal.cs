@@ -14,13 +14,13 @@ namespace Sower.Actors.Persistence.Sqlite;
 /// </summary>
 public sealed class SqliteJournal : AsyncWriteJournal
 {
-    private readonly SqliteStore store;
-    private readonly Akka.Serialization.Serialization serialization;
+    private readonly SqliteStore _store;
+    private readonly Akka.Serialization.Serialization _serialization;
 
     public SqliteJournal(Config config)
     {
-        store = SqliteStoreConfig.Open(config);
-        serialization = Context.System.Serialization;
+        _store = SqliteStoreConfig.Open(config);
+        _serialization = Context.System.Serialization;
     }
 
     private sealed record Row(string PersistenceId, long SequenceNr, long CreatedTicks, int SerializerId, string SerializerManifest, string EventManifest, string WriterUuid, byte[] Payload);
@@ -44,14 +44,14 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 results.Add(e);
             }
         }
-        if (rows.Count > 0) await store.InTransactionAsync((c, t) => Insert(c, t, rows)).ConfigureAwait(false);
+        if (rows.Count > 0) await _store.InTransactionAsync((c, t) => Insert(c, t, rows)).ConfigureAwait(false);
         return results.Any(r => r is not null) ? results.ToImmutableList() : null!;
     }
 
     private Row ToRow(IPersistentRepresentation message)
     {
         var payload = message.Payload is Tagged tagged ? tagged.Payload : message.Payload;
-        var serializer = serialization.FindSerializerFor(payload);
+        var serializer = _serialization.FindSerializerFor(payload);
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, payload);
         var created = message.Timestamp > 0 ? message.Timestamp : DateTime.UtcNow.Ticks;
         return new Row(message.PersistenceId, message.SequenceNr, created, serializer.Identifier, manifest, message.Manifest ?? "",
@@ -93,7 +93,7 @@ public sealed class SqliteJournal : AsyncWriteJournal
         Action<IPersistentRepresentation> recoveryCallback)
     {
         if (max <= 0 || toSequenceNr < fromSequenceNr) return;
-        var rows = await store.RunAsync(c =>
+        var rows = await _store.RunAsync(c =>
         {
             using var command = c.CreateCommand();
             command.CommandText = """
@@ -113,14 +113,14 @@ public sealed class SqliteJournal : AsyncWriteJournal
         }).ConfigureAwait(false);
         foreach (var row in rows)
         {
-            var payload = serialization.Deserialize(row.Payload, row.SerializerId, row.SerializerManifest);
+            var payload = _serialization.Deserialize(row.Payload, row.SerializerId, row.SerializerManifest);
             recoveryCallback(new Persistent(payload, row.SequenceNr, row.PersistenceId, row.EventManifest, isDeleted: false, ActorRefs.NoSender,
                 row.WriterUuid, row.CreatedTicks));
         }
     }
 
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
-        store.RunAsync(c => HighestSequenceNr(c, null, persistenceId));
+        _store.RunAsync(c => HighestSequenceNr(c, null, persistenceId));
 
     private static long HighestSequenceNr(SqliteConnection connection, SqliteTransaction? transaction, string persistenceId)
     {
@@ -135,7 +135,7 @@ public sealed class SqliteJournal : AsyncWriteJournal
     }
 
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
-        store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync((c, t) =>
         {
             // Clamped to the highest written: deleting "to Long.MaxValue" must not invent sequence numbers.
             var upTo = Math.Min(toSequenceNr, HighestSequenceNr(c, t, persistenceId));
@@ -154,7 +154,7 @@ public sealed class SqliteJournal : AsyncWriteJournal
 
     protected override void PostStop()
     {
-        store.Dispose();
+        _store.Dispose();
         base.PostStop();
     }
 }

@@ -8,20 +8,20 @@ namespace Sower.Actors.Persistence.Sqlite;
 /// <summary>The lean journal's snapshot store: one row per (persistence id, sequence number) in the same SQLite file.</summary>
 public sealed class SqliteSnapshotStore : SnapshotStore
 {
-    private readonly SqliteStore store;
-    private readonly Akka.Serialization.Serialization serialization;
+    private readonly SqliteStore _store;
+    private readonly Akka.Serialization.Serialization _serialization;
 
     public SqliteSnapshotStore(Config config)
     {
-        store = SqliteStoreConfig.Open(config);
-        serialization = Context.System.Serialization;
+        _store = SqliteStoreConfig.Open(config);
+        _serialization = Context.System.Serialization;
     }
 
     private sealed record Row(long SequenceNr, long CreatedTicks, int SerializerId, string Manifest, byte[] Payload);
 
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        var rows = await store.RunAsync(c =>
+        var rows = await _store.RunAsync(c =>
         {
             using var command = Select(c, "SELECT sequence_nr, created_ticks, serializer_id, serializer_manifest, payload FROM snapshots", persistenceId, criteria);
             command.CommandText += " ORDER BY sequence_nr DESC";
@@ -33,17 +33,17 @@ public sealed class SqliteSnapshotStore : SnapshotStore
         if (rows.Count == 0) return null;
         // The newest that matches; an unreadable one is an error to see, not a reason to recover from an older state.
         var row = rows[0];
-        var snapshot = serialization.Deserialize(row.Payload, row.SerializerId, row.Manifest);
+        var snapshot = _serialization.Deserialize(row.Payload, row.SerializerId, row.Manifest);
         return new SelectedSnapshot(new SnapshotMetadata(persistenceId, row.SequenceNr, new DateTime(row.CreatedTicks, DateTimeKind.Utc)), snapshot);
     }
 
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken)
     {
-        var serializer = serialization.FindSerializerFor(snapshot);
+        var serializer = _serialization.FindSerializerFor(snapshot);
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, snapshot);
         var bytes = serializer.ToBinary(snapshot);
         var created = metadata.Timestamp == DateTime.MinValue ? DateTime.UtcNow.Ticks : metadata.Timestamp.ToUniversalTime().Ticks;
-        return store.InTransactionAsync((c, t) =>
+        return _store.InTransactionAsync((c, t) =>
         {
             using var command = c.CreateCommand();
             command.Transaction = t;
@@ -64,7 +64,7 @@ public sealed class SqliteSnapshotStore : SnapshotStore
     }
 
     protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken) =>
-        store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync((c, t) =>
         {
             using var command = c.CreateCommand();
             command.Transaction = t;
@@ -75,7 +75,7 @@ public sealed class SqliteSnapshotStore : SnapshotStore
         });
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
-        store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync((c, t) =>
         {
             using var command = Select(c, "DELETE FROM snapshots", persistenceId, criteria);
             command.Transaction = t;
@@ -102,7 +102,7 @@ public sealed class SqliteSnapshotStore : SnapshotStore
 
     protected override void PostStop()
     {
-        store.Dispose();
+        _store.Dispose();
         base.PostStop();
     }
 }

@@ -11,17 +11,17 @@ public sealed class SqliteStore : IDisposable
     /// <summary>The schema this code writes; <c>store_info.schema_version</c> holds the file's.</summary>
     public const int SchemaVersion = 1;
 
-    private readonly SqliteConnection connection;
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private bool disposed;
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _disposed;
 
     public SqliteStore(string path)
     {
         Path = path;
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        _connection.Open();
         Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
         Initialize();
     }
@@ -31,15 +31,15 @@ public sealed class SqliteStore : IDisposable
     /// <summary>Runs <paramref name="work"/> on the thread pool with the connection to itself.</summary>
     public async Task<T> RunAsync<T>(Func<SqliteConnection, T> work)
     {
-        await gate.WaitAsync().ConfigureAwait(false);
+        await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return await Task.Run(() => work(connection)).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return await Task.Run(() => work(_connection)).ConfigureAwait(false);
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 
@@ -55,7 +55,7 @@ public sealed class SqliteStore : IDisposable
 
     private void Execute(string sql)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
@@ -64,8 +64,8 @@ public sealed class SqliteStore : IDisposable
     // tables stay as they were: a downgrade still finds them, and LegacySqlMigration copies them once.
     private void Initialize()
     {
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using (var command = connection.CreateCommand())
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using (var command = _connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
@@ -98,7 +98,7 @@ public sealed class SqliteStore : IDisposable
         if (version is null) WriteInfo(transaction, "schema_version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
         else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{Path}: journal schema version {version} is not {SchemaVersion}; this sower-garden cannot read it (was it written by a newer one?)");
-        LegacySqlMigration.MigrateOnce(connection, transaction);
+        LegacySqlMigration.MigrateOnce(_connection, transaction);
         transaction.Commit();
     }
 
@@ -121,22 +121,22 @@ public sealed class SqliteStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private string? ReadInfo(SqliteTransaction transaction, string key) => ReadInfo(connection, transaction, key);
+    private string? ReadInfo(SqliteTransaction transaction, string key) => ReadInfo(_connection, transaction, key);
 
-    private void WriteInfo(SqliteTransaction transaction, string key, string value) => WriteInfo(connection, transaction, key, value);
+    private void WriteInfo(SqliteTransaction transaction, string key, string value) => WriteInfo(_connection, transaction, key, value);
 
     public void Dispose()
     {
-        gate.Wait();
+        _gate.Wait();
         try
         {
-            if (disposed) return;
-            disposed = true;
-            connection.Dispose();
+            if (_disposed) return;
+            _disposed = true;
+            _connection.Dispose();
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 }

@@ -243,11 +243,11 @@ public static class GardenEndpoints
             .OrderBy(g => g.Registration!.Name, StringComparer.Ordinal).ThenBy(g => g.Sid.Value)
             .Select(g => new GardenListItemWire(g.Sid.Value, g.Registration!.Name, model.IsOnline(g.Sid), g.Version, ApiWire.Time(g.LastSeen),
                 ApiWire.Time(g.Registration.RegisteredAt), Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
-                {
-                    Labels = GardenLabelEndpoints.Sorted(g.Labels),
-                    Inhibited = inhibitions is null ? null : inhibitions.ContainsKey(g.Sid.Value),
-                    Inhibition = GardenInhibitions.Wire(inhibitions, g.Sid.Value),
-                });
+            {
+                Labels = GardenLabelEndpoints.Sorted(g.Labels),
+                Inhibited = inhibitions is null ? null : inhibitions.ContainsKey(g.Sid.Value),
+                Inhibition = GardenInhibitions.Wire(inhibitions, g.Sid.Value),
+            });
         return ApiWire.Ok(ApiWire.Page(items, page, perPage));
     }
 
@@ -262,7 +262,9 @@ public static class GardenEndpoints
             [.. g.Subscriptions.Values.OrderBy(s => s.Spec.Name, StringComparer.Ordinal).Select(ApiWire.Subscription)],
             [.. g.Generations.Select(ApiWire.Generation)], Latest(model, g), GardenConditionWire.RebootPending(g), GardenConditionWire.Drift(g))
         {
-            Labels = GardenLabelEndpoints.Sorted(g.Labels), OwnLabels = GardenLabelEndpoints.Sorted(g.OwnLabels), AdminLabels = GardenLabelEndpoints.Sorted(g.AdminLabels),
+            Labels = GardenLabelEndpoints.Sorted(g.Labels),
+            OwnLabels = GardenLabelEndpoints.Sorted(g.OwnLabels),
+            AdminLabels = GardenLabelEndpoints.Sorted(g.AdminLabels),
             Inhibited = inhibitions is null ? null : inhibitions.ContainsKey(g.Sid.Value),
             Inhibition = GardenInhibitions.Wire(inhibitions, g.Sid.Value),
         });

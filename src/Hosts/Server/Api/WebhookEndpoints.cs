@@ -108,7 +108,8 @@ public static class WebhookEndpoints
 
     private static WebhookWire Wire(WebhookView w) => new(w.Sid, w.Url, w.Events, w.Format.ToWire(), ApiWire.Time(w.CreatedAt), SecretSet: true)
     {
-        Source = w.ConfigName is null ? "api" : "config", Name = w.ConfigName,
+        Source = w.ConfigName is null ? "api" : "config",
+        Name = w.ConfigName,
     };
 
     private static OutboxEntryWire Wire(OutboxEntry e) => new(e.WebhookSid, e.Notification.Key, e.Notification.Kind, e.Notification.Summary,

@@ -39,7 +39,7 @@ public static class ClusterEndpoints
                 address = m.Address,
                 status = m.Status,
                 roles = m.Roles,
-                
+
                 reachable = m.Reachable,
                 leader = m.IsLeader,
                 self = m.IsSelf,

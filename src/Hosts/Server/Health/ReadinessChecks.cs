@@ -36,14 +36,14 @@ public static class ReadinessChecks
 public sealed class TokenStoreHealthCheck : IHealthCheck
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
-    private readonly ActorRegistry registry;
-    private readonly TokenStoreProbe probe;
+    private readonly ActorRegistry _registry;
+    private readonly TokenStoreProbe _probe;
 
     [ActivatorUtilitiesConstructor]
     public TokenStoreHealthCheck(ActorRegistry registry, TokenStoreProbe probe)
     {
-        this.registry = registry;
-        this.probe = probe;
+        _registry = registry;
+        _probe = probe;
     }
 
     /// <summary>A check with its own probe (one question at a time for this instance only).</summary>
@@ -53,8 +53,8 @@ public sealed class TokenStoreHealthCheck : IHealthCheck
     {
         try
         {
-            var store = await registry.GetAsync<AccessTokensActorKey>(cancellationToken).WaitAsync(Timeout, cancellationToken);
-            await probe.Ask(store).WaitAsync(Timeout, cancellationToken);
+            var store = await _registry.GetAsync<AccessTokensActorKey>(cancellationToken).WaitAsync(Timeout, cancellationToken);
+            await _probe.Ask(store).WaitAsync(Timeout, cancellationToken);
             return HealthCheckResult.Healthy("the token store answers");
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)

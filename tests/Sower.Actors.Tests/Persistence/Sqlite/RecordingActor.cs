@@ -18,31 +18,31 @@ public sealed class RecordingActor : ReceivePersistentActor
 
     public sealed record DeleteTo(long SequenceNr);
 
-    private readonly List<object> events = [];
-    private IActorRef? deleteReplyTo;
+    private readonly List<object> _events = [];
+    private IActorRef? _deleteReplyTo;
 
     public RecordingActor(string persistenceId)
     {
         PersistenceId = persistenceId;
-        Recover<string>(events.Add);
-        Recover<IGardenJournalEvent>(events.Add);
+        Recover<string>(_events.Add);
+        Recover<IGardenJournalEvent>(_events.Add);
         Command<Append>(a =>
         {
             var replyTo = Sender;
             var n = 0;
             PersistAll(a.Events, e =>
             {
-                events.Add(e);
+                _events.Add(e);
                 if (++n == a.Events.Count) replyTo.Tell(new Appended(LastSequenceNr));
             });
         });
-        Command<GetEvents>(_ => Sender.Tell(new Events(events.ToList(), LastSequenceNr)));
+        Command<GetEvents>(_ => Sender.Tell(new Events(_events.ToList(), LastSequenceNr)));
         Command<DeleteTo>(d =>
         {
-            deleteReplyTo = Sender;
+            _deleteReplyTo = Sender;
             DeleteMessages(d.SequenceNr);
         });
-        Command<DeleteMessagesSuccess>(s => deleteReplyTo?.Tell(s));
+        Command<DeleteMessagesSuccess>(s => _deleteReplyTo?.Tell(s));
     }
 
     public override string PersistenceId { get; }

@@ -5,7 +5,7 @@ namespace Sower.Actors.Tests.Persistence.Sqlite;
 /// <summary>Reads the lean journal's tables straight from the file, as a person with <c>sqlite3</c> would.</summary>
 public sealed class SqliteJournalFile(string path) : IDisposable
 {
-    private readonly SqliteConnection connection = Open(path);
+    private readonly SqliteConnection _connection = Open(path);
 
     private static SqliteConnection Open(string path)
     {
@@ -16,7 +16,7 @@ public sealed class SqliteJournalFile(string path) : IDisposable
 
     public long Scalar(string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
         return command.ExecuteScalar() is { } v and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -30,7 +30,7 @@ public sealed class SqliteJournalFile(string path) : IDisposable
 
     public (int, string) SerializerOf(string pid, long sequenceNr)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "SELECT serializer_id, serializer_manifest FROM events WHERE persistence_id = $p AND sequence_nr = $s";
         command.Parameters.AddWithValue("$p", pid);
         command.Parameters.AddWithValue("$s", sequenceNr);
@@ -41,11 +41,11 @@ public sealed class SqliteJournalFile(string path) : IDisposable
 
     public string? Info(string key)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "SELECT value FROM store_info WHERE key = $k";
         command.Parameters.AddWithValue("$k", key);
         return command.ExecuteScalar() as string;
     }
 
-    public void Dispose() => connection.Dispose();
+    public void Dispose() => _connection.Dispose();
 }

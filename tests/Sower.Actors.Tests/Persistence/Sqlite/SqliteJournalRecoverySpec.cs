@@ -20,9 +20,9 @@ namespace Sower.Actors.Tests.Persistence.Sqlite;
 public sealed class SqliteJournalRecoverySpec : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private readonly SqliteSpecDirectory directory = new();
+    private readonly SqliteSpecDirectory _directory = new();
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose() => _directory.Dispose();
 
     private static async Task<IHost> StartAsync(Action<AkkaConfigurationBuilder> persistence)
     {
@@ -39,12 +39,12 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
     }
 
     private Task<IHost> StartGardenAsync(string? stateDirectory = null) =>
-        StartAsync(akka => akka.WithGardenPersistence(stateDirectory ?? directory.Path));
+        StartAsync(akka => akka.WithGardenPersistence(stateDirectory ?? _directory.Path));
 
     /// <summary>Exactly how sower-garden configured Akka.Persistence.Sql before the lean journal.</summary>
     private Task<IHost> StartLegacyGardenAsync() =>
         StartAsync(akka => akka.WithSqlPersistence(
-            connectionString: $"Data Source={GardenAkkaHostingExtensions.GardenDatabasePath(directory.Path)};Pooling=false",
+            connectionString: $"Data Source={GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path)};Pooling=false",
             providerName: ProviderName.SQLiteMS,
             autoInitialize: true));
 
@@ -112,7 +112,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         var crashed = Directory.CreateTempSubdirectory("sower-lean-crash-").FullName;
         try
         {
-            var database = GardenAkkaHostingExtensions.GardenDatabasePath(directory.Path);
+            var database = GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path);
             var walBefore = new FileInfo(database + "-wal").Length;
             using (var writer = new SqliteConnection($"Data Source={database};Pooling=false"))
             {
@@ -186,7 +186,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         await StopAsync(host);
 
         // Once only: a second start does not copy the old rows again over newer ones.
-        using (var file = new SqliteJournalFile(GardenAkkaHostingExtensions.GardenDatabasePath(directory.Path)))
+        using (var file = new SqliteJournalFile(GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path)))
         {
             Assert.StartsWith("3 events and 0 snapshots copied from Akka.Persistence.Sql", file.Info(LegacySqlMigration.InfoKey));
             Assert.True(file.Scalar("SELECT COUNT(*) FROM journal") >= 3, "the old tables are left as they were");
@@ -219,7 +219,7 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
     [Fact]
     public async Task A_journal_file_from_a_newer_schema_is_refused_with_a_clear_error()
     {
-        var database = GardenAkkaHostingExtensions.GardenDatabasePath(directory.Path);
+        var database = GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path);
         new SqliteStore(database).Dispose();
         using (var file = new SqliteConnection($"Data Source={database};Pooling=false"))
         {

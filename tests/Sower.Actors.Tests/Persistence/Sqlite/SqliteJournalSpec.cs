@@ -16,47 +16,47 @@ namespace Sower.Actors.Tests.Persistence.Sqlite;
 public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Pid = "p-1";
-    private readonly SqliteSpecDirectory directory;
-    private readonly IActorRef journal;
-    private readonly TestProbe sender;
-    private readonly TestProbe receiver;
-    private readonly string writerGuid = Guid.NewGuid().ToString();
+    private readonly SqliteSpecDirectory _directory;
+    private readonly IActorRef _journal;
+    private readonly TestProbe _sender;
+    private readonly TestProbe _receiver;
+    private readonly string _writerGuid = Guid.NewGuid().ToString();
 
     public SqliteJournalSpec() : this(new SqliteSpecDirectory()) { }
 
     private SqliteJournalSpec(SqliteSpecDirectory directory) : base(SqliteSpecConfig.For(directory.Database), "lean-journal")
     {
-        this.directory = directory;
-        journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
-        sender = CreateTestProbe();
-        receiver = CreateTestProbe();
+        _directory = directory;
+        _journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        _sender = CreateTestProbe();
+        _receiver = CreateTestProbe();
         WriteMessages(1, 5, Pid);
     }
 
     protected override void AfterAll()
     {
         base.AfterAll();
-        directory.Dispose();
+        _directory.Dispose();
     }
 
     private void WriteMessages(long from, long to, string pid)
     {
         var writes = Enumerable.Range((int)from, (int)(to - from + 1))
-            .Select(i => new AtomicWrite(new Persistent("a-" + i, i, pid, "", false, sender.Ref, writerGuid)))
+            .Select(i => new AtomicWrite(new Persistent("a-" + i, i, pid, "", false, _sender.Ref, _writerGuid)))
             .ToImmutableList<IPersistentEnvelope>();
-        journal.Tell(new WriteMessages(writes, receiver.Ref, 1));
-        receiver.ExpectMsg<WriteMessagesSuccessful>();
+        _journal.Tell(new WriteMessages(writes, _receiver.Ref, 1));
+        _receiver.ExpectMsg<WriteMessagesSuccessful>();
         for (var i = from; i <= to; i++)
-            receiver.ExpectMsg<WriteMessageSuccess>(m => (string)m.Persistent.Payload == "a-" + i && m.Persistent.SequenceNr == i);
+            _receiver.ExpectMsg<WriteMessageSuccess>(m => (string)m.Persistent.Payload == "a-" + i && m.Persistent.SequenceNr == i);
     }
 
-    private void Replay(long from, long to, long max, string pid = Pid) => journal.Tell(new ReplayMessages(from, to, max, pid, receiver.Ref));
+    private void Replay(long from, long to, long max, string pid = Pid) => _journal.Tell(new ReplayMessages(from, to, max, pid, _receiver.Ref));
 
     private void ExpectReplayed(params long[] sequenceNrs)
     {
         foreach (var n in sequenceNrs)
-            receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == n && (string)m.Persistent.Payload == "a-" + n
-                && m.Persistent.PersistenceId == Pid && m.Persistent.WriterGuid == writerGuid && !m.Persistent.IsDeleted);
+            _receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == n && (string)m.Persistent.Payload == "a-" + n
+                && m.Persistent.PersistenceId == Pid && m.Persistent.WriterGuid == _writerGuid && !m.Persistent.IsDeleted);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(1, long.MaxValue, long.MaxValue);
         ExpectReplayed(1, 2, 3, 4, 5);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(3, long.MaxValue, long.MaxValue);
         ExpectReplayed(3, 4, 5);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(1, 3, long.MaxValue);
         ExpectReplayed(1, 2, 3);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(1, long.MaxValue, 3);
         ExpectReplayed(1, 2, 3);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(2, 5, 2);
         ExpectReplayed(2, 3);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
@@ -104,61 +104,61 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         Replay(2, 2, long.MaxValue);
         ExpectReplayed(2);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
     public void Replays_nothing_when_lower_is_above_upper()
     {
         Replay(3, 2, long.MaxValue);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
     public void Replays_nothing_when_the_count_limit_is_zero()
     {
         Replay(1, long.MaxValue, 0);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
     public void Replays_nothing_and_highest_zero_for_an_unknown_persistence_id()
     {
         Replay(1, long.MaxValue, long.MaxValue, "unknown");
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 0);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 0);
     }
 
     [Fact]
     public void Does_not_replay_deleted_messages()
     {
-        journal.Tell(new DeleteMessagesTo(Pid, 3, receiver.Ref));
-        receiver.ExpectMsg<DeleteMessagesSuccess>(m => m.ToSequenceNr == 3);
+        _journal.Tell(new DeleteMessagesTo(Pid, 3, _receiver.Ref));
+        _receiver.ExpectMsg<DeleteMessagesSuccess>(m => m.ToSequenceNr == 3);
         Replay(1, long.MaxValue, long.MaxValue);
         ExpectReplayed(4, 5);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
     }
 
     [Fact]
     public void Keeps_the_highest_sequence_number_after_every_message_is_deleted()
     {
-        journal.Tell(new DeleteMessagesTo(Pid, long.MaxValue, receiver.Ref));
-        receiver.ExpectMsg<DeleteMessagesSuccess>();
+        _journal.Tell(new DeleteMessagesTo(Pid, long.MaxValue, _receiver.Ref));
+        _receiver.ExpectMsg<DeleteMessagesSuccess>();
         Replay(1, long.MaxValue, long.MaxValue);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
 
         // and new writes continue after it
         WriteMessages(6, 7, Pid);
         Replay(1, long.MaxValue, long.MaxValue);
         ExpectReplayed(6, 7);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 7);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 7);
     }
 
     [Fact]
     public void Keeps_the_highest_sequence_number_when_a_restarted_journal_reads_a_cleaned_file()
     {
-        journal.Tell(new DeleteMessagesTo(Pid, 5, receiver.Ref));
-        receiver.ExpectMsg<DeleteMessagesSuccess>();
-        using var second = new SqliteJournalFile(directory.Database);
+        _journal.Tell(new DeleteMessagesTo(Pid, 5, _receiver.Ref));
+        _receiver.ExpectMsg<DeleteMessagesSuccess>();
+        using var second = new SqliteJournalFile(_directory.Database);
         Assert.Equal(5, second.HighestSequenceNr(Pid));
         Assert.Equal(0, second.Count(Pid));
     }
@@ -167,18 +167,18 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     public void Rejects_an_event_that_cannot_be_serialized_and_keeps_the_other_writes()
     {
         var writes = ImmutableList.Create<IPersistentEnvelope>(
-            new AtomicWrite(new Persistent("a-6", 6, Pid, "", false, sender.Ref, writerGuid)),
-            new AtomicWrite(new Persistent(new RefusedEvent("x"), 7, Pid, "", false, sender.Ref, writerGuid)),
-            new AtomicWrite(new Persistent("a-8", 8, Pid, "", false, sender.Ref, writerGuid)));
-        journal.Tell(new WriteMessages(writes, receiver.Ref, 1));
-        receiver.ExpectMsg<WriteMessagesSuccessful>();
-        receiver.ExpectMsg<WriteMessageSuccess>(m => m.Persistent.SequenceNr == 6);
-        receiver.ExpectMsg<WriteMessageRejected>(m => m.Persistent.SequenceNr == 7 && m.Cause.Message.Contains("refuses"));
-        receiver.ExpectMsg<WriteMessageSuccess>(m => m.Persistent.SequenceNr == 8);
+            new AtomicWrite(new Persistent("a-6", 6, Pid, "", false, _sender.Ref, _writerGuid)),
+            new AtomicWrite(new Persistent(new RefusedEvent("x"), 7, Pid, "", false, _sender.Ref, _writerGuid)),
+            new AtomicWrite(new Persistent("a-8", 8, Pid, "", false, _sender.Ref, _writerGuid)));
+        _journal.Tell(new WriteMessages(writes, _receiver.Ref, 1));
+        _receiver.ExpectMsg<WriteMessagesSuccessful>();
+        _receiver.ExpectMsg<WriteMessageSuccess>(m => m.Persistent.SequenceNr == 6);
+        _receiver.ExpectMsg<WriteMessageRejected>(m => m.Persistent.SequenceNr == 7 && m.Cause.Message.Contains("refuses"));
+        _receiver.ExpectMsg<WriteMessageSuccess>(m => m.Persistent.SequenceNr == 8);
         Replay(6, long.MaxValue, long.MaxValue);
-        receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == 6);
-        receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == 8);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 8);
+        _receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == 6);
+        _receiver.ExpectMsg<ReplayedMessage>(m => m.Persistent.SequenceNr == 8);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 8);
     }
 
     [Fact]
@@ -186,14 +186,14 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
     {
         var appended = new GardenJournalEvents.OutboxAppended(1, "report", """{"a":1}""");
         var writes = ImmutableList.Create<IPersistentEnvelope>(
-            new AtomicWrite(new Persistent(appended, 1, "garden-outbox", "adapter-v1", false, sender.Ref, writerGuid)));
-        journal.Tell(new WriteMessages(writes, receiver.Ref, 1));
-        receiver.ExpectMsg<WriteMessagesSuccessful>();
-        receiver.ExpectMsg<WriteMessageSuccess>();
-        journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, "garden-outbox", receiver.Ref));
-        receiver.ExpectMsg<ReplayedMessage>(m => Equals(m.Persistent.Payload, appended) && m.Persistent.Manifest == "adapter-v1");
-        receiver.ExpectMsg<RecoverySuccess>();
-        using var file = new SqliteJournalFile(directory.Database);
+            new AtomicWrite(new Persistent(appended, 1, "garden-outbox", "adapter-v1", false, _sender.Ref, _writerGuid)));
+        _journal.Tell(new WriteMessages(writes, _receiver.Ref, 1));
+        _receiver.ExpectMsg<WriteMessagesSuccessful>();
+        _receiver.ExpectMsg<WriteMessageSuccess>();
+        _journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, "garden-outbox", _receiver.Ref));
+        _receiver.ExpectMsg<ReplayedMessage>(m => Equals(m.Persistent.Payload, appended) && m.Persistent.Manifest == "adapter-v1");
+        _receiver.ExpectMsg<RecoverySuccess>();
+        using var file = new SqliteJournalFile(_directory.Database);
         Assert.Equal((GardenJournalSerializer.SerializerId, "outbox-appended-v1"), file.SerializerOf("garden-outbox", 1));
     }
 
@@ -204,16 +204,16 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
         // after the first one's rows went in: none of them may stay.
         var writes = ImmutableList.Create<IPersistentEnvelope>(
             new AtomicWrite(ImmutableList.Create<IPersistentRepresentation>(
-                new Persistent("a-6", 6, Pid, "", false, sender.Ref, writerGuid), new Persistent("a-7", 7, Pid, "", false, sender.Ref, writerGuid))),
-            new AtomicWrite(new Persistent("a-5-again", 5, Pid, "", false, sender.Ref, writerGuid)));
-        journal.Tell(new WriteMessages(writes, receiver.Ref, 1));
-        receiver.ExpectMsg<WriteMessagesFailed>(m => m.Cause is SqliteException);
-        receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 6);
-        receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 7);
-        receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 5);
+                new Persistent("a-6", 6, Pid, "", false, _sender.Ref, _writerGuid), new Persistent("a-7", 7, Pid, "", false, _sender.Ref, _writerGuid))),
+            new AtomicWrite(new Persistent("a-5-again", 5, Pid, "", false, _sender.Ref, _writerGuid)));
+        _journal.Tell(new WriteMessages(writes, _receiver.Ref, 1));
+        _receiver.ExpectMsg<WriteMessagesFailed>(m => m.Cause is SqliteException);
+        _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 6);
+        _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 7);
+        _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 5);
         Replay(1, long.MaxValue, long.MaxValue);
         ExpectReplayed(1, 2, 3, 4, 5);
-        receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
+        _receiver.ExpectMsg<RecoverySuccess>(r => r.HighestSequenceNr == 5);
         // and the journal still writes
         WriteMessages(6, 6, Pid);
     }

@@ -11,37 +11,37 @@ namespace Sower.Actors.Tests.Persistence.Sqlite;
 public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
 {
     private const string Pid = "p-1";
-    private readonly SqliteSpecDirectory directory;
-    private readonly IActorRef store;
-    private readonly TestProbe sender;
-    private readonly List<SnapshotMetadata> saved = [];
+    private readonly SqliteSpecDirectory _directory;
+    private readonly IActorRef _store;
+    private readonly TestProbe _sender;
+    private readonly List<SnapshotMetadata> _saved = [];
 
     public SqliteSnapshotStoreSpec() : this(new SqliteSpecDirectory()) { }
 
     private SqliteSnapshotStoreSpec(SqliteSpecDirectory directory) : base(SqliteSpecConfig.For(directory.Database), "lean-snapshots")
     {
-        this.directory = directory;
-        store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
-        sender = CreateTestProbe();
+        _directory = directory;
+        _store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        _sender = CreateTestProbe();
         var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         for (var i = 10; i <= 14; i++)
         {
             var metadata = new SnapshotMetadata(Pid, i, start.AddSeconds(i));
-            store.Tell(new SaveSnapshot(metadata, "s-" + i), sender.Ref);
-            saved.Add(sender.ExpectMsg<SaveSnapshotSuccess>().Metadata);
+            _store.Tell(new SaveSnapshot(metadata, "s-" + i), _sender.Ref);
+            _saved.Add(_sender.ExpectMsg<SaveSnapshotSuccess>().Metadata);
         }
     }
 
     protected override void AfterAll()
     {
         base.AfterAll();
-        directory.Dispose();
+        _directory.Dispose();
     }
 
     private LoadSnapshotResult Load(SnapshotSelectionCriteria criteria, string pid = Pid, long toSequenceNr = long.MaxValue)
     {
-        store.Tell(new LoadSnapshot(pid, criteria, toSequenceNr), sender.Ref);
-        return sender.ExpectMsg<LoadSnapshotResult>(TimeSpan.FromSeconds(30));
+        _store.Tell(new LoadSnapshot(pid, criteria, toSequenceNr), _sender.Ref);
+        return _sender.ExpectMsg<LoadSnapshotResult>(TimeSpan.FromSeconds(30));
     }
 
     private void AssertLoaded(LoadSnapshotResult result, int sequenceNr)
@@ -49,7 +49,7 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
         Assert.NotNull(result.Snapshot);
         Assert.Equal(Pid, result.Snapshot!.Metadata.PersistenceId);
         Assert.Equal(sequenceNr, result.Snapshot.Metadata.SequenceNr);
-        Assert.Equal(saved[sequenceNr - 10].Timestamp, result.Snapshot.Metadata.Timestamp);
+        Assert.Equal(_saved[sequenceNr - 10].Timestamp, result.Snapshot.Metadata.Timestamp);
         Assert.Equal("s-" + sequenceNr, result.Snapshot.Snapshot);
     }
 
@@ -59,7 +59,7 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
 
     [Fact]
     public void Loads_nothing_when_no_timestamp_matches() =>
-        Assert.Null(Load(new SnapshotSelectionCriteria(long.MaxValue, saved[0].Timestamp.AddSeconds(-1))).Snapshot);
+        Assert.Null(Load(new SnapshotSelectionCriteria(long.MaxValue, _saved[0].Timestamp.AddSeconds(-1))).Snapshot);
 
     [Fact]
     public void Loads_nothing_when_no_sequence_number_matches() =>
@@ -74,21 +74,21 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
 
     [Fact]
     public void Loads_the_most_recent_snapshot_under_upper_sequence_number_and_timestamp_bounds() =>
-        AssertLoaded(Load(new SnapshotSelectionCriteria(13, saved[2].Timestamp)), 12);
+        AssertLoaded(Load(new SnapshotSelectionCriteria(13, _saved[2].Timestamp)), 12);
 
     [Fact]
     public void Loads_a_snapshot_inside_lower_bounds_only()
     {
         var result = Load(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue, 15, null));
         Assert.Null(result.Snapshot);
-        AssertLoaded(Load(new SnapshotSelectionCriteria(12, DateTime.MaxValue, 11, saved[1].Timestamp)), 12);
+        AssertLoaded(Load(new SnapshotSelectionCriteria(12, DateTime.MaxValue, 11, _saved[1].Timestamp)), 12);
     }
 
     [Fact]
     public void Deletes_a_single_snapshot_identified_by_its_sequence_number()
     {
-        store.Tell(new DeleteSnapshot(new SnapshotMetadata(Pid, 13, DateTime.MinValue)), sender.Ref);
-        sender.ExpectMsg<DeleteSnapshotSuccess>();
+        _store.Tell(new DeleteSnapshot(new SnapshotMetadata(Pid, 13, DateTime.MinValue)), _sender.Ref);
+        _sender.ExpectMsg<DeleteSnapshotSuccess>();
         AssertLoaded(Load(new SnapshotSelectionCriteria(13)), 12);
         AssertLoaded(Load(SnapshotSelectionCriteria.Latest), 14);
     }
@@ -96,8 +96,8 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Deletes_all_snapshots_within_upper_sequence_number_and_timestamp_bounds()
     {
-        store.Tell(new DeleteSnapshots(Pid, new SnapshotSelectionCriteria(13, saved[3].Timestamp)), sender.Ref);
-        sender.ExpectMsg<DeleteSnapshotsSuccess>();
+        _store.Tell(new DeleteSnapshots(Pid, new SnapshotSelectionCriteria(13, _saved[3].Timestamp)), _sender.Ref);
+        _sender.ExpectMsg<DeleteSnapshotsSuccess>();
         Assert.Null(Load(new SnapshotSelectionCriteria(13)).Snapshot);
         AssertLoaded(Load(SnapshotSelectionCriteria.Latest), 14);
     }
@@ -105,17 +105,17 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Keeps_snapshots_outside_the_timestamp_bound_of_a_delete()
     {
-        store.Tell(new DeleteSnapshots(Pid, new SnapshotSelectionCriteria(13, saved[0].Timestamp.AddSeconds(-1))), sender.Ref);
-        sender.ExpectMsg<DeleteSnapshotsSuccess>();
+        _store.Tell(new DeleteSnapshots(Pid, new SnapshotSelectionCriteria(13, _saved[0].Timestamp.AddSeconds(-1))), _sender.Ref);
+        _sender.ExpectMsg<DeleteSnapshotsSuccess>();
         AssertLoaded(Load(new SnapshotSelectionCriteria(13)), 13);
     }
 
     [Fact]
     public void Overwrites_a_snapshot_saved_again_with_the_same_sequence_number()
     {
-        var metadata = new SnapshotMetadata(Pid, 14, saved[4].Timestamp.AddSeconds(5));
-        store.Tell(new SaveSnapshot(metadata, "s-14-again"), sender.Ref);
-        sender.ExpectMsg<SaveSnapshotSuccess>();
+        var metadata = new SnapshotMetadata(Pid, 14, _saved[4].Timestamp.AddSeconds(5));
+        _store.Tell(new SaveSnapshot(metadata, "s-14-again"), _sender.Ref);
+        _sender.ExpectMsg<SaveSnapshotSuccess>();
         var result = Load(SnapshotSelectionCriteria.Latest);
         Assert.Equal("s-14-again", result.Snapshot!.Snapshot);
         Assert.Equal(metadata.Timestamp, result.Snapshot.Metadata.Timestamp);
@@ -125,8 +125,8 @@ public sealed class SqliteSnapshotStoreSpec : Akka.TestKit.Xunit2.TestKit
     public void Saves_and_loads_a_large_snapshot()
     {
         var big = new string('x', 4 * 1024 * 1024);
-        store.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), big), sender.Ref);
-        sender.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(30));
+        _store.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), big), _sender.Ref);
+        _sender.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(30));
         Assert.Equal(big, Load(SnapshotSelectionCriteria.Latest).Snapshot!.Snapshot);
     }
 }
