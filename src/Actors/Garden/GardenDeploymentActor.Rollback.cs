@@ -21,15 +21,7 @@ namespace Sower.Actors.Garden;
 public sealed partial class GardenDeploymentActor
 {
     private static readonly TimeSpan RollbackRequestTimeout = TimeSpan.FromSeconds(60);
-    private readonly List<string> _rollbackReplies = new();
-    private string? _statusRequest;
-    private string? _confirmRequest;
-    private bool _statusChecked;
-    private bool _rollbackArmedAtRecovery;
-    private bool _confirmationSettled;
-    private bool _rebootRequestedHere;
     private bool _watchingConnections;
-    private int _confirmAttempts;
 
     private sealed class RetryConfirm
     {
@@ -44,14 +36,14 @@ public sealed partial class GardenDeploymentActor
             BeginConfirming(fresh: false);
             return true;
         }
-        if (!_statusChecked && _statusRequest is null && _state.ActivationsStarted.Keys.Any(k => !_state.Finished.ContainsKey(k)))
+        if (!_confirmation.StatusChecked && _confirmation.StatusRequest is null && _state.ActivationsStarted.Keys.Any(k => !_state.Finished.ContainsKey(k)))
         {
-            _statusRequest = Sid.New("act");
-            _rollbackReplies.Clear();
-            _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.RollbackStatus(_statusRequest, _push.Sid), Self, RollbackRequestTimeout));
+            var request = Sid.New("act");
+            _confirmation = _confirmation.AskStatus(request);
+            _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.RollbackStatus(request, _push.Sid), Self, RollbackRequestTimeout));
             return true;
         }
-        return _statusRequest is not null;
+        return _confirmation.StatusRequest is not null;
     }
 
     /// <summary>The live switch after a boot-mode install keeps the deadline, now running from the switch.</summary>
@@ -66,9 +58,9 @@ public sealed partial class GardenDeploymentActor
     /// <summary>Called by Complete: true when the deployment first waits for a confirmation.</summary>
     private bool AwaitsConfirmation(string result)
     {
-        if (result == "rolled_back" || _confirmationSettled || _state.ArmedSeeds.Count == 0) return false;
+        if (result == "rolled_back" || _confirmation.Settled || _state.ArmedSeeds.Count == 0) return false;
         if (_state.ConfirmationAwaited is not null) return true;
-        Persist(new GardenJournalEvents.ConfirmationAwaited(result, _rebootReason is not null, _clock.GetCurrentInstant().ToUnixTimeMilliseconds()), e =>
+        Persist(new GardenJournalEvents.ConfirmationAwaited(result, _run.RebootReason is not null, _clock.GetCurrentInstant().ToUnixTimeMilliseconds()), e =>
         {
             _state = _state.Apply(e);
             BeginConfirming(fresh: true);
@@ -83,11 +75,11 @@ public sealed partial class GardenDeploymentActor
             Context.System.EventStream.Subscribe(Self, typeof(GardenDaemonEvents.ConnectionChanged));
             _watchingConnections = true;
         }
-        if (fresh && _rebootReason is { } reason)
+        if (fresh && _run.RebootReason is { } reason)
         {
             // The deadline runs from the boot: the connection the garden makes after it is the proof. Asked once, never again.
-            _rebootRequestedHere = true;
-            _rebootReason = null;
+            _confirmation = _confirmation.RebootAsked();
+            _run = _run with { RebootReason = null };
             Note($"rebooting ({reason}); the switch is confirmed once this garden reaches the server after the boot");
             _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Reboot(Sid.New("act"), reason), ActorRefs.Nobody, _settings.Timeouts.Activation));
             return;
@@ -98,42 +90,35 @@ public sealed partial class GardenDeploymentActor
 
     private void OnConnectionChanged(GardenDaemonEvents.ConnectionChanged changed)
     {
-        if (!changed.Connected || _state.ConfirmationAwaited is null || _state.Completed is not null || _confirmRequest is not null || _confirmationSettled) return;
+        if (!changed.Connected || _state.ConfirmationAwaited is null || _state.Completed is not null || _confirmation.ConfirmRequest is not null ||
+            _confirmation.Settled) return;
         SendConfirm();
     }
 
     private void SendConfirm()
     {
-        if (_confirmRequest is not null || _confirmationSettled || _state.Completed is not null) return;
-        _confirmRequest = Sid.New("act");
-        _rollbackReplies.Clear();
-        _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Confirm(_confirmRequest, _push.Sid), Self, RollbackRequestTimeout));
+        if (_confirmation.ConfirmRequest is not null || _confirmation.Settled || _state.Completed is not null) return;
+        var request = Sid.New("act");
+        _confirmation = _confirmation.AskConfirmation(request);
+        _activator.Tell(new ActivatorCommands.Run(ActivatorRequest.Confirm(request, _push.Sid), Self, RollbackRequestTimeout));
     }
 
     private void OnRollbackOutput(ActivatorCommands.Output output)
     {
-        if ((output.RequestId == _statusRequest || output.RequestId == _confirmRequest) && output.Frame.Data is { } data)
-        {
-            _rollbackReplies.Add(output.Frame.Type == ActivatorFrameTypes.Error ? RollbackConfirmation.ErrorPrefix + data : data);
-        }
+        if (output.Frame.Data is { } data) _confirmation = _confirmation.Heard(output.RequestId, output.Frame.Type == ActivatorFrameTypes.Error, data);
     }
 
     /// <summary>Handles the end of a status or confirm request; false for any other request.</summary>
     private bool OnRollbackFinished(ActivatorCommands.Finished f)
     {
-        if (f.RequestId == _statusRequest)
+        if (f.RequestId == _confirmation.StatusRequest)
         {
-            _statusRequest = null;
-            _statusChecked = true;
             OnStatus(f);
             return true;
         }
-        if (f.RequestId != _confirmRequest) return false;
-        _confirmRequest = null;
+        if (f.RequestId != _confirmation.ConfirmRequest) return false;
         var result = _state.ConfirmationAwaited!.Result;
-        // Only a confirmation the activator could not be asked counts as an attempt.
-        if (f.ExitCode is null) _confirmAttempts++;
-        var outcome = RollbackConfirmation.Decide(f.ExitCode, f.Error, _rollbackReplies, _rebootRequestedHere, _confirmAttempts);
+        (_confirmation, var outcome) = _confirmation.ConfirmationAnswered(f.ExitCode, f.Error);
         switch (outcome.Verdict)
         {
             case RollbackConfirmation.Verdict.Settled:
@@ -157,19 +142,18 @@ public sealed partial class GardenDeploymentActor
     private void OnStatus(ActivatorCommands.Finished f)
     {
         if (f.ExitCode != 0) _log.Warning("Deployment {DeploymentId}: the activator's rollback status is unknown ({Error})", _push.Sid, f.Error ?? $"exit code {f.ExitCode}");
-        var (firedReason, armed) = RollbackConfirmation.ReadStatus(_rollbackReplies);
+        (_confirmation, var firedReason) = _confirmation.StatusAnswered();
         if (firedReason is not null)
         {
             FinishRolledBack(firedReason);
             return;
         }
-        _rollbackArmedAtRecovery = armed;
         Self.Tell(Start.Instance);
     }
 
     private void Settle(string result, string line)
     {
-        _confirmationSettled = true;
+        _confirmation = _confirmation.Settle();
         Note(line);
         Complete(result);
     }
@@ -177,7 +161,7 @@ public sealed partial class GardenDeploymentActor
     /// <summary>The activator went back to the previous generation: every seed it covered failed, with the reason; the deployment is rolled_back.</summary>
     private void FinishRolledBack(string reason)
     {
-        _confirmationSettled = true;
+        _confirmation = _confirmation.Settle();
         var now = _clock.GetCurrentInstant();
         var text = LogLines.Garden(now, "rolled back by the activator: " + reason) + "\n";
         _log.Warning("Deployment {DeploymentId} rolled back: {Reason}", _push.Sid, reason);
@@ -195,7 +179,7 @@ public sealed partial class GardenDeploymentActor
                 _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedResult(_push.Sid, sid, DeploymentWire.ToWire(SeedResult.Failure), done.Action, text)));
             }
         }
-        _reconciling.Clear();
+        _run = _run.StopReadingBack();
         (_locks, var held) = _locks.ReleaseAll();
         foreach (var key in held) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
         if (events.Count == 0)

@@ -45,15 +45,12 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     private readonly SeedExecution.Settings _settings;
     private readonly int _parallelism;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, Reconciling> _reconciling = new();
-    private readonly Dictionary<string, PolicyAction> _executed = new();
-    private readonly Queue<(GardenSeedDeployment Item, PolicyAction Allowed)> _waiting = new();
-    private readonly Dictionary<string, IActorRef> _running = new();
-    // What is journaled (activations started, seeds finished, live switch, armed seeds, confirmation, completion) and the profile locks.
+    // What is journaled (activations started, seeds finished, live switch, armed seeds, confirmation, completion), the profile
+    // locks, the run's bookkeeping (waiting, running, read back, executed, reboot, live switch) and the rollback confirmation's.
     private GardenDeploymentState _state = GardenDeploymentState.Empty;
     private ProfileLocks _locks = ProfileLocks.None;
-    private string? _rebootReason;
-    private string? _liveSwitchRequest;
+    private GardenDeploymentRun _run = GardenDeploymentRun.Empty;
+    private RollbackConfirmationRun _confirmation = RollbackConfirmationRun.Empty;
 
     public GardenDeploymentActor(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism)
@@ -98,7 +95,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         Command<GardenDaemonCommands.DurableDelivered>(d =>
         {
             if (d.Tag != "result") return;
-            if (_rebootReason is { } reason)
+            if (_run.RebootReason is { } reason)
             {
                 // The result is with the server: only now ask for the reboot (pitfall 30).
                 _log.Info("Requesting reboot: {Reason}", reason);
@@ -115,9 +112,6 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     public static Props Props(GardenDeployment push, IActorRef link, IActorRef activator, IActorRef deployer, GardenStateStore store, IClock clock,
         SeedExecution.Settings settings, int parallelism) =>
         Akka.Actor.Props.Create(() => new GardenDeploymentActor(push, link, activator, deployer, store, clock, settings, parallelism));
-
-    /// <summary>success if every seed succeeded; skipped if every seed was skipped; failure if none succeeded; partial otherwise.</summary>
-    public static string Aggregate(IReadOnlyCollection<string> results) => GardenDeploymentState.Aggregate(results);
 
     protected override void PostStop()
     {
@@ -153,7 +147,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
                 var action = PolicyActions.TryParse(started.Action, out var a) ? a : PolicyAction.Activate;
                 var user = started.User ?? SeedExecution.TargetUser(item.Seed, sub?.Spec, _settings.GardenUser);
                 var key = SeedExecution.ProfileKey(item.Seed, user);
-                _reconciling[item.Seed.Sid] = new Reconciling(item, action, user, 0);
+                _run = _run.ReadBack(item, action, user);
                 _log.Info("Reading the outcome of the interrupted activation of {SeedName} ({SeedType}) from its profile", item.Seed.Name, item.Seed.SeedTypeWire);
                 _locks = _locks.Want(key, item.Seed.Sid);
                 _deployer.Tell(new GardenDeploymentCommands.AcquireProfile(key));
@@ -165,7 +159,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
             var admission = SeedAdmission.Decide(item, sub?.Spec, driftHold, _push.Trigger, _push.Approved, now);
             if (admission.Allowed is { } allowed)
             {
-                _waiting.Enqueue((item, allowed));
+                _run = _run.Admit(item, allowed);
                 continue;
             }
             if (admission.DriftHeld) _log.Warning("{Line}", admission.Skipped);
@@ -190,15 +184,16 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void StartMore()
     {
-        while (_running.Count < _parallelism && _waiting.Count > 0)
+        (_run, var start) = _run.StartMore(_parallelism);
+        foreach (var (item, allowed) in start)
         {
-            var (item, allowed) = _waiting.Dequeue();
-            var child = Context.ActorOf(SeedExecutionActor.Props(item, allowed, _activator, _store, _clock, _settings, _push.Sid), "seed-" + item.Seed.Sid);
-            _running[item.Seed.Sid] = child;
+            Context.ActorOf(SeedExecutionActor.Props(item, allowed, _activator, _store, _clock, _settings, _push.Sid), SeedChildName(item.Seed.Sid));
             Context.System.EventStream.Publish(new DeployerEvents.SeedPending(item.SubscriptionSid, item.Seed.Sid, item.Seed.Artifact));
         }
-        if (_running.Count == 0 && _waiting.Count == 0 && _reconciling.Count == 0) AllSeedsDone();
+        if (_run.AllSeedsDone) AllSeedsDone();
     }
+
+    private static string SeedChildName(string seedSid) => "seed-" + seedSid;
 
     private void OnActivationStarting(SeedExecution.ActivationStarting starting)
     {
@@ -219,12 +214,12 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     private void OnProfileGranted(GardenDeploymentCommands.ProfileGranted granted)
     {
         (_locks, var seedSid) = _locks.Granted(granted.Key);
-        if (seedSid is not null && _running.TryGetValue(seedSid, out var child))
+        if (seedSid is not null && _run.Running.Contains(seedSid))
         {
             _locks = _locks.Hold(seedSid, granted.Key);
-            child.Tell(SeedExecution.Proceed.Instance);
+            Context.Child(SeedChildName(seedSid)).Tell(SeedExecution.Proceed.Instance);
         }
-        else if (seedSid is not null && _reconciling.ContainsKey(seedSid))
+        else if (seedSid is not null && _run.Reconciling.ContainsKey(seedSid))
         {
             _locks = _locks.Hold(seedSid, granted.Key);
             Reconcile(seedSid);
@@ -237,10 +232,9 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void OnSeedDone(SeedExecution.Done done)
     {
-        _running.Remove(done.SeedSid);
+        _run = _run.SeedDone(done.SeedSid, done.Executed);
         (_locks, var releasing) = _locks.Release(done.SeedSid);
         if (releasing is { } key) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
-        if (done.Executed is { } action) _executed[done.SeedSid] = action;
         var item = _push.Seeds.First(s => s.Seed.Sid == done.SeedSid);
         if (done.Result == "success") Context.System.EventStream.Publish(new DeployerEvents.SeedApplied(item.SubscriptionSid, done.SeedSid, item.Seed.Artifact));
         if (done.Result == "success" && done.RollbackArmed) Persist(new GardenJournalEvents.RollbackArmed(done.SeedSid), e => _state = _state.Apply(e));
@@ -254,7 +248,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     /// <summary>Looks at the profile of an interrupted activation; decides, or looks again in a second until the wait runs out.</summary>
     private void Reconcile(string seedSid)
     {
-        if (!_reconciling.TryGetValue(seedSid, out var r)) return;
+        if (!_run.Reconciling.TryGetValue(seedSid, out var r)) return;
         var seed = r.Item.Seed;
         // A services activation always carries the complete set: the other subscriptions' active seeds plus this one (§7.4).
         var services = seed.SeedType == SeedType.Service
@@ -262,22 +256,21 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
             : null;
         var outcome = BootInstallReconciler.Adjust(ActivationReconciler.Check(seed, r.Action, r.User, _settings.Roots, services), seed, _settings.Roots,
             HostConditionStore.For(_store), _clock.GetCurrentInstant(), Context.System.EventStream);
-        var judgement = InterruptedActivation.Judge(outcome, $"{seed.Name} ({seed.SeedTypeWire})", r.Attempts, _settings.Timeouts.EffectiveReconcile, ReconcileInterval);
+        var judgement = InterruptedActivation.Judge(outcome, $"{seed.Name} ({seed.SeedTypeWire})", r.Looks, _settings.Timeouts.EffectiveReconcile, ReconcileInterval);
         if (judgement.LookAgain)
         {
-            _reconciling[seedSid] = r with { Attempts = r.Attempts + 1 };
+            _run = _run.LookedAgain(seedSid);
             Timers.StartSingleTimer("reconcile-" + seedSid, new ReconcileAgain(seedSid), ReconcileInterval);
             return;
         }
         var result = judgement.Result!;
         var text = judgement.Text!;
-        _reconciling.Remove(seedSid);
+        _run = _run.ReadBackDone(seedSid, succeeded: result == "success");
         (_locks, var releasing) = _locks.Release(seedSid);
         if (releasing is { } key) _deployer.Tell(new GardenDeploymentCommands.ReleaseProfile(key));
         if (result == "success")
         {
             _log.Info("{Line}", text);
-            _executed[seedSid] = r.Action;
             if (seed.SeedType == SeedType.Service)
             {
                 _store.Update(s => s with { ActiveServices = s.Services.SetItem(r.Item.SubscriptionSid, new ServiceSeed(seed.Name, seed.Artifact)) });
@@ -290,7 +283,7 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
             _log.Warning("{Line}", text);
         }
         var now = _clock.GetCurrentInstant();
-        if (result == "success" && _rollbackArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => _state = _state.Apply(e));
+        if (result == "success" && _confirmation.ArmedAtRecovery) Persist(new GardenJournalEvents.RollbackArmed(seedSid), e => _state = _state.Apply(e));
         Persist(new GardenJournalEvents.SeedFinished(seedSid, result, r.Action.ToWire(), LogLines.Garden(now, text) + "\n"), e =>
         {
             RecordFinished(e);
@@ -300,17 +293,16 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
 
     private void AllSeedsDone()
     {
-        if (_state.Completed is not null || _liveSwitchRequest is not null) return;
+        if (_state.Completed is not null || _run.LiveSwitch is not null) return;
         if (_state.LiveSwitch is { } liveSwitchStarted)
         {
             // The garden restarted during the live switch: never run it again; watch the running system instead.
-            _liveSwitchRequest = "interrupted";
-            _liveSwitchSeed = liveSwitchStarted.SeedSid;
+            _run = _run with { LiveSwitch = new(GardenDeploymentRun.Interrupted, liveSwitchStarted.SeedSid) };
             Self.Tell(new LiveSwitchCheck(0));
             return;
         }
         var provisional = _state.Result(_push.Seeds.Select(s => s.Seed.Sid));
-        var restarted = _push.Seeds.FirstOrDefault(s => s.Seed.SeedType == SeedType.NixOS && _executed.TryGetValue(s.Seed.Sid, out var a) && a == PolicyAction.Restart);
+        var restarted = _run.Restarted(_push.Seeds);
         if (restarted is not null)
         {
             var decision = RebootDecider.Decide(provisional, _settings.Roots);
@@ -322,11 +314,11 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
                 else _log.Info("{Line}", line);
             }
             _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.SeedLog(_push.Sid, restarted.Seed.Sid, text)));
-            _rebootReason = decision.Reason;
+            _run = _run with { RebootReason = decision.Reason };
             if (decision.SwitchLive && decision.NewSystem is { } newSystem)
             {
-                var request = _liveSwitchRequest = Sid.New("act");
-                _liveSwitchSeed = restarted.Seed.Sid;
+                var request = Sid.New("act");
+                _run = _run with { LiveSwitch = new(request, restarted.Seed.Sid) };
                 Persist(new GardenJournalEvents.LiveSwitchStarted(restarted.Seed.Sid, newSystem), e =>
                 {
                     _state = _state.Apply(e);
@@ -339,19 +331,17 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         Complete(provisional);
     }
 
-    private string? _liveSwitchSeed;
-
     private void OnLiveSwitchFinished(ActivatorCommands.Finished f)
     {
-        if (f.RequestId != _liveSwitchRequest || _liveSwitchSeed is null) return;
+        if (_run.LiveSwitch is not { } liveSwitch || f.RequestId != liveSwitch.RequestId) return;
         if (f.ExitCode == 0) { Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid))); return; }
         var now = _clock.GetCurrentInstant();
-        var failure = new GardenJournalEvents.SeedFinished(_liveSwitchSeed, "failure", "restart",
+        var failure = new GardenJournalEvents.SeedFinished(liveSwitch.SeedSid, "failure", "restart",
             LogLines.Garden(now, $"live switch failed: {f.Error ?? $"exit code {f.ExitCode}"}") + "\n");
         Persist(failure, e =>
         {
             RecordFinished(e);
-            _rebootReason = null;
+            _run = _run with { RebootReason = null };
             Complete(_state.Result(_push.Seeds.Select(s => s.Seed.Sid)));
         });
     }
@@ -403,10 +393,10 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
         _log.Info("Deployment {DeploymentId} finished: {Result}", _push.Sid, result);
         // Only a pending reboot waits for the server to have the result (pitfall 30); otherwise the outbox carries it on.
         _link.Tell(new GardenDaemonCommands.SendDurable(GatewayRequests.DeploymentResult(_push.RequestId, _push.Sid, result, deployedAt),
-            _rebootReason is null ? null : Self, "result"));
+            _run.RebootReason is null ? null : Self, "result"));
         _deployer.Tell(new GardenDeploymentCommands.Finished(_push.Sid, _push.RequestId, result, deployedAt));
-        _settings.Gate?.Tell(new ActivationGate.DeploymentEnded(_push.Sid, _rebootReason is not null));
-        if (_rebootReason is null) Context.Stop(Self);
+        _settings.Gate?.Tell(new ActivationGate.DeploymentEnded(_push.Sid, _run.RebootReason is not null));
+        if (_run.RebootReason is null) Context.Stop(Self);
     }
 
     private sealed class Start
@@ -422,8 +412,6 @@ public sealed partial class GardenDeploymentActor : ReceivePersistentActor, IWit
     private sealed record ReconcileAgain(string SeedSid);
 
     private sealed record LiveSwitchCheck(int Attempts);
-
-    private sealed record Reconciling(GardenSeedDeployment Item, PolicyAction Action, string User, int Attempts);
 }
 
 public static class DeployerEvents

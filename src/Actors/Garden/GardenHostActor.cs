@@ -227,7 +227,7 @@ public sealed class GardenHostActor : ReceiveActor
             var synced = stored.FirstOrDefault(s => s.Spec.Name == name);
             var spec = synced?.Spec ?? _config.Subscriptions.FirstOrDefault(s => s.Name == name);
             if (spec is null) continue;
-            var zone = GardenSubscriptionActor.ZoneOf(spec);
+            var zone = SeedAdmission.ZoneOf(spec);
             string? nextFire = null;
             if (synced is not null && spec.Schedule is { } expression && CronSchedule.TryParse(expression, out var schedule, out _) && schedule!.NextAfter(now, zone) is { } fire)
             {

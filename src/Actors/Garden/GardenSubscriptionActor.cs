@@ -95,7 +95,7 @@ public sealed class GardenSubscriptionActor : ReceiveActor
             _log.Error("Subscription {Subscription}: unparsable schedule \"{Schedule}\" skipped: {Error}", _name, expression, error);
             return;
         }
-        var zone = ZoneOf(_synced.Spec);
+        var zone = SeedAdmission.ZoneOf(_synced.Spec);
         var covered = _store.Current.LastFires.TryGetValue(_name, out var at) ? at : (Instant?)null;
         if (covered is null) _store.Update(s => s with { LastFires = s.LastFires.SetItem(_name, _clock.GetCurrentInstant()) });
         _scheduler = Context.ActorOf(SchedulerActor.Props(schedule!, zone, _clock, covered, update.ProcessStart), "scheduler-" + Guid.NewGuid().ToString("N")[..8]);
@@ -132,7 +132,7 @@ public sealed class GardenSubscriptionActor : ReceiveActor
             return;
         }
         var spec = _synced.Spec;
-        var decision = PolicyEvaluator.Evaluate(spec.Policy, trigger, _clock.GetCurrentInstant(), spec.SeedType, ZoneOf(spec));
+        var decision = PolicyEvaluator.Evaluate(spec.Policy, trigger, _clock.GetCurrentInstant(), spec.SeedType, SeedAdmission.ZoneOf(spec));
         if (decision.Kind == DecisionKind.Deny)
         {
             _log.Info("Subscription {Subscription}: {Trigger} not permitted by the local policy; no request sent", _name, trigger.ToWire());
@@ -168,8 +168,6 @@ public sealed class GardenSubscriptionActor : ReceiveActor
         };
         outcome.ReplyTo?.Tell(new GardenDaemonCommands.AdminReply(false, text));
     }
-
-    public static DateTimeZone ZoneOf(SubscriptionSpec spec) => SeedAdmission.ZoneOf(spec);
 
     private sealed record PendingRequest(Trigger Trigger, string RequestId, IActorRef? ReplyTo);
 }

@@ -164,7 +164,7 @@ public sealed partial class SeedExecutionActor : ReceiveActor, IWithTimers
         PolicyAction? highest = null;
         if (sub is not null && _seed.SeedType is { } type)
         {
-            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, _clock.GetCurrentInstant(), type, GardenSubscriptionActor.ZoneOf(sub.Spec));
+            highest = PolicyEvaluator.HighestPermittedAction(sub.Spec.Policy, _clock.GetCurrentInstant(), type, SeedAdmission.ZoneOf(sub.Spec));
         }
         if (highest is null)
         {
