@@ -88,6 +88,9 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
     return 78;
 }
 
+// Before anything reads System.Configuration: Akka's app.config lookup answers "none" without parsing XML (NoAppConfig).
+NoAppConfig.TryInstall();
+
 // No host defaults: the garden is configured by its own file only, so no appsettings.json or DOTNET_ variables from
 // the working directory, and no file watcher thread for them.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
