@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 
 namespace Sower.Actors.Persistence.Sqlite;
 
@@ -13,26 +12,26 @@ public static class LegacySqlMigration
 {
     public const string InfoKey = "legacy_migration";
 
-    public static void MigrateOnce(SqliteConnection connection, SqliteTransaction transaction)
+    public static void MigrateOnce(SqliteDatabase connection)
     {
-        if (SqliteStore.ReadInfo(connection, transaction, InfoKey) is not null) return;
-        var journalColumns = Columns(connection, transaction, "journal");
-        var snapshotColumns = Columns(connection, transaction, "snapshot");
+        if (SqliteStore.ReadInfo(connection, InfoKey) is not null) return;
+        var journalColumns = Columns(connection, "journal");
+        var snapshotColumns = Columns(connection, "snapshot");
         if (journalColumns.Count == 0 && snapshotColumns.Count == 0) return;
 
         long events = 0, snapshots = 0;
         if (journalColumns.Count > 0)
         {
             Require(journalColumns, "journal", "persistence_id", "sequence_number", "deleted", "created", "message", "manifest", "identifier", "writer_uuid");
-            if (Scalar(connection, transaction, "SELECT COUNT(*) FROM journal WHERE deleted = 0 AND identifier IS NULL") > 0)
+            if (Scalar(connection, "SELECT COUNT(*) FROM journal WHERE deleted = 0 AND identifier IS NULL") > 0)
                 throw new InvalidDataException("the old Akka.Persistence.Sql journal has events without a serializer id (written in its legacy format); they cannot be migrated");
-            events = Execute(connection, transaction, """
+            events = Execute(connection, """
                 INSERT OR IGNORE INTO events (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload)
                 SELECT persistence_id, sequence_number, created, identifier, COALESCE(manifest, ''), '', COALESCE(writer_uuid, ''), message
                 FROM journal WHERE deleted = 0
                 """);
             // Akka.Persistence.Sql keeps the highest deleted event as a marked row, so its sequence number survives.
-            Execute(connection, transaction, """
+            Execute(connection, """
                 INSERT INTO deleted_to (persistence_id, sequence_nr)
                 SELECT persistence_id, MAX(sequence_number) FROM journal WHERE deleted = 1 GROUP BY persistence_id
                 ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = MAX(sequence_nr, excluded.sequence_nr)
@@ -41,25 +40,22 @@ public static class LegacySqlMigration
         if (snapshotColumns.Count > 0)
         {
             Require(snapshotColumns, "snapshot", "persistence_id", "sequence_number", "created", "snapshot", "manifest", "serializer_id");
-            snapshots = Execute(connection, transaction, """
+            snapshots = Execute(connection, """
                 INSERT OR IGNORE INTO snapshots (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, payload)
                 SELECT persistence_id, sequence_number, created, serializer_id, COALESCE(manifest, ''), snapshot
                 FROM snapshot WHERE snapshot IS NOT NULL AND serializer_id IS NOT NULL
                 """);
         }
-        SqliteStore.WriteInfo(connection, transaction, InfoKey,
+        SqliteStore.WriteInfo(connection, InfoKey,
             string.Create(CultureInfo.InvariantCulture, $"{events} events and {snapshots} snapshots copied from Akka.Persistence.Sql at {DateTime.UtcNow:O}"));
     }
 
-    private static HashSet<string> Columns(SqliteConnection connection, SqliteTransaction transaction, string table)
+    private static HashSet<string> Columns(SqliteDatabase connection, string table)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT name FROM pragma_table_info($table)";
-        command.Parameters.AddWithValue("$table", table);
-        using var reader = command.ExecuteReader();
+        using var select = connection.Prepare("SELECT name FROM pragma_table_info($table)");
+        select.Bind("$table", table);
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        while (reader.Read()) names.Add(reader.GetString(0));
+        while (select.Step()) names.Add(select.Text(0));
         return names;
     }
 
@@ -70,19 +66,15 @@ public static class LegacySqlMigration
             throw new InvalidDataException($"table {table} is not Akka.Persistence.Sql's default layout (no column {string.Join(", ", missing)}); it cannot be migrated");
     }
 
-    private static long Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    private static long Scalar(SqliteDatabase connection, string sql)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        using var select = connection.Prepare(sql);
+        return select.Step() ? select.Int64(0) : 0;
     }
 
-    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    private static int Execute(SqliteDatabase connection, string sql)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command.ExecuteNonQuery();
+        using var statement = connection.Prepare(sql);
+        return statement.Execute();
     }
 }

@@ -3,12 +3,11 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
-using Microsoft.Data.Sqlite;
 
 namespace Sower.Actors.Persistence.Sqlite;
 
 /// <summary>
-/// A lean Akka.Persistence journal over one SQLite file (Microsoft.Data.Sqlite, WAL): events as Akka serializes them
+/// A lean Akka.Persistence journal over one SQLite file (SQLitePCLRaw, WAL): events as Akka serializes them
 /// (serializer id + manifest), each batch of atomic writes in one transaction. Tags are not stored (nothing queries the
 /// garden's journal); deleted events are removed and the highest deleted sequence number is kept in <c>deleted_to</c>.
 /// </summary>
@@ -44,7 +43,7 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 results.Add(e);
             }
         }
-        if (rows.Count > 0) await _store.InTransactionAsync((c, t) => Insert(c, t, rows)).ConfigureAwait(false);
+        if (rows.Count > 0) await _store.InTransactionAsync(c => Insert(c, rows)).ConfigureAwait(false);
         return results.Any(r => r is not null) ? results.ToImmutableList() : null!;
     }
 
@@ -58,33 +57,18 @@ public sealed class SqliteJournal : AsyncWriteJournal
             message.WriterGuid ?? "", serializer.ToBinary(payload));
     }
 
-    private static int Insert(SqliteConnection connection, SqliteTransaction transaction, List<Row> rows)
+    private static int Insert(SqliteDatabase connection, List<Row> rows)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        using var insert = connection.Prepare("""
             INSERT INTO events (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload)
             VALUES ($pid, $seq, $created, $serializer, $manifest, $eventManifest, $writer, $payload)
-            """;
-        var pid = command.Parameters.Add("$pid", SqliteType.Text);
-        var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-        var created = command.Parameters.Add("$created", SqliteType.Integer);
-        var serializer = command.Parameters.Add("$serializer", SqliteType.Integer);
-        var manifest = command.Parameters.Add("$manifest", SqliteType.Text);
-        var eventManifest = command.Parameters.Add("$eventManifest", SqliteType.Text);
-        var writer = command.Parameters.Add("$writer", SqliteType.Text);
-        var payload = command.Parameters.Add("$payload", SqliteType.Blob);
+            """);
         foreach (var row in rows)
         {
-            pid.Value = row.PersistenceId;
-            seq.Value = row.SequenceNr;
-            created.Value = row.CreatedTicks;
-            serializer.Value = row.SerializerId;
-            manifest.Value = row.SerializerManifest;
-            eventManifest.Value = row.EventManifest;
-            writer.Value = row.WriterUuid;
-            payload.Value = row.Payload;
-            command.ExecuteNonQuery();
+            insert.Bind("$pid", row.PersistenceId).Bind("$seq", row.SequenceNr).Bind("$created", row.CreatedTicks).Bind("$serializer", row.SerializerId)
+                .Bind("$manifest", row.SerializerManifest).Bind("$eventManifest", row.EventManifest).Bind("$writer", row.WriterUuid)
+                .Bind("$payload", row.Payload).Execute();
+            insert.Reset();
         }
         return rows.Count;
     }
@@ -95,20 +79,15 @@ public sealed class SqliteJournal : AsyncWriteJournal
         if (max <= 0 || toSequenceNr < fromSequenceNr) return;
         var rows = await _store.RunAsync(c =>
         {
-            using var command = c.CreateCommand();
-            command.CommandText = """
+            using var select = c.Prepare("""
                 SELECT sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload FROM events
                 WHERE persistence_id = $pid AND sequence_nr >= $from AND sequence_nr <= $to ORDER BY sequence_nr LIMIT $max
-                """;
-            command.Parameters.AddWithValue("$pid", persistenceId);
-            command.Parameters.AddWithValue("$from", fromSequenceNr);
-            command.Parameters.AddWithValue("$to", toSequenceNr);
-            command.Parameters.AddWithValue("$max", max);
-            using var reader = command.ExecuteReader();
+                """);
+            select.Bind("$pid", persistenceId).Bind("$from", fromSequenceNr).Bind("$to", toSequenceNr).Bind("$max", max);
             var list = new List<Row>();
-            while (reader.Read())
-                list.Add(new Row(persistenceId, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4),
-                    reader.GetString(5), (byte[])reader.GetValue(6)));
+            while (select.Step())
+                list.Add(new Row(persistenceId, select.Int64(0), select.Int64(1), (int)select.Int64(2), select.Text(3), select.Text(4),
+                    select.Text(5), select.Blob(6)));
             return list;
         }).ConfigureAwait(false);
         foreach (var row in rows)
@@ -120,36 +99,31 @@ public sealed class SqliteJournal : AsyncWriteJournal
     }
 
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
-        _store.RunAsync(c => HighestSequenceNr(c, null, persistenceId));
+        _store.RunAsync(c => HighestSequenceNr(c, persistenceId));
 
-    private static long HighestSequenceNr(SqliteConnection connection, SqliteTransaction? transaction, string persistenceId)
+    private static long HighestSequenceNr(SqliteDatabase connection, string persistenceId)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        using var select = connection.Prepare("""
             SELECT MAX(COALESCE((SELECT MAX(sequence_nr) FROM events WHERE persistence_id = $pid), 0),
                        COALESCE((SELECT sequence_nr FROM deleted_to WHERE persistence_id = $pid), 0))
-            """;
-        command.Parameters.AddWithValue("$pid", persistenceId);
-        return (long)command.ExecuteScalar()!;
+            """);
+        select.Bind("$pid", persistenceId).Step();
+        return select.Int64(0);
     }
 
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
-        _store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync(c =>
         {
             // Clamped to the highest written: deleting "to Long.MaxValue" must not invent sequence numbers.
-            var upTo = Math.Min(toSequenceNr, HighestSequenceNr(c, t, persistenceId));
+            var upTo = Math.Min(toSequenceNr, HighestSequenceNr(c, persistenceId));
             if (upTo <= 0) return 0;
-            using var command = c.CreateCommand();
-            command.Transaction = t;
-            command.CommandText = """
-                DELETE FROM events WHERE persistence_id = $pid AND sequence_nr <= $to;
+            using (var delete = c.Prepare("DELETE FROM events WHERE persistence_id = $pid AND sequence_nr <= $to"))
+                delete.Bind("$pid", persistenceId).Bind("$to", upTo).Execute();
+            using var mark = c.Prepare("""
                 INSERT INTO deleted_to (persistence_id, sequence_nr) VALUES ($pid, $to)
-                ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = MAX(sequence_nr, excluded.sequence_nr);
-                """;
-            command.Parameters.AddWithValue("$pid", persistenceId);
-            command.Parameters.AddWithValue("$to", upTo);
-            return command.ExecuteNonQuery();
+                ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = MAX(sequence_nr, excluded.sequence_nr)
+                """);
+            return mark.Bind("$pid", persistenceId).Bind("$to", upTo).Execute();
         });
 
     protected override void PostStop()

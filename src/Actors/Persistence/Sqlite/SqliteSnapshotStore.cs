@@ -1,7 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
-using Microsoft.Data.Sqlite;
 
 namespace Sower.Actors.Persistence.Sqlite;
 
@@ -23,11 +22,10 @@ public sealed class SqliteSnapshotStore : SnapshotStore
     {
         var rows = await _store.RunAsync(c =>
         {
-            using var command = Select(c, "SELECT sequence_nr, created_ticks, serializer_id, serializer_manifest, payload FROM snapshots", persistenceId, criteria);
-            command.CommandText += " ORDER BY sequence_nr DESC";
-            using var reader = command.ExecuteReader();
+            using var select = Select(c, "SELECT sequence_nr, created_ticks, serializer_id, serializer_manifest, payload FROM snapshots", persistenceId, criteria,
+                " ORDER BY sequence_nr DESC");
             var list = new List<Row>();
-            while (reader.Read()) list.Add(new Row(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), (byte[])reader.GetValue(4)));
+            while (select.Step()) list.Add(new Row(select.Int64(0), select.Int64(1), (int)select.Int64(2), select.Text(3), select.Blob(4)));
             return list;
         }).ConfigureAwait(false);
         if (rows.Count == 0) return null;
@@ -43,58 +41,49 @@ public sealed class SqliteSnapshotStore : SnapshotStore
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, snapshot);
         var bytes = serializer.ToBinary(snapshot);
         var created = metadata.Timestamp == DateTime.MinValue ? DateTime.UtcNow.Ticks : metadata.Timestamp.ToUniversalTime().Ticks;
-        return _store.InTransactionAsync((c, t) =>
+        return _store.InTransactionAsync(c =>
         {
-            using var command = c.CreateCommand();
-            command.Transaction = t;
-            command.CommandText = """
+            using var upsert = c.Prepare("""
                 INSERT INTO snapshots (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, payload)
                 VALUES ($pid, $seq, $created, $serializer, $manifest, $payload)
                 ON CONFLICT (persistence_id, sequence_nr) DO UPDATE SET created_ticks = excluded.created_ticks,
                   serializer_id = excluded.serializer_id, serializer_manifest = excluded.serializer_manifest, payload = excluded.payload
-                """;
-            command.Parameters.AddWithValue("$pid", metadata.PersistenceId);
-            command.Parameters.AddWithValue("$seq", metadata.SequenceNr);
-            command.Parameters.AddWithValue("$created", created);
-            command.Parameters.AddWithValue("$serializer", serializer.Identifier);
-            command.Parameters.AddWithValue("$manifest", manifest);
-            command.Parameters.AddWithValue("$payload", bytes);
-            return command.ExecuteNonQuery();
+                """);
+            return upsert.Bind("$pid", metadata.PersistenceId).Bind("$seq", metadata.SequenceNr).Bind("$created", created)
+                .Bind("$serializer", serializer.Identifier).Bind("$manifest", manifest).Bind("$payload", bytes).Execute();
         });
     }
 
     protected override Task DeleteAsync(SnapshotMetadata metadata, CancellationToken cancellationToken) =>
-        _store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync(c =>
         {
-            using var command = c.CreateCommand();
-            command.Transaction = t;
-            command.CommandText = "DELETE FROM snapshots WHERE persistence_id = $pid AND sequence_nr = $seq";
-            command.Parameters.AddWithValue("$pid", metadata.PersistenceId);
-            command.Parameters.AddWithValue("$seq", metadata.SequenceNr);
-            return command.ExecuteNonQuery();
+            using var delete = c.Prepare("DELETE FROM snapshots WHERE persistence_id = $pid AND sequence_nr = $seq");
+            return delete.Bind("$pid", metadata.PersistenceId).Bind("$seq", metadata.SequenceNr).Execute();
         });
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
-        _store.InTransactionAsync((c, t) =>
+        _store.InTransactionAsync(c =>
         {
-            using var command = Select(c, "DELETE FROM snapshots", persistenceId, criteria);
-            command.Transaction = t;
-            return command.ExecuteNonQuery();
+            using var delete = Select(c, "DELETE FROM snapshots", persistenceId, criteria, "");
+            return delete.Execute();
         });
 
-    private static SqliteCommand Select(SqliteConnection connection, string head, string persistenceId, SnapshotSelectionCriteria criteria)
+    private static SqliteStatement Select(SqliteDatabase connection, string head, string persistenceId, SnapshotSelectionCriteria criteria, string tail)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = head + """
+        var statement = connection.Prepare(head + """
              WHERE persistence_id = $pid AND sequence_nr >= $minSeq AND sequence_nr <= $maxSeq
              AND created_ticks >= $minTicks AND created_ticks <= $maxTicks
-            """;
-        command.Parameters.AddWithValue("$pid", persistenceId);
-        command.Parameters.AddWithValue("$minSeq", criteria.MinSequenceNr);
-        command.Parameters.AddWithValue("$maxSeq", criteria.MaxSequenceNr);
-        command.Parameters.AddWithValue("$minTicks", Ticks(criteria.MinTimestamp ?? DateTime.MinValue));
-        command.Parameters.AddWithValue("$maxTicks", Ticks(criteria.MaxTimeStamp));
-        return command;
+            """ + tail);
+        try
+        {
+            return statement.Bind("$pid", persistenceId).Bind("$minSeq", criteria.MinSequenceNr).Bind("$maxSeq", criteria.MaxSequenceNr)
+                .Bind("$minTicks", Ticks(criteria.MinTimestamp ?? DateTime.MinValue)).Bind("$maxTicks", Ticks(criteria.MaxTimeStamp));
+        }
+        catch
+        {
+            statement.Dispose();
+            throw;
+        }
     }
 
     private static long Ticks(DateTime time) =>

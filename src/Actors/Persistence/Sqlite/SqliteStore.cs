@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Sower.Actors.Persistence.Sqlite;
 
 /// <summary>
@@ -11,7 +9,7 @@ public sealed class SqliteStore : IDisposable
     /// <summary>The schema this code writes; <c>store_info.schema_version</c> holds the file's.</summary>
     public const int SchemaVersion = 1;
 
-    private readonly SqliteConnection _connection;
+    private readonly SqliteDatabase _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _disposed;
 
@@ -20,16 +18,23 @@ public sealed class SqliteStore : IDisposable
         Path = path;
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
-        Initialize();
+        _connection = SqliteDatabase.Open(path, TimeSpan.FromSeconds(30));
+        try
+        {
+            _connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+            Initialize();
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
     }
 
     public string Path { get; }
 
     /// <summary>Runs <paramref name="work"/> on the thread pool with the connection to itself.</summary>
-    public async Task<T> RunAsync<T>(Func<SqliteConnection, T> work)
+    public async Task<T> RunAsync<T>(Func<SqliteDatabase, T> work)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
@@ -44,31 +49,13 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction: all of it is committed or none.</summary>
-    public Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
-        RunAsync(c =>
-        {
-            using var transaction = c.BeginTransaction(deferred: false);
-            var result = work(c, transaction);
-            transaction.Commit();
-            return result;
-        });
-
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    public Task<T> InTransactionAsync<T>(Func<SqliteDatabase, T> work) => RunAsync(c => c.InTransaction(() => work(c)));
 
     // The tables never share a name with Akka.Persistence.Sql's (journal, tags, snapshot), so an upgraded garden's old
     // tables stay as they were: a downgrade still finds them, and LegacySqlMigration copies them once.
-    private void Initialize()
+    private void Initialize() => _connection.InTransaction(() =>
     {
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        using (var command = _connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            command.CommandText = """
+        _connection.Execute("""
                 CREATE TABLE IF NOT EXISTS store_info (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS events (
                   persistence_id TEXT NOT NULL,
@@ -91,39 +78,26 @@ public sealed class SqliteStore : IDisposable
                   serializer_manifest TEXT NOT NULL,
                   payload BLOB NOT NULL,
                   PRIMARY KEY (persistence_id, sequence_nr)) WITHOUT ROWID;
-                """;
-            command.ExecuteNonQuery();
-        }
-        var version = ReadInfo(transaction, "schema_version");
-        if (version is null) WriteInfo(transaction, "schema_version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                """);
+        var version = ReadInfo(_connection, "schema_version");
+        if (version is null) WriteInfo(_connection, "schema_version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
         else if (version != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{Path}: journal schema version {version} is not {SchemaVersion}; this sower-garden cannot read it (was it written by a newer one?)");
-        LegacySqlMigration.MigrateOnce(_connection, transaction);
-        transaction.Commit();
-    }
+        LegacySqlMigration.MigrateOnce(_connection);
+        return 0;
+    });
 
-    internal static string? ReadInfo(SqliteConnection connection, SqliteTransaction transaction, string key)
+    internal static string? ReadInfo(SqliteDatabase connection, string key)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT value FROM store_info WHERE key = $key";
-        command.Parameters.AddWithValue("$key", key);
-        return command.ExecuteScalar() as string;
+        using var select = connection.Prepare("SELECT value FROM store_info WHERE key = $key");
+        return select.Bind("$key", key).Step() ? select.Text(0) : null;
     }
 
-    internal static void WriteInfo(SqliteConnection connection, SqliteTransaction transaction, string key, string value)
+    internal static void WriteInfo(SqliteDatabase connection, string key, string value)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO store_info (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", value);
-        command.ExecuteNonQuery();
+        using var upsert = connection.Prepare("INSERT INTO store_info (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        upsert.Bind("$key", key).Bind("$value", value).Execute();
     }
-
-    private string? ReadInfo(SqliteTransaction transaction, string key) => ReadInfo(_connection, transaction, key);
-
-    private void WriteInfo(SqliteTransaction transaction, string key, string value) => WriteInfo(_connection, transaction, key, value);
 
     public void Dispose()
     {

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit;
-using Microsoft.Data.Sqlite;
+using Sower.Actors.Persistence.Sqlite;
 using Sower.Actors.Garden;
 using Sower.Messages.GardenDaemon;
 
@@ -207,7 +207,7 @@ public sealed class SqliteJournalSpec : Akka.TestKit.Xunit2.TestKit
                 new Persistent("a-6", 6, Pid, "", false, _sender.Ref, _writerGuid), new Persistent("a-7", 7, Pid, "", false, _sender.Ref, _writerGuid))),
             new AtomicWrite(new Persistent("a-5-again", 5, Pid, "", false, _sender.Ref, _writerGuid)));
         _journal.Tell(new WriteMessages(writes, _receiver.Ref, 1));
-        _receiver.ExpectMsg<WriteMessagesFailed>(m => m.Cause is SqliteException);
+        _receiver.ExpectMsg<WriteMessagesFailed>(m => m.Cause is SqliteStoreException { ResultCode: 19 });
         _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 6);
         _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 7);
         _receiver.ExpectMsg<WriteMessageFailure>(m => m.Persistent.SequenceNr == 5);
