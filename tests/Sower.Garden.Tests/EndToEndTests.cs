@@ -187,6 +187,30 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_garden_that_journaled_its_subscriptions_has_loaded_neither_ADO_NET_nor_the_app_config_reader()
+    {
+        // The garden's lean journal is on SQLite's C API and Akka's app.config lookup reads nothing (NoAppConfig): these
+        // assemblies would otherwise stay resident for the life of the daemon (docs/benchmarks.md, "Garden").
+        var token = await _server.CreateTokenAsync("garden:register", "seed:write");
+        using var garden = new GardenProcess(GardenConfig(token, """{"by-hand":{"actions":["activate"],"triggers":["manual"]}}"""));
+        try
+        {
+            garden.WaitForLine("garden session established", TimeSpan.FromSeconds(30));
+            AwaitTrue(() => AdminSocket("""{"v":1,"id":"s","kind":"status"}""").Contains("\"sid\":\"sub_", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "subscriptions synced");
+            var mapped = File.ReadAllLines($"/proc/{garden.Pid}/maps").Select(l => Path.GetFileName(l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last())).ToHashSet();
+            Assert.Contains("libe_sqlite3.so", mapped); // the journal is open
+            Assert.DoesNotContain("System.Data.Common.dll", mapped);
+            Assert.DoesNotContain("Microsoft.Data.Sqlite.dll", mapped);
+            Assert.DoesNotContain("System.ComponentModel.TypeConverter.dll", mapped);
+            Assert.DoesNotContain("System.Net.WebClient.dll", mapped);
+        }
+        finally
+        {
+            foreach (var line in garden.Lines) output.WriteLine("garden: " + line);
+        }
+    }
+
+    [Fact]
     public async Task An_admin_deploy_under_a_confirm_rule_answers_approval_required_from_the_servers_reply()
     {
         var token = await _server.CreateTokenAsync("garden:register", "seed:write");
