@@ -232,4 +232,51 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
         Assert.Contains("schema version 99", error.Message);
         await Task.CompletedTask;
     }
+
+    [Fact]
+    public void A_file_that_is_not_an_SQLite_database_is_refused_with_its_path_and_left_as_it_was()
+    {
+        var database = GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(database)!);
+        var garbage = System.Text.Encoding.ASCII.GetBytes(new string('x', 8192));
+        File.WriteAllBytes(database, garbage);
+        var error = Assert.Throws<SqliteStoreException>(() => new SqliteStore(database));
+        Assert.Contains(database, error.Message);
+        Assert.Contains("not a database", error.Message);
+        Assert.Equal(garbage, File.ReadAllBytes(database));
+    }
+
+    [Fact]
+    public async Task A_hostile_persistence_id_is_stored_as_a_value_never_as_SQL()
+    {
+        var database = GardenAkkaHostingExtensions.GardenDatabasePath(_directory.Path);
+        const string hostile = "x'); DROP TABLE events; --";
+        using (var store = new SqliteStore(database))
+        {
+            await store.InTransactionAsync(c =>
+            {
+                using var insert = c.Prepare("""
+                    INSERT INTO events (persistence_id, sequence_nr, created_ticks, serializer_id, serializer_manifest, event_manifest, writer_uuid, payload)
+                    VALUES ($pid, 1, 0, 1, '', '', '', $payload)
+                    """);
+                return insert.Bind("$pid", hostile).Bind("$payload", Array.Empty<byte>()).Execute();
+            });
+            var stored = await store.RunAsync(c =>
+            {
+                using var select = c.Prepare("SELECT persistence_id, length(payload) FROM events");
+                Assert.True(select.Step());
+                return (select.Text(0), select.Int64(1));
+            });
+            Assert.Equal((hostile, 0L), stored);
+        }
+        Assert.Throws<ArgumentException>(() =>
+        {
+            using var store = new SqliteStore(database);
+            store.RunAsync(c =>
+            {
+                using var select = c.Prepare("SELECT 1");
+                return select.Bind("$absent", 1).Step();
+            }).GetAwaiter().GetResult();
+        });
+    }
 }
