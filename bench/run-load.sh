@@ -6,7 +6,7 @@
 # and every phase ≤ LOAD_TIMEOUT seconds (default 180).
 #
 # Usage: bench/run-load.sh [--no-build] [--no-intake] N...     e.g. bench/run-load.sh 100 1000
-# LOAD_KEEP=1 keeps the work directory (server logs, databases). LOAD_BASELINE=/path/to/another/sower-server adds a row for that build (before/after in the same run).
+# LOAD_IDLE=S averages the idle server's CPU over S seconds (default 10; longer to attach dotnet-trace). LOAD_KEEP=1 keeps the work directory (server logs, databases). LOAD_BASELINE=/path/to/another/sower-server adds a row for that build (before/after in the same run).
 # LOAD_SERVER=/path/to/sower-server and LOAD_CLIENT=/path/to/sower-load run those builds instead of this checkout's (e.g. copies,
 # so a rebuild during the run cannot change them).
 set -euo pipefail
@@ -22,6 +22,7 @@ for a in "$@"; do
 done
 [ ${#sizes[@]} -gt 0 ] || sizes=(100)
 timeout_s=${LOAD_TIMEOUT:-180}
+idle_s=${LOAD_IDLE:-10}
 seeds=${LOAD_INTAKE_SEEDS:-1000}
 if [ $build = 1 ]; then
   dotnet build "$root/src/Hosts/Server" -c Release -nologo -v q >/dev/null
@@ -57,16 +58,16 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   if [ -n "${LOAD_BASELINE:-}" ]; then
     start_server "$n-before" "$LOAD_BASELINE"
-    "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label "sower (before)" --timeout "$timeout_s" 2>>"$work/load.err" || echo "| $n | sower (before) | run failed (see stderr) |"
+    "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label "sower (before)" --timeout "$timeout_s" --idle "$idle_s" 2>>"$work/load.err" || echo "| $n | sower (before) | run failed (see stderr) |"
     grep -c "did not answer in time\|timed out" "$work/server-$n-before/log" >"$work/timeouts-$n-before" || true
     stop
   fi
   start_server "$n"
-  "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label sower --timeout "$timeout_s" 2>>"$work/load.err" || echo "| $n | sower | run failed (see stderr) |"
+  "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label sower --timeout "$timeout_s" --idle "$idle_s" 2>>"$work/load.err" || echo "| $n | sower | run failed (see stderr) |"
   grep -c "did not answer in time\|timed out" "$work/server-$n/log" >"$work/timeouts-$n" || true
   stop
   start_floor "$n"
-  "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label floor --timeout "$timeout_s" 2>>"$work/load.err" || echo "| $n | floor | run failed (see stderr) |"
+  "$load_bin" gardens --endpoint "$url" --token-file "$token" --server-pid "$pid" --gardens "$n" --label floor --timeout "$timeout_s" --idle "$idle_s" 2>>"$work/load.err" || echo "| $n | floor | run failed (see stderr) |"
   stop
 done
 if [ $intake = 1 ]; then

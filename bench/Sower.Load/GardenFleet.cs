@@ -62,9 +62,10 @@ public static class GardenFleet
         var connectSeconds = connectWatch.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"[{options.Label}] {options.Gardens} connected and synced in {connectSeconds:0.0} s ({options.Gardens / connectSeconds:0}/s)");
 
-        // Idle: let start-up work settle, then measure CPU over 10 s and RSS.
+        // Idle: let start-up work settle, then measure CPU over options.Idle (10 s by default) and RSS.
         await Task.Delay(TimeSpan.FromSeconds(5));
-        var idleCores = await sampler.AverageCores(TimeSpan.FromSeconds(10));
+        Console.Error.WriteLine($"[{options.Label}] idle: measuring CPU for {options.Idle.TotalSeconds:0} s");
+        var idleCores = await sampler.AverageCores(options.Idle);
         var idleRss = sampler.RssBytes();
         var completedBefore = await Completed(http);
 

@@ -12,6 +12,8 @@ public sealed record LoadOptions
     public int Gardens { get; init; } = 100;
     public string Label { get; init; } = "product";
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(180);
+    /// <summary>How long the idle server's CPU is averaged over (long enough to attach a profiler, if wanted).</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(10);
     public int Seeds { get; init; } = 2000;
     public int Concurrency { get; init; } = 16;
     public string Urls { get; init; } = "http://127.0.0.1:7160";
@@ -33,6 +35,7 @@ public sealed record LoadOptions
                 "--gardens" => o with { Gardens = Int(name, value, 1, MaxGardens) },
                 "--label" => o with { Label = value },
                 "--timeout" => o with { Timeout = TimeSpan.FromSeconds(Int(name, value, 1, 600)) },
+                "--idle" => o with { Idle = TimeSpan.FromSeconds(Int(name, value, 1, 600)) },
                 "--seeds" => o with { Seeds = Int(name, value, 1, 100_000) },
                 "--concurrency" => o with { Concurrency = Int(name, value, 1, 256) },
                 "--urls" => o with { Urls = Loopback(value).ToString().TrimEnd('/') },

@@ -2,7 +2,7 @@ using Sower.Load;
 
 // sower-load: the gateway load harness (docs/benchmarks.md "Fleet scale"). Loopback only, bounded in count and time.
 //   sower-load floor-server --urls http://127.0.0.1:PORT
-//   sower-load gardens --endpoint URL --token-file FILE --server-pid PID --gardens N --label NAME [--timeout S]
+//   sower-load gardens --endpoint URL --token-file FILE --server-pid PID --gardens N --label NAME [--timeout S] [--idle S]
 //   sower-load intake  --endpoint URL --token-file FILE --server-pid PID [--seeds K] [--concurrency 16]
 try
 {
