@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SQLitePCL;
 
 namespace Sower.Actors.Persistence.Sqlite;
@@ -10,14 +11,17 @@ namespace Sower.Actors.Persistence.Sqlite;
 /// </summary>
 public sealed class SqliteDatabase : IDisposable
 {
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(20);
     private readonly sqlite3 _db;
+    private readonly TimeSpan _busyTimeout;
 
     static SqliteDatabase() => Batteries_V2.Init();
 
-    private SqliteDatabase(sqlite3 db, string path)
+    private SqliteDatabase(sqlite3 db, string path, TimeSpan busyTimeout)
     {
         _db = db;
         Path = path;
+        _busyTimeout = busyTimeout;
     }
 
     public string Path { get; }
@@ -33,13 +37,13 @@ public sealed class SqliteDatabase : IDisposable
             db?.Dispose();
             throw new SqliteStoreException(rc, $"{path}: cannot open the journal: {message}");
         }
-        var database = new SqliteDatabase(db, path);
+        var database = new SqliteDatabase(db, path, busyTimeout);
         database.Check(raw.sqlite3_busy_timeout(db, (int)busyTimeout.TotalMilliseconds));
         return database;
     }
 
     /// <summary>Runs <paramref name="sql"/> (one or more statements without parameters).</summary>
-    public void Execute(string sql) => Check(raw.sqlite3_exec(_db, sql));
+    public void Execute(string sql) => Check(Retrying(() => raw.sqlite3_exec(_db, sql)));
 
     /// <summary>Prepares one statement; parameters are bound by name (<c>$pid</c>).</summary>
     public SqliteStatement Prepare(string sql)
@@ -69,6 +73,25 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>Rows changed by the last statement.</summary>
     public int Changes => raw.sqlite3_changes(_db);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> again while SQLite answers busy or locked, up to the busy timeout. SQLite's own
+    /// busy handler waits in most cases, but not in all: two connections switching one new file to WAL at once (the
+    /// journal and the snapshot store at every first start) get "database is locked" at once. Microsoft.Data.Sqlite
+    /// retries the same way.
+    /// </summary>
+    internal int Retrying(Func<int> attempt, Action? beforeRetry = null)
+    {
+        var rc = attempt();
+        var started = Stopwatch.GetTimestamp();
+        while (rc is raw.SQLITE_BUSY or raw.SQLITE_LOCKED && Stopwatch.GetElapsedTime(started) < _busyTimeout)
+        {
+            beforeRetry?.Invoke();
+            Thread.Sleep(RetryPause);
+            rc = attempt();
+        }
+        return rc;
+    }
 
     internal int Check(int rc)
     {

@@ -7,6 +7,7 @@ public sealed class SqliteStatement : IDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly sqlite3_stmt _statement;
+    private bool _rowsRead;
 
     internal SqliteStatement(SqliteDatabase database, sqlite3_stmt statement)
     {
@@ -35,7 +36,16 @@ public sealed class SqliteStatement : IDisposable
     }
 
     /// <summary>Steps once: true when a row is there to read.</summary>
-    public bool Step() => _database.Check(raw.sqlite3_step(_statement)) == raw.SQLITE_ROW;
+    public bool Step()
+    {
+        // Busy before the first row: reset and run again. Never after a row was read (the rows would start over).
+        var rc = _rowsRead
+            ? raw.sqlite3_step(_statement)
+            : _database.Retrying(() => raw.sqlite3_step(_statement), () => raw.sqlite3_reset(_statement));
+        if (_database.Check(rc) != raw.SQLITE_ROW) return false;
+        _rowsRead = true;
+        return true;
+    }
 
     /// <summary>Runs the statement to its end and returns the rows it changed.</summary>
     public int Execute()
@@ -47,7 +57,11 @@ public sealed class SqliteStatement : IDisposable
     }
 
     /// <summary>Makes the statement ready to run again with new values (the bindings stay until rebound).</summary>
-    public void Reset() => raw.sqlite3_reset(_statement);
+    public void Reset()
+    {
+        raw.sqlite3_reset(_statement);
+        _rowsRead = false;
+    }
 
     public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
 

@@ -279,4 +279,22 @@ public sealed class SqliteJournalRecoverySpec : IDisposable
             }).GetAwaiter().GetResult();
         });
     }
+
+    [Fact]
+    public async Task The_journal_and_the_snapshot_store_opening_one_fresh_file_at_once_both_open()
+    {
+        // What every first start does: both plugins create their store at the same moment, and switching a new file to
+        // WAL takes a lock that SQLite's own busy handler does not wait for.
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var database = Path.Combine(_directory.Path, $"fresh-{attempt}", "garden.db");
+            using var start = new Barrier(3);
+            var stores = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return new SqliteStore(database);
+            })));
+            foreach (var store in stores) store.Dispose();
+        }
+    }
 }
