@@ -56,6 +56,35 @@ public sealed class LiveSessionsTests
     }
 
     [Fact]
+    public void The_periodic_recheck_ends_exactly_what_the_notice_would_and_only_scans_when_something_is_stale()
+    {
+        var current = TokenId.New();
+        var regenerated = TokenId.New();
+        var newSecret = Issued + Duration.FromHours(1);
+        _sessions.Open("hub:current", "garden hub", User(current, Issued), _ => { });
+        _sessions.Open("hub:stale", "garden hub", User(regenerated, Issued), _ => { });
+        _sessions.Open("hub:fresh", "garden hub", User(regenerated, newSecret), _ => { });
+        var open = _sessions.OpenCredentials().ToLookup(c => c.Sid);
+
+        // The store still has the secret these sessions hold: nothing ends.
+        _sessions.HandleRecheck(new CredentialRevoked(current, Issued, CredentialRevoked.Regenerated), open[current]);
+        Assert.True(_sessions.IsUsable("hub:current"));
+
+        // The store has a newer secret: the old secret's session ends, the new one's stays (as Handle would).
+        _sessions.HandleRecheck(new CredentialRevoked(regenerated, newSecret, CredentialRevoked.Regenerated), open[regenerated]);
+        Assert.False(_sessions.IsUsable("hub:stale"));
+        Assert.True(_sessions.IsUsable("hub:fresh"));
+        Assert.True(_sessions.IsUsable("hub:current"));
+
+        // A token the store no longer knows: revoked, and remembered for a session that registers just after.
+        _sessions.HandleRecheck(new CredentialRevoked(current, null, CredentialRevoked.Revoked), open[current]);
+        Assert.False(_sessions.IsUsable("hub:current"));
+        var closed = false;
+        _sessions.Open("hub:late", "garden hub", User(current, Issued), _ => closed = true);
+        Assert.True(closed);
+    }
+
+    [Fact]
     public void A_session_registered_just_after_its_revocation_arrived_is_ended_at_once()
     {
         var sid = TokenId.New();

@@ -45,16 +45,17 @@ public sealed class LiveSessionSweeper(LiveSessions sessions, LiveSessionOptions
         var credentials = sessions.OpenCredentials();
         if (credentials.Count == 0) return;
         var store = await registry.GetAsync<AccessTokensActorKey>(cancel).WaitAsync(AskTimeout, cancel);
-        foreach (var sid in credentials.Select(c => c.Sid).Distinct())
+        foreach (var open in credentials.GroupBy(c => c.Sid))
         {
+            var sid = open.Key;
             var reply = await store.Ask<object>(new GetAccessToken(sid, Actor.Server, ByServer: true), AskTimeout, cancel);
             var today = clock.GetCurrentInstant().InUtc().Date;
             if (reply is AccessTokenFound { Token: var token })
             {
-                if (!token.IsValidOn(today)) sessions.Handle(new CredentialRevoked(sid, null, LiveSessions.Expired));
-                else sessions.Handle(new CredentialRevoked(sid, token.SecretIssuedAt, CredentialRevoked.Regenerated));
+                if (!token.IsValidOn(today)) sessions.HandleRecheck(new CredentialRevoked(sid, null, LiveSessions.Expired), open);
+                else sessions.HandleRecheck(new CredentialRevoked(sid, token.SecretIssuedAt, CredentialRevoked.Regenerated), open);
             }
-            else if (reply is AccessTokenError) sessions.Handle(new CredentialRevoked(sid, null, CredentialRevoked.Revoked));
+            else if (reply is AccessTokenError) sessions.HandleRecheck(new CredentialRevoked(sid, null, CredentialRevoked.Revoked), open);
         }
     }
 }
