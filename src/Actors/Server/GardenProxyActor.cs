@@ -72,7 +72,8 @@ public sealed class GardenProxyActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer(AttachTimer, Attach.Instance, TimeSpan.Zero, _reattachEvery);
+        // The hub's Join attaches first (and waits for it); this re-attaches in case the garden's entity moved or restarted.
+        Timers.StartPeriodicTimer(AttachTimer, Attach.Instance, _reattachEvery, _reattachEvery);
         // Cluster-wide presence (GardenPresenceActor): this connection is live for as long as this proxy runs.
         Context.System.EventStream.Publish(new GardenPresenceChanged(_garden, _connection, Connected: true));
     }

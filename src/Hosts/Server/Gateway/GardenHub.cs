@@ -18,6 +18,7 @@ using Sower.Server.Auth;
 using static Sower.Messages.Deployments.DeploymentCommands;
 using static Sower.Messages.Gardens.GardenCommands;
 using static Sower.Messages.Gardens.GardenQueries;
+using static Sower.Actors.Server.GardenProxyProtocol;
 
 namespace Sower.Server.Gateway;
 
@@ -85,6 +86,10 @@ public sealed partial class GardenHub(
                 new HubGardenConnection(hubContext, Context.ConnectionId, Context), gardens.ActorRef, ReattachEvery), "garden-proxy-" + session.Connection.Value);
             log.LogInformation("garden session established: {GardenId} ({Name}) on {ConnectionId}", session.Garden, found.Garden.Name, session.Connection);
         }
+        // Joined means the session is recorded: what the garden sends next (its report, its results) is ordered after the
+        // session's start, and the garden is never listed online without the time it came online. Idempotent for a re-join.
+        var attached = await gardens.ActorRef.Ask(new AttachGardenProxy(session.Garden, session.Connection, session.Proxy), options.AskTimeout);
+        if (attached is not GardenProxyAttached) return Failed(attached);
         return Ok(new JoinAccepted(session.Garden.Value, found.Garden.Name, session.Connection.Value, GatewayProtocol.Version));
     }
 
