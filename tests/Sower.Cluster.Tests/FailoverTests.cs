@@ -175,7 +175,8 @@ public sealed class FailoverTests(ThreeNodeCluster cluster, ITestOutputHelper ou
                 var seed = await cluster.SubmitSeedAsync(seedName);
                 seeds.Add(seed);
                 node.Start();
-                await node.WaitReadyAsync();
+                await node.WaitReadyRestartingAsync();
+                if (node.Restarts > 0) output.WriteLine($"{node.Name} exited while starting and was started again {node.Restarts}×, as Restart=always does");
                 await cluster.WaitMembersAsync(node, nodes, $"{node.Name} to rejoin");
                 // Generous: under heavy load the journal's circuit breaker may open during a restart; retries ride it out.
                 await Wait.Until(() => gardens.All(g => g.DeploymentSeeds.Values.Contains(seed) && g.Completed.Count == seeds.Count), TimeSpan.FromMinutes(5),

@@ -86,15 +86,19 @@ public abstract class GardenTestKit : TestKit, IAsyncLifetime
             }),
         };
 
+    /// <summary>How long a wait for something the garden does by itself may take: generous, because the CI machine runs
+    /// several test assemblies on 2 cores at once; a passing test never waits for it.</summary>
+    protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     protected void AwaitConnectedAndSynced(int subscriptions = 1) =>
-        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count >= 1 && (Store.Current.Subscriptions?.Length ?? -1) == subscriptions, TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Gateway.CallsOf(GatewayProtocol.SubscriptionsSync).Count >= 1 && (Store.Current.Subscriptions?.Length ?? -1) == subscriptions, Patience);
 
     protected List<JsonObject> Sent(string method) => Gateway.CallsOf(method).Select(c => c.Payload).ToList();
 
     protected JsonObject AwaitResult(string deploymentSid)
     {
         JsonObject? found = null;
-        AwaitCondition(() => (found = Sent(GatewayProtocol.DeploymentResult).FirstOrDefault(p => (string?)p["deployment_sid"] == deploymentSid)) is not null, TimeSpan.FromSeconds(15));
+        AwaitCondition(() => (found = Sent(GatewayProtocol.DeploymentResult).FirstOrDefault(p => (string?)p["deployment_sid"] == deploymentSid)) is not null, Patience);
         return found!;
     }
 

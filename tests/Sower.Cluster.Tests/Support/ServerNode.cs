@@ -59,6 +59,37 @@ public sealed class ServerNode : IDisposable
         }, limit ?? TimeSpan.FromSeconds(120), $"{Name} to report ready", () => _process.Tail(40));
     }
 
+    /// <summary>Times this node exited on its own while <see cref="WaitReadyRestartingAsync"/> waited, and was started again.</summary>
+    public int Restarts { get; private set; }
+
+    /// <summary>
+    /// Waits for readiness the way the documented unit runs a node (<c>Restart=always</c>, <c>RestartSec=5</c>): a node
+    /// that exits while it starts — a starved process on a loaded machine stops answering heartbeats, and the cluster's
+    /// split-brain resolver downs it, which stops it — is started again, at most <paramref name="maxRestarts"/> times.
+    /// </summary>
+    public async Task WaitReadyRestartingAsync(int maxRestarts = 2, TimeSpan? limit = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var restartAt = (DateTime?)null;
+        var restarted = 0;
+        await Wait.Until(async () =>
+        {
+            if (!_process.Running)
+            {
+                if (restarted >= maxRestarts) throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}) after {restarted} restarts");
+                restartAt ??= DateTime.UtcNow.AddSeconds(5);
+                if (DateTime.UtcNow < restartAt) return false;
+                restartAt = null;
+                restarted++;
+                Restarts++;
+                Start();
+                return false;
+            }
+            using var response = await http.GetAsync(Url + "/healthz/ready");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, limit ?? TimeSpan.FromSeconds(180), $"{Name} to report ready", () => _process.Tail(40));
+    }
+
     public void Kill9() => _process.Kill9();
     public void Stop() => _process.Stop(TimeSpan.FromSeconds(30));
 
