@@ -32,10 +32,10 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         File.WriteAllText(inhibit, "db failover");
         StartHost(Gated("""{"r":{"actions":["activate"]}}""", inhibit));
         AwaitConnectedAndSynced();
-        AwaitCondition(() => Sent(GatewayProtocol.GardenInhibition).Any(p => (bool?)p["inhibited"] == true), Patience);
+        AwaitPatiently(() => Sent(GatewayProtocol.GardenInhibition).Any(p => (bool?)p["inhibited"] == true));
 
         Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web"));
-        AwaitCondition(() => SeedLog().Contains($"deferred: inhibit file {inhibit} exists; waiting for the inhibition to end"), Patience);
+        AwaitPatiently(() => SeedLog().Contains($"deferred: inhibit file {inhibit} exists; waiting for the inhibition to end"));
         Assert.Equal([ActivatorRequestTypes.Stage], Activator.Requests.Select(r => r.Type));
         Assert.Empty(Sent(GatewayProtocol.DeploymentResult));
         Assert.Equal($"inhibit file {inhibit} exists", (string?)Sent(GatewayProtocol.GardenInhibition).Last()["reason"]);
@@ -78,7 +78,7 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         AwaitConnectedAndSynced();
 
         Gateway.Push(GatewayProtocol.PushDeployment, PushJson(D1, "manual", "web", action: "restart"));
-        AwaitCondition(() => SeedLog().Contains("waiting for the reboot lock (2 of 2 in use: web03, web07)"), Patience);
+        AwaitPatiently(() => SeedLog().Contains("waiting for the reboot lock (2 of 2 in use: web03, web07)"));
         Assert.Equal(D1, (string?)Sent(GatewayProtocol.RebootLockAcquire).First()["deployment_sid"]);
         Assert.DoesNotContain(Activator.Requests, r => r.Type == ActivatorRequestTypes.NixOS);
 
@@ -88,8 +88,7 @@ public sealed class RebootLockAndInhibitionTests(ITestOutputHelper output) : Gar
         Assert.Equal("boot", Activator.Requests.Single(r => r.Type == ActivatorRequestTypes.NixOS).Mode);
         Assert.Contains("reboot lock granted (group web, until 2026-12-05T10:30:00Z)", SeedLog());
         // The test's profiles do not exist, so the reboot check fails and no reboot follows: the lease goes back.
-        AwaitCondition(() => Sent(GatewayProtocol.RebootLockRelease).Any(p => (string?)p["deployment_sid"] == D1 && (string?)p["reason"] == "not_needed"),
-            Patience);
+        AwaitPatiently(() => Sent(GatewayProtocol.RebootLockRelease).Any(p => (string?)p["deployment_sid"] == D1 && (string?)p["reason"] == "not_needed"));
         Assert.False(File.Exists(Path.Combine(Dir.Path, "state", ActivationGateActor.LeaseFileName)));
     }
 
