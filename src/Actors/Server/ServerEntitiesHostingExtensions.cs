@@ -50,25 +50,25 @@ public static class ServerEntitiesHostingExtensions
     public static AkkaConfigurationBuilder WithSowerSeeds(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
         builder
             .WithShardRegion<SeedRegion>("seed",
-                (_, registry) => id => Props.Create(() => new SeedActor(id, clock, new ShardRefs(registry), settings)),
+                (_, registry) => ServerEntityProps.Seed(registry, clock, settings),
                 new SowerMessageExtractor(), Remembered())
             .WithShardRegion<SeedLineRegion>("seed-line",
-                (_, registry) => id => Props.Create(() => new SeedLineActor(id, new ShardRefs(registry), settings, clock)),
+                (_, registry) => ServerEntityProps.SeedLine(registry, clock, settings),
                 new SowerMessageExtractor(), Remembered());
 
     public static AkkaConfigurationBuilder WithSowerGardens(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
         builder.WithShardRegion<GardenRegion>("garden",
-            (_, registry) => id => Props.Create(() => new GardenActor(id, clock, new ShardRefs(registry), settings)),
+            (_, registry) => ServerEntityProps.Garden(registry, clock, settings),
             new SowerMessageExtractor(), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false });
 
     public static AkkaConfigurationBuilder WithSowerSubscriptions(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
         builder.WithShardRegion<SubscriptionRegion>("subscription",
-            (_, _) => id => Props.Create(() => new SubscriptionActor(id, clock, settings)),
+            (_, _) => ServerEntityProps.Subscription(clock, settings),
             new SowerMessageExtractor(), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false });
 
     public static AkkaConfigurationBuilder WithSowerDeployments(this AkkaConfigurationBuilder builder, ServerEntitySettings settings, IClock clock) =>
         builder.WithShardRegion<DeploymentRegion>("deployment",
-            (_, registry) => id => Props.Create(() => new DeploymentActor(id, clock, new ShardRefs(registry), settings)),
+            (_, registry) => ServerEntityProps.Deployment(registry, clock, settings),
             new SowerMessageExtractor(), Remembered());
 
     /// <summary>The read-model projector, with a short polling interval so listings follow writes closely.</summary>
