@@ -13,24 +13,30 @@ public sealed record GardenPresenceChanged(GardenId Garden, ConnectionId Connect
 public sealed record GardenPresenceSnapshot(ImmutableDictionary<string, string> Online) : INoSerializationVerificationNeeded;
 
 /// <summary>
-/// Cluster-wide presence (issue 19.2): every node writes the garden connections it holds into one replicated
-/// LWW dictionary (garden sid → "connection|node"); every node reads the whole map and keeps only entries of nodes that
-/// are members now, so a node that restarts sees gardens connected elsewhere as online, and the gardens of a node that
-/// crashed drop out when it leaves the membership. The cluster leader prunes entries of nodes that are gone. Each
-/// change (and a periodic refresh, for a projector that restarted) is sent to the read-model projector.
+/// Cluster-wide presence (issue 19.2): every node writes the garden connections it holds into replicated LWW
+/// dictionaries (garden sid → "connection|node"); every node reads them all and keeps only entries of nodes that are
+/// members now, so a node that restarts sees gardens connected elsewhere as online, and the gardens of a node that
+/// crashed drop out when it leaves the membership. The cluster leader prunes entries of nodes that are gone. Changes
+/// are sent to the read-model projector at most every <see cref="PublishDelay"/> (and every <see cref="Refresh"/>, for a
+/// projector that restarted).
+/// <para>The map is split into <see cref="GardenPresenceBuckets.Count"/> keys by garden (issue 17): the replicator merges
+/// and, for a subscribed key, digests (serializes) the whole value on every update, and the online view was rebuilt on
+/// every change, so one key cost O(N) per connection — most of a 10,000-garden server's CPU while the gardens connected
+/// and after.</para>
 /// </summary>
 public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
 {
     public const string Name = "garden-presence";
-    public static readonly LWWDictionaryKey<string, string> Key = new("sower-garden-presence");
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PublishDelay = TimeSpan.FromMilliseconds(200);
     private static readonly IWriteConsistency Write = new WriteAll(TimeSpan.FromSeconds(3));
 
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly IActorRef _projector;
     private readonly string _self;
-    private IImmutableDictionary<string, string> _entries = ImmutableDictionary<string, string>.Empty;
+    private readonly IImmutableDictionary<string, string>[] _buckets = Enumerable.Range(0, GardenPresenceBuckets.Count)
+        .Select(_ => (IImmutableDictionary<string, string>)ImmutableDictionary<string, string>.Empty).ToArray();
 
     public GardenPresenceActor(IActorRef projector)
     {
@@ -40,21 +46,24 @@ public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
         {
             var garden = c.Garden.Value;
             var value = c.Connection.Value + "|" + _self;
+            var bucket = GardenPresenceBuckets.Of(garden);
             // Written to every reachable node at once (gossip would take seconds); applied here before the replica answers.
-            _replicator.Tell(Dsl.Update(Key, LWWDictionary<string, string>.Empty, Write, d => c.Connected
+            _replicator.Tell(Dsl.Update(GardenPresenceBuckets.Keys[bucket], LWWDictionary<string, string>.Empty, Write, d => c.Connected
                 ? d.SetItem(_cluster, garden, value)
                 : d.TryGetValue(garden, out var current) && current == value ? d.Remove(_cluster, garden) : d));
-            if (c.Connected) _entries = _entries.SetItem(garden, value);
-            else if (_entries.TryGetValue(garden, out var mine) && mine == value) _entries = _entries.Remove(garden);
-            Publish();
+            var entries = _buckets[bucket];
+            if (c.Connected) _buckets[bucket] = entries.SetItem(garden, value);
+            else if (entries.TryGetValue(garden, out var mine) && mine == value) _buckets[bucket] = entries.Remove(garden);
+            PublishSoon();
         });
         Receive<Changed>(c =>
         {
-            if (!c.Key.Equals(Key)) return;
-            _entries = c.Get(Key).Entries;
-            Publish();
+            if (GardenPresenceBuckets.IndexOf(c.Key) is not { } bucket) return;
+            _buckets[bucket] = c.Get(GardenPresenceBuckets.Keys[bucket]).Entries;
+            PublishSoon();
         });
         Receive<ClusterEvent.IMemberEvent>(_ => Publish());
+        Receive<PublishNow>(_ => Publish());
         Receive<Tick>(_ =>
         {
             Publish();
@@ -72,7 +81,7 @@ public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(GardenPresenceChanged));
-        _replicator.Tell(Dsl.Subscribe(Key, Self));
+        foreach (var key in GardenPresenceBuckets.Keys) _replicator.Tell(Dsl.Subscribe(key, Self));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer("tick", Tick.Instance, Refresh);
     }
@@ -89,14 +98,24 @@ public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
         _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving or MemberStatus.Exiting)
             .Select(m => NodeId(m.UniqueAddress)).ToImmutableHashSet(StringComparer.Ordinal);
 
+    /// <summary>Many changes in a burst (gardens connecting) make one snapshot, not one each.</summary>
+    private void PublishSoon()
+    {
+        if (!Timers.IsTimerActive("publish")) Timers.StartSingleTimer("publish", PublishNow.Instance, PublishDelay);
+    }
+
     private void Publish()
     {
+        Timers.Cancel("publish");
         var members = Members();
         var online = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        foreach (var (garden, value) in _entries)
+        foreach (var bucket in _buckets)
         {
-            var split = value.IndexOf('|');
-            if (split > 0 && members.Contains(value[(split + 1)..])) online[garden] = value[..split];
+            foreach (var (garden, value) in bucket)
+            {
+                var split = value.IndexOf('|');
+                if (split > 0 && members.Contains(value[(split + 1)..])) online[garden] = value[..split];
+            }
         }
         _projector.Tell(new GardenPresenceSnapshot(online.ToImmutable()));
     }
@@ -106,20 +125,28 @@ public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
     {
         if (_cluster.State.Leader != _cluster.SelfAddress) return;
         var members = Members();
-        var gone = _entries.Where(e => e.Value.IndexOf('|') is var s && s > 0 && !members.Contains(e.Value[(s + 1)..])).Select(e => e.Key).ToList();
-        if (gone.Count == 0) return;
-        _replicator.Tell(Dsl.Update(Key, LWWDictionary<string, string>.Empty, WriteLocal.Instance, d =>
+        for (var bucket = 0; bucket < _buckets.Length; bucket++)
         {
-            foreach (var garden in gone)
+            var gone = _buckets[bucket].Where(e => e.Value.IndexOf('|') is var s && s > 0 && !members.Contains(e.Value[(s + 1)..])).Select(e => e.Key).ToList();
+            if (gone.Count == 0) continue;
+            _replicator.Tell(Dsl.Update(GardenPresenceBuckets.Keys[bucket], LWWDictionary<string, string>.Empty, WriteLocal.Instance, d =>
             {
-                if (d.TryGetValue(garden, out var v) && v.IndexOf('|') is var s && s > 0 && !members.Contains(v[(s + 1)..])) d = d.Remove(_cluster, garden);
-            }
-            return d;
-        }));
+                foreach (var garden in gone)
+                {
+                    if (d.TryGetValue(garden, out var v) && v.IndexOf('|') is var s && s > 0 && !members.Contains(v[(s + 1)..])) d = d.Remove(_cluster, garden);
+                }
+                return d;
+            }));
+        }
     }
 
     private sealed class Tick : INoSerializationVerificationNeeded
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed class PublishNow : INoSerializationVerificationNeeded
+    {
+        public static readonly PublishNow Instance = new();
     }
 }
