@@ -17,8 +17,8 @@ public sealed record GardenPresenceSnapshot(ImmutableDictionary<string, string> 
 /// dictionaries (garden sid → "connection|node"); every node reads them all and keeps only entries of nodes that are
 /// members now, so a node that restarts sees gardens connected elsewhere as online, and the gardens of a node that
 /// crashed drop out when it leaves the membership. The cluster leader prunes entries of nodes that are gone. Changes
-/// are sent to the read-model projector at most every <see cref="PublishDelay"/> (and every <see cref="Refresh"/>, for a
-/// projector that restarted).
+/// are sent to the read-model projector at once after a quiet spell, during a burst at most every
+/// <see cref="PublishDelay"/> (and every <see cref="Refresh"/>, for a projector that restarted).
 /// <para>The map is split into <see cref="GardenPresenceBuckets.Count"/> keys by garden (issue 17): the replicator merges
 /// and, for a subscribed key, digests (serializes) the whole value on every update, and the online view was rebuilt on
 /// every change, so one key cost O(N) per connection — most of a 10,000-garden server's CPU while the gardens connected
@@ -98,15 +98,22 @@ public sealed class GardenPresenceActor : ReceiveActor, IWithTimers
         _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving or MemberStatus.Exiting)
             .Select(m => NodeId(m.UniqueAddress)).ToImmutableHashSet(StringComparer.Ordinal);
 
-    /// <summary>Many changes in a burst (gardens connecting) make one snapshot, not one each.</summary>
+    /// <summary>A change after a quiet spell is published at once (a garden that connects is online without delay); the
+    /// changes of a burst (a fleet connecting) make one snapshot per <see cref="PublishDelay"/>, not one each.</summary>
     private void PublishSoon()
     {
-        if (!Timers.IsTimerActive("publish")) Timers.StartSingleTimer("publish", PublishNow.Instance, PublishDelay);
+        if (Timers.IsTimerActive("publish")) return;
+        var since = TimeSpan.FromMilliseconds(Environment.TickCount64 - _publishedAt);
+        if (since >= PublishDelay) Publish();
+        else Timers.StartSingleTimer("publish", PublishNow.Instance, PublishDelay - since);
     }
+
+    private long _publishedAt;
 
     private void Publish()
     {
         Timers.Cancel("publish");
+        _publishedAt = Environment.TickCount64;
         var members = Members();
         var online = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var bucket in _buckets)
