@@ -7,8 +7,8 @@ namespace Sower.Actors.Server;
 /// <summary>
 /// The props of each server entity, made by sharding for every entity it starts. Akka's <c>Props.Create(() => new T(…))</c>
 /// reads an argument that is a captured variable by reflection but compiles any other expression (a <c>new</c>, a call)
-/// into a fresh dynamic method, once per entity: 10,000 gardens connecting meant 10,000 compilations, and freeing them
-/// kept the finalizer thread busy long after. So every argument here is a captured variable, and each region's
+/// into a fresh dynamic method, once per entity (64 µs against 0.43 µs, docs/benchmarks.md): 10,000 gardens connecting
+/// meant 10,000 compilations, each later finalized. So every argument here is a captured variable, and each region's
 /// <see cref="ShardRefs"/> is made once.
 /// </summary>
 public static class ServerEntityProps
