@@ -51,15 +51,20 @@ public sealed class ServerNode : IDisposable
     /// <summary>Waits for readiness; a node that exits meanwhile fails the wait (at its limit, with the log's tail).</summary>
     public Task WaitReadyAsync(TimeSpan? limit = null) => WaitReadyRestartingAsync(maxRestarts: 0, limit ?? TimeSpan.FromSeconds(120));
 
-    /// <summary>Times this node exited on its own while <see cref="WaitReadyRestartingAsync"/> waited, and was started again.</summary>
+    /// <summary>Times this node exited on its own while <see cref="WaitRestartingAsync"/> waited, and was started again.</summary>
     public int Restarts { get; private set; }
 
+    /// <summary>Waits for readiness, starting the node again if it exits meanwhile (see <see cref="WaitRestartingAsync"/>).</summary>
+    public Task WaitReadyRestartingAsync(int maxRestarts = 2, TimeSpan? limit = null) =>
+        WaitRestartingAsync(() => Task.FromResult(true), "report ready", maxRestarts, limit ?? TimeSpan.FromSeconds(180));
+
     /// <summary>
-    /// Waits for readiness the way the documented unit runs a node (<c>Restart=always</c>, <c>RestartSec=5</c>): a node
-    /// that exits while it starts — a starved process on a loaded machine stops answering heartbeats, and the cluster's
-    /// split-brain resolver downs it, which stops it — is started again, at most <paramref name="maxRestarts"/> times.
+    /// Waits until the node is ready and <paramref name="condition"/> holds, the way the documented unit runs a node
+    /// (<c>Restart=always</c>, <c>RestartSec=5</c>): a node that exits meanwhile — a starved process on a loaded machine
+    /// stops answering heartbeats, and the cluster's split-brain resolver downs it, which stops it, also shortly after it
+    /// joined — is started again, at most <paramref name="maxRestarts"/> times.
     /// </summary>
-    public async Task WaitReadyRestartingAsync(int maxRestarts = 2, TimeSpan? limit = null)
+    public async Task WaitRestartingAsync(Func<Task<bool>> condition, string what, int maxRestarts, TimeSpan limit)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var restartAt = (DateTime?)null;
@@ -68,7 +73,8 @@ public sealed class ServerNode : IDisposable
         {
             if (!_process.Running)
             {
-                if (restarted >= maxRestarts) throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}) after {restarted} restarts");
+                // An XunitException, so the wait fails now rather than retrying until its limit.
+                if (restarted >= maxRestarts) throw new Xunit.Sdk.XunitException($"{Name} exited ({_process.ExitCode}) after {restarted} restarts");
                 restartAt ??= DateTime.UtcNow.AddSeconds(5);
                 if (DateTime.UtcNow < restartAt) return false;
                 restartAt = null;
@@ -78,8 +84,8 @@ public sealed class ServerNode : IDisposable
                 return false;
             }
             using var response = await http.GetAsync(Url + "/healthz/ready");
-            return response.StatusCode == HttpStatusCode.OK;
-        }, limit ?? TimeSpan.FromSeconds(180), $"{Name} to report ready", () => _process.Tail(40));
+            return response.StatusCode == HttpStatusCode.OK && await condition();
+        }, limit, $"{Name} to {what}", () => _process.Tail(40));
     }
 
     public void Kill9() => _process.Kill9();
