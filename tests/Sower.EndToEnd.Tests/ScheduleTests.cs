@@ -51,7 +51,11 @@ public sealed class ScheduleTests(World world, ITestOutputHelper output) : Scena
         // may take longer on a loaded machine.
         var created = await WaitForDeploymentAsync(gardenSid, _ => true, "the cron fire to create a deployment",
             TimeSpan.FromSeconds(150), garden.Process, activator.Process);
-        await WaitForStateAsync(Str(created, "sid"), "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
+        var sid = Str(created, "sid");
+        await WaitForStateAsync(sid, "completed", TimeSpan.FromSeconds(120), garden.Process, activator.Process);
+        // `deployment show` asks the entity; the listing is the read model, which follows the journal a poll later.
+        await WaitForDeploymentAsync(gardenSid, d => Str(d, "sid") == sid && (string?)d["state"] == "completed",
+            "the listing to show the deployment completed", TimeSpan.FromSeconds(30), garden.Process, activator.Process);
         var deployment = Assert.Single(await Cli.DeploymentsAsync(gardenSid))!;
 
         Assert.Equal("success", Str(deployment, "result"));
