@@ -177,8 +177,7 @@ public sealed class FailoverTests(ThreeNodeCluster cluster, ITestOutputHelper ou
                 node.Start();
                 // Until all three are up and reachable in its own view. A node the others down while it starts or just after
                 // it rejoined exits; it is started again, as Restart=always does, and the wait allows for that.
-                var want = nodes.Select(n => n.Address).Order().ToArray();
-                await node.WaitRestartingAsync(async () => (await cluster.UpMembersAsync(node)).SequenceEqual(want), "rejoin",
+                await node.WaitRestartingAsync(() => cluster.MembersAreAsync(node, nodes), "rejoin",
                     maxRestarts: 2, limit: TimeSpan.FromSeconds(240));
                 if (node.Restarts > 0) output.WriteLine($"{node.Name} exited while rejoining and was started again {node.Restarts}×, as Restart=always does");
                 // Generous: under heavy load the journal's circuit breaker may open during a restart; retries ride it out.

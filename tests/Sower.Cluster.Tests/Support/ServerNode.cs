@@ -48,7 +48,7 @@ public sealed class ServerNode : IDisposable
         _process.Start();
     }
 
-    /// <summary>Waits for readiness; a node that exits meanwhile fails the wait (at its limit, with the log's tail).</summary>
+    /// <summary>Waits for readiness; a node that exits meanwhile fails the wait at once (with the log's tail).</summary>
     public Task WaitReadyAsync(TimeSpan? limit = null) => WaitReadyRestartingAsync(maxRestarts: 0, limit ?? TimeSpan.FromSeconds(120));
 
     /// <summary>Times this node exited on its own while <see cref="WaitRestartingAsync"/> waited, and was started again.</summary>

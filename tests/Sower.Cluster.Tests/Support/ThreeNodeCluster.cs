@@ -53,11 +53,12 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
             .Select(m => m.GetProperty("address").GetString()!).Order()];
     }
 
-    public async Task WaitMembersAsync(ServerNode via, IEnumerable<ServerNode> expected, string what, TimeSpan? limit = null)
-    {
-        var want = expected.Select(n => n.Address).Order().ToArray();
-        await Wait.Until(async () => (await UpMembersAsync(via)).SequenceEqual(want), limit ?? TimeSpan.FromSeconds(90), what, () => Logs());
-    }
+    /// <summary>Whether exactly <paramref name="expected"/> are up and reachable as <paramref name="via"/> sees them.</summary>
+    public async Task<bool> MembersAreAsync(ServerNode via, IEnumerable<ServerNode> expected) =>
+        (await UpMembersAsync(via)).SequenceEqual(expected.Select(n => n.Address).Order());
+
+    public Task WaitMembersAsync(ServerNode via, IEnumerable<ServerNode> expected, string what, TimeSpan? limit = null) =>
+        Wait.Until(() => MembersAreAsync(via, expected), limit ?? TimeSpan.FromSeconds(90), what, () => Logs());
 
     /// <summary>Starts every node that is not running and waits until each one is ready and all three are members.</summary>
     public async Task RestoreAsync()
